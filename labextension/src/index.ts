@@ -1,0 +1,4 @@
+import { JupyterFrontEndPlugin } from '@jupyterlab/application';
+
+const plugins: JupyterFrontEndPlugin<any>[] = [];
+export default plugins;

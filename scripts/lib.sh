@@ -1,0 +1,51 @@
+# Shared by scripts/start.sh and scripts/test.sh.
+VENV=${CLASSROOM_VENV:-.venv}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else
+    echo "error: '$*' needs root; run it as root or install sudo" >&2
+    return 1
+  fi
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating a Python virtual environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  if ! command -v node >/dev/null 2>&1; then
+    log "installing Node.js (needed to build the JupyterLab extension)"
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq nodejs npm
+  fi
+}
+
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing Debian's chromium for the browser tests"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium
+  fi
+  if ! command -v unshare >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq util-linux iproute2
+  fi
+}
+
+# Run a command in a private network namespace that has only loopback, so
+# tests that open sockets (servers, browsers, WebRTC peers) reach nothing but
+# 127.0.0.1. Without the privileges for that, run it as it is.
+run_isolated() {
+  if [ "$(id -u)" = 0 ]; then
+    unshare --net sh -c 'ip link set lo up && exec "$@"' sh "$@"
+  elif unshare --user --map-root-user --net true 2>/dev/null; then
+    unshare --user --map-root-user --net sh -c 'ip link set lo up && exec "$@"' sh "$@"
+  else
+    log "cannot create a private network namespace; running on the host network (loopback only)"
+    "$@"
+  fi
+}

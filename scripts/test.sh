@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages into ./.venv, npm packages,
+# Debian's chromium) and run every test: the front-end unit tests, then pytest
+# (core, server, media and browser tests).
+# Extra arguments go to pytest (for example -k chat or -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+started=$(date +%s)
+
+ensure_chromium
+ensure_venv
+log "installing jupyterlab-classroom in development mode with its test dependencies"
+"$VENV/bin/pip" install --quiet --upgrade pip
+"$VENV/bin/pip" install --quiet -e ".[test]"
+"$VENV/bin/jupyter" labextension develop --overwrite . >/dev/null
+
+log "front-end unit tests"
+(cd labextension && PATH="$VENV/bin:$PATH" jlpm test)
+
+log "pytest (set-up took $(( $(date +%s) - started )) s)"
+export PATH="$VENV/bin:$PATH"
+run_isolated python -m pytest "$@"
