@@ -1,0 +1,408 @@
+"""The classroom: participants, movement, rooms, proximity and chat rules.
+
+Pure state and rules. It takes commands (join, move, chat, ...) with the time
+passed in, and returns the messages to send and to whom; the host does all
+I/O. A refused command raises :class:`ClassroomError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from .. import protocol
+from ..protocol import ErrorCode
+from .map import ClassroomMap
+
+# Readable on both light and dark backgrounds.
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e377c2", "#8c564b",
+    "#17becf", "#bcbd22", "#ff7f0e", "#3949ab", "#00897b", "#c2185b",
+)
+
+
+class ClassroomError(Exception):
+    """A refused command; becomes an ``error`` reply with ``code``."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a participant is, as the host authenticated them."""
+
+    username: str
+    name: str
+    initials: str = ""
+    color: str | None = None
+    avatar_url: str | None = None
+    role: protocol.Role = "student"
+
+
+@dataclass
+class ClassroomSettings:
+    avatar_radius: float = 16.0
+    speed: float = 240.0
+    speed_tolerance: float = 1.5
+    proximity_radius: float = 150.0
+    proximity_drop_factor: float = 1.25
+    position_rate_hz: float = 15.0
+    max_participants: int = 200
+    max_chat_length: int = 4000
+    max_message_bytes: int = 16384
+    history_size: int = 100
+    reconnect_grace: float = 30.0
+
+    @property
+    def proximity_drop_radius(self) -> float:
+        return self.proximity_radius * self.proximity_drop_factor
+
+    def client_config(self) -> protocol.ClientConfig:
+        return protocol.ClientConfig(
+            avatar_radius=self.avatar_radius,
+            speed=self.speed,
+            proximity_radius=self.proximity_radius,
+            proximity_drop_radius=self.proximity_drop_radius,
+            position_rate_hz=self.position_rate_hz,
+            max_chat_length=self.max_chat_length,
+            max_message_bytes=self.max_message_bytes,
+            history_size=self.history_size,
+        )
+
+
+def initials_of(name: str) -> str:
+    words = [w for w in name.replace("_", " ").split() if w]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def colour_of(username: str) -> str:
+    digest = hashlib.sha256(username.encode()).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
+
+
+@dataclass(eq=False)
+class Participant:
+    id: str
+    identity: Identity
+    name: str
+    x: float
+    y: float
+    resume: str
+    seq: int
+    room: str | None = None
+    status: protocol.Status = "available"
+    hand: bool = False
+    mic: bool = False
+    camera: bool = False
+    screen: bool = False
+    connection: protocol.Connection = "online"
+    disconnected_at: float | None = None
+    moved_at: float = 0.0
+    neighbours: set[str] = field(default_factory=set)
+
+    def info(self) -> protocol.ParticipantInfo:
+        ident = self.identity
+        return protocol.ParticipantInfo(
+            id=self.id,
+            user=ident.username,
+            name=self.name,
+            initials=ident.initials or initials_of(ident.name),
+            color=ident.color or colour_of(ident.username),
+            role=ident.role,
+            x=round(self.x, 1),
+            y=round(self.y, 1),
+            status=self.status,
+            hand=self.hand,
+            mic=self.mic,
+            camera=self.camera,
+            screen=self.screen,
+            connection=self.connection,
+            room=self.room,
+            avatar_url=ident.avatar_url,
+        )
+
+    def position(self) -> protocol.Position:
+        return protocol.Position(id=self.id, x=round(self.x, 1), y=round(self.y, 1))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message for some participants (``to``), or for everyone (``None``)."""
+
+    message: object
+    to: frozenset[str] | None = None
+
+
+class Classroom:
+    """The state of one classroom."""
+
+    def __init__(
+        self,
+        cmap: ClassroomMap,
+        settings: ClassroomSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.map = cmap
+        self.settings = settings or ClassroomSettings()
+        self.rng = rng or random.Random()
+        self.participants: dict[str, Participant] = {}
+        self._by_resume: dict[str, Participant] = {}
+        self._moved: set[str] = set()
+        self._seq = 0
+
+    # -- lookups ----------------------------------------------------------
+
+    def get(self, pid: str) -> Participant:
+        try:
+            return self.participants[pid]
+        except KeyError:
+            raise ClassroomError(ErrorCode.UNKNOWN_PARTICIPANT, "No such participant.") from None
+
+    def neighbours(self, pid: str) -> frozenset[str]:
+        return frozenset(self.get(pid).neighbours)
+
+    def members(self, room_id: str) -> frozenset[str]:
+        return frozenset(p.id for p in self.participants.values() if p.room == room_id)
+
+    def _others(self, pid: str) -> frozenset[str]:
+        return frozenset(self.participants) - {pid}
+
+    def _new_id(self) -> str:
+        while True:
+            pid = "%08x" % self.rng.getrandbits(32)
+            if pid not in self.participants:
+                return pid
+
+    # -- joining and leaving ---------------------------------------------
+
+    def join(
+        self, identity: Identity, now: float, resume: str | None = None
+    ) -> tuple[Participant, list[Outgoing]]:
+        """Add a participant, or bring back the one a resume token names."""
+        if resume is not None and resume in self._by_resume:
+            p = self._by_resume[resume]
+            if p.identity.username == identity.username:
+                p.connection = "online"
+                p.disconnected_at = None
+                self._moved.add(p.id)  # recompute proximity on the next flush
+                return p, [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
+        if len(self.participants) >= self.settings.max_participants:
+            raise ClassroomError(
+                ErrorCode.CLASSROOM_FULL,
+                f"The classroom is full ({self.settings.max_participants} participants).",
+            )
+        same_user = sum(1 for q in self.participants.values() if q.identity.username == identity.username)
+        name = identity.name or identity.username
+        if same_user:
+            name = f"{name} ({same_user + 1})"
+        x, y = self.map.spawn_point(self.rng, self.settings.avatar_radius)
+        self._seq += 1
+        room = self.map.room_at(x, y)
+        p = Participant(
+            id=self._new_id(),
+            identity=identity,
+            name=name,
+            x=x,
+            y=y,
+            resume=secrets.token_urlsafe(18),
+            seq=self._seq,
+            room=room.id if room else None,
+            moved_at=now,
+        )
+        self.participants[p.id] = p
+        self._by_resume[p.resume] = p
+        self._moved.add(p.id)
+        return p, [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))]
+
+    def welcome(self, pid: str, request_id: int | None = None) -> protocol.Welcome:
+        p = self.get(pid)
+        return protocol.Welcome(
+            protocol=protocol.PROTOCOL_VERSION,
+            you=p.id,
+            resume=p.resume,
+            map=self.map.info(),
+            config=self.settings.client_config(),
+            participants=[q.info() for q in self.participants.values()],
+            neighbours=sorted(p.neighbours),
+            id=request_id,
+        )
+
+    def disconnect(self, pid: str, now: float) -> list[Outgoing]:
+        """The connection dropped: keep the participant for a while."""
+        p = self.participants.get(pid)
+        if p is None or p.connection == "reconnecting":
+            return []
+        p.connection = "reconnecting"
+        p.disconnected_at = now
+        out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
+        return out + self._set_neighbours(p, set())
+
+    def leave(self, pid: str) -> list[Outgoing]:
+        p = self.participants.pop(pid, None)
+        if p is None:
+            return []
+        self._by_resume.pop(p.resume, None)
+        self._moved.discard(pid)
+        out = self._set_neighbours(p, set())
+        out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
+        return out
+
+    def expire(self, now: float) -> list[Outgoing]:
+        grace = self.settings.reconnect_grace
+        gone = [
+            p.id
+            for p in self.participants.values()
+            if p.disconnected_at is not None and now - p.disconnected_at >= grace
+        ]
+        out: list[Outgoing] = []
+        for pid in gone:
+            out += self.leave(pid)
+        return out
+
+    # -- movement ------------------------------------------------------------
+
+    def move(self, pid: str, x: float, y: float, now: float) -> list[Outgoing]:
+        p = self.get(pid)
+        s = self.settings
+        r = s.avatar_radius
+        if not (r <= x <= self.map.width - r and r <= y <= self.map.height - r):
+            raise ClassroomError(ErrorCode.OUT_OF_BOUNDS, "That position is outside the map.")
+        dt = max(0.0, now - p.moved_at)
+        allowed = s.speed * dt * s.speed_tolerance + 2 * r
+        if math.hypot(x - p.x, y - p.y) > allowed:
+            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "That is farther than you can walk in the time.")
+        if not self.map.path_clear(p.x, p.y, x, y, r):
+            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
+        p.x, p.y, p.moved_at = x, y, now
+        self._moved.add(pid)
+        room = self.map.room_at(x, y)
+        room_id = room.id if room else None
+        if room_id != p.room:
+            p.room = room_id
+            return [Outgoing(protocol.ParticipantUpdated(p.info()))]
+        return []
+
+    def correction(self, pid: str) -> Outgoing:
+        p = self.get(pid)
+        return Outgoing(
+            protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({pid})
+        )
+
+    def flush(self, now: float) -> list[Outgoing]:
+        """The positions that changed since the last flush, then proximity changes."""
+        moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
+        self._moved.clear()
+        if not moved:
+            return []
+        out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
+        join2 = self.settings.proximity_radius ** 2
+        drop2 = self.settings.proximity_drop_radius ** 2
+        online = [q for q in self.participants.values() if q.connection == "online"]
+        for p in moved:
+            if p.connection != "online":
+                continue
+            near = set()
+            for q in online:
+                if q is p:
+                    continue
+                d2 = (p.x - q.x) ** 2 + (p.y - q.y) ** 2
+                if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
+                    near.add(q.id)
+            out += self._set_neighbours(p, near)
+        return out
+
+    def _set_neighbours(self, p: Participant, near: set[str]) -> list[Outgoing]:
+        """Make ``p``'s neighbour set ``near`` (symmetric) and tell whoever changed."""
+        if near == p.neighbours:
+            return []
+        changed = {p.id}
+        for qid in p.neighbours - near:
+            q = self.participants.get(qid)
+            if q is not None:
+                q.neighbours.discard(p.id)
+                changed.add(qid)
+        for qid in near - p.neighbours:
+            q = self.participants[qid]
+            q.neighbours.add(p.id)
+            changed.add(qid)
+        p.neighbours = set(near)
+        return [
+            Outgoing(protocol.Neighbours(ids=sorted(self.participants[c].neighbours)), frozenset({c}))
+            for c in sorted(changed)
+            if c in self.participants
+        ]
+
+    # -- presence ------------------------------------------------------------
+
+    def set_presence(
+        self,
+        pid: str,
+        *,
+        status: protocol.Status | None = None,
+        hand: bool | None = None,
+        mic: bool | None = None,
+        camera: bool | None = None,
+        screen: bool | None = None,
+    ) -> list[Outgoing]:
+        p = self.get(pid)
+        changed = False
+        for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
+            if value is not None and getattr(p, name) != value:
+                setattr(p, name, value)
+                changed = True
+        return [Outgoing(protocol.ParticipantUpdated(p.info()))] if changed else []
+
+    # -- chat ----------------------------------------------------------------
+
+    def chat(
+        self, pid: str, channel: str, text: str, to: str | None, now: float
+    ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
+        """Check a chat message; return it (without id), its recipients and
+        whether it is to be stored."""
+        p = self.get(pid)
+        text = text.strip()
+        if not text:
+            raise ClassroomError(ErrorCode.EMPTY_TEXT, "The message is empty.")
+        limit = self.settings.max_chat_length
+        if len(text) > limit:
+            raise ClassroomError(ErrorCode.TEXT_TOO_LONG, f"Messages are limited to {limit} characters.")
+        if to is not None and channel != "direct":
+            raise ClassroomError(ErrorCode.BAD_MESSAGE, "Only direct messages have a recipient.")
+        message = protocol.ChatMessage(
+            channel=channel,  # type: ignore[arg-type]
+            sender=p.id,
+            sender_user=p.identity.username,
+            sender_name=p.name,
+            text=text,
+            ts=round(now * 1000.0),
+        )
+        if channel == "class":
+            return message, frozenset(self.participants), True
+        if channel == "room":
+            if p.room is None:
+                raise ClassroomError(ErrorCode.NOT_IN_ROOM, "You are not in a room: walk to a table or the stage.")
+            message.room = p.room
+            return message, self.members(p.room), True
+        if channel == "nearby":
+            return message, frozenset(p.neighbours | {p.id}), False
+        if channel == "direct":
+            if to is None or to == pid:
+                raise ClassroomError(ErrorCode.BAD_MESSAGE, "A direct message needs another participant in 'to'.")
+            other = self.participants.get(to)
+            if other is None:
+                raise ClassroomError(ErrorCode.UNKNOWN_PARTICIPANT, "That participant has left.")
+            message.to = other.id
+            message.to_user = other.identity.username
+            message.to_name = other.name
+            return message, frozenset({p.id, other.id}), True
+        raise ClassroomError(ErrorCode.BAD_MESSAGE, f"Unknown channel {channel!r}.")

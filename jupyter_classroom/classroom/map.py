@@ -1,0 +1,223 @@
+"""The classroom map: size, walls, rooms and the spawn area, read from Tiled JSON."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import protocol
+
+ROOM_KINDS = ("table", "stage", "room")
+
+
+class MapError(ValueError):
+    """A map that cannot be used; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    name: str
+    kind: protocol.RoomKind
+    polygon: tuple[tuple[float, float], ...]
+    capacity: int | None = None
+
+    def contains(self, x: float, y: float) -> bool:
+        """Even-odd point-in-polygon test."""
+        inside = False
+        pts = self.polygon
+        j = len(pts) - 1
+        for i in range(len(pts)):
+            xi, yi = pts[i]
+            xj, yj = pts[j]
+            if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+                inside = not inside
+            j = i
+        return inside
+
+    def centre(self) -> tuple[float, float]:
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+    def info(self) -> protocol.RoomInfo:
+        return protocol.RoomInfo(
+            id=self.id,
+            name=self.name,
+            kind=self.kind,
+            polygon=list(self.polygon),
+            capacity=self.capacity,
+        )
+
+
+def _props(obj: dict[str, Any]) -> dict[str, Any]:
+    props = obj.get("properties") or []
+    if isinstance(props, dict):  # Tiled < 1.2 wrote a plain object
+        return props
+    return {p.get("name"): p.get("value") for p in props if isinstance(p, dict)}
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _number(obj: dict[str, Any], key: str, where: str) -> float:
+    value = obj.get(key, 0)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise MapError(f"{where}: {key} must be a number")
+    return float(value)
+
+
+def _rect(obj: dict[str, Any], where: str) -> protocol.Rect:
+    if "polygon" in obj or "ellipse" in obj or "polyline" in obj:
+        raise MapError(f"{where} must be a rectangle")
+    r = protocol.Rect(
+        x=_number(obj, "x", where),
+        y=_number(obj, "y", where),
+        width=_number(obj, "width", where),
+        height=_number(obj, "height", where),
+    )
+    if r.width <= 0 or r.height <= 0:
+        raise MapError(f"{where} has no area (width and height must be positive)")
+    return r
+
+
+class ClassroomMap:
+    """Walls, rooms and the spawn area of one classroom, in map pixels."""
+
+    def __init__(
+        self,
+        name: str,
+        width: float,
+        height: float,
+        walls: list[protocol.Rect],
+        rooms: list[Room],
+        spawn: protocol.Rect,
+    ) -> None:
+        self.name = name
+        self.width = width
+        self.height = height
+        self.walls = walls
+        self.rooms = rooms
+        self.spawn = spawn
+        self.rooms_by_id = {r.id: r for r in rooms}
+
+    @classmethod
+    def from_tiled(cls, data: Any) -> ClassroomMap:
+        """Read a Tiled JSON map with object layers ``walls``, ``rooms`` and ``spawn``."""
+        if not isinstance(data, dict):
+            raise MapError("a map must be a JSON object (a Tiled map)")
+        if data.get("orientation", "orthogonal") != "orthogonal":
+            raise MapError("only orthogonal Tiled maps are supported")
+        try:
+            width = float(data["width"]) * float(data["tilewidth"])
+            height = float(data["height"]) * float(data["tileheight"])
+        except (KeyError, TypeError, ValueError):
+            raise MapError("the map needs width, height, tilewidth and tileheight") from None
+        if width <= 0 or height <= 0:
+            raise MapError("the map has no area")
+        layers = {
+            layer.get("name"): layer
+            for layer in data.get("layers", [])
+            if isinstance(layer, dict) and layer.get("type") == "objectgroup"
+        }
+        for needed in ("walls", "rooms", "spawn"):
+            if needed not in layers:
+                raise MapError(f"the map has no object layer named {needed!r}")
+
+        walls = [
+            _rect(o, f"wall #{o.get('id', i)}")
+            for i, o in enumerate(layers["walls"].get("objects", []))
+        ]
+        rooms: list[Room] = []
+        for i, o in enumerate(layers["rooms"].get("objects", [])):
+            where = f"room {o.get('name') or '#' + str(o.get('id', i))}"
+            name = str(o.get("name") or "").strip()
+            if not name:
+                raise MapError(f"{where} has no name")
+            kind = o.get("type") or o.get("class") or "room"
+            if kind not in ROOM_KINDS:
+                raise MapError(f"{where}: type must be one of {', '.join(ROOM_KINDS)}, not {kind!r}")
+            props = _props(o)
+            room_id = str(props.get("id") or _slug(name))
+            capacity = props.get("capacity")
+            if capacity is not None and (not isinstance(capacity, int) or capacity < 1):
+                raise MapError(f"{where}: capacity must be a positive whole number")
+            x, y = _number(o, "x", where), _number(o, "y", where)
+            if "polygon" in o:
+                try:
+                    polygon = tuple((x + float(p["x"]), y + float(p["y"])) for p in o["polygon"])
+                except (KeyError, TypeError, ValueError):
+                    raise MapError(f"{where}: polygon points need x and y") from None
+                if len(polygon) < 3:
+                    raise MapError(f"{where}: a polygon needs at least three points")
+            else:
+                r = _rect(o, where)
+                polygon = ((r.x, r.y), (r.x + r.width, r.y), (r.x + r.width, r.y + r.height), (r.x, r.y + r.height))
+            if any(r.id == room_id for r in rooms):
+                raise MapError(f"two rooms have the id {room_id!r}")
+            rooms.append(Room(room_id, name, kind, polygon, capacity))
+
+        spawns = layers["spawn"].get("objects", [])
+        if len(spawns) != 1:
+            raise MapError("the spawn layer must hold exactly one rectangle")
+        spawn = _rect(spawns[0], "the spawn area")
+        name = str(_props(data).get("name") or "Classroom")
+        cmap = cls(name, width, height, walls, rooms, spawn)
+        if not cmap._spawn_has_room(16.0):
+            raise MapError("the spawn area has no free spot (it is covered by walls or too small)")
+        return cmap
+
+    def info(self) -> protocol.MapInfo:
+        return protocol.MapInfo(
+            name=self.name,
+            width=self.width,
+            height=self.height,
+            walls=list(self.walls),
+            rooms=[r.info() for r in self.rooms],
+            spawn=self.spawn,
+        )
+
+    def room_at(self, x: float, y: float) -> Room | None:
+        for room in self.rooms:
+            if room.contains(x, y):
+                return room
+        return None
+
+    def blocked(self, x: float, y: float, radius: float) -> bool:
+        """Whether a circle at (x, y) leaves the map or overlaps a wall."""
+        if x - radius < 0 or y - radius < 0 or x + radius > self.width or y + radius > self.height:
+            return True
+        r2 = radius * radius
+        for w in self.walls:
+            nx = min(max(x, w.x), w.x + w.width)
+            ny = min(max(y, w.y), w.y + w.height)
+            if (x - nx) ** 2 + (y - ny) ** 2 < r2:
+                return True
+        return False
+
+    def path_clear(self, x0: float, y0: float, x1: float, y1: float, radius: float) -> bool:
+        """Whether the circle can move in a straight line without touching a wall."""
+        length = math.hypot(x1 - x0, y1 - y0)
+        steps = max(1, math.ceil(length / max(radius / 2, 1.0)))
+        for i in range(1, steps + 1):
+            t = i / steps
+            if self.blocked(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, radius):
+                return False
+        return True
+
+    def spawn_point(self, rng: random.Random, radius: float) -> tuple[float, float]:
+        s = self.spawn
+        for _ in range(200):
+            x = rng.uniform(s.x + radius, s.x + s.width - radius) if s.width > 2 * radius else s.x + s.width / 2
+            y = rng.uniform(s.y + radius, s.y + s.height - radius) if s.height > 2 * radius else s.y + s.height / 2
+            if not self.blocked(x, y, radius):
+                return x, y
+        return s.x + s.width / 2, s.y + s.height / 2
+
+    def _spawn_has_room(self, radius: float) -> bool:
+        x, y = self.spawn_point(random.Random(0), radius)
+        return not self.blocked(x, y, radius)
