@@ -1,0 +1,135 @@
+"""The classroom as a jupyter-server extension: the embedded default host."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import random
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, List, Unicode, default
+
+from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
+from .server.handlers import ClassroomWebSocketHandler
+from .server.service import ClassroomService, Limits
+from .storage import ChatStore
+
+DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
+
+
+def load_map(path: str | os.PathLike[str]) -> ClassroomMap:
+    """Read a Tiled JSON map file; any problem is a :class:`MapError` naming the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise MapError(f"cannot read the classroom map {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise MapError(f"the classroom map {path} is not valid JSON: {e}") from None
+    try:
+        return ClassroomMap.from_tiled(data)
+    except MapError as e:
+        raise MapError(f"the classroom map {path} cannot be used: {e}") from None
+
+
+class ClassroomApp(ExtensionApp):
+    """A virtual classroom beside the notebooks."""
+
+    name = "jupyter_classroom"
+    description = "A virtual classroom inside JupyterLab."
+
+    map_path = Unicode(
+        str(DEFAULT_MAP),
+        help="A Tiled JSON map with object layers 'walls', 'rooms' and 'spawn'.",
+    ).tag(config=True)
+    chat_db_path = Unicode(
+        help="The SQLite file that keeps class, room and direct chat history.",
+    ).tag(config=True)
+    history_size = Int(100, help="Messages of each channel sent to a participant on joining.").tag(config=True)
+    proximity_radius = Float(150.0, help="Map pixels within which people are 'nearby'.").tag(config=True)
+    proximity_drop_factor = Float(
+        1.25, help="Nearby ends beyond proximity_radius times this, so the edge does not flap."
+    ).tag(config=True)
+    position_rate_hz = Float(15.0, help="Position batches sent to everyone per second, at most.").tag(config=True)
+    speed = Float(240.0, help="Walking speed in map pixels per second.").tag(config=True)
+    max_participants = Int(200, help="Participants per classroom.").tag(config=True)
+    max_chat_length = Int(4000, help="Characters per chat message.").tag(config=True)
+    max_message_bytes = Int(16384, help="Size of one protocol message in bytes.").tag(config=True)
+    max_messages_per_second = Float(
+        30.0, help="Messages per second per connection, with bursts of twice that."
+    ).tag(config=True)
+    reconnect_grace = Float(
+        30.0, help="Seconds a participant whose connection dropped is kept for reconnecting."
+    ).tag(config=True)
+    instructors = List(Unicode(), help="Usernames that have the instructor role.").tag(config=True)
+    owner_is_instructor = Bool(
+        True,
+        help=(
+            "The server's owner is an instructor: the JupyterHub user who owns the server "
+            "(JUPYTERHUB_USER), or else the operating-system user running it."
+        ),
+    ).tag(config=True)
+
+    @default("chat_db_path")
+    def _default_chat_db_path(self) -> str:
+        return str(Path(jupyter_data_dir()) / "classroom" / "chat.sqlite")
+
+    def owner(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+    def role_of(self, username: str) -> str:
+        if username in self.instructors:
+            return "instructor"
+        if self.owner_is_instructor and username == self.owner():
+            return "instructor"
+        return "student"
+
+    def settings_for_core(self) -> ClassroomSettings:
+        return ClassroomSettings(
+            speed=self.speed,
+            proximity_radius=self.proximity_radius,
+            proximity_drop_factor=self.proximity_drop_factor,
+            position_rate_hz=self.position_rate_hz,
+            max_participants=self.max_participants,
+            max_chat_length=self.max_chat_length,
+            max_message_bytes=self.max_message_bytes,
+            history_size=self.history_size,
+            reconnect_grace=self.reconnect_grace,
+        )
+
+    def initialize_settings(self) -> None:
+        try:
+            cmap = load_map(self.map_path)
+        except MapError as e:
+            self.log.error("classroom: %s", e)
+            raise
+        classroom = Classroom(cmap, self.settings_for_core(), random.Random())
+        store = ChatStore(self.chat_db_path)
+        self.service = ClassroomService(
+            classroom,
+            store,
+            Limits(
+                max_message_bytes=self.max_message_bytes,
+                messages_per_second=self.max_messages_per_second,
+            ),
+        )
+        self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.append(
+            (
+                r"/classroom/ws",
+                ClassroomWebSocketHandler,
+                {"service": self.service, "role_of": self.role_of},
+            )
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
+        await super()._start_jupyter_server_extension(serverapp)
+        self.service.start()
+
+    async def stop_extension(self) -> None:
+        await self.service.close()

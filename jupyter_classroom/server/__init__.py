@@ -1,0 +1,1 @@
+"""Transports: the signaling WebSocket and the service behind it."""

@@ -1,0 +1,71 @@
+"""The classroom WebSocket: a thin tornado shell around a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..classroom import Identity
+from .service import ClassroomService
+from .session import ClassroomSession
+
+AUTH_RESOURCE = "classroom"
+
+
+class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+    """``{base_url}classroom/ws``: one participant per connection."""
+
+    auth_resource = AUTH_RESOURCE
+    session: ClassroomSession | None = None
+
+    def initialize(self, name: str, service: ClassroomService, role_of: Any, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.service = service
+        self.role_of = role_of
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        if not self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE):
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def identity(self) -> Identity:
+        user = self.current_user
+        return Identity(
+            username=user.username,
+            name=user.display_name or user.name or user.username,
+            initials=user.initials or "",
+            color=user.color,
+            avatar_url=user.avatar_url,
+            role=self.role_of(user.username),
+        )
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self.session = ClassroomSession(self.service, self.identity(), self._send, self._close)
+
+    def _send(self, text: str) -> None:
+        try:
+            self.write_message(text)
+        except WebSocketClosedError:
+            pass
+
+    def _close(self, code: int, reason: str) -> None:
+        self.close(code, reason)
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.session is not None:
+            self.session.receive(message)
+
+    def on_close(self) -> None:
+        if self.session is not None:
+            self.session.connection_lost(self.close_code)

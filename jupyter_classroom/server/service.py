@@ -1,0 +1,163 @@
+"""The classroom service: one classroom, its live connections and its history.
+
+It runs the core's commands for the sessions, stores chat, delivers every
+outgoing message (encoded once, whoever it goes to) and runs the position
+ticker that batches movement at a bounded rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .. import protocol
+from ..classroom import Classroom, Outgoing
+from ..storage import ChatStore
+from .session import ClassroomSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Limits:
+    """Per-connection limits enforced by sessions."""
+
+    max_message_bytes: int = 16384
+    messages_per_second: float = 30.0
+
+
+class ClassroomService:
+    def __init__(
+        self,
+        classroom: Classroom,
+        store: ChatStore,
+        limits: Limits | None = None,
+        clock=time.monotonic,
+    ) -> None:
+        self.classroom = classroom
+        self.store = store
+        self.limits = limits or Limits(max_message_bytes=classroom.settings.max_message_bytes)
+        self.clock = clock
+        self.sessions: dict[str, ClassroomSession] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        period = 1.0 / self.classroom.settings.position_rate_hz
+        while True:
+            await asyncio.sleep(period)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("classroom: the position ticker failed; it carries on")
+
+    def tick(self) -> None:
+        now = self.clock()
+        self.deliver(self.classroom.flush(now))
+        self.deliver(self.classroom.expire(now))
+
+    async def close(self) -> None:
+        """Close every session, stop the ticker, close the store. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for session in list(self.sessions.values()):
+            session.close(protocol.CLOSE_SERVER_SHUTDOWN, "server shutting down")
+        self.sessions.clear()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        self.store.close()
+
+    # -- delivery ------------------------------------------------------------
+
+    def deliver(self, outgoing: Iterable[Outgoing]) -> None:
+        for out in outgoing:
+            text = protocol.encode(out.message)
+            targets = self.sessions.keys() if out.to is None else out.to
+            for pid in list(targets):
+                session = self.sessions.get(pid)
+                if session is not None:
+                    session.send_text(text)
+
+    # -- commands from sessions ---------------------------------------------
+
+    def join(self, session: ClassroomSession, resume: str | None, request_id: int | None) -> None:
+        classroom = self.classroom
+        participant, out = classroom.join(session.identity, self.clock(), resume)
+        previous = self.sessions.get(participant.id)
+        if previous is not None and previous is not session:
+            # A half-open connection: the new one takes the participant over.
+            previous.pid = None
+            previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
+        session.pid = participant.id
+        self.sessions[participant.id] = session
+        session.send(classroom.welcome(participant.id, request_id))
+        self._send_history(session)
+        self.deliver(out)
+
+    def _send_history(self, session: ClassroomSession) -> None:
+        p = self.classroom.participants[session.pid]  # type: ignore[index]
+        n = self.classroom.settings.history_size
+        session.send(protocol.ChatHistory(channel="class", messages=self.store.recent_class(n)))
+        if p.room is not None:
+            self._send_room_history(session, p.room)
+        for peer, messages in self.store.recent_direct(p.identity.username, n).items():
+            session.send(protocol.ChatHistory(channel="direct", messages=messages, peer=peer))
+
+    def _send_room_history(self, session: ClassroomSession, room: str) -> None:
+        n = self.classroom.settings.history_size
+        session.send(
+            protocol.ChatHistory(channel="room", room=room, messages=self.store.recent_room(room, n))
+        )
+
+    def move(self, session: ClassroomSession, x: float, y: float) -> None:
+        pid = session.pid
+        assert pid is not None
+        p = self.classroom.participants[pid]
+        room_before = p.room
+        try:
+            out = self.classroom.move(pid, x, y, self.clock())
+        except Exception:
+            self.deliver([self.classroom.correction(pid)])
+            raise
+        self.deliver(out)
+        if p.room != room_before and p.room is not None:
+            self._send_room_history(session, p.room)
+
+    def set_presence(self, session: ClassroomSession, **fields: object) -> None:
+        assert session.pid is not None
+        self.deliver(self.classroom.set_presence(session.pid, **fields))  # type: ignore[arg-type]
+
+    def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
+        assert session.pid is not None
+        message, recipients, persist = self.classroom.chat(
+            session.pid, channel, text, to, time.time()
+        )
+        if persist:
+            message.id = self.store.add(message)
+        self.deliver([Outgoing(protocol.Chat(message), recipients)])
+        return message.id
+
+    def connection_lost(self, session: ClassroomSession, clean: bool) -> None:
+        pid = session.pid
+        if pid is None or self.sessions.get(pid) is not session:
+            return
+        del self.sessions[pid]
+        if clean:
+            self.deliver(self.classroom.leave(pid))
+        else:
+            self.deliver(self.classroom.disconnect(pid, self.clock()))

@@ -1,0 +1,199 @@
+"""The classroom core: joining, movement, rooms, proximity, presence, chat rules."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from jupyter_classroom import protocol
+from jupyter_classroom.classroom import Classroom, ClassroomError, ClassroomMap, ClassroomSettings
+from jupyter_classroom.protocol import ErrorCode
+
+from .conftest import person
+
+
+def messages(out, kind):
+    return [o for o in out if isinstance(o.message, kind)]
+
+
+def place(c: Classroom, pid: str, x: float, y: float) -> None:
+    """Put a participant somewhere directly (tests only: real moves are checked)."""
+    p = c.participants[pid]
+    p.x, p.y = x, y
+    room = c.map.room_at(x, y)
+    p.room = room.id if room else None
+    c._moved.add(pid)
+
+
+def walk(c: Classroom, pid: str, x: float, y: float, t0: float, step: float = 20.0) -> float:
+    """Walk in steps at walking speed; returns the time reached."""
+    p = c.participants[pid]
+    t = t0
+    while (p.x, p.y) != (x, y):
+        dx, dy = x - p.x, y - p.y
+        d = (dx * dx + dy * dy) ** 0.5
+        f = min(1.0, step / d)
+        t += step / c.settings.speed
+        c.move(pid, p.x + dx * f, p.y + dy * f, t)
+    return t
+
+
+def test_join_announces_to_the_others_and_welcomes(classroom: Classroom) -> None:
+    alice, out = classroom.join(person("Alice"), 0)
+    assert messages(out, protocol.ParticipantJoined)[0].to == frozenset()
+    bob, out = classroom.join(person("Bob"), 0)
+    joined = messages(out, protocol.ParticipantJoined)[0]
+    assert joined.to == {alice.id} and joined.message.participant.name == "Bob"
+    w = classroom.welcome(bob.id, 3)
+    assert w.you == bob.id and w.id == 3 and {p.id for p in w.participants} == {alice.id, bob.id}
+    assert classroom.map.spawn.x <= bob.x <= classroom.map.spawn.x + classroom.map.spawn.width
+    info = bob.info()
+    assert info.initials == "BO" and info.color.startswith("#") and info.role == "student"
+
+
+def test_same_user_twice_gets_a_suffix(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("Alice"), 0)
+    b, _ = classroom.join(person("Alice"), 0)
+    assert (a.name, b.name) == ("Alice", "Alice (2)") and a.id != b.id
+
+
+def test_classroom_full(default_map: ClassroomMap) -> None:
+    c = Classroom(default_map, ClassroomSettings(max_participants=2), random.Random(1))
+    c.join(person("A"), 0)
+    c.join(person("B"), 0)
+    with pytest.raises(ClassroomError) as e:
+        c.join(person("C"), 0)
+    assert e.value.code == ErrorCode.CLASSROOM_FULL
+
+
+def test_walls_block_and_speed_is_checked(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    place(classroom, a.id, 800, 330)  # just below the lectern (y 250..274)
+    a.moved_at = 0
+    with pytest.raises(ClassroomError) as e:
+        classroom.move(a.id, 800, 230, 10)  # through the lectern
+    assert e.value.code == ErrorCode.MOVE_BLOCKED
+    assert (a.x, a.y) == (800, 330)  # nothing changed
+    classroom.move(a.id, 900, 330, 10)  # along it is fine
+    with pytest.raises(ClassroomError) as e:
+        classroom.move(a.id, 1300, 330, 10.1)  # 400 px in 0.1 s
+    assert e.value.code == ErrorCode.MOVE_BLOCKED
+    with pytest.raises(ClassroomError) as e:
+        classroom.move(a.id, 5000, 330, 100)
+    assert e.value.code == ErrorCode.OUT_OF_BOUNDS
+    fix = classroom.correction(a.id)
+    assert fix.to == {a.id} and fix.message.correction and fix.message.moves[0].x == 900
+
+
+def test_entering_and_leaving_a_table_updates_everyone(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    classroom.join(person("B"), 0)
+    t = walk(classroom, a.id, 600, 600, 0)
+    assert a.room is None
+    table = classroom.map.rooms_by_id["table-2"]  # x 650..950, y 360..550
+    a.moved_at = t
+    out = classroom.move(a.id, 660, 590, t + 1)
+    assert out == [] and a.room is None
+    out = classroom.move(a.id, 660, 540, t + 2)
+    assert a.room == table.id
+    (upd,) = messages(out, protocol.ParticipantUpdated)
+    assert upd.to is None and upd.message.participant.room == "table-2"
+    assert classroom.members("table-2") == {a.id}
+    out = classroom.move(a.id, 640, 540, t + 3)
+    assert a.room is None and messages(out, protocol.ParticipantUpdated)
+
+
+def test_flush_sends_only_what_moved(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    classroom.flush(0)
+    assert classroom.flush(0.1) == []
+    classroom.move(a.id, a.x + 5, a.y, 1)
+    out = classroom.flush(1.05)
+    (batch,) = messages(out, protocol.Positions)
+    assert batch.to is None and [m.id for m in batch.message.moves] == [a.id]
+    assert batch.message.t == 1050.0
+
+
+def test_proximity_with_hysteresis(classroom: Classroom) -> None:
+    r = classroom.settings.proximity_radius  # 150, dropped beyond 187.5
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    place(classroom, a.id, 300, 620 - 300 + 300)
+    place(classroom, a.id, 300, 300)
+    place(classroom, b.id, 300 + r + 10, 300)
+    classroom.flush(0)
+    assert classroom.neighbours(a.id) == set()
+    place(classroom, b.id, 300 + r - 1, 300)
+    out = classroom.flush(1)
+    assert classroom.neighbours(a.id) == {b.id} and classroom.neighbours(b.id) == {a.id}
+    told = {o.to and next(iter(o.to)) for o in messages(out, protocol.Neighbours)}
+    assert told == {a.id, b.id}
+    place(classroom, b.id, 300 + r * 1.2, 300)  # between r and 1.25 r: kept
+    out = classroom.flush(2)
+    assert classroom.neighbours(a.id) == {b.id} and not messages(out, protocol.Neighbours)
+    place(classroom, b.id, 300 + r * 1.3, 300)  # beyond: dropped, both told
+    out = classroom.flush(3)
+    assert classroom.neighbours(a.id) == set() and len(messages(out, protocol.Neighbours)) == 2
+
+
+def test_disconnect_resume_and_expire(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    place(classroom, a.id, 400, 640)
+    out = classroom.disconnect(a.id, 10)
+    assert a.connection == "reconnecting"
+    assert messages(out, protocol.ParticipantUpdated)[0].to == {b.id}
+    back, out = classroom.join(person("A"), 12, resume=a.resume)
+    assert back is a and (a.x, a.y) == (400, 640) and a.connection == "online"
+    classroom.disconnect(a.id, 20)
+    assert classroom.expire(20 + classroom.settings.reconnect_grace - 1) == []
+    out = classroom.expire(20 + classroom.settings.reconnect_grace)
+    assert a.id not in classroom.participants
+    assert messages(out, protocol.ParticipantLeft)[0].message.participant_id == a.id
+    # A resume token of someone who is gone, or of another user, makes a new participant.
+    c, _ = classroom.join(person("A"), 60, resume=a.resume)
+    assert c.id != a.id
+    d, _ = classroom.join(person("Mallory"), 60, resume=b.resume)
+    assert d is not b
+
+
+def test_presence_changes_reach_everyone_once(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    out = classroom.set_presence(a.id, hand=True, status="busy")
+    assert out[0].to is None and out[0].message.participant.hand is True
+    assert classroom.set_presence(a.id, hand=True) == []
+
+
+def test_chat_visibility_per_channel(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    c, _ = classroom.join(person("C"), 0)
+    place(classroom, a.id, 700, 400)  # table 2
+    place(classroom, b.id, 720, 420)  # table 2, near A
+    place(classroom, c.id, 1300, 400)  # table 3, far away
+    classroom.flush(0)
+
+    m, to, keep = classroom.chat(a.id, "class", "  hello all ", None, 5)
+    assert (m.text, to, keep, m.ts) == ("hello all", {a.id, b.id, c.id}, True, 5000)
+    m, to, keep = classroom.chat(a.id, "room", "table talk", None, 5)
+    assert (to, keep, m.room) == ({a.id, b.id}, True, "table-2")
+    m, to, keep = classroom.chat(a.id, "nearby", "psst", None, 5)
+    assert (to, keep) == ({a.id, b.id}, False)
+    m, to, keep = classroom.chat(a.id, "direct", "hi C", c.id, 5)
+    assert (to, keep, m.to_user, m.to_name) == ({a.id, c.id}, True, "c", "C")
+
+    place(classroom, a.id, 600, 620)  # open floor
+    for args, code in [
+        (("room", "x", None), ErrorCode.NOT_IN_ROOM),
+        (("class", "   ", None), ErrorCode.EMPTY_TEXT),
+        (("class", "x" * 4001, None), ErrorCode.TEXT_TOO_LONG),
+        (("direct", "x", None), ErrorCode.BAD_MESSAGE),
+        (("direct", "x", a.id), ErrorCode.BAD_MESSAGE),
+        (("direct", "x", "nobody"), ErrorCode.UNKNOWN_PARTICIPANT),
+        (("class", "x", b.id), ErrorCode.BAD_MESSAGE),
+    ]:
+        with pytest.raises(ClassroomError) as e:
+            classroom.chat(a.id, *args, now=0)
+        assert e.value.code == code, args
