@@ -48,7 +48,8 @@ class ClassroomService:
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
-        if self._ticker is None:
+        """Start the position ticker (needs a running event loop)."""
+        if self._ticker is None and not self._closed:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
 
     async def _tick_forever(self) -> None:
@@ -96,6 +97,7 @@ class ClassroomService:
     # -- commands from sessions ---------------------------------------------
 
     def join(self, session: ClassroomSession, resume: str | None, request_id: int | None) -> None:
+        self.start()  # a host that did not start the ticker still gets positions
         classroom = self.classroom
         participant, out = classroom.join(session.identity, self.clock(), resume)
         previous = self.sessions.get(participant.id)

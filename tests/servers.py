@@ -1,0 +1,97 @@
+"""A real Jupyter server in a subprocess, for tests that restart it or drive
+it from a browser."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class JupyterProcess:
+    """``jupyter lab`` (or ``jupyter server``) on 127.0.0.1 with the classroom enabled."""
+
+    def __init__(self, root: Path, app: str = "jupyterlab", **classroom_config: object) -> None:
+        self.root = root
+        self.app = app
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/classroom/ws"
+        self.chat_db = root / "chat.sqlite"
+        self.log_path = root / "jupyter.log"
+        self.classroom_config = {"reconnect_grace": 2, **classroom_config}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = None
+
+    def start(self) -> None:
+        work = self.root / "notebooks"
+        work.mkdir(exist_ok=True)
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(self.root / "config"),
+            JUPYTER_RUNTIME_DIR=str(self.root / "runtime"),
+            JUPYTER_PLATFORM_DIRS="1",
+            # The package under test, whether or not it is installed.
+            PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        )
+        args = [
+            sys.executable,
+            "-m",
+            self.app,
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.jpserver_extensions={'jupyter_classroom': True}",
+            f"--ClassroomApp.chat_db_path={self.chat_db}",
+        ]
+        args += [f"--ClassroomApp.{k}={v}" for k, v in self.classroom_config.items()]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, cwd=work, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter exited:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise RuntimeError(f"jupyter did not start in time:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]

@@ -1,0 +1,308 @@
+"""The classroom WebSocket against a real Jupyter server (pytest-jupyter)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import tornado.httpclient
+import tornado.websocket
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.identity import IdentityProvider, User
+
+from jupyter_classroom import protocol
+
+from .servers import JupyterProcess
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+class NamedUsers(IdentityProvider):
+    """Token login as before, but ``?user=NAME`` picks a stable name (tests only)."""
+
+    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+        user = await ensure_async(super().get_user(handler))
+        name = handler.get_argument("user", None)
+        if user is None or not name:
+            return user
+        return User(username=name, name=name.title(), display_name=name.title())
+
+
+@pytest.fixture
+def jp_server_config(tmp_path):
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_classroom": True},
+            "identity_provider_class": NamedUsers,
+        },
+        "ClassroomApp": {
+            "chat_db_path": str(tmp_path / "chat.sqlite"),
+            "max_messages_per_second": 20.0,
+            "max_message_bytes": 4096,
+            "max_participants": 3,
+            "reconnect_grace": 30.0,
+        },
+    }
+
+
+class Client:
+    """A participant's socket, reading messages into a queue."""
+
+    def __init__(self, ws: tornado.websocket.WebSocketClientConnection) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+        self.next_id = 0
+
+    async def send(self, **message: Any) -> int | None:
+        if "id" not in message:
+            self.next_id += 1
+            message["id"] = self.next_id
+        await self.ws.write_message(json.dumps(message))
+        return message["id"]
+
+    async def send_raw(self, text: str) -> None:
+        await self.ws.write_message(text)
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        text = await asyncio.wait_for(self.ws.read_message(), timeout)
+        if text is None:
+            raise ConnectionError(f"socket closed: {self.ws.close_code} {self.ws.close_reason}")
+        message = json.loads(text)
+        self.seen.append(message)
+        return message
+
+    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (matching fields), skipping others."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}")
+            m = await self.recv(left)
+            if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
+                return m
+
+    async def nothing(self, type_: str, wait: float = 0.5) -> None:
+        """No message of this type arrives within ``wait`` seconds."""
+        try:
+            while True:
+                m = await self.recv(wait)
+                assert m["type"] != type_, m
+        except asyncio.TimeoutError:
+            pass
+
+    async def join(self, **kw: Any) -> dict[str, Any]:
+        await self.send(type="join", protocol=protocol.PROTOCOL_VERSION, **kw)
+        return await self.expect("welcome")
+
+
+@pytest.fixture
+def connect(jp_ws_fetch):
+    async def make(user: str, join: bool = True) -> tuple[Client, dict[str, Any] | None]:
+        ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
+        client = Client(ws)
+        welcome = await client.join() if join else None
+        return client, welcome
+
+    return make
+
+
+async def test_no_token_is_rejected(http_server_client, jp_http_port, jp_base_url) -> None:
+    url = f"ws://localhost:{jp_http_port}{jp_base_url}classroom/ws"
+    with pytest.raises(tornado.httpclient.HTTPClientError) as e:
+        await tornado.websocket.websocket_connect(url)
+    assert e.value.code == 403
+
+
+async def test_a_wrong_origin_is_rejected(http_server_client, jp_http_port, jp_base_url) -> None:
+    # Cookie-style login from another site must not open the socket.
+    req = tornado.httpclient.HTTPRequest(
+        f"ws://localhost:{jp_http_port}{jp_base_url}classroom/ws",
+        headers={"Origin": "http://evil.example", "Cookie": "x=y"},
+    )
+    with pytest.raises(tornado.httpclient.HTTPClientError) as e:
+        await tornado.websocket.websocket_connect(req)
+    assert e.value.code in (403, 404)
+
+
+async def test_bad_messages_get_error_replies_and_the_socket_lives_on(connect) -> None:
+    client, _ = await connect("alice", join=False)
+    await client.send(type="move", x=1, y=2)
+    assert (await client.expect("error"))["code"] == "not_joined"
+    welcome = await client.join()
+    me = welcome["you"]
+    cases = [
+        ("{not json", "bad_json"),
+        ('{"type":"move","x":NaN,"y":1}', "bad_json"),
+        ('{"type":"teleport","id":41}', "unknown_type"),
+        ('{"type":"move","x":1,"id":42}', "bad_message"),
+        ('{"type":"chat_send","channel":"class","text":"' + "x" * 5000 + '"}', "too_large"),
+        ('{"type":"join","protocol":1,"id":43}', "already_joined"),
+        ('{"type":"chat_send","channel":"room","text":"hi","id":44}', "not_in_room"),
+        ('{"type":"move","x":99999,"y":1,"id":45}', "out_of_bounds"),
+    ]
+    for text, code in cases:
+        await client.send_raw(text)
+        error = await client.expect("error")
+        assert error["code"] == code, text
+        assert error["message"]
+    # The refused move came with a correction to where we really stand.
+    correction = next(m for m in client.seen if m["type"] == "positions" and m.get("correction"))
+    assert correction["moves"][0]["id"] == me
+    # Still alive and answering.
+    await client.send(type="ping", id=99)
+    assert (await client.expect("pong"))["id"] == 99
+
+
+async def test_rate_limit(connect) -> None:
+    client, _ = await connect("alice")
+    for _ in range(60):
+        await client.send(type="ping")
+    m = await client.expect("error", code="rate_limited")
+    assert "Too many" in m["message"]
+    pongs = sum(1 for s in client.seen if s["type"] == "pong")
+    assert pongs < 60
+    await asyncio.sleep(1.0)
+    await client.send(type="ping", id=500)
+    assert (await client.expect("pong", id=500))["id"] == 500
+
+
+async def test_two_clients_see_joins_moves_and_chat(connect) -> None:
+    alice, welcome_a = await connect("alice")
+    bob, welcome_b = await connect("bob")
+    joined = await alice.expect("participant_joined")
+    assert joined["participant"]["name"] == "Bob"
+    assert {p["name"] for p in welcome_b["participants"]} == {"Alice", "Bob"}
+    assert welcome_b["map"]["name"] == "Classroom" and len(welcome_b["map"]["rooms"]) == 7
+
+    me = next(p for p in welcome_a["participants"] if p["id"] == welcome_a["you"])
+    await alice.send(type="move", x=me["x"] + 8, y=me["y"] - 8)
+    batch = await bob.expect("positions")
+    pos = next(m for m in batch["moves"] if m["id"] == welcome_a["you"])
+    assert (pos["x"], pos["y"]) == (round(me["x"] + 8, 1), round(me["y"] - 8, 1))
+
+    await alice.send(type="chat_send", channel="class", text="<img src=x onerror=alert(1)>")
+    chat = await bob.expect("chat")
+    assert chat["message"]["text"] == "<img src=x onerror=alert(1)>"
+    assert chat["message"]["sender_name"] == "Alice" and chat["message"]["id"] > 0
+    ack = await alice.expect("ack")
+    assert ack["message_id"] == chat["message"]["id"]
+
+    await bob.send(type="chat_send", channel="direct", text="psst alice", to=welcome_a["you"])
+    dm = await alice.expect("chat")
+    assert dm["message"]["channel"] == "direct" and dm["message"]["to_user"] == "alice"
+
+    await alice.send(type="presence", hand=True)
+    upd = await bob.expect("participant_updated")
+    assert upd["participant"]["hand"] is True
+
+    bob.ws.close(1000)
+    left = await alice.expect("participant_left")
+    assert left["participant_id"] == welcome_b["you"]
+
+
+async def walk_to(client: Client, start: tuple[float, float], goal: tuple[float, float]) -> None:
+    """Walk in small steps at walking speed (the server checks speed and walls)."""
+    x, y = start
+    gx, gy = goal
+    while (x, y) != (gx, gy):
+        dx, dy = gx - x, gy - y
+        d = (dx * dx + dy * dy) ** 0.5
+        f = min(1.0, 20 / d)
+        x, y = x + dx * f, y + dy * f
+        await client.send(type="move", x=x, y=y, id=None)
+        await asyncio.sleep(0.1)
+
+
+async def test_room_and_nearby_chat_reach_only_those_who_can_see_them(connect) -> None:
+    alice, wa = await connect("alice")
+    bob, wb = await connect("bob")
+    carol, wc = await connect("carol")
+    start = {p["id"]: (p["x"], p["y"]) for p in wc["participants"]}
+    # Alice walks up the aisle between the tables onto Table 2 (x 650..950,
+    # y 360..550); Bob and Carol stay at the spawn.
+    route = [start[wa["you"]], (560, 905), (560, 610), (700, 610), (700, 540)]
+    for a, b in zip(route, route[1:]):
+        await walk_to(alice, a, b)
+    history = await alice.expect("chat_history", channel="room", timeout=10)
+    assert history["room"] == "table-2"
+    moved = await bob.expect("participant_updated", timeout=10)
+    assert moved["participant"]["room"] == "table-2"
+
+    await alice.send(type="chat_send", channel="room", text="table only")
+    await alice.expect("chat")
+    await bob.nothing("chat")
+
+    # Bob and Carol are near each other at the spawn: nearby reaches them, not Alice.
+    await bob.send(type="chat_send", channel="nearby", text="hi neighbour")
+    m = await carol.expect("chat")
+    assert m["message"]["channel"] == "nearby" and "id" not in m["message"]
+    await alice.nothing("chat")
+
+
+async def test_classroom_full_closes_with_a_clear_code(connect) -> None:
+    for name in ("a", "b", "c"):
+        await connect(name)
+    client, _ = await connect("d", join=False)
+    await client.send(type="join", protocol=protocol.PROTOCOL_VERSION)
+    error = await client.expect("error")
+    assert error["code"] == "classroom_full"
+    assert await client.ws.read_message() is None
+    assert client.ws.close_code == protocol.CLOSE_CLASSROOM_FULL
+
+
+async def test_wrong_protocol_version(connect) -> None:
+    client, _ = await connect("a", join=False)
+    await client.send(type="join", protocol=99)
+    assert (await client.expect("error"))["code"] == "protocol_version"
+    assert await client.ws.read_message() is None
+    assert client.ws.close_code == protocol.CLOSE_PROTOCOL_VERSION
+
+
+async def test_a_dropped_participant_comes_back_where_they_were(connect, jp_serverapp) -> None:
+    alice, wa = await connect("alice")
+    bob, _ = await connect("bob")
+    await alice.expect("participant_joined")
+    me = next(p for p in wa["participants"] if p["id"] == wa["you"])
+    await alice.send(type="move", x=me["x"] + 10, y=me["y"])
+    await bob.expect("positions")
+    # Drop without a close frame, as a network failure does.
+    alice.ws.stream.close()
+    upd = await bob.expect("participant_updated")
+    assert upd["participant"]["connection"] == "reconnecting"
+    again, _ = await connect("alice", join=False)
+    welcome = await again.join(resume=wa["resume"])
+    assert welcome["you"] == wa["you"]
+    back = next(p for p in welcome["participants"] if p["id"] == wa["you"])
+    assert back["x"] == round(me["x"] + 10, 1) and back["connection"] == "online"
+    upd = await bob.expect("participant_updated")
+    assert upd["participant"]["connection"] == "online"
+
+
+async def test_history_is_kept_across_a_server_restart(tmp_path) -> None:
+    server = JupyterProcess(tmp_path, app="jupyter_server")
+    server.start()
+    try:
+        url = f"{server.ws_url}?token={server.token}"
+        a = Client(await tornado.websocket.websocket_connect(url))
+        wa = await a.join()
+        await a.send(type="chat_send", channel="class", text="remember me ```x = 1```")
+        await a.expect("ack")
+        b = Client(await tornado.websocket.websocket_connect(url))
+        await b.join()
+        await a.send(type="chat_send", channel="direct", text="just for you", to=(await a.expect("participant_joined"))["participant"]["id"])
+        await a.expect("ack")
+        a.ws.close(1000)
+        b.ws.close(1000)
+
+        server.restart()
+
+        c = Client(await tornado.websocket.websocket_connect(url))
+        await c.join()
+        history = await c.expect("chat_history", channel="class")
+        assert [m["text"] for m in history["messages"]] == ["remember me ```x = 1```"]
+        assert history["messages"][0]["sender"] == wa["you"]
+    finally:
+        server.stop()
