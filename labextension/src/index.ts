@@ -1,4 +1,9 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [];
+import { panelPlugin } from './plugins/panel';
+
+export * from './tokens';
+
+const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin];
+
 export default plugins;

@@ -1,0 +1,155 @@
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { BoxLayout, Panel, Widget } from '@lumino/widgets';
+
+import classroomSvg from '../../style/icons/classroom.svg';
+import { ClassroomModel } from '../model/classroom';
+import { IConnectionState } from '../model/connection';
+import { ChatPane } from './chat';
+import { ClassroomMap } from './map';
+import { ParticipantList } from './participants';
+
+export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
+
+/**
+ * The Classroom panel: status bar, map, participant list and chat.
+ * Joins the classroom the first time it is shown.
+ */
+export class ClassroomPanel extends Widget {
+  constructor(readonly model: ClassroomModel, private readonly _place: (where: 'main' | 'left') => void) {
+    super();
+    this.id = 'jp-classroom-panel';
+    this.addClass('jp-Classroom-panel');
+    this.title.icon = classroomIcon;
+    this.title.label = 'Classroom';
+    this.title.caption = 'Classroom: walk, talk and chat with your class';
+    this.title.closable = true;
+
+    const layout = new BoxLayout({ direction: 'top-to-bottom', spacing: 0 });
+    this.layout = layout;
+
+    const bar = new Widget();
+    bar.addClass('jp-Classroom-bar');
+    this._status = document.createElement('span');
+    this._status.className = 'jp-Classroom-status';
+    this._status.setAttribute('role', 'status');
+    this._retry = document.createElement('button');
+    this._retry.className = 'jp-Button jp-mod-styled';
+    this._retry.textContent = 'Reconnect now';
+    this._retry.hidden = true;
+    this._retry.addEventListener('click', () => model.connection.reconnectNow());
+    this._hand = document.createElement('button');
+    this._hand.className = 'jp-Button jp-mod-styled jp-Classroom-hand';
+    this._hand.textContent = '✋ Raise hand';
+    this._hand.setAttribute('aria-pressed', 'false');
+    this._hand.addEventListener('click', () => this.toggleHand());
+    this._move = document.createElement('button');
+    this._move.className = 'jp-Button jp-mod-styled';
+    this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
+    bar.node.append(this._status, this._retry, this._hand, this._move);
+
+    this.map = new ClassroomMap(model);
+    const side = new Panel();
+    side.addClass('jp-Classroom-side');
+    this.participants = new ParticipantList(model, user => {
+      this.chat.showChannel(`direct:${user}`);
+      this.chat.focusInput();
+    });
+    this.chat = new ChatPane(model);
+    side.addWidget(this.participants);
+    side.addWidget(this.chat);
+    const body = new Panel();
+    body.addClass('jp-Classroom-body');
+    body.addWidget(this.map);
+    body.addWidget(side);
+    layout.addWidget(bar);
+    layout.addWidget(body);
+    BoxLayout.setStretch(bar, 0);
+    BoxLayout.setStretch(body, 1);
+
+    model.connectionChanged.connect(this._onConnection, this);
+    model.participantsChanged.connect(this._onParticipants, this);
+    this._onConnection(model.connection, model.connection.state);
+    this.setPlacement('left');
+  }
+
+  readonly map: ClassroomMap;
+  readonly participants: ParticipantList;
+  readonly chat: ChatPane;
+
+  /** Called by the plugin when the panel moves between the sidebar and the main area. */
+  setPlacement(where: 'main' | 'left'): void {
+    this._inMain = where === 'main';
+    this.toggleClass('jp-mod-main', this._inMain);
+    this._move.textContent = this._inMain ? 'Move to sidebar' : 'Open beside notebooks';
+    this._move.setAttribute(
+      'aria-label',
+      this._inMain ? 'Move the classroom to the left sidebar' : 'Open the classroom in the main area'
+    );
+  }
+
+  toggleHand(): void {
+    this.model.setHand(!this.model.me?.hand);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.start();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.isVisible) {
+      this.model.start();
+    }
+  }
+
+  protected onCloseRequest(msg: Message): void {
+    // Closing the tab in the main area puts the classroom back in the sidebar.
+    this._place('left');
+  }
+
+  private _onParticipants(): void {
+    const hand = !!this.model.me?.hand;
+    this._hand.setAttribute('aria-pressed', String(hand));
+    this._hand.textContent = hand ? '✋ Lower hand' : '✋ Raise hand';
+  }
+
+  private _onConnection(_: unknown, state: IConnectionState): void {
+    window.clearInterval(this._countdown);
+    this._retry.hidden = state.status !== 'reconnecting';
+    this.toggleClass('jp-mod-disconnected', state.status !== 'connected');
+    const show = () => {
+      let text = '';
+      switch (state.status) {
+        case 'connecting':
+          text = 'Joining the classroom…';
+          break;
+        case 'connected':
+          text = 'Connected';
+          break;
+        case 'reconnecting': {
+          const left = Math.max(0, Math.ceil(((state.retryIn ?? 0) - (Date.now() - since)) / 1000));
+          text = `${state.reason ?? 'Disconnected.'} Reconnecting${left ? ` in ${left} s` : ''}…`;
+          break;
+        }
+        case 'closed':
+          text = state.reason ?? 'Not connected.';
+          break;
+      }
+      this._status.textContent = text;
+    };
+    const since = Date.now();
+    show();
+    if (state.status === 'reconnecting' && state.retryIn) {
+      this._countdown = window.setInterval(show, 1000);
+    }
+  }
+
+  private _status: HTMLSpanElement;
+  private _retry: HTMLButtonElement;
+  private _hand: HTMLButtonElement;
+  private _move: HTMLButtonElement;
+  private _inMain = false;
+  private _countdown = 0;
+}

@@ -1,0 +1,121 @@
+import { Widget } from '@lumino/widgets';
+
+import { ClassroomModel } from '../model/classroom';
+import { IParticipantInfo } from '../protocol';
+
+/**
+ * Everyone in the classroom as a real list: the keyboard and screen-reader
+ * path to what the map shows. Selecting a person offers "Go to" and "Message".
+ */
+export class ParticipantList extends Widget {
+  constructor(
+    readonly model: ClassroomModel,
+    private readonly _onMessage: (user: string) => void
+  ) {
+    super();
+    this.addClass('jp-Classroom-participants');
+    const heading = document.createElement('h3');
+    heading.id = `jp-Classroom-people-${Private.nextId++}`;
+    heading.className = 'jp-Classroom-heading';
+    this._heading = heading;
+    this._list = document.createElement('ul');
+    this._list.setAttribute('aria-labelledby', heading.id);
+    this.node.append(heading, this._list);
+    model.participantsChanged.connect(this._render, this);
+    this._render();
+  }
+
+  private _describe(p: IParticipantInfo): string {
+    const bits = [this.model.roomName(p.room)];
+    if (p.role === 'instructor') {
+      bits.push('instructor');
+    }
+    if (p.status !== 'available') {
+      bits.push(p.status);
+    }
+    if (p.hand) {
+      bits.push('hand raised');
+    }
+    if (p.connection === 'reconnecting') {
+      bits.push('reconnecting');
+    }
+    if (this.model.neighbours.has(p.id)) {
+      bits.push('nearby');
+    }
+    return bits.join(', ');
+  }
+
+  private _render(): void {
+    const me = this.model.me;
+    const people = [...this.model.participants.values()].sort((a, b) =>
+      a.id === me?.id ? -1 : b.id === me?.id ? 1 : a.name.localeCompare(b.name)
+    );
+    this._heading.textContent = `Participants (${people.length})`;
+    const focused = document.activeElement as HTMLElement | null;
+    const focusId = focused?.closest('li')?.dataset.id;
+    const focusAction = focused?.dataset.action;
+    this._list.replaceChildren();
+    for (const p of people) {
+      const li = document.createElement('li');
+      li.className = 'jp-Classroom-person';
+      li.dataset.id = p.id;
+      li.dataset.name = p.name;
+      li.dataset.room = p.room ?? '';
+      const button = document.createElement('button');
+      button.className = 'jp-Classroom-personButton';
+      button.dataset.action = 'select';
+      const expanded = this._selected === p.id;
+      button.setAttribute('aria-expanded', String(expanded));
+      const dot = document.createElement('span');
+      dot.className = 'jp-Classroom-dot';
+      dot.style.background = p.color;
+      dot.textContent = p.initials;
+      dot.setAttribute('aria-hidden', 'true');
+      const name = document.createElement('span');
+      name.className = 'jp-Classroom-personName';
+      name.textContent = p.id === me?.id ? `${p.name} (you)` : p.name;
+      const where = document.createElement('span');
+      where.className = 'jp-Classroom-personWhere';
+      where.textContent = this._describe(p);
+      button.append(dot, name, where);
+      button.addEventListener('click', () => {
+        this._selected = expanded ? null : p.id;
+        this._render();
+      });
+      li.appendChild(button);
+      if (expanded && p.id !== me?.id) {
+        const actions = document.createElement('div');
+        actions.className = 'jp-Classroom-actions';
+        const go = document.createElement('button');
+        go.className = 'jp-Button jp-mod-styled jp-mod-accept';
+        go.dataset.action = 'goto';
+        go.textContent = 'Go to';
+        go.setAttribute('aria-label', `Walk next to ${p.name}`);
+        go.addEventListener('click', () => this.model.goTo(p.id));
+        const msg = document.createElement('button');
+        msg.className = 'jp-Button jp-mod-styled';
+        msg.dataset.action = 'message';
+        msg.textContent = 'Message';
+        msg.setAttribute('aria-label', `Send ${p.name} a direct message`);
+        msg.addEventListener('click', () => this._onMessage(p.user));
+        actions.append(go, msg);
+        li.appendChild(actions);
+      }
+      this._list.appendChild(li);
+    }
+    if (focusId) {
+      const again = this._list.querySelector<HTMLElement>(
+        `li[data-id="${CSS.escape(focusId)}"] [data-action="${focusAction ?? 'select'}"]`
+      );
+      again?.focus();
+    }
+  }
+
+  private _heading: HTMLHeadingElement;
+  private _list: HTMLUListElement;
+  private _selected: string | null = null;
+}
+
+namespace Private {
+  export let nextId = 0;
+}
