@@ -163,7 +163,7 @@ export class ClassroomMap extends Widget {
       const xs = room.polygon.map(p => p[0]);
       const ys = room.polygon.map(p => p[1]);
       ctx.fillStyle = muted;
-      ctx.font = `bold 22px ${font}`;
+      ctx.font = `bold ${Math.max(22, 11 / scale)}px ${font}`;
       ctx.textAlign = 'left';
       ctx.textBaseline = 'top';
       ctx.fillText(room.name, Math.min(...xs) + 10, Math.min(...ys) + 8);
@@ -173,7 +173,9 @@ export class ClassroomMap extends Widget {
       ctx.fillRect(w.x, w.y, w.width, w.height);
     }
     const config = this.model.config!;
-    const r = config.avatar_radius;
+    // Avatars and labels keep a readable size however small the map is drawn.
+    const r = Math.max(config.avatar_radius, 9 / scale);
+    const label = Math.max(16, 11 / scale);
     const mine = me ? this.model.positionOf(me.id, now) : null;
     if (mine) {
       ctx.beginPath();
@@ -196,9 +198,9 @@ export class ClassroomMap extends Widget {
       ctx.globalAlpha = p.connection === 'reconnecting' ? 0.4 : 1;
       if (p.hand) {
         ctx.beginPath();
-        ctx.arc(x, y, r + 6, 0, Math.PI * 2);
+        ctx.arc(x, y, r * 1.35, 0, Math.PI * 2);
         ctx.strokeStyle = this._colour('--jp-warn-color1', '#f57c00');
-        ctx.lineWidth = 4;
+        ctx.lineWidth = r * 0.25;
         ctx.stroke();
       }
       ctx.beginPath();
@@ -206,7 +208,7 @@ export class ClassroomMap extends Widget {
       ctx.fillStyle = p.color;
       ctx.fill();
       if (p.id === me?.id) {
-        ctx.lineWidth = 3;
+        ctx.lineWidth = r * 0.2;
         ctx.strokeStyle = ink;
         ctx.stroke();
       }
@@ -215,7 +217,7 @@ export class ClassroomMap extends Widget {
       ctx.textBaseline = 'middle';
       ctx.fillText(p.initials, x, y + 1);
       ctx.fillStyle = ink;
-      ctx.font = `16px ${font}`;
+      ctx.font = `${label}px ${font}`;
       ctx.textBaseline = 'top';
       ctx.fillText(p.id === me?.id ? `${p.name} (you)` : p.name, x, y + r + 4);
       ctx.globalAlpha = 1;

@@ -1,6 +1,6 @@
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import { BoxLayout, Panel, Widget } from '@lumino/widgets';
+import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
 import classroomSvg from '../../style/icons/classroom.svg';
 import { ClassroomModel } from '../model/classroom';
@@ -25,7 +25,7 @@ export class ClassroomPanel extends Widget {
     this.title.caption = 'Classroom: walk, talk and chat with your class';
     this.title.closable = true;
 
-    const layout = new BoxLayout({ direction: 'top-to-bottom', spacing: 0 });
+    const layout = new PanelLayout();
     this.layout = layout;
 
     const bar = new Widget();
@@ -40,7 +40,7 @@ export class ClassroomPanel extends Widget {
     this._retry.addEventListener('click', () => model.connection.reconnectNow());
     this._hand = document.createElement('button');
     this._hand.className = 'jp-Button jp-mod-styled jp-Classroom-hand';
-    this._hand.textContent = '✋ Raise hand';
+    this._hand.textContent = 'Raise hand';
     this._hand.setAttribute('aria-pressed', 'false');
     this._hand.addEventListener('click', () => this.toggleHand());
     this._move = document.createElement('button');
@@ -64,8 +64,6 @@ export class ClassroomPanel extends Widget {
     body.addWidget(side);
     layout.addWidget(bar);
     layout.addWidget(body);
-    BoxLayout.setStretch(bar, 0);
-    BoxLayout.setStretch(body, 1);
 
     model.connectionChanged.connect(this._onConnection, this);
     model.participantsChanged.connect(this._onParticipants, this);
@@ -112,7 +110,7 @@ export class ClassroomPanel extends Widget {
   private _onParticipants(): void {
     const hand = !!this.model.me?.hand;
     this._hand.setAttribute('aria-pressed', String(hand));
-    this._hand.textContent = hand ? '✋ Lower hand' : '✋ Raise hand';
+    this._hand.textContent = hand ? 'Lower hand' : 'Raise hand';
   }
 
   private _onConnection(_: unknown, state: IConnectionState): void {
