@@ -45,6 +45,10 @@ export class ClassroomModel implements IDisposable {
   get participantsChanged(): ISignal<this, void> {
     return this._participantsChanged;
   }
+  /** A batch of remote positions arrived (ids of those who moved). */
+  get positionsChanged(): ISignal<this, string[]> {
+    return this._positionsChanged;
+  }
   /** A chat channel got messages (the key says which). */
   get chatChanged(): ISignal<this, ChannelKey> {
     return this._chatChanged;
@@ -395,6 +399,7 @@ export class ClassroomModel implements IDisposable {
         break;
       }
       case 'positions': {
+        const moved: string[] = [];
         for (const pos of m.moves) {
           if (pos.id === this._me) {
             if (m.correction) {
@@ -408,7 +413,11 @@ export class ClassroomModel implements IDisposable {
           if (p) {
             p.x = pos.x;
             p.y = pos.y;
+            moved.push(pos.id);
           }
+        }
+        if (moved.length) {
+          this._positionsChanged.emit(moved);
         }
         break;
       }
@@ -454,6 +463,7 @@ export class ClassroomModel implements IDisposable {
   private _channels = new Map<ChannelKey, IChatMessage[]>();
   private _participantsChanged = new Signal<this, void>(this);
   private _chatChanged = new Signal<this, ChannelKey>(this);
+  private _positionsChanged = new Signal<this, string[]>(this);
   private _joined = new Signal<this, void>(this);
   private _errorOccurred = new Signal<this, IClassroomError>(this);
   private _announced = new Signal<this, string>(this);

@@ -22,7 +22,20 @@ export class ParticipantList extends Widget {
     this._list.setAttribute('aria-labelledby', heading.id);
     this.node.append(heading, this._list);
     model.participantsChanged.connect(this._render, this);
+    model.positionsChanged.connect(this._onPositions, this);
     this._render();
+  }
+
+  /** Keep each entry's map coordinates current (read by tests and other tools). */
+  private _onPositions(_: ClassroomModel, ids: string[]): void {
+    for (const id of ids) {
+      const li = this._list.querySelector<HTMLElement>(`li[data-id="${CSS.escape(id)}"]`);
+      const p = this.model.participants.get(id);
+      if (li && p) {
+        li.dataset.x = p.x.toFixed(1);
+        li.dataset.y = p.y.toFixed(1);
+      }
+    }
   }
 
   private _describe(p: IParticipantInfo): string {
@@ -61,6 +74,9 @@ export class ParticipantList extends Widget {
       li.dataset.id = p.id;
       li.dataset.name = p.name;
       li.dataset.room = p.room ?? '';
+      const at = this.model.lastKnown(p.id);
+      li.dataset.x = at ? at[0].toFixed(1) : '';
+      li.dataset.y = at ? at[1].toFixed(1) : '';
       const button = document.createElement('button');
       button.className = 'jp-Classroom-personButton';
       button.dataset.action = 'select';
