@@ -1,5 +1,5 @@
 # Shared by scripts/start.sh and scripts/test.sh.
-VENV=${CLASSROOM_VENV:-.venv}
+VENV=$(realpath -m "${CLASSROOM_VENV:-.venv}")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

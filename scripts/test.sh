@@ -10,14 +10,14 @@ started=$(date +%s)
 
 ensure_chromium
 ensure_venv
+export PATH="$VENV/bin:$PATH"
 log "installing jupyterlab-classroom in development mode with its test dependencies"
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet -e ".[test]"
 "$VENV/bin/jupyter" labextension develop --overwrite . >/dev/null
 
 log "front-end unit tests"
-(cd labextension && PATH="$VENV/bin:$PATH" jlpm test)
+(cd labextension && jlpm test)
 
 log "pytest (set-up took $(( $(date +%s) - started )) s)"
-export PATH="$VENV/bin:$PATH"
 run_isolated python -m pytest "$@"
