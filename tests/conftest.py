@@ -11,6 +11,17 @@ import pytest
 from jupyter_classroom.classroom import Classroom, ClassroomMap, ClassroomSettings, Identity
 
 MAP_FILE = Path(__file__).parent.parent / "jupyter_classroom" / "maps" / "classroom.json"
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests and run them last: Playwright's synchronous API
+    keeps an event loop of its own running, which must not overlap the
+    pytest-jupyter tests' loop."""
+    for item in items:
+        if BROWSER_TESTS in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: BROWSER_TESTS in Path(str(item.fspath)).parents)
 
 
 @pytest.fixture
