@@ -6,16 +6,20 @@ import getpass
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
+
+from . import protocol
 
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
 from .server.handlers import ClassroomWebSocketHandler
 from .server.service import ClassroomService, Limits
 from .storage import ChatStore
+from .turn import turn_credentials
 
 DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
 
@@ -73,6 +77,33 @@ class ClassroomApp(ExtensionApp):
         ),
     ).tag(config=True)
 
+    max_mesh_degree = Int(
+        4,
+        help="Peers each person talks to directly on the open floor; beyond it the nearest win.",
+    ).tag(config=True)
+    ice_servers = List(
+        Dict(),
+        help=(
+            "ICE servers given to browsers as they are, e.g. "
+            "[{'urls': ['stun:stun.example.org:3478']}]. None by default: no outside server "
+            "is contacted."
+        ),
+    ).tag(config=True)
+    turn_urls = List(
+        Unicode(),
+        help="TURN server URLs (e.g. 'turn:turn.example.org:3478?transport=udp') that share turn_secret.",
+    ).tag(config=True)
+    turn_secret = Unicode(
+        "",
+        help=(
+            "The TURN server's shared secret (coturn: static-auth-secret). Each participant gets "
+            "credentials of their own, valid for turn_ttl seconds."
+        ),
+    ).tag(config=True)
+    turn_ttl = Int(12 * 3600, help="Seconds the TURN credentials given to a participant stay valid.").tag(
+        config=True
+    )
+
     @default("chat_db_path")
     def _default_chat_db_path(self) -> str:
         return str(Path(jupyter_data_dir()) / "classroom" / "chat.sqlite")
@@ -98,7 +129,27 @@ class ClassroomApp(ExtensionApp):
             max_message_bytes=self.max_message_bytes,
             history_size=self.history_size,
             reconnect_grace=self.reconnect_grace,
+            max_mesh_degree=self.max_mesh_degree,
         )
+
+    def ice_servers_for(self, identity) -> list[protocol.IceServer]:
+        """The configured ICE servers, plus TURN with credentials for this person."""
+        servers = [
+            protocol.IceServer(
+                urls=[s["urls"]] if isinstance(s.get("urls"), str) else list(s.get("urls", [])),
+                username=s.get("username"),
+                credential=s.get("credential"),
+            )
+            for s in self.ice_servers
+        ]
+        if self.turn_urls and self.turn_secret:
+            username, password = turn_credentials(
+                self.turn_secret, identity.username, time.time(), self.turn_ttl
+            )
+            servers.append(
+                protocol.IceServer(urls=list(self.turn_urls), username=username, credential=password)
+            )
+        return servers
 
     def initialize_settings(self) -> None:
         try:
@@ -115,6 +166,7 @@ class ClassroomApp(ExtensionApp):
                 max_message_bytes=self.max_message_bytes,
                 messages_per_second=self.max_messages_per_second,
             ),
+            ice_servers=self.ice_servers_for,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 

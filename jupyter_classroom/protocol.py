@@ -166,6 +166,29 @@ class ChatMessage:
     to_name: str | None = None
 
 
+@dataclass
+class IceServer:
+    """An ICE server for RTCPeerConnection (TURN ones carry credentials)."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass
+class SessionDescription:
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str | None = field(default=None, **_limits(max_length=65536))
+
+
+@dataclass
+class IceCandidate:
+    candidate: str = field(**_limits(max_length=1024))
+    sdpMid: str | None = field(default=None, **_limits(max_length=64))
+    sdpMLineIndex: int | None = None
+    usernameFragment: str | None = field(default=None, **_limits(max_length=256))
+
+
 # --------------------------------------------------------------------------
 # Client -> server
 
@@ -220,6 +243,18 @@ class Ping:
     id: int | None = None
 
 
+@dataclass
+class RelaySignal:
+    """WebRTC signaling for a peer the server paired the sender with: an SDP
+    description, an ICE candidate, or both absent for end-of-candidates."""
+
+    type: ClassVar[str] = "signal"
+    to: str = field(**_limits(max_length=64))
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+    id: int | None = None
+
+
 # --------------------------------------------------------------------------
 # Server -> client
 
@@ -234,6 +269,7 @@ class Welcome:
     config: ClientConfig
     participants: list[ParticipantInfo]
     neighbours: list[str]
+    ice_servers: list[IceServer]
     id: int | None = None
 
 
@@ -278,6 +314,42 @@ class Neighbours:
 
 
 @dataclass
+class PeerConnect:
+    """Open a peer-to-peer call with ``peer``; ``offerer`` says whether the
+    receiver makes the first offer (the other side is the polite peer)."""
+
+    type: ClassVar[str] = "peer_connect"
+    peer: str
+    offerer: bool
+
+
+@dataclass
+class PeerDisconnect:
+    """Close the peer-to-peer call with ``peer``."""
+
+    type: ClassVar[str] = "peer_disconnect"
+    peer: str
+
+
+@dataclass
+class MeshCapped:
+    """Neighbours the receiver is not connected to because a mesh is full."""
+
+    type: ClassVar[str] = "mesh_capped"
+    ids: list[str]
+
+
+@dataclass
+class PeerSignal:
+    """Signaling relayed from the paired peer ``sender``."""
+
+    type: ClassVar[str] = "signal"
+    sender: str
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+@dataclass
 class Chat:
     type: ClassVar[str] = "chat"
     message: ChatMessage
@@ -317,7 +389,7 @@ class Error:
     id: int | None = None
 
 
-CLIENT_MESSAGES: tuple[type, ...] = (Join, Move, SetPresence, ChatSend, Ping)
+CLIENT_MESSAGES: tuple[type, ...] = (Join, Move, SetPresence, ChatSend, Ping, RelaySignal)
 SERVER_MESSAGES: tuple[type, ...] = (
     Welcome,
     ParticipantJoined,
@@ -325,6 +397,10 @@ SERVER_MESSAGES: tuple[type, ...] = (
     ParticipantLeft,
     Positions,
     Neighbours,
+    PeerConnect,
+    PeerDisconnect,
+    MeshCapped,
+    PeerSignal,
     Chat,
     ChatHistory,
     Ack,
@@ -339,9 +415,12 @@ RECORDS: tuple[type, ...] = (
     ParticipantInfo,
     Position,
     ChatMessage,
+    IceServer,
+    SessionDescription,
+    IceCandidate,
 )
 
-ClientMessage = Union[Join, Move, SetPresence, ChatSend, Ping]
+ClientMessage = Union[Join, Move, SetPresence, ChatSend, Ping, RelaySignal]
 _CLIENT_BY_TYPE: dict[str, type] = {m.type: m for m in CLIENT_MESSAGES}
 
 # --------------------------------------------------------------------------

@@ -197,3 +197,42 @@ def test_chat_visibility_per_channel(classroom: Classroom) -> None:
         with pytest.raises(ClassroomError) as e:
             classroom.chat(a.id, *args, now=0)
         assert e.value.code == code, args
+
+
+def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> None:
+    """A - B - C in a line: B calls both, A and C never; a room ends the calls."""
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    c, _ = classroom.join(person("C"), 0)
+    place(classroom, a.id, 300, 620)
+    place(classroom, b.id, 420, 620)
+    place(classroom, c.id, 540, 620)
+    out = classroom.flush(1)
+    connects = [(o.to, o.message) for o in messages(out, protocol.PeerConnect)]
+    pairs = {frozenset({next(iter(to)), m.peer}) for to, m in connects}
+    assert pairs == {frozenset({a.id, b.id}), frozenset({b.id, c.id})}
+    assert not classroom.paired(a.id, c.id)
+    # One side offers, the other answers: the later arrival makes the offer.
+    offers = {next(iter(to)): m.peer for to, m in connects if m.offerer}
+    assert offers == {b.id: a.id, c.id: b.id}
+    # Nothing is said again while nobody's pairing changes.
+    place(classroom, a.id, 305, 620)
+    assert not messages(classroom.flush(2), protocol.PeerConnect)
+    # B steps onto Table 4 (x 140..440, y 680..870): both of B's calls end, once.
+    place(classroom, b.id, 420, 700)
+    out = classroom.flush(3)
+    closes = {(next(iter(o.to)), o.message.peer) for o in messages(out, protocol.PeerDisconnect)}
+    assert closes == {(a.id, b.id), (b.id, a.id), (b.id, c.id), (c.id, b.id)}
+    assert not messages(classroom.flush(4), protocol.PeerDisconnect)
+
+
+def test_leaving_closes_the_calls(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    b, _ = classroom.join(person("B"), 0)
+    place(classroom, a.id, 300, 620)
+    place(classroom, b.id, 400, 620)
+    classroom.flush(0)
+    assert classroom.paired(a.id, b.id)
+    out = classroom.leave(b.id)
+    (close,) = messages(out, protocol.PeerDisconnect)
+    assert close.to == {a.id} and close.message.peer == b.id

@@ -61,10 +61,14 @@ def test_encoded_messages_match_the_schema() -> None:
             map=protocol.MapInfo("m", 10, 10, [rect], [protocol.RoomInfo("t", "T", "table", [(0, 0), (1, 0), (1, 1)])], rect),
             config=protocol.ClientConfig(16, 240, 150, 187.5, 15, 4000, 16384, 100),
             participants=[], neighbours=["b"],
+            ice_servers=[protocol.IceServer(urls=["turn:turn.example.org:3478"], username="1:a", credential="x")],
         ),
         protocol.Positions(t=1.0, moves=[protocol.Position("a", 1, 2)]),
         protocol.Chat(protocol.ChatMessage("class", "a", "u", "U", "<b>x</b>", 1.0, id=3)),
         protocol.error(ErrorCode.RATE_LIMITED, "slow down", 7),
+        protocol.PeerConnect(peer="b", offerer=True),
+        protocol.PeerSignal(sender="b", description=protocol.SessionDescription("offer", "v=0")),
+        protocol.PeerSignal(sender="b", candidate=protocol.IceCandidate("candidate:1 1 udp 1 127.0.0.1 9 typ host", "0", 0)),
     ]
     for sample in samples:
         validator.validate(json.loads(protocol.encode(sample)))

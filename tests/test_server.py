@@ -13,6 +13,7 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_classroom import protocol
+from jupyter_classroom.turn import verify_turn_credentials
 
 from .servers import JupyterProcess
 
@@ -43,6 +44,8 @@ def jp_server_config(tmp_path):
             "max_message_bytes": 4096,
             "max_participants": 3,
             "reconnect_grace": 30.0,
+            "turn_urls": ["turn:turn.example.org:3478?transport=udp"],
+            "turn_secret": "test-secret",
         },
     }
 
@@ -306,3 +309,47 @@ async def test_history_is_kept_across_a_server_restart(tmp_path) -> None:
         assert history["messages"][0]["sender"] == wa["you"]
     finally:
         server.stop()
+
+
+async def test_welcome_carries_turn_credentials_that_verify(connect) -> None:
+    _, welcome = await connect("alice")
+    (turn,) = welcome["ice_servers"]
+    assert turn["urls"] == ["turn:turn.example.org:3478?transport=udp"]
+    assert turn["username"].endswith(":alice")
+    import time
+
+    assert verify_turn_credentials("test-secret", turn["username"], turn["credential"], time.time())
+
+
+async def test_signaling_is_relayed_only_between_paired_participants(connect) -> None:
+    alice, wa = await connect("alice")
+    bob, wb = await connect("bob")
+    # Both stand at the spawn, on the open floor: the server pairs them.
+    pa = await alice.expect("peer_connect")
+    pb = await bob.expect("peer_connect")
+    assert (pa["peer"], pb["peer"]) == (wb["you"], wa["you"])
+    assert pa["offerer"] != pb["offerer"]
+    offerer, answerer = (alice, bob) if pa["offerer"] else (bob, alice)
+    offer_id = wa["you"] if pa["offerer"] else wb["you"]
+    answer_id = wb["you"] if pa["offerer"] else wa["you"]
+
+    await offerer.send(type="signal", to=answer_id, description={"type": "offer", "sdp": "v=0 fake"})
+    got = await answerer.expect("signal")
+    assert got["sender"] == offer_id and got["description"] == {"type": "offer", "sdp": "v=0 fake"}
+    cand = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+    await answerer.send(type="signal", to=offer_id, candidate=cand)
+    assert (await offerer.expect("signal"))["candidate"] == cand
+
+    # Signaling to someone who is not paired with you is refused.
+    await alice.send(type="signal", to="nobody", description={"type": "offer", "sdp": "x"})
+    assert (await alice.expect("error"))["code"] == "not_paired"
+
+    # Alice walks up onto Table 5, right above the spawn: rooms are not on the
+    # open floor, so the pair breaks and both are told to close.
+    me = next(p for p in wa["participants"] if p["id"] == wa["you"])
+    await walk_to(alice, (me["x"], me["y"]), (800, 850))
+    assert (await alice.expect("peer_disconnect", timeout=10))["peer"] == wb["you"]
+    assert (await bob.expect("peer_disconnect", timeout=10))["peer"] == wa["you"]
+    await bob.send(type="signal", to=wa["you"], description={"type": "offer", "sdp": "x"})
+    assert (await bob.expect("error"))["code"] == "not_paired"
+    await alice.nothing("signal")

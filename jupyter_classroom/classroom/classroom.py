@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .. import protocol
 from ..protocol import ErrorCode
 from .map import ClassroomMap
+from .pairing import MeshChange, PeerMesh
 
 # Readable on both light and dark backgrounds.
 PALETTE = (
@@ -58,6 +59,7 @@ class ClassroomSettings:
     max_message_bytes: int = 16384
     history_size: int = 100
     reconnect_grace: float = 30.0
+    max_mesh_degree: int = 4
 
     @property
     def proximity_drop_radius(self) -> float:
@@ -159,6 +161,7 @@ class Classroom:
         self._by_resume: dict[str, Participant] = {}
         self._moved: set[str] = set()
         self._seq = 0
+        self.mesh = PeerMesh(self.settings.max_mesh_degree)
 
     # -- lookups ----------------------------------------------------------
 
@@ -224,7 +227,12 @@ class Classroom:
         self._moved.add(p.id)
         return p, [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))]
 
-    def welcome(self, pid: str, request_id: int | None = None) -> protocol.Welcome:
+    def welcome(
+        self,
+        pid: str,
+        request_id: int | None = None,
+        ice_servers: list[protocol.IceServer] | None = None,
+    ) -> protocol.Welcome:
         p = self.get(pid)
         return protocol.Welcome(
             protocol=protocol.PROTOCOL_VERSION,
@@ -234,6 +242,7 @@ class Classroom:
             config=self.settings.client_config(),
             participants=[q.info() for q in self.participants.values()],
             neighbours=sorted(p.neighbours),
+            ice_servers=list(ice_servers or []),
             id=request_id,
         )
 
@@ -245,7 +254,7 @@ class Classroom:
         p.connection = "reconnecting"
         p.disconnected_at = now
         out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
-        return out + self._set_neighbours(p, set())
+        return out + self._set_neighbours(p, set()) + self._update_mesh()
 
     def leave(self, pid: str) -> list[Outgoing]:
         p = self.participants.pop(pid, None)
@@ -254,6 +263,7 @@ class Classroom:
         self._by_resume.pop(p.resume, None)
         self._moved.discard(pid)
         out = self._set_neighbours(p, set())
+        out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         return out
 
@@ -319,6 +329,48 @@ class Classroom:
                 if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
                     near.add(q.id)
             out += self._set_neighbours(p, near)
+        return out + self._update_mesh()
+
+    # -- peer-to-peer mesh ---------------------------------------------------
+
+    def paired(self, a: str, b: str) -> bool:
+        """Whether the server told ``a`` and ``b`` to call each other."""
+        return self.mesh.paired(a, b)
+
+    def _update_mesh(self) -> list[Outgoing]:
+        people = self.participants
+
+        def on_floor(pid: str) -> bool:
+            p = people.get(pid)
+            return p is not None and p.room is None and p.connection == "online"
+
+        def distance(a: str, b: str) -> float:
+            pa, pb = people[a], people[b]
+            return math.hypot(pa.x - pb.x, pa.y - pb.y)
+
+        def offerer(a: str, b: str) -> str:
+            # The one who arrived later calls the one already there.
+            return a if people[a].seq > people[b].seq else b
+
+        change = self.mesh.update(
+            {pid: p.neighbours for pid, p in people.items()}, on_floor, distance, offerer
+        )
+        return self._mesh_messages(change)
+
+    def _mesh_messages(self, change: MeshChange) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        for pair in change.disconnected:
+            a, b = sorted(pair)
+            for me, other in ((a, b), (b, a)):
+                if me in self.participants:
+                    out.append(Outgoing(protocol.PeerDisconnect(peer=other), frozenset({me})))
+        for offerer, answerer in change.connected:
+            out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
+            out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
+        for pid in sorted(change.capped_changed):
+            if pid in self.participants:
+                ids = sorted(self.mesh.capped(pid))
+                out.append(Outgoing(protocol.MeshCapped(ids=ids), frozenset({pid})))
         return out
 
     def _set_neighbours(self, p: Participant, near: set[str]) -> list[Outgoing]:

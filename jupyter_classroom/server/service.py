@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import protocol
-from ..classroom import Classroom, Outgoing
+from ..classroom import Classroom, Identity, Outgoing
+from ..protocol import ErrorCode, ProtocolError
 from ..storage import ChatStore
 from .session import ClassroomSession
 
@@ -36,11 +37,13 @@ class ClassroomService:
         store: ChatStore,
         limits: Limits | None = None,
         clock=time.monotonic,
+        ice_servers: Callable[[Identity], list[protocol.IceServer]] = lambda identity: [],
     ) -> None:
         self.classroom = classroom
         self.store = store
         self.limits = limits or Limits(max_message_bytes=classroom.settings.max_message_bytes)
         self.clock = clock
+        self.ice_servers = ice_servers
         self.sessions: dict[str, ClassroomSession] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
@@ -107,7 +110,9 @@ class ClassroomService:
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
         session.pid = participant.id
         self.sessions[participant.id] = session
-        session.send(classroom.welcome(participant.id, request_id))
+        session.send(
+            classroom.welcome(participant.id, request_id, self.ice_servers(session.identity))
+        )
         self._send_history(session)
         self.deliver(out)
 
@@ -153,6 +158,20 @@ class ClassroomService:
             message.id = self.store.add(message)
         self.deliver([Outgoing(protocol.Chat(message), recipients)])
         return message.id
+
+    def relay_signal(self, session: ClassroomSession, message: protocol.RelaySignal) -> None:
+        """Pass WebRTC signaling on, only between participants the server paired."""
+        assert session.pid is not None
+        if not self.classroom.paired(session.pid, message.to):
+            raise ProtocolError(
+                ErrorCode.NOT_PAIRED,
+                "You are not connected to that participant: signaling refused.",
+                message.id,
+            )
+        relayed = protocol.PeerSignal(
+            sender=session.pid, description=message.description, candidate=message.candidate
+        )
+        self.deliver([Outgoing(relayed, frozenset({message.to}))])
 
     def connection_lost(self, session: ClassroomSession, clean: bool) -> None:
         pid = session.pid

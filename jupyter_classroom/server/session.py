@@ -132,6 +132,8 @@ class ClassroomSession:
             )
             if message.id is not None:
                 self.send(protocol.Ack(id=message.id))
+        elif isinstance(message, protocol.RelaySignal):
+            service.relay_signal(self, message)
         elif isinstance(message, protocol.ChatSend):
             message_id = service.chat(self, message.channel, message.text, message.to)
             if message.id is not None:

@@ -110,6 +110,25 @@ export interface IChatMessage {
   to_name?: string | null;
 }
 
+/** An ICE server for RTCPeerConnection (TURN ones carry credentials). */
+export interface IIceServer {
+  urls: string[];
+  username?: string | null;
+  credential?: string | null;
+}
+
+export interface ISessionDescription {
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+  sdp?: string | null;
+}
+
+export interface IIceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
 /** First message on a socket. ``resume`` brings back a dropped participant. */
 export interface IJoin {
   type: 'join';
@@ -151,6 +170,15 @@ export interface IPing {
   id?: number | null;
 }
 
+/** WebRTC signaling for a peer the server paired the sender with: an SDP description, an ICE candidate, or both absent for end-of-candidates. */
+export interface IRelaySignal {
+  type: 'signal';
+  to: string;
+  description?: ISessionDescription | null;
+  candidate?: IIceCandidate | null;
+  id?: number | null;
+}
+
 export interface IWelcome {
   type: 'welcome';
   protocol: number;
@@ -160,6 +188,7 @@ export interface IWelcome {
   config: IClientConfig;
   participants: IParticipantInfo[];
   neighbours: string[];
+  ice_servers: IIceServer[];
   id?: number | null;
 }
 
@@ -190,6 +219,33 @@ export interface IPositions {
 export interface INeighbours {
   type: 'neighbours';
   ids: string[];
+}
+
+/** Open a peer-to-peer call with ``peer``; ``offerer`` says whether the receiver makes the first offer (the other side is the polite peer). */
+export interface IPeerConnect {
+  type: 'peer_connect';
+  peer: string;
+  offerer: boolean;
+}
+
+/** Close the peer-to-peer call with ``peer``. */
+export interface IPeerDisconnect {
+  type: 'peer_disconnect';
+  peer: string;
+}
+
+/** Neighbours the receiver is not connected to because a mesh is full. */
+export interface IMeshCapped {
+  type: 'mesh_capped';
+  ids: string[];
+}
+
+/** Signaling relayed from the paired peer ``sender``. */
+export interface IPeerSignal {
+  type: 'signal';
+  sender: string;
+  description?: ISessionDescription | null;
+  candidate?: IIceCandidate | null;
 }
 
 export interface IChat {
@@ -231,6 +287,7 @@ export type ClientMessage =
   | ISetPresence
   | IChatSend
   | IPing
+  | IRelaySignal
 ;
 
 export type ServerMessage =
@@ -240,6 +297,10 @@ export type ServerMessage =
   | IParticipantLeft
   | IPositions
   | INeighbours
+  | IPeerConnect
+  | IPeerDisconnect
+  | IMeshCapped
+  | IPeerSignal
   | IChat
   | IChatHistory
   | IAck
