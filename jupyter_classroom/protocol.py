@@ -182,6 +182,15 @@ class SessionDescription:
 
 
 @dataclass
+class StreamSource:
+    """What a media stream in a peer connection carries, so the receiver can
+    tell a camera from a shared screen."""
+
+    stream: str = field(**_limits(max_length=128))
+    source: Literal["camera", "screen_share"]
+
+
+@dataclass
 class IceCandidate:
     candidate: str = field(**_limits(max_length=1024))
     sdpMid: str | None = field(default=None, **_limits(max_length=64))
@@ -252,6 +261,7 @@ class RelaySignal:
     to: str = field(**_limits(max_length=64))
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
+    sources: list[StreamSource] | None = None
     id: int | None = None
 
 
@@ -347,6 +357,7 @@ class PeerSignal:
     sender: str
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
+    sources: list[StreamSource] | None = None
 
 
 @dataclass
@@ -417,6 +428,7 @@ RECORDS: tuple[type, ...] = (
     ChatMessage,
     IceServer,
     SessionDescription,
+    StreamSource,
     IceCandidate,
 )
 
@@ -693,10 +705,12 @@ def _ts_interface(cls: type) -> str:
     for f in _fields(cls):
         tp = hints[f.name]
         optional = f.default is not dataclasses.MISSING
-        if optional:
+        if optional and typing.get_origin(tp) in (Union, types.UnionType):
             args = [a for a in typing.get_args(tp) if a is not type(None)]
             tp = args[0] if len(args) == 1 else Union[tuple(args)]
             lines.append(f"  {f.name}?: {_ts_type(tp)} | null;")
+        elif optional:
+            lines.append(f"  {f.name}?: {_ts_type(tp)};")
         else:
             lines.append(f"  {f.name}: {_ts_type(tp)};")
     lines.append("}")

@@ -169,7 +169,10 @@ class ClassroomService:
                 message.id,
             )
         relayed = protocol.PeerSignal(
-            sender=session.pid, description=message.description, candidate=message.candidate
+            sender=session.pid,
+            description=message.description,
+            candidate=message.candidate,
+            sources=message.sources,
         )
         self.deliver([Outgoing(relayed, frozenset({message.to}))])
 

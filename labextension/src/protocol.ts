@@ -122,6 +122,12 @@ export interface ISessionDescription {
   sdp?: string | null;
 }
 
+/** What a media stream in a peer connection carries, so the receiver can tell a camera from a shared screen. */
+export interface IStreamSource {
+  stream: string;
+  source: 'camera' | 'screen_share';
+}
+
 export interface IIceCandidate {
   candidate: string;
   sdpMid?: string | null;
@@ -176,6 +182,7 @@ export interface IRelaySignal {
   to: string;
   description?: ISessionDescription | null;
   candidate?: IIceCandidate | null;
+  sources?: IStreamSource[] | null;
   id?: number | null;
 }
 
@@ -246,6 +253,7 @@ export interface IPeerSignal {
   sender: string;
   description?: ISessionDescription | null;
   candidate?: IIceCandidate | null;
+  sources?: IStreamSource[] | null;
 }
 
 export interface IChat {

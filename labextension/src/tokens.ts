@@ -12,6 +12,12 @@ export namespace CommandIDs {
   export const focusMap = 'classroom:focus-map';
   /** Raise or lower your hand. */
   export const toggleHand = 'classroom:toggle-hand';
+  /** Mute or unmute the microphone. */
+  export const toggleMic = 'classroom:toggle-microphone';
+  /** Start or stop the camera. */
+  export const toggleCamera = 'classroom:toggle-camera';
+  /** Start or stop sharing the screen. */
+  export const toggleScreen = 'classroom:toggle-screen';
 }
 
 /** The classroom client model, for plugins that add to the classroom (media, rooms). */

@@ -6,7 +6,11 @@ import {
   ErrorCode,
   IChatMessage,
   IClientConfig,
+  IIceServer,
   IMapInfo,
+  IPeerSignal,
+  IRelaySignal,
+  IStreamSource,
   IParticipantInfo,
   IRoomInfo,
   PROTOCOL_VERSION,
@@ -49,6 +53,18 @@ export class ClassroomModel implements IDisposable {
   get positionsChanged(): ISignal<this, string[]> {
     return this._positionsChanged;
   }
+  /** The server paired us with a peer on the open floor: call them. */
+  get peerRequested(): ISignal<this, { peer: string; offerer: boolean }> {
+    return this._peerRequested;
+  }
+  /** The server ended a pairing: hang up. */
+  get peerReleased(): ISignal<this, string> {
+    return this._peerReleased;
+  }
+  /** Signaling relayed from a paired peer. */
+  get signalReceived(): ISignal<this, IPeerSignal> {
+    return this._signalReceived;
+  }
   /** A chat channel got messages (the key says which). */
   get chatChanged(): ISignal<this, ChannelKey> {
     return this._chatChanged;
@@ -81,6 +97,16 @@ export class ClassroomModel implements IDisposable {
   }
   get neighbours(): ReadonlySet<string> {
     return this._neighbours;
+  }
+  /** Near neighbours we cannot hear because a mesh is full. */
+  get capped(): ReadonlySet<string> {
+    return this._capped;
+  }
+  get iceServers(): IIceServer[] {
+    return this._iceServers;
+  }
+  get myId(): string | null {
+    return this._me;
   }
   get isDisposed(): boolean {
     return this._disposed;
@@ -192,6 +218,32 @@ export class ClassroomModel implements IDisposable {
 
   setHand(raised: boolean): void {
     this._send({ type: 'presence', hand: raised });
+  }
+
+  /** Tell everyone whether our microphone, camera and screen are on. */
+  setMedia(media: { mic?: boolean; camera?: boolean; screen?: boolean }): void {
+    this._send({ type: 'presence', ...media });
+  }
+
+  /** Relay WebRTC signaling to a peer the server paired us with. */
+  signal(
+    to: string,
+    data: { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit | null },
+    sources?: IStreamSource[]
+  ): void {
+    const message: IRelaySignal = { type: 'signal', to, ...(sources ? { sources } : {}) };
+    if (data.description) {
+      message.description = { type: data.description.type, sdp: data.description.sdp ?? null };
+    }
+    if (data.candidate && data.candidate.candidate) {
+      message.candidate = {
+        candidate: data.candidate.candidate,
+        sdpMid: data.candidate.sdpMid ?? null,
+        sdpMLineIndex: data.candidate.sdpMLineIndex ?? null,
+        usernameFragment: data.candidate.usernameFragment ?? null
+      };
+    }
+    this._send(message);
   }
 
   /** Post to a channel key; 'direct:<user>' needs that user to be here. */
@@ -369,6 +421,8 @@ export class ClassroomModel implements IDisposable {
         this._predictedRoom = mine.room ?? null;
         this._path = [];
         this._neighbours = new Set(m.neighbours);
+        this._capped = new Set();
+        this._iceServers = m.ice_servers;
         this._joined.emit();
         this._participantsChanged.emit();
         break;
@@ -425,6 +479,19 @@ export class ClassroomModel implements IDisposable {
         this._neighbours = new Set(m.ids);
         this._participantsChanged.emit();
         break;
+      case 'peer_connect':
+        this._peerRequested.emit({ peer: m.peer, offerer: m.offerer });
+        break;
+      case 'peer_disconnect':
+        this._peerReleased.emit(m.peer);
+        break;
+      case 'mesh_capped':
+        this._capped = new Set(m.ids);
+        this._participantsChanged.emit();
+        break;
+      case 'signal':
+        this._signalReceived.emit(m);
+        break;
       case 'chat':
         this._addMessages(this._keyOf(m.message), [m.message], false);
         break;
@@ -459,6 +526,11 @@ export class ClassroomModel implements IDisposable {
   private _requestId = 0;
   private _disposed = false;
   private _neighbours = new Set<string>();
+  private _capped = new Set<string>();
+  private _iceServers: IIceServer[] = [];
+  private _peerRequested = new Signal<this, { peer: string; offerer: boolean }>(this);
+  private _peerReleased = new Signal<this, string>(this);
+  private _signalReceived = new Signal<this, IPeerSignal>(this);
   private _samples = new Map<string, ISample[]>();
   private _channels = new Map<ChannelKey, IChatMessage[]>();
   private _participantsChanged = new Signal<this, void>(this);

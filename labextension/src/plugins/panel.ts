@@ -5,6 +5,8 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { ClassroomModel } from '../model/classroom';
 import { ClassroomConnection } from '../model/connection';
+import { LocalMedia } from '../rtc/media';
+import { PeerManager } from '../rtc/peers';
 import { CommandIDs, IClassroom } from '../tokens';
 import { ClassroomPanel } from '../view/panel';
 
@@ -38,9 +40,20 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
       panel.setPlacement(where);
       app.shell.activateById(panel.id);
     };
-    const panel = new ClassroomPanel(model, place);
+    const media = new LocalMedia();
+    const peers = new PeerManager(model, media);
+    const panel = new ClassroomPanel(model, media, peers, place, widget => {
+      app.shell.add(widget, 'main', { mode: 'split-bottom' });
+      app.shell.activateById(widget.id);
+    });
+    // Diagnostics for the browser console and the tests: the open-floor calls.
+    (panel.node as HTMLElement & { classroomPeers?: PeerManager }).classroomPeers = peers;
     app.shell.add(panel, 'left', { rank: 600 });
-    window.addEventListener('beforeunload', () => model.dispose());
+    window.addEventListener('beforeunload', () => {
+      peers.dispose();
+      media.dispose();
+      model.dispose();
+    });
 
     app.commands.addCommand(CommandIDs.open, {
       label: 'Open Classroom',
@@ -64,9 +77,35 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
       isToggled: () => !!model.me?.hand,
       execute: () => panel.toggleHand()
     });
+    app.commands.addCommand(CommandIDs.toggleMic, {
+      label: 'Mute or Unmute the Microphone',
+      isToggled: () => media.micOn,
+      execute: () => panel.controls.toggleMic()
+    });
+    app.commands.addCommand(CommandIDs.toggleCamera, {
+      label: 'Start or Stop the Camera',
+      isToggled: () => media.cameraOn,
+      execute: () => panel.controls.toggleCamera()
+    });
+    app.commands.addCommand(CommandIDs.toggleScreen, {
+      label: 'Start or Stop Sharing the Screen',
+      isToggled: () => media.screenOn,
+      execute: () => panel.controls.toggleScreen()
+    });
     app.commands.addKeyBinding({ command: CommandIDs.open, keys: ['Accel Shift K'], selector: 'body' });
+    app.commands.addKeyBinding({ command: CommandIDs.toggleMic, keys: ['Accel Alt M'], selector: 'body' });
+    app.commands.addKeyBinding({ command: CommandIDs.toggleCamera, keys: ['Accel Alt V'], selector: 'body' });
+    app.commands.addKeyBinding({ command: CommandIDs.toggleScreen, keys: ['Accel Alt S'], selector: 'body' });
     if (palette) {
-      for (const command of [CommandIDs.open, CommandIDs.toSidebar, CommandIDs.focusMap, CommandIDs.toggleHand]) {
+      for (const command of [
+        CommandIDs.open,
+        CommandIDs.toSidebar,
+        CommandIDs.focusMap,
+        CommandIDs.toggleHand,
+        CommandIDs.toggleMic,
+        CommandIDs.toggleCamera,
+        CommandIDs.toggleScreen
+      ]) {
         palette.addItem({ command, category: 'Classroom' });
       }
     }

@@ -18,6 +18,13 @@ const KEYS: Record<string, 'up' | 'down' | 'left' | 'right'> = {
   D: 'right'
 };
 
+/** What the media layer adds to the map: speaking rings, camera tiles, push-to-talk. */
+export interface IMapDecorations {
+  level(pid: string): number;
+  camera(pid: string): HTMLVideoElement | null;
+  talk(on: boolean): void;
+}
+
 /**
  * The classroom map: a canvas that draws the rooms, walls and avatars, and
  * takes the keyboard (arrows, WASD) and clicks to walk.
@@ -44,6 +51,8 @@ export class ClassroomMap extends Widget {
       this._live.textContent = text;
     });
   }
+
+  decorations: IMapDecorations | null = null;
 
   handleEvent(event: Event): void {
     switch (event.type) {
@@ -82,6 +91,13 @@ export class ClassroomMap extends Widget {
 
   private _onKey(event: KeyboardEvent, pressed: boolean): void {
     if (event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    if (event.key === ' ') {
+      event.preventDefault();
+      if (!event.repeat) {
+        this.decorations?.talk(pressed);
+      }
       return;
     }
     const direction = KEYS[event.key];
@@ -202,6 +218,21 @@ export class ClassroomMap extends Widget {
         ctx.strokeStyle = this._colour('--jp-warn-color1', '#f57c00');
         ctx.lineWidth = r * 0.25;
         ctx.stroke();
+      }
+      const level = this.decorations?.level(p.id) ?? 0;
+      if (level > 0.02) {
+        // Speaking: a ring that grows with the voice.
+        ctx.beginPath();
+        ctx.arc(x, y, r * (1.15 + Math.min(0.5, level * 3)), 0, Math.PI * 2);
+        ctx.strokeStyle = this._colour('--jp-success-color1', '#388e3c');
+        ctx.lineWidth = r * 0.2;
+        ctx.stroke();
+      }
+      const camera = this.decorations?.camera(p.id);
+      if (camera && camera.videoWidth) {
+        const w = r * 4;
+        const h = (w * camera.videoHeight) / camera.videoWidth;
+        ctx.drawImage(camera, x + r * 1.3, y - h - r * 0.3, w, h);
       }
       ctx.beginPath();
       ctx.arc(x, y, r, 0, Math.PI * 2);

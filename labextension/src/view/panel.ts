@@ -5,8 +5,11 @@ import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 import classroomSvg from '../../style/icons/classroom.svg';
 import { ClassroomModel } from '../model/classroom';
 import { IConnectionState } from '../model/connection';
+import { LocalMedia } from '../rtc/media';
+import { PeerManager } from '../rtc/peers';
 import { ChatPane } from './chat';
 import { ClassroomMap } from './map';
+import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
@@ -16,7 +19,13 @@ export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom
  * Joins the classroom the first time it is shown.
  */
 export class ClassroomPanel extends Widget {
-  constructor(readonly model: ClassroomModel, private readonly _place: (where: 'main' | 'left') => void) {
+  constructor(
+    readonly model: ClassroomModel,
+    readonly media: LocalMedia,
+    readonly peers: PeerManager,
+    private readonly _place: (where: 'main' | 'left') => void,
+    openInMain: (widget: Widget) => void
+  ) {
     super();
     this.id = 'jp-classroom-panel';
     this.addClass('jp-Classroom-panel');
@@ -48,10 +57,20 @@ export class ClassroomPanel extends Widget {
     this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
     bar.node.append(this._status, this._retry, this._hand, this._move);
 
+    this.controls = new MediaControls(model, media, peers);
+    this.strip = new MediaStrip(model, media, peers, openInMain);
     this.map = new ClassroomMap(model);
+    this.map.decorations = {
+      level: pid => peers.level(pid),
+      camera: pid => this.strip.cameraOf(pid),
+      talk: on => this.controls.talk(on)
+    };
+    model.joined.connect(() => void this.controls.start());
+    this.node.addEventListener('pointerdown', () => peers.resume());
+    this.node.addEventListener('keydown', () => peers.resume());
     const side = new Panel();
     side.addClass('jp-Classroom-side');
-    this.participants = new ParticipantList(model, user => {
+    this.participants = new ParticipantList(model, peers, user => {
       this.chat.showChannel(`direct:${user}`);
       this.chat.focusInput();
     });
@@ -60,9 +79,14 @@ export class ClassroomPanel extends Widget {
     side.addWidget(this.chat);
     const body = new Panel();
     body.addClass('jp-Classroom-body');
-    body.addWidget(this.map);
+    const stage = new Panel();
+    stage.addClass('jp-Classroom-stage');
+    stage.addWidget(this.map);
+    stage.addWidget(this.strip);
+    body.addWidget(stage);
     body.addWidget(side);
     layout.addWidget(bar);
+    layout.addWidget(this.controls);
     layout.addWidget(body);
 
     model.connectionChanged.connect(this._onConnection, this);
@@ -72,6 +96,8 @@ export class ClassroomPanel extends Widget {
   }
 
   readonly map: ClassroomMap;
+  readonly controls: MediaControls;
+  readonly strip: MediaStrip;
   readonly participants: ParticipantList;
   readonly chat: ChatPane;
 
@@ -93,6 +119,7 @@ export class ClassroomPanel extends Widget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.start();
+    this.peers.resume();
   }
 
   protected onAfterAttach(msg: Message): void {

@@ -2,6 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ClassroomModel } from '../model/classroom';
 import { IParticipantInfo } from '../protocol';
+import { PeerManager } from '../rtc/peers';
 
 /**
  * Everyone in the classroom as a real list: the keyboard and screen-reader
@@ -10,6 +11,7 @@ import { IParticipantInfo } from '../protocol';
 export class ParticipantList extends Widget {
   constructor(
     readonly model: ClassroomModel,
+    readonly peers: PeerManager,
     private readonly _onMessage: (user: string) => void
   ) {
     super();
@@ -23,6 +25,7 @@ export class ParticipantList extends Widget {
     this.node.append(heading, this._list);
     model.participantsChanged.connect(this._render, this);
     model.positionsChanged.connect(this._onPositions, this);
+    peers.changed.connect(this._render, this);
     this._render();
   }
 
@@ -52,7 +55,20 @@ export class ParticipantList extends Widget {
     if (p.connection === 'reconnecting') {
       bits.push('reconnecting');
     }
-    if (this.model.neighbours.has(p.id)) {
+    if (p.mic) {
+      bits.push('microphone on');
+    }
+    if (p.camera) {
+      bits.push('camera on');
+    }
+    if (p.screen) {
+      bits.push('sharing screen');
+    }
+    if (this.peers.calls.has(p.id)) {
+      bits.push('talking with you');
+    } else if (this.model.capped.has(p.id)) {
+      bits.push('nearby, but not heard: too many people close by');
+    } else if (this.model.neighbours.has(p.id)) {
       bits.push('nearby');
     }
     return bits.join(', ');
@@ -114,7 +130,19 @@ export class ParticipantList extends Widget {
         msg.textContent = 'Message';
         msg.setAttribute('aria-label', `Send ${p.name} a direct message`);
         msg.addEventListener('click', () => this._onMessage(p.user));
-        actions.append(go, msg);
+        const volume = document.createElement('label');
+        volume.className = 'jp-Classroom-volume';
+        volume.textContent = 'Volume';
+        const slider = document.createElement('input');
+        slider.type = 'range';
+        slider.min = '0';
+        slider.max = '100';
+        slider.value = String(Math.round(this.peers.volume(p.id) * 100));
+        slider.setAttribute('aria-label', `Volume of ${p.name}`);
+        slider.dataset.action = 'volume';
+        slider.addEventListener('input', () => this.peers.setVolume(p.id, Number(slider.value) / 100));
+        volume.appendChild(slider);
+        actions.append(go, msg, volume);
         li.appendChild(actions);
       }
       this._list.appendChild(li);

@@ -1,0 +1,241 @@
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+
+import { ClassroomModel } from '../model/classroom';
+import { DeviceKind, LocalMedia } from '../rtc/media';
+import { PeerManager } from '../rtc/peers';
+
+function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.className = 'jp-Button jp-mod-styled jp-Classroom-toggle';
+  b.textContent = label;
+  b.setAttribute('aria-pressed', 'false');
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/**
+ * Microphone, camera and screen-share toggles, device choice and
+ * push-to-talk. Failures are explained and leave the classroom working.
+ */
+export class MediaControls extends Widget {
+  constructor(
+    readonly model: ClassroomModel,
+    readonly media: LocalMedia,
+    readonly peers: PeerManager
+  ) {
+    super();
+    this.addClass('jp-Classroom-media');
+    this._mic = toggleButton('Microphone', () => void this.toggleMic());
+    this._camera = toggleButton('Camera', () => void this.toggleCamera());
+    this._screen = toggleButton('Share screen', () => void this.toggleScreen());
+    const details = document.createElement('details');
+    details.className = 'jp-Classroom-devices';
+    const summary = document.createElement('summary');
+    summary.textContent = 'Devices';
+    details.appendChild(summary);
+    for (const [kind, label] of [
+      ['audioinput', 'Microphone'],
+      ['videoinput', 'Camera'],
+      ['audiooutput', 'Speaker']
+    ] as [DeviceKind, string][]) {
+      const row = document.createElement('label');
+      row.textContent = label;
+      const select = document.createElement('select');
+      select.dataset.kind = kind;
+      select.addEventListener('change', () => {
+        if (kind === 'audiooutput') {
+          void this.peers.setSpeaker(select.value);
+        } else {
+          void media.choose(kind, select.value);
+        }
+      });
+      row.appendChild(select);
+      details.appendChild(row);
+      this._selects.push(select);
+    }
+    const ptt = document.createElement('label');
+    this._ptt = document.createElement('input');
+    this._ptt.type = 'checkbox';
+    this._ptt.addEventListener('change', () => {
+      this.pushToTalk = this._ptt.checked;
+      void this.media.setMic(!this.pushToTalk && this._wantMic);
+    });
+    ptt.append(this._ptt, ' Push to talk (hold Space on the map)');
+    details.appendChild(ptt);
+    details.addEventListener('toggle', () => details.open && void this._fillDevices());
+    this._error = document.createElement('p');
+    this._error.className = 'jp-Classroom-error';
+    this._error.setAttribute('role', 'alert');
+    this.node.append(this._mic, this._camera, this._screen, details, this._error);
+    media.changed.connect(this._update, this);
+    media.errorOccurred.connect((_, message) => {
+      this._error.textContent = message;
+    });
+    this._update();
+  }
+
+  pushToTalk = false;
+
+  async toggleMic(): Promise<void> {
+    this._wantMic = !this.media.micOn;
+    this._error.textContent = '';
+    await this.media.setMic(this._wantMic && !this.pushToTalk);
+  }
+
+  async toggleCamera(): Promise<void> {
+    this._error.textContent = '';
+    await this.media.setCamera(!this.media.cameraOn);
+  }
+
+  async toggleScreen(): Promise<void> {
+    this._error.textContent = '';
+    await this.media.setScreen(!this.media.screenOn);
+  }
+
+  /** Turn the microphone on as one joins (it can be muted at once). */
+  async start(): Promise<void> {
+    if (!this._started) {
+      this._started = true;
+      await this.media.setMic(true);
+    }
+  }
+
+  /** Push-to-talk: the map calls this while Space is held. */
+  talk(on: boolean): void {
+    if (this.pushToTalk) {
+      void this.media.setMic(on);
+    }
+  }
+
+  private async _fillDevices(): Promise<void> {
+    const devices = await this.media.devices();
+    for (const select of this._selects) {
+      const kind = select.dataset.kind as DeviceKind;
+      select.replaceChildren();
+      const fallback = document.createElement('option');
+      fallback.value = '';
+      fallback.textContent = 'Default';
+      select.appendChild(fallback);
+      for (const d of devices.filter(d => d.kind === kind)) {
+        const option = document.createElement('option');
+        option.value = d.deviceId;
+        option.textContent = d.label || `${kind} ${select.length}`;
+        select.appendChild(option);
+      }
+      select.value = this.media.chosen[kind];
+    }
+  }
+
+  private _update(): void {
+    const m = this.media;
+    const set = (b: HTMLButtonElement, on: boolean, onLabel: string, offLabel: string) => {
+      b.setAttribute('aria-pressed', String(on));
+      b.textContent = on ? onLabel : offLabel;
+    };
+    set(this._mic, m.micOn, 'Mute', 'Unmute');
+    this._mic.setAttribute('aria-label', m.micOn ? 'Microphone on: mute it' : 'Microphone off: unmute it');
+    set(this._camera, m.cameraOn, 'Stop camera', 'Start camera');
+    set(this._screen, m.screenOn, 'Stop sharing', 'Share screen');
+    this.model.setMedia({ mic: m.micOn, camera: m.cameraOn, screen: m.screenOn });
+  }
+
+  private _mic: HTMLButtonElement;
+  private _camera: HTMLButtonElement;
+  private _screen: HTMLButtonElement;
+  private _ptt: HTMLInputElement;
+  private _error: HTMLParagraphElement;
+  private _selects: HTMLSelectElement[] = [];
+  private _wantMic = true;
+  private _started = false;
+}
+
+/** A video element for a stream (sound goes through the spatial mixer). */
+function video(stream: MediaStream): HTMLVideoElement {
+  const v = document.createElement('video');
+  v.autoplay = true;
+  v.muted = true;
+  v.playsInline = true;
+  v.srcObject = stream;
+  return v;
+}
+
+/**
+ * Camera tiles of the people we talk with, and shared screens as larger tiles
+ * that can be popped out into a main-area tab.
+ */
+export class MediaStrip extends Widget {
+  constructor(
+    readonly model: ClassroomModel,
+    readonly media: LocalMedia,
+    readonly peers: PeerManager,
+    private readonly _openInMain: (widget: Widget) => void
+  ) {
+    super();
+    this.addClass('jp-Classroom-strip');
+    this.node.setAttribute('aria-label', 'Cameras and shared screens');
+    this.node.setAttribute('role', 'region');
+    peers.changed.connect(this._render, this);
+    media.changed.connect(this._render, this);
+    model.participantsChanged.connect(this._render, this);
+    this._render();
+  }
+
+  /** The camera video of a participant, for drawing beside their avatar. */
+  cameraOf(pid: string): HTMLVideoElement | null {
+    return this._cameras.get(pid) ?? null;
+  }
+
+  private _tile(pid: string, stream: MediaStream, kind: 'camera' | 'screen'): HTMLElement {
+    const name = this.model.participants.get(pid)?.name ?? 'Someone';
+    const figure = document.createElement('figure');
+    figure.className = `jp-Classroom-tile jp-mod-${kind}`;
+    figure.dataset.peer = pid;
+    figure.dataset.kind = kind;
+    const v = video(stream);
+    v.setAttribute('aria-label', kind === 'screen' ? `${name}'s shared screen` : `${name}'s camera`);
+    const caption = document.createElement('figcaption');
+    caption.textContent = kind === 'screen' ? `${name} (screen)` : name;
+    figure.append(v, caption);
+    if (kind === 'camera') {
+      this._cameras.set(pid, v);
+    } else {
+      const pop = document.createElement('button');
+      pop.className = 'jp-Button jp-mod-styled';
+      pop.textContent = 'Pop out';
+      pop.setAttribute('aria-label', `Open ${name}'s shared screen in a tab`);
+      pop.addEventListener('click', () => {
+        const content = new Widget();
+        content.addClass('jp-Classroom-screenTab');
+        content.node.appendChild(video(stream));
+        const widget = new MainAreaWidget({ content });
+        widget.title.label = `${name}'s screen`;
+        widget.id = `jp-classroom-screen-${pid}`;
+        this._openInMain(widget);
+      });
+      caption.appendChild(pop);
+    }
+    return figure;
+  }
+
+  private _render(): void {
+    this._cameras.clear();
+    const tiles: HTMLElement[] = [];
+    const me = this.model.myId;
+    if (me && this.media.cameraOn) {
+      tiles.push(this._tile(me, this.media.userStream, 'camera'));
+    }
+    for (const [pid, call] of this.peers.calls) {
+      if (call.remote.screen) {
+        tiles.unshift(this._tile(pid, call.remote.screen, 'screen'));
+      }
+      if (call.remote.camera) {
+        tiles.push(this._tile(pid, call.remote.camera, 'camera'));
+      }
+    }
+    this.node.replaceChildren(...tiles);
+    this.node.hidden = tiles.length === 0;
+  }
+
+  private _cameras = new Map<string, HTMLVideoElement>();
+}
