@@ -57,6 +57,25 @@ def browser() -> Iterator[object]:
             b.close()
 
 
+# Headless Chromium has no screen to share: stand in a canvas animation for
+# getDisplayMedia, so screen sharing runs through the real WebRTC path.
+SCREEN_STUB = """
+navigator.mediaDevices.getDisplayMedia = async () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const ctx = canvas.getContext('2d');
+  let hue = 0;
+  setInterval(() => {
+    hue = (hue + 7) % 360;
+    ctx.fillStyle = `hsl(${hue}, 80%, 50%)`;
+    ctx.fillRect(0, 0, 640, 360);
+  }, 50);
+  return canvas.captureStream(20);
+};
+"""
+
+
 def open_lab(page: object, lab: JupyterProcess, path: str = "lab") -> None:
     """Log in with the token (which sets this context's cookie) and wait for JupyterLab."""
     page.goto(f"{lab.url}{path}?token={lab.token}")  # type: ignore[attr-defined]
@@ -80,6 +99,7 @@ def person(browser: object, lab: JupyterProcess) -> Iterator[Callable[..., objec
             permissions=["microphone", "camera"],
         )
         contexts.append(context)
+        context.add_init_script(SCREEN_STUB)
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and print("browser:", m.text))
         open_lab(page, lab)

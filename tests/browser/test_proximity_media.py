@@ -1,0 +1,100 @@
+"""Open-floor audio, video and screen share between three real browsers."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from .test_classroom_ui import PANEL, joined, my_id, my_position, wait_until
+
+PEERS = f"document.getElementById('{PANEL[1:]}').classroomPeers"
+
+
+def walk_to(page, x: float, y: float, timeout: float = 20) -> None:
+    """Click the map at (x, y) in map pixels and wait until we stand there."""
+    canvas = page.locator(f"{PANEL} .jp-Classroom-map canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * x / 1600, "y": box["height"] * y / 960})
+    # One screen pixel is several map pixels in the narrow sidebar.
+    wait_until(lambda: math.dist(my_position(page), (x, y)) < 10, timeout=timeout, what=f"walk to {x},{y}")
+
+
+def calls(page) -> dict[str, str]:
+    return page.evaluate(
+        f"Object.fromEntries([...{PEERS}.calls.entries()].map(([id, c]) => [id, c.pc.connectionState]))"
+    )
+
+
+def stats(page, peer: str) -> dict[str, float]:
+    return page.evaluate(f"(peer) => {PEERS}.stats(peer)", peer)
+
+
+def gain(page, peer: str) -> float:
+    return page.evaluate(f"(peer) => {PEERS}.gain(peer)", peer)
+
+
+def grows(page, peer: str, key: str, timeout: float = 10) -> None:
+    first = stats(page, peer)[key]
+    wait_until(lambda: stats(page, peer)[key] > first, timeout=timeout, what=f"{key} from {peer} to grow")
+
+
+def test_three_in_a_line(person) -> None:
+    # One at a time, so that A and C never stand near each other on the way.
+    a = person()
+    joined(a, 1)
+    walk_to(a, 330, 615)
+    b = person()
+    joined(b, 2)
+    walk_to(b, 440, 615)
+    c = person()
+    joined(c, 3)
+    walk_to(c, 580, 615)
+    ida, idb, idc = my_id(a), my_id(b), my_id(c)
+
+    seen_by_a: set[str] = set()
+    seen_by_c: set[str] = set()
+
+    def pairs_connected() -> bool:
+        ca, cb, cc = calls(a), calls(b), calls(c)
+        seen_by_a.update(ca)
+        seen_by_c.update(cc)
+        return (
+            ca.get(idb) == "connected"
+            and cc.get(idb) == "connected"
+            and cb.get(ida) == "connected"
+            and cb.get(idc) == "connected"
+        )
+
+    wait_until(pairs_connected, timeout=20, what="A-B and B-C to connect")
+    # Audio flows both ways on both pairs.
+    grows(b, ida, "audioBytes")
+    grows(b, idc, "audioBytes")
+    grows(a, idb, "audioBytes")
+    grows(c, idb, "audioBytes")
+    # A and C are out of range: never a call between them.
+    assert idc not in seen_by_a and ida not in seen_by_c
+
+    # B hears A (about 110 px away) louder than C (about 140 px away).
+    b.locator(f"{PANEL} .jp-Classroom-heading").click()  # a user gesture lets audio play
+    wait_until(lambda: gain(b, ida) is not None and gain(b, idc) is not None, what="voices")
+    time.sleep(0.5)
+    assert gain(b, ida) > gain(b, idc) > 0
+
+    # A turns the camera on: B decodes A's video.
+    a.get_by_role("button", name="Start camera").click()
+    grows(b, ida, "videoFrames", timeout=15)
+    b.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{ida}"][data-kind="camera"]').wait_for()
+
+    # C shares a screen: it reaches B as a screen tile with frames.
+    c.get_by_role("button", name="Share screen").click()
+    b.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{idc}"][data-kind="screen"]').wait_for(timeout=15_000)
+    grows(b, idc, "videoFrames", timeout=15)
+
+    # B walks away down the aisle: both calls end on every side.
+    walk_to(b, 545, 905)
+    wait_until(
+        lambda: idb not in calls(a) and idb not in calls(c) and not calls(b),
+        timeout=15,
+        what="both calls to close",
+    )
+    assert idc not in seen_by_a and ida not in seen_by_c
