@@ -98,3 +98,36 @@ def test_three_in_a_line(person) -> None:
         what="both calls to close",
     )
     assert idc not in seen_by_a and ida not in seen_by_c
+
+
+def test_refused_devices_are_explained_and_the_classroom_keeps_working(person, browser, lab) -> None:
+    from .conftest import open_classroom, open_lab
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        # This browser refuses the microphone and camera, as a person may.
+        context.add_init_script(
+            "navigator.mediaDevices.getUserMedia = async () => {"
+            " throw new DOMException('Permission denied', 'NotAllowedError'); };"
+        )
+        denied = context.new_page()
+        open_lab(denied, lab)
+        open_classroom(denied)
+        joined(denied, 1)
+        alert = denied.locator(f"{PANEL} .jp-Classroom-media [role=alert]")
+        wait_until(lambda: "did not allow the microphone" in alert.inner_text(), what="the explanation")
+        denied.get_by_role("button", name="Start camera").click()
+        wait_until(lambda: "did not allow the camera" in alert.inner_text(), what="the camera explanation")
+        # Everything else still works: someone else arrives, chat flows, and
+        # the refused browser still hears the other (receive-only call).
+        other = person()
+        joined(other, 2)
+        joined(denied, 2)
+        other.fill(f"{PANEL} .jp-Classroom-compose textarea", "can you hear me?")
+        other.keyboard.press("Enter")
+        denied.locator(f"{PANEL} .jp-Classroom-log").get_by_text("can you hear me?").wait_for()
+        idother = my_id(other)
+        wait_until(lambda: calls(denied).get(idother) == "connected", timeout=20, what="a call")
+        grows(denied, idother, "audioBytes")
+    finally:
+        context.close()
