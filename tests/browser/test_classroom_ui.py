@@ -48,6 +48,14 @@ def wait_until(check, timeout: float = 10.0, what: str = "condition"):
         time.sleep(0.1)
 
 
+def hold_key(page, key: str, seconds: float) -> None:
+    """Walk with the keyboard: focus the map and hold a key down."""
+    page.focus(f"{PANEL} .jp-Classroom-map")
+    page.keyboard.down(key)
+    time.sleep(seconds)
+    page.keyboard.up(key)
+
+
 def joined(page, count: int) -> None:
     page.wait_for_function(
         f"document.querySelectorAll('{PANEL} li.jp-Classroom-person').length >= {count}"
@@ -70,10 +78,7 @@ def test_two_people_see_each_other_and_keyboard_moves(person) -> None:
 
     before = seen_position(bob, a_name)
     start = my_position(alice)
-    alice.focus(f"{PANEL} .jp-Classroom-map")
-    alice.keyboard.down("ArrowUp")
-    time.sleep(0.8)
-    alice.keyboard.up("ArrowUp")
+    hold_key(alice, "ArrowUp", 0.8)
     end = my_position(alice)
     assert start[1] - end[1] > 100, (start, end)  # walked up the aisle
     seen = wait_until(
@@ -112,10 +117,7 @@ def test_go_to_walks_next_to_a_person_and_direct_message(person) -> None:
     b_name = my_id(bob)
     b_display = my_name(bob)
     # Bob walks away first, so that Go to has somewhere to go.
-    bob.focus(f"{PANEL} .jp-Classroom-map")
-    bob.keyboard.down("ArrowUp")
-    time.sleep(0.7)
-    bob.keyboard.up("ArrowUp")
+    hold_key(bob, "ArrowUp", 0.7)
     target = my_position(bob)
     wait_until(lambda: abs(seen_position(alice, b_name)[1] - target[1]) < 1, what="Bob's position")
 
