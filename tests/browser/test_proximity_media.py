@@ -131,3 +131,42 @@ def test_refused_devices_are_explained_and_the_classroom_keeps_working(person, b
         grows(denied, idother, "audioBytes")
     finally:
         context.close()
+
+
+def test_push_to_talk_and_popping_out_a_shared_screen(person) -> None:
+    a, b = person(), person()
+    joined(a, 2)
+    joined(b, 2)
+    ida = my_id(a)
+    mic = a.locator(f"{PANEL} .jp-Classroom-media button").first
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="the microphone to start")
+
+    # Push-to-talk: silent until Space is held on the map.
+    a.locator(f"{PANEL} .jp-Classroom-devices summary").click()
+    a.get_by_label("Push to talk (hold Space on the map)").check()
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "false", what="push-to-talk to mute")
+    a.focus(f"{PANEL} .jp-Classroom-map")
+    a.keyboard.down(" ")
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="talking while Space is held")
+    wait_until(
+        lambda: entry_of_has(b, ida, "microphone on"), what="the other to see the microphone on"
+    )
+    a.keyboard.up(" ")
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "false", what="silence after Space")
+
+    # A shares a screen; B pops it out into a tab in the main area.
+    a.get_by_role("button", name="Share screen").click()
+    tile = b.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{ida}"][data-kind="screen"]')
+    tile.wait_for(timeout=15_000)
+    tile.get_by_role("button").click()
+    b.locator(f"#jp-classroom-screen-{ida} video").wait_for(timeout=10_000)
+    assert b.evaluate(
+        f"document.querySelector('#jp-classroom-screen-{ida} video').srcObject.getVideoTracks().length"
+    ) == 1
+    # Stopping the share removes the tile.
+    a.get_by_role("button", name="Stop sharing").click()
+    tile.wait_for(state="detached", timeout=15_000)
+
+
+def entry_of_has(page, pid: str, text: str) -> bool:
+    return text in page.locator(f'{PANEL} li.jp-Classroom-person[data-id="{pid}"]').inner_text()
