@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
@@ -34,7 +35,10 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
 
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        if not self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE):
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
             raise web.HTTPError(403)
         await super().get(*args, **kwargs)
 
