@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREEN_STUB  # noqa: E402
-from tests.browser.test_classroom_ui import PANEL, joined, my_id  # noqa: E402
+from tests.browser.test_classroom_ui import joined, my_id  # noqa: E402
 from tests.browser.test_proximity_media import calls, walk_to  # noqa: E402
 from tests.servers import JupyterProcess  # noqa: E402
 

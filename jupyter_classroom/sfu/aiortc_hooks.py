@@ -12,7 +12,7 @@ checks each hook against the installed aiortc.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
@@ -108,4 +108,3 @@ def announce_host_addresses(addresses: list[str] | None) -> None:
 
 
 _aioice_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
-_ = Awaitable  # re-exported type for callers

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 
 import av
 import numpy as np
@@ -85,5 +84,3 @@ class Watcher:
         for task in self._tasks:
             task.cancel()
 
-
-_ = fractions
