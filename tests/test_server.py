@@ -242,7 +242,30 @@ async def test_room_and_nearby_chat_reach_only_those_who_can_see_them(connect) -
     await bob.send(type="chat_send", channel="nearby", text="hi neighbour")
     m = await carol.expect("chat")
     assert m["message"]["channel"] == "nearby" and "id" not in m["message"]
+    assert (await bob.expect("chat"))["message"]["text"] == "hi neighbour"  # his own copy
     await alice.nothing("chat")
+
+    # A direct message reaches its two ends only.
+    await alice.send(type="chat_send", channel="direct", text="just bob", to=wb["you"])
+    assert (await bob.expect("chat"))["message"]["text"] == "just bob"
+    assert (await alice.expect("chat"))["message"]["text"] == "just bob"
+    await carol.nothing("chat")
+
+
+async def test_a_new_tab_with_the_resume_token_takes_over(connect) -> None:
+    alice, wa = await connect("alice")
+    bob, _ = await connect("bob")
+    await alice.expect("participant_joined")
+    again, _ = await connect("alice", join=False)
+    welcome = await again.join(resume=wa["resume"])
+    assert welcome["you"] == wa["you"]
+    # The old socket is closed as replaced; Bob never sees Alice leave.
+    while await alice.ws.read_message() is not None:
+        pass
+    assert alice.ws.close_code == protocol.CLOSE_REPLACED
+    await bob.nothing("participant_left", wait=0.5)
+    await bob.send(type="chat_send", channel="direct", text="you there?", to=wa["you"])
+    assert (await again.expect("chat"))["message"]["text"] == "you there?"
 
 
 async def test_classroom_full_closes_with_a_clear_code(connect) -> None:

@@ -57,11 +57,20 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         super().open(*args, **kwargs)
         self.session = ClassroomSession(self.service, self.identity(), self._send, self._close)
 
+    @property
+    def max_message_size(self) -> int:
+        # Tornado buffers a whole frame before the session sees it: refuse
+        # (close 1009) frames far beyond the protocol limit, which the session
+        # answers with a ``too_large`` error below that.
+        return max(1 << 20, 8 * self.service.limits.max_message_bytes)
+
     def _send(self, text: str) -> None:
         try:
-            self.write_message(text)
+            written = self.write_message(text)
         except WebSocketClosedError:
-            pass
+            return
+        # The peer may go away while the frame is queued: that is not an error.
+        written.add_done_callback(_ignore_closed)
 
     def _close(self, code: int, reason: str) -> None:
         self.close(code, reason)
@@ -73,3 +82,8 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
     def on_close(self) -> None:
         if self.session is not None:
             self.session.connection_lost(self.close_code)
+
+
+def _ignore_closed(future: Any) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it

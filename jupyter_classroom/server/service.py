@@ -100,7 +100,10 @@ class ClassroomService:
     # -- commands from sessions ---------------------------------------------
 
     def join(self, session: ClassroomSession, resume: str | None, request_id: int | None) -> None:
-        self.start()  # a host that did not start the ticker still gets positions
+        try:
+            self.start()  # a host that did not start the ticker still gets positions
+        except RuntimeError:
+            pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
         participant, out = classroom.join(session.identity, self.clock(), resume)
         previous = self.sessions.get(participant.id)

@@ -97,8 +97,10 @@ class ClassroomSession:
                 )
             return
         request_id = None
+        # The limit is in bytes: measure the UTF-8 form, not the characters.
+        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
         try:
-            message = protocol.decode_client(text, self.service.limits.max_message_bytes)
+            message = protocol.decode_client(data, self.service.limits.max_message_bytes)
             request_id = getattr(message, "id", None)
             self._dispatch(message)
         except ProtocolError as e:
