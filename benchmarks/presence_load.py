@@ -35,7 +35,7 @@ import psutil
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.servers import JupyterProcess
 
 
 class Walker:

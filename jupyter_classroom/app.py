@@ -14,7 +14,6 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from . import protocol
-
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
 from .server.handlers import ClassroomWebSocketHandler
 from .server.service import ClassroomService, Limits
@@ -181,7 +180,11 @@ class ClassroomApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)
-        self.service.start()
+        service = getattr(self, "service", None)
+        if service is not None:  # None when loading failed (a bad map), already logged
+            service.start()
 
     async def stop_extension(self) -> None:
-        await self.service.close()
+        service = getattr(self, "service", None)
+        if service is not None:
+            await service.close()

@@ -1,0 +1,90 @@
+"""The extension app: configuration, roles and a bad map at startup."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import tornado.httpclient
+
+from jupyter_classroom.app import DEFAULT_MAP, ClassroomApp, load_map
+from jupyter_classroom.classroom import MapError
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def bad_map(tmp_path: Path) -> Path:
+    data = json.loads(DEFAULT_MAP.read_text())
+    data["layers"] = [layer for layer in data["layers"] if layer["name"] != "spawn"]
+    path = tmp_path / "no-spawn.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_packaged_map_loads() -> None:
+    assert load_map(DEFAULT_MAP).name == "Classroom"
+
+
+def test_map_problems_name_the_file(tmp_path: Path, bad_map: Path) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(MapError, match=f"cannot read the classroom map {missing}"):
+        load_map(missing)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(MapError, match=f"the classroom map {broken} is not valid JSON"):
+        load_map(broken)
+    with pytest.raises(MapError, match=f"the classroom map {bad_map} cannot be used: .*spawn"):
+        load_map(bad_map)
+
+
+def test_a_bad_map_fails_loading_with_an_error_naming_file_and_problem(
+    tmp_path: Path,
+    bad_map: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = ClassroomApp(map_path=str(bad_map), chat_db_path=str(tmp_path / "chat.sqlite"))
+    monkeypatch.setattr(
+        app.log, "propagate", True
+    )  # it logs to stderr of its own; let caplog see it
+    with pytest.raises(MapError):
+        app.initialize_settings()
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert str(bad_map) in record.getMessage()
+    assert "no object layer named 'spawn'" in record.getMessage()
+
+
+def test_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = ClassroomApp(instructors=["prof"])
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    assert app.role_of("prof") == "instructor"
+    assert app.role_of(getpass.getuser()) == "instructor"
+    assert app.role_of("student1") == "student"
+    monkeypatch.setenv("JUPYTERHUB_USER", "owner")
+    assert app.role_of("owner") == "instructor"
+    assert app.role_of(getpass.getuser()) in ("student", "instructor")  # only if it is "owner"
+    app.owner_is_instructor = False
+    assert app.role_of("owner") == "student"
+    assert app.role_of("prof") == "instructor"
+
+
+@pytest.fixture
+def jp_server_config(tmp_path: Path, bad_map: Path):
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_classroom": True}},
+        "ClassroomApp": {"chat_db_path": str(tmp_path / "chat.sqlite"), "map_path": str(bad_map)},
+    }
+
+
+async def test_a_bad_map_is_reported_at_startup_and_the_server_runs_on(
+    jp_serverapp, jp_fetch, jp_ws_fetch
+) -> None:
+    # The notebooks still work; the classroom is simply not there.
+    assert (await jp_fetch("api", "status")).code == 200
+    with pytest.raises(tornado.httpclient.HTTPClientError) as e:
+        await jp_ws_fetch("classroom", "ws")
+    assert e.value.code == 404
