@@ -49,6 +49,8 @@ class ErrorCode(str, Enum):
     UNKNOWN_PARTICIPANT = "unknown_participant"
     NOT_PAIRED = "not_paired"
     ROOM_FULL = "room_full"
+    NO_CONNECTION = "no_connection"
+    BAD_DESCRIPTION = "bad_description"
     INTERNAL = "internal"
 
 
@@ -73,6 +75,7 @@ Status = Literal["available", "busy", "away"]
 Role = Literal["instructor", "student"]
 RoomKind = Literal["table", "stage", "room"]
 Connection = Literal["online", "reconnecting"]
+TrackSource = Literal["microphone", "camera", "screen_share"]
 
 
 def _limits(**kw: float) -> dict[str, Any]:
@@ -198,18 +201,40 @@ class IceCandidate:
     usernameFragment: str | None = field(default=None, **_limits(max_length=256))
 
 
+@dataclass
+class SfuPublication:
+    """A transceiver of the room connection the client sends one of its
+    tracks on (the server receives it there)."""
+
+    mid: str
+    source: TrackSource
+
+
+@dataclass
+class SfuTrack:
+    """A transceiver of the room connection the server sends on, and whose
+    track it carries right now."""
+
+    mid: str
+    participant: str
+    source: TrackSource
+
+
 # --------------------------------------------------------------------------
 # Client -> server
 
 
 @dataclass
 class Join:
-    """First message on a socket. ``resume`` brings back a dropped participant."""
+    """First message on a socket. ``resume`` brings back a dropped participant;
+    ``media`` says the client takes part in the rooms' conferences (it answers
+    ``sfu_offer``)."""
 
     type: ClassVar[str] = "join"
     protocol: int
     id: int | None = None
     resume: str | None = field(default=None, **_limits(max_length=128))
+    media: bool | None = None
 
 
 @dataclass
@@ -262,6 +287,28 @@ class RelaySignal:
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
     sources: list[StreamSource] | None = None
+    id: int | None = None
+
+
+@dataclass
+class SfuAnswer:
+    """The client's answer to the server's ``sfu_offer`` on room connection
+    ``connection``."""
+
+    type: ClassVar[str] = "sfu_answer"
+    connection: int
+    description: SessionDescription
+    id: int | None = None
+
+
+@dataclass
+class SfuCandidate:
+    """An ICE candidate of the client's end of room connection ``connection``
+    (absent: the client has gathered all its candidates)."""
+
+    type: ClassVar[str] = "sfu_candidate"
+    connection: int
+    candidate: IceCandidate | None = None
     id: int | None = None
 
 
@@ -361,6 +408,50 @@ class PeerSignal:
 
 
 @dataclass
+class SfuOffer:
+    """An offer on the receiver's connection with the server's SFU (a new
+    ``connection`` number means a new connection: close any older one).
+    ``publish`` names where to send the microphone, camera and screen;
+    ``tracks`` what the server sends on each of its transceivers."""
+
+    type: ClassVar[str] = "sfu_offer"
+    connection: int
+    description: SessionDescription
+    publish: list[SfuPublication]
+    tracks: list[SfuTrack]
+
+
+@dataclass
+class SfuTracks:
+    """What the server's transceivers on room connection ``connection`` carry
+    now (all of them; a transceiver not listed carries nothing)."""
+
+    type: ClassVar[str] = "sfu_tracks"
+    connection: int
+    tracks: list[SfuTrack]
+
+
+@dataclass
+class SfuClosed:
+    """The server closed room connection ``connection``; ``reason`` says why."""
+
+    type: ClassVar[str] = "sfu_closed"
+    connection: int
+    reason: str
+
+
+@dataclass
+class Speakers:
+    """Who is speaking in ``room`` (from the audio levels the server forwards),
+    loudest first; the first is the active speaker. Sent to the room's
+    members when it changes."""
+
+    type: ClassVar[str] = "speakers"
+    room: str
+    ids: list[str]
+
+
+@dataclass
 class Chat:
     type: ClassVar[str] = "chat"
     message: ChatMessage
@@ -400,7 +491,16 @@ class Error:
     id: int | None = None
 
 
-CLIENT_MESSAGES: tuple[type, ...] = (Join, Move, SetPresence, ChatSend, Ping, RelaySignal)
+CLIENT_MESSAGES: tuple[type, ...] = (
+    Join,
+    Move,
+    SetPresence,
+    ChatSend,
+    Ping,
+    RelaySignal,
+    SfuAnswer,
+    SfuCandidate,
+)
 SERVER_MESSAGES: tuple[type, ...] = (
     Welcome,
     ParticipantJoined,
@@ -412,6 +512,10 @@ SERVER_MESSAGES: tuple[type, ...] = (
     PeerDisconnect,
     MeshCapped,
     PeerSignal,
+    SfuOffer,
+    SfuTracks,
+    SfuClosed,
+    Speakers,
     Chat,
     ChatHistory,
     Ack,
@@ -430,9 +534,13 @@ RECORDS: tuple[type, ...] = (
     SessionDescription,
     StreamSource,
     IceCandidate,
+    SfuPublication,
+    SfuTrack,
 )
 
-ClientMessage = Union[Join, Move, SetPresence, ChatSend, Ping, RelaySignal]
+ClientMessage = Union[
+    Join, Move, SetPresence, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate
+]
 _CLIENT_BY_TYPE: dict[str, type] = {m.type: m for m in CLIENT_MESSAGES}
 
 # --------------------------------------------------------------------------
@@ -739,6 +847,7 @@ def typescript() -> str:
         f"export type Role = {_ts_type(Role)};",
         f"export type RoomKind = {_ts_type(RoomKind)};",
         f"export type Connection = {_ts_type(Connection)};",
+        f"export type TrackSource = {_ts_type(TrackSource)};",
         "",
     ]
     for cls in RECORDS + CLIENT_MESSAGES + SERVER_MESSAGES:

@@ -236,3 +236,62 @@ def test_leaving_closes_the_calls(classroom: Classroom) -> None:
     out = classroom.leave(b.id)
     (close,) = messages(out, protocol.PeerDisconnect)
     assert close.to == {a.id} and close.message.peer == b.id
+
+
+def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: ClassroomMap) -> None:
+    c = Classroom(
+        default_map,
+        ClassroomSettings(room_capacities={"table-5": 2}, room_capacity=3),
+        random.Random(2),
+    )
+    ids = [c.join(person(n), 0)[0].id for n in ("A", "B", "C")]
+    t = 0.0
+    for pid in ids[:2]:
+        t = walk(c, pid, 800, 780, t)  # into Table 5 (650..950 x 680..870)
+    c_before = (c.participants[ids[2]].x, c.participants[ids[2]].y)
+    with pytest.raises(ClassroomError) as e:
+        walk(c, ids[2], 800, 780, t)
+    assert e.value.code == ErrorCode.ROOM_FULL
+    assert e.value.message == "Table 5 is full (2 people): try another room."
+    me = c.participants[ids[2]]
+    assert me.room is None and (me.x, me.y) != c_before  # walked up to the edge, not in
+    # Walking within the room is fine for those inside.
+    walk(c, ids[0], 760, 760, t)
+    # The instructor can always join a table to help.
+    prof, _ = c.join(person("Prof", role="instructor"), t)
+    walk(c, prof.id, 800, 780, t)
+    assert prof.room == "table-5" and len(c.members("table-5")) == 3
+    # Capacities in force: configured by id, from the map, the default.
+    rooms = {r.id: r.capacity for r in c.map_info().rooms}
+    assert rooms["table-5"] == 2 and rooms["table-1"] == 8 and rooms["stage"] == 100
+    assert Classroom(default_map).capacity("table-1") == 8
+
+
+def test_room_media_plan(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0, media=True)
+    b, _ = classroom.join(person("B"), 0, media=True)
+    c, _ = classroom.join(person("C"), 0, media=True)
+    d, _ = classroom.join(person("D"), 0, media=False)  # an older client: no conference
+    e, _ = classroom.join(person("E"), 0, media=True)
+    for p in (a, b, c, d):
+        place(classroom, p.id, 800, 780)  # Table 5
+    place(classroom, e.id, 300, 450)  # Table 1, alone
+    classroom.set_presence(a.id, mic=True, camera=True)
+    classroom.set_presence(b.id, mic=True, screen=True)
+    classroom.set_presence(d.id, mic=True)
+    plan = classroom.room_media()
+    assert set(plan) == {a.id, b.id, c.id, e.id}
+    assert plan[a.id].room == "table-5"
+    assert plan[a.id].tracks == {(b.id, "microphone"), (b.id, "screen_share")}
+    assert plan[c.id].tracks == {
+        (a.id, "microphone"), (a.id, "camera"), (b.id, "microphone"), (b.id, "screen_share")
+    }
+    assert plan[e.id].tracks == frozenset()
+    # Muting stops the microphone reaching anyone; dropping leaves the conference.
+    classroom.set_presence(a.id, mic=False)
+    classroom.disconnect(b.id, 1)
+    plan = classroom.room_media()
+    assert b.id not in plan and plan[c.id].tracks == {(a.id, "camera")}
+    # Coming back with a client without conferences stays out of them.
+    classroom.join(person("B"), 2, resume=b.resume, media=False)
+    assert b.id not in classroom.room_media()

@@ -7,6 +7,8 @@ from .classroom import (
     Identity,
     Outgoing,
     Participant,
+    RoomMedia,
+    TrackKey,
     colour_of,
     initials_of,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "Participant",
     "PeerMesh",
     "Room",
+    "RoomMedia",
+    "TrackKey",
     "colour_of",
     "initials_of",
 ]

@@ -7,6 +7,7 @@ I/O. A refused command raises :class:`ClassroomError` and changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import random
@@ -60,6 +61,10 @@ class ClassroomSettings:
     history_size: int = 100
     reconnect_grace: float = 30.0
     max_mesh_degree: int = 4
+    #: People in a room whose map entry gives no capacity (None: no limit).
+    room_capacity: int | None = None
+    #: Capacities by room id, over the map's.
+    room_capacities: dict[str, int] = field(default_factory=dict)
 
     @property
     def proximity_drop_radius(self) -> float:
@@ -92,6 +97,18 @@ def colour_of(username: str) -> str:
     return PALETTE[digest[0] % len(PALETTE)]
 
 
+#: A published track: (participant id, source).
+TrackKey = tuple[str, protocol.TrackSource]
+
+
+@dataclass(frozen=True)
+class RoomMedia:
+    """What one participant in a room receives through the room's conference."""
+
+    room: str
+    tracks: frozenset[TrackKey]
+
+
 @dataclass(eq=False)
 class Participant:
     id: str
@@ -108,6 +125,8 @@ class Participant:
     camera: bool = False
     screen: bool = False
     connection: protocol.Connection = "online"
+    #: Whether the client takes part in the rooms' conferences.
+    media: bool = False
     disconnected_at: float | None = None
     moved_at: float = 0.0
     neighbours: set[str] = field(default_factory=set)
@@ -135,6 +154,12 @@ class Participant:
 
     def position(self) -> protocol.Position:
         return protocol.Position(id=self.id, x=round(self.x, 1), y=round(self.y, 1))
+
+    def sources(self) -> tuple[protocol.TrackSource, ...]:
+        """The tracks this participant sends to the room: an unmuted microphone,
+        a camera, a shared screen."""
+        on = (("microphone", self.mic), ("camera", self.camera), ("screen_share", self.screen))
+        return tuple(source for source, flag in on if flag)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,22 @@ class Classroom:
     def members(self, room_id: str) -> frozenset[str]:
         return frozenset(p.id for p in self.participants.values() if p.room == room_id)
 
+    def capacity(self, room_id: str) -> int | None:
+        """How many people may be in a room (None: no limit)."""
+        s = self.settings
+        if room_id in s.room_capacities:
+            return s.room_capacities[room_id]
+        room = self.map.rooms_by_id.get(room_id)
+        if room is not None and room.capacity is not None:
+            return room.capacity
+        return s.room_capacity
+
+    def map_info(self) -> protocol.MapInfo:
+        """The map as clients see it, with the capacities in force."""
+        info = self.map.info()
+        info.rooms = [dataclasses.replace(r, capacity=self.capacity(r.id)) for r in info.rooms]
+        return info
+
     def _others(self, pid: str) -> frozenset[str]:
         return frozenset(self.participants) - {pid}
 
@@ -189,12 +230,14 @@ class Classroom:
     # -- joining and leaving ---------------------------------------------
 
     def join(
-        self, identity: Identity, now: float, resume: str | None = None
+        self, identity: Identity, now: float, resume: str | None = None, media: bool = False
     ) -> tuple[Participant, list[Outgoing]]:
-        """Add a participant, or bring back the one a resume token names."""
+        """Add a participant, or bring back the one a resume token names.
+        ``media``: the client takes part in the rooms' conferences."""
         if resume is not None and resume in self._by_resume:
             p = self._by_resume[resume]
             if p.identity.username == identity.username:
+                p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
                 self._moved.add(p.id)  # recompute proximity on the next flush
@@ -221,6 +264,7 @@ class Classroom:
             seq=self._seq,
             room=room.id if room else None,
             moved_at=now,
+            media=media,
         )
         self.participants[p.id] = p
         self._by_resume[p.resume] = p
@@ -238,7 +282,7 @@ class Classroom:
             protocol=protocol.PROTOCOL_VERSION,
             you=p.id,
             resume=p.resume,
-            map=self.map.info(),
+            map=self.map_info(),
             config=self.settings.client_config(),
             participants=[q.info() for q in self.participants.values()],
             neighbours=sorted(p.neighbours),
@@ -293,10 +337,18 @@ class Classroom:
             raise ClassroomError(ErrorCode.MOVE_BLOCKED, "That is farther than you can walk in the time.")
         if not self.map.path_clear(p.x, p.y, x, y, r):
             raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
-        p.x, p.y, p.moved_at = x, y, now
-        self._moved.add(pid)
         room = self.map.room_at(x, y)
         room_id = room.id if room else None
+        if room is not None and room_id != p.room and p.identity.role != "instructor":
+            capacity = self.capacity(room.id)
+            if capacity is not None and len(self.members(room.id)) >= capacity:
+                people = "person" if capacity == 1 else "people"
+                raise ClassroomError(
+                    ErrorCode.ROOM_FULL,
+                    f"{room.name} is full ({capacity} {people}): try another room.",
+                )
+        p.x, p.y, p.moved_at = x, y, now
+        self._moved.add(pid)
         if room_id != p.room:
             p.room = room_id
             return [Outgoing(protocol.ParticipantUpdated(p.info()))]
@@ -330,6 +382,23 @@ class Classroom:
                     near.add(q.id)
             out += self._set_neighbours(p, near)
         return out + self._update_mesh()
+
+    # -- rooms' conferences ---------------------------------------------------
+
+    def room_media(self) -> dict[str, RoomMedia]:
+        """Who receives what through the rooms' conferences: everyone in a room
+        (online, taking part in conferences) gets every track the others in
+        that room send."""
+        rooms: dict[str, list[Participant]] = {}
+        for p in self.participants.values():
+            if p.room is not None and p.media and p.connection == "online":
+                rooms.setdefault(p.room, []).append(p)
+        plan: dict[str, RoomMedia] = {}
+        for room, members in rooms.items():
+            sent = [(q.id, source) for q in members for source in q.sources()]
+            for p in members:
+                plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id))
+        return plan
 
     # -- peer-to-peer mesh ---------------------------------------------------
 

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'unknown_participant'
   | 'not_paired'
   | 'room_full'
+  | 'no_connection'
+  | 'bad_description'
   | 'internal'
 ;
 
@@ -34,6 +36,7 @@ export type Status = 'available' | 'busy' | 'away';
 export type Role = 'instructor' | 'student';
 export type RoomKind = 'table' | 'stage' | 'room';
 export type Connection = 'online' | 'reconnecting';
+export type TrackSource = 'microphone' | 'camera' | 'screen_share';
 
 export interface IRect {
   x: number;
@@ -135,12 +138,26 @@ export interface IIceCandidate {
   usernameFragment?: string | null;
 }
 
-/** First message on a socket. ``resume`` brings back a dropped participant. */
+/** A transceiver of the room connection the client sends one of its tracks on (the server receives it there). */
+export interface ISfuPublication {
+  mid: string;
+  source: 'microphone' | 'camera' | 'screen_share';
+}
+
+/** A transceiver of the room connection the server sends on, and whose track it carries right now. */
+export interface ISfuTrack {
+  mid: string;
+  participant: string;
+  source: 'microphone' | 'camera' | 'screen_share';
+}
+
+/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). */
 export interface IJoin {
   type: 'join';
   protocol: number;
   id?: number | null;
   resume?: string | null;
+  media?: boolean | null;
 }
 
 /** The sender's new position (map pixels). No reply unless refused. */
@@ -183,6 +200,22 @@ export interface IRelaySignal {
   description?: ISessionDescription | null;
   candidate?: IIceCandidate | null;
   sources?: IStreamSource[] | null;
+  id?: number | null;
+}
+
+/** The client's answer to the server's ``sfu_offer`` on room connection ``connection``. */
+export interface ISfuAnswer {
+  type: 'sfu_answer';
+  connection: number;
+  description: ISessionDescription;
+  id?: number | null;
+}
+
+/** An ICE candidate of the client's end of room connection ``connection`` (absent: the client has gathered all its candidates). */
+export interface ISfuCandidate {
+  type: 'sfu_candidate';
+  connection: number;
+  candidate?: IIceCandidate | null;
   id?: number | null;
 }
 
@@ -256,6 +289,36 @@ export interface IPeerSignal {
   sources?: IStreamSource[] | null;
 }
 
+/** An offer on the receiver's connection with the server's SFU (a new ``connection`` number means a new connection: close any older one). ``publish`` names where to send the microphone, camera and screen; ``tracks`` what the server sends on each of its transceivers. */
+export interface ISfuOffer {
+  type: 'sfu_offer';
+  connection: number;
+  description: ISessionDescription;
+  publish: ISfuPublication[];
+  tracks: ISfuTrack[];
+}
+
+/** What the server's transceivers on room connection ``connection`` carry now (all of them; a transceiver not listed carries nothing). */
+export interface ISfuTracks {
+  type: 'sfu_tracks';
+  connection: number;
+  tracks: ISfuTrack[];
+}
+
+/** The server closed room connection ``connection``; ``reason`` says why. */
+export interface ISfuClosed {
+  type: 'sfu_closed';
+  connection: number;
+  reason: string;
+}
+
+/** Who is speaking in ``room`` (from the audio levels the server forwards), loudest first; the first is the active speaker. Sent to the room's members when it changes. */
+export interface ISpeakers {
+  type: 'speakers';
+  room: string;
+  ids: string[];
+}
+
 export interface IChat {
   type: 'chat';
   message: IChatMessage;
@@ -296,6 +359,8 @@ export type ClientMessage =
   | IChatSend
   | IPing
   | IRelaySignal
+  | ISfuAnswer
+  | ISfuCandidate
 ;
 
 export type ServerMessage =
@@ -309,6 +374,10 @@ export type ServerMessage =
   | IPeerDisconnect
   | IMeshCapped
   | IPeerSignal
+  | ISfuOffer
+  | ISfuTracks
+  | ISfuClosed
+  | ISpeakers
   | IChat
   | IChatHistory
   | IAck
