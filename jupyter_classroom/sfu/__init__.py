@@ -1,17 +1,29 @@
-"""The forwarding SFU for rooms: encoded media in, encoded media out.
+"""The selective forwarding unit for rooms: encoded media in, encoded media out.
 
-Every published track becomes a :class:`Producer`; every member of the room
-who receives it gets a :class:`Consumer`. Frames are forwarded as they were
-encoded; the server never decodes or re-encodes them.
+Inside a room everyone sends each of their tracks once to the server, which
+forwards the RTP packets to every other member without decoding them. Each
+participant has one connection (:class:`SfuConnection`); every published
+track is a :class:`Producer`, every member receiving it a :class:`Consumer`;
+:class:`Sfu` follows the classroom's plan of who receives what and reports
+the active speakers of each room.
 """
 
 from .aiortc_hooks import announce_host_addresses, check_aiortc_version
-from .forwarding import Consumer, ForwardedTrack, Producer
+from .connection import SfuConnection
+from .forwarding import Consumer, Producer, Slot
+from .router import Router, Sfu, SfuSettings
+from .speakers import SpeakerDetector, SpeakerSettings
 
 __all__ = [
     "Consumer",
-    "ForwardedTrack",
     "Producer",
+    "Router",
+    "Sfu",
+    "SfuConnection",
+    "SfuSettings",
+    "Slot",
+    "SpeakerDetector",
+    "SpeakerSettings",
     "announce_host_addresses",
     "check_aiortc_version",
 ]

@@ -1,30 +1,35 @@
 """Every use of aiortc's private internals, in one place.
 
-aiortc's receiver always decodes what it receives and its public track API
-only hands out decoded frames; its sender re-packetizes pre-encoded packets
-without encoding them again. Forwarding therefore takes the encoded frames
-out of the receiver before its decoder, and gives them to a sender as
-packets. These hooks depend on aiortc's private attributes, so aiortc is
-pinned to exactly :data:`AIORTC_VERSION` and ``tests/sfu/test_aiortc_hooks.py``
-checks each hook against the installed aiortc.
+aiortc's receiver always decodes what it receives, and its sender always
+packetizes frames itself. The SFU forwards RTP packets instead: it takes each
+packet from a publisher's receiver once aiortc has unprotected it, unwrapped
+retransmissions and noted what is missing (so aiortc still sends receiver
+reports, REMB and NACKs upstream), skips aiortc's jitter buffer and decoder,
+and writes rewritten packets straight to each subscriber's transport, with
+aiortc's RTCP machinery (sender reports, NACKs, PLIs) redirected to the SFU.
+
+These hooks depend on aiortc's private attributes, so aiortc is pinned to
+exactly :data:`AIORTC_VERSION` and ``tests/sfu/test_aiortc_hooks.py`` checks
+each of them against the installed aiortc.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aioice.ice
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket, RtpPacket
 
 AIORTC_VERSION = "1.16.0"
 
-#: An encoded frame as aiortc's jitter buffer assembles it: ``.data`` (the
-#: codec payload without RTP payload descriptors) and ``.timestamp``.
-EncodedFrame = Any
-FrameCallback = Callable[[Any, EncodedFrame], None]
+PacketCallback = Callable[[RtpPacket], Awaitable[None]]
+SenderReportCallback = Callable[[int, int, int], None]
 
 
 def check_aiortc_version() -> None:
@@ -36,65 +41,176 @@ def check_aiortc_version() -> None:
         )
 
 
-class EncodedFrameSink:
-    """Stands in for an ``RTCRtpReceiver``'s decoder queue.
+# -- receiving ------------------------------------------------------------------
 
-    The receiver puts ``(codec, encoded_frame)`` on its decoder queue; here
-    they go to ``on_frame`` instead, on the event loop, and the decoder thread
-    (which reads the queue) idles until the receiver stops.
-    """
 
-    def __init__(self, on_frame: FrameCallback) -> None:
-        self.on_frame = on_frame
-        self._stopped = threading.Event()
+class _PacketTap:
+    """Stands in for a receiver's jitter buffer: keeps the packet aiortc
+    hands it and never assembles a frame, so nothing reaches the decoder."""
 
-    def put(self, item: tuple[Any, EncodedFrame] | None) -> None:
-        if item is None:
-            self._stopped.set()
-        else:
-            self.on_frame(*item)
+    def __init__(self) -> None:
+        self.packet: RtpPacket | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        self.packet = packet
+        return False, None
+
+
+class _NoDecoding:
+    """Stands in for a receiver's decoder queue: the decoder thread that
+    ``receive()`` starts finds the end at once and exits."""
+
+    def put(self, item: Any) -> None:
+        pass
 
     def get(self, *args: Any, **kwargs: Any) -> None:
-        self._stopped.wait()
         return None
 
 
-def capture_encoded_frames(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> EncodedFrameSink:
-    """Send a receiver's encoded frames to ``on_frame`` instead of its decoder.
+def tap_receiver(
+    receiver: RTCRtpReceiver, on_packet: PacketCallback, on_sender_report: SenderReportCallback
+) -> None:
+    """Give ``on_packet`` every media packet the receiver gets, instead of
+    decoding them; and ``on_sender_report(ssrc, ntp, rtp)`` every sender report.
 
-    Call it before the receiver starts (in the peer connection's ``track``
-    event): ``receive()`` hands the queue to the decoder thread it starts.
+    Call it before the receiver starts (right after creating its transceiver).
+    Retransmissions arrive unwrapped, in the order they come; packets aiortc
+    drops (unknown payload types, padding-only retransmissions) do not arrive.
     """
-    sink = EncodedFrameSink(on_frame)
-    if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
-        raise RuntimeError("aiortc's RTCRtpReceiver has no decoder queue to hook")
-    receiver._RTCRtpReceiver__decoder_queue = sink  # type: ignore[attr-defined]
-    return sink
+    for name in ("_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__decoder_queue"):
+        if not hasattr(receiver, name):
+            raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name} to hook")
+    tap = _PacketTap()
+    receiver._RTCRtpReceiver__jitter_buffer = tap  # type: ignore[attr-defined]
+    receiver._RTCRtpReceiver__decoder_queue = _NoDecoding()  # type: ignore[attr-defined]
+    handle_rtp = receiver._handle_rtp_packet
+    handle_rtcp = receiver._handle_rtcp_packet
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        await handle_rtp(packet, arrival_time_ms=arrival_time_ms)
+        media = tap.packet
+        if media is not None:
+            tap.packet = None
+            await on_packet(media)
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket):
+            info = packet.sender_info
+            on_sender_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+        await handle_rtcp(packet)
+
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    receiver._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
-async def request_keyframe(receiver: RTCRtpReceiver) -> None:
-    """Send a Picture Loss Indication to the sender of every stream the receiver hears."""
-    for source in receiver.getSynchronizationSources():
-        await receiver._send_rtcp_pli(source.source)
+async def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """Send a Picture Loss Indication for ``ssrc`` to the sender behind the receiver."""
+    await receiver._send_rtcp_pli(ssrc)
 
 
-def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
-    """Call ``callback`` when the far end asks this sender for a keyframe (PLI/FIR).
+# -- sending -----------------------------------------------------------------------
 
-    aiortc's sender would ask its encoder, which a forwarded stream does not
-    have; the request goes to the publisher instead.
+
+class ParkedTrack(MediaStreamTrack):
+    """The track of a forwarding sender: it never yields a frame, so aiortc's
+    packetizing loop waits, and the SFU writes the packets itself."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._stopped: asyncio.Future[None] | None = None
+
+    async def recv(self) -> Any:  # type: ignore[override]
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._stopped is None:
+            self._stopped = asyncio.get_running_loop().create_future()
+        await self._stopped
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
+        super().stop()
+
+
+class ForwardingHooks:
+    """What the SFU answers for a sender whose packets it writes itself."""
+
+    def on_parameters(self, parameters: RTCRtpSendParameters) -> None:
+        """The sender starts with these negotiated parameters."""
+
+    def on_keyframe_request(self) -> None:
+        """The subscriber lost the picture (PLI/FIR)."""
+
+    async def on_retransmit_request(self, sequence_number: int) -> None:
+        """The subscriber misses a packet (NACK)."""
+
+    def sender_info(self) -> RtcpSenderInfo | None:
+        """What the next sender report says (None: no report yet)."""
+        return None
+
+
+def hook_sender(sender: RTCRtpSender, hooks: ForwardingHooks) -> None:
+    """Route a sender's negotiation and RTCP to ``hooks``.
+
+    aiortc would ask its encoder for key frames, retransmit from its own
+    (short) history and report the timestamps of packets it sent; a forwarded
+    stream has no encoder and aiortc did not send its packets.
     """
-    if not callable(getattr(sender, "_send_keyframe", None)):
-        raise RuntimeError("aiortc's RTCRtpSender has no _send_keyframe to hook")
-    sender._send_keyframe = callback  # type: ignore[method-assign]
+    for name in ("_send_keyframe", "_retransmit", "_send_rtcp", "send"):
+        if not callable(getattr(sender, name, None)):
+            raise RuntimeError(f"aiortc's RTCRtpSender has no {name} to hook")
+    send = sender.send
+    send_rtcp = sender._send_rtcp
+
+    async def start(parameters: RTCRtpSendParameters) -> None:
+        hooks.on_parameters(parameters)
+        await send(parameters)
+
+    async def send_reports(packets: list[Any]) -> None:
+        out = []
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                info = hooks.sender_info()
+                if info is None:
+                    continue
+                packet.sender_info = info
+                # Round-trip times are measured against the report's NTP time.
+                sender._RTCRtpSender__lsr = (info.ntp_timestamp >> 16) & 0xFFFFFFFF  # type: ignore[attr-defined]
+            out.append(packet)
+        if out:
+            await send_rtcp(out)
+
+    sender.send = start  # type: ignore[method-assign]
+    sender._send_keyframe = hooks.on_keyframe_request  # type: ignore[method-assign]
+    sender._retransmit = hooks.on_retransmit_request  # type: ignore[method-assign]
+    sender._send_rtcp = send_reports  # type: ignore[method-assign]
+
+
+def set_stream(sender: RTCRtpSender, stream_id: str) -> bool:
+    """Put the sender's track in the stream ``stream_id`` (the ``msid`` of the
+    next offer); whether that changed anything the browser was told."""
+    if sender._stream_id == stream_id:
+        return False
+    sender._stream_id = stream_id
+    # A sender that has started was in an answered offer.
+    return bool(sender._RTCRtpSender__started)  # type: ignore[attr-defined]
+
+
+async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
+    """Protect and send one RTP packet on the sender's transport."""
+    await sender.transport._send_rtp(data)
+
+
+# -- ICE ---------------------------------------------------------------------------
 
 
 def announce_host_addresses(addresses: list[str] | None) -> None:
-    """Offer these addresses as ICE host candidates instead of the machine's own.
+    """Gather ICE host candidates on these addresses instead of the machine's own.
 
-    aioice leaves out 127.0.0.1 and knows nothing of an address behind NAT;
-    like Janus's ``nat_1_1_mapping``, the server may say which addresses it can
-    be reached at. ``None`` restores aioice's own choice.
+    aioice leaves out 127.0.0.1, and a server may want to offer only some of
+    its addresses. ``None`` restores aioice's own choice.
     """
     if addresses is None:
         aioice.ice.get_host_addresses = _aioice_host_addresses

@@ -1,127 +1,339 @@
-"""Producers and consumers: fan encoded frames out without decoding them."""
+"""Producers, consumers and the slots they flow through: RTP packets in from
+a publisher, rewritten and out to every subscriber, never decoded.
+
+A :class:`Producer` is one published track (a participant's microphone,
+camera or screen) received on their connection. A :class:`Slot` is one
+sending transceiver on a subscriber's connection; it keeps its SSRC and
+numbering while it carries one producer's track after another. A
+:class:`Consumer` is a producer's track flowing through a slot.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import fractions
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import av
-from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
-from aiortc.mediastreams import MediaStreamError
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.codecs import is_rtx
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtp import RtcpSenderInfo, RtpPacket
 
-from . import aiortc_hooks
+from .. import protocol
+from . import aiortc_hooks, rtp
 
 log = logging.getLogger(__name__)
 
-#: Frames kept for a consumer that is slower than the publisher; older ones go.
-CONSUMER_QUEUE = 64
 #: At most one keyframe request a second reaches a publisher (per track).
 KEYFRAME_INTERVAL = 1.0
+#: Video packets kept for retransmission: a screen-share key frame fits.
+VIDEO_HISTORY = 1024
+
+LevelCallback = Callable[["Producer", int, float], None]
 
 
-class ForwardedTrack(MediaStreamTrack):
-    """A track of encoded packets for one consumer; aiortc's sender only
-    re-packetizes them."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self._queue: asyncio.Queue[av.Packet | None] = asyncio.Queue(maxsize=CONSUMER_QUEUE)
-
-    def push(self, packet: av.Packet) -> None:
-        if self.readyState != "live":
-            return
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(packet)
-
-    async def recv(self) -> av.Packet:  # type: ignore[override]
-        packet = await self._queue.get()
-        if packet is None:
-            raise MediaStreamError
-        return packet
-
-    def stop(self) -> None:
-        if self.readyState == "live":
-            try:
-                self._queue.put_nowait(None)
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self._queue.put_nowait(None)
-        super().stop()
+def kind_of(source: protocol.TrackSource) -> str:
+    return "audio" if source == "microphone" else "video"
 
 
-class Consumer:
-    """One member's copy of a producer's track."""
+@dataclass(slots=True)
+class Forwarded:
+    """One packet of a producer, as every consumer gets it."""
 
-    def __init__(self, producer: Producer, participant: str) -> None:
-        self.producer = producer
-        self.participant = participant
-        self.track = ForwardedTrack(producer.kind)
-        self.sender: RTCRtpSender | None = None
+    seq: int
+    ts: int
+    marker: int
+    payload: bytes
+    padding: int
+    keyframe: bool
+    #: The RFC 6464 extension value (voice flag and level), audio only.
+    level: bytes | None
 
-    def attach(self, sender: RTCRtpSender) -> None:
-        """The sender that carries this consumer's track to its member."""
-        self.sender = sender
-        aiortc_hooks.on_keyframe_request(sender, self.producer.keyframe_wanted)
 
-    def close(self) -> None:
-        self.track.stop()
-        self.producer.consumers.discard(self)
+class PacketHistory:
+    """The last packets of a producer, by sequence number, for retransmissions."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ring: list[Forwarded | None] = [None] * size
+
+    def put(self, packet: Forwarded) -> None:
+        self._ring[packet.seq % self.size] = packet
+
+    def get(self, seq: int) -> Forwarded | None:
+        packet = self._ring[seq % self.size]
+        return packet if packet is not None and packet.seq == seq else None
 
 
 class Producer:
     """One published track, received once, forwarded to every consumer."""
 
-    def __init__(self, participant: str, receiver: RTCRtpReceiver, kind: str, source: str) -> None:
+    def __init__(
+        self,
+        participant: str,
+        source: protocol.TrackSource,
+        receiver: RTCRtpReceiver,
+        on_level: LevelCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.participant = participant
-        self.receiver = receiver
-        self.kind = kind
         self.source = source
-        self.consumers: set[Consumer] = set()
-        self.frames = 0
+        self.kind = kind_of(source)
+        self.receiver = receiver
+        self.on_level = on_level
+        self.clock = clock
+        self.history = PacketHistory(VIDEO_HISTORY) if self.kind == "video" else None
+        self.consumers: tuple[Consumer, ...] = ()
+        self.ssrc: int | None = None
+        #: The publisher's last sender report: (NTP time, RTP timestamp).
+        self.sender_report: tuple[int, int] | None = None
+        self.packets = 0
+        self.keyframes = 0
+        self.closed = False
         self._last_keyframe_request = -KEYFRAME_INTERVAL
-        self._pending_keyframe: asyncio.Task[None] | None = None
-        aiortc_hooks.capture_encoded_frames(receiver, self._on_frame)
+        self._keyframe_task: asyncio.Task[None] | None = None
+        aiortc_hooks.tap_receiver(receiver, self._on_packet, self._on_sender_report)
 
-    def _on_frame(self, codec: Any, frame: Any) -> None:
-        self.frames += 1
-        if not self.consumers:
+    @property
+    def key(self) -> tuple[str, protocol.TrackSource]:
+        return (self.participant, self.source)
+
+    async def _on_packet(self, packet: RtpPacket) -> None:
+        now = self.clock()
+        self.packets += 1
+        self.ssrc = packet.ssrc
+        level = packet.extensions.audio_level
+        if level is not None and self.on_level is not None:
+            self.on_level(self, level[1], now)
+        keyframe = self.kind == "video" and rtp.vp8_keyframe_start(packet.payload)
+        if keyframe:
+            self.keyframes += 1
+        forwarded = Forwarded(
+            seq=packet.sequence_number,
+            ts=packet.timestamp,
+            marker=packet.marker,
+            payload=packet.payload,
+            padding=packet.padding_size,
+            keyframe=keyframe,
+            level=bytes(((0x80 if level[0] else 0) | level[1],)) if level is not None else None,
+        )
+        if self.history is not None:
+            self.history.put(forwarded)
+        consumers = self.consumers
+        if not consumers:
             return
-        packet = av.Packet(frame.data)
-        packet.pts = frame.timestamp
-        packet.time_base = fractions.Fraction(1, codec.clockRate)
-        for consumer in self.consumers:
-            consumer.track.push(packet)
+        send_time = rtp.abs_send_time(_ntp_now()) if self.kind == "video" else None
+        for consumer in consumers:
+            await consumer.forward(forwarded, now, send_time)
 
-    def consume(self, participant: str) -> Consumer:
-        """A new consumer; it gets a keyframe soon so its picture starts at once."""
-        consumer = Consumer(self, participant)
-        self.consumers.add(consumer)
-        self.keyframe_wanted()
-        return consumer
+    def _on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
+        if self.ssrc is None or ssrc == self.ssrc:
+            self.sender_report = (ntp, rtp_timestamp)
+
+    def attach(self, consumer: Consumer) -> None:
+        self.consumers = self.consumers + (consumer,)
+
+    def detach(self, consumer: Consumer) -> None:
+        self.consumers = tuple(c for c in self.consumers if c is not consumer)
 
     def keyframe_wanted(self) -> None:
-        """Ask the publisher for a keyframe, at most once a second."""
-        if self.kind != "video":
+        """Ask the publisher for a key frame, at most once a second."""
+        if self.kind != "video" or self.closed or self.ssrc is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self._last_keyframe_request < KEYFRAME_INTERVAL:
             return
         self._last_keyframe_request = now
-        self._pending_keyframe = asyncio.ensure_future(self._request_keyframe())
+        self._keyframe_task = asyncio.ensure_future(self._request_keyframe(self.ssrc))
 
-    async def _request_keyframe(self) -> None:
+    async def _request_keyframe(self, ssrc: int) -> None:
         try:
-            await aiortc_hooks.request_keyframe(self.receiver)
+            await aiortc_hooks.request_keyframe(self.receiver, ssrc)
+        except ConnectionError:
+            pass
         except Exception:
-            log.exception("sfu: keyframe request failed")
+            log.exception("sfu: a keyframe request failed")
 
     def close(self) -> None:
-        for consumer in list(self.consumers):
+        """The publisher's connection closed: every consumer ends."""
+        if self.closed:
+            return
+        self.closed = True
+        for consumer in self.consumers:
             consumer.close()
-        if self._pending_keyframe is not None:
-            self._pending_keyframe.cancel()
+        if self._keyframe_task is not None:
+            self._keyframe_task.cancel()
+
+
+class Slot(aiortc_hooks.ForwardingHooks):
+    """One sending transceiver on a subscriber's connection."""
+
+    def __init__(self, kind: str, sender: RTCRtpSender, clock: Callable[[], float]) -> None:
+        self.kind = kind
+        self.sender = sender
+        self.clock = clock
+        self.mid: str | None = None
+        self.consumer: Consumer | None = None
+        #: The producer this slot carried last (a returning track takes it again).
+        self.last_key: tuple[str, str] | None = None
+        self.numbering = rtp.Numbering(48000 if kind == "audio" else 90000)
+        self.ready = False
+        self.packets = 0
+        self.octets = 0
+        self._payload_type = 0
+        self._rtx_payload_type: int | None = None
+        self._rtx_seq = 0
+        self._mid_element = b""
+        self._level_id = 0
+        self._send_time_id = 0
+        aiortc_hooks.hook_sender(sender, self)
+
+    # -- aiortc's side ---------------------------------------------------------
+
+    def on_parameters(self, parameters: RTCRtpSendParameters) -> None:
+        codec = parameters.codecs[0]
+        self._payload_type = codec.payloadType
+        for c in parameters.codecs:
+            if is_rtx(c) and c.parameters.get("apt") == codec.payloadType:
+                self._rtx_payload_type = c.payloadType
+        self.mid = parameters.muxId
+        for ext in parameters.headerExtensions:
+            if ext.uri == rtp.MID_URI and self.mid:
+                self._mid_element = rtp.extension_element(ext.id, self.mid.encode())
+            elif ext.uri == rtp.AUDIO_LEVEL_URI:
+                self._level_id = ext.id
+            elif ext.uri == rtp.ABS_SEND_TIME_URI:
+                self._send_time_id = ext.id
+        self.ready = True
+        if self.consumer is not None:
+            self.consumer.started()
+
+    def on_keyframe_request(self) -> None:
+        if self.consumer is not None:
+            self.consumer.producer.keyframe_wanted()
+
+    async def on_retransmit_request(self, sequence_number: int) -> None:
+        consumer = self.consumer
+        if consumer is None or consumer.producer.history is None:
+            return
+        seq = self.numbering.source_seq(sequence_number)
+        packet = consumer.producer.history.get(seq) if seq is not None else None
+        if packet is None or not packet.payload:
+            return
+        ts = rtp.ts_add(packet.ts, self.numbering.ts_offset)
+        extensions = self._extensions(packet, rtp.abs_send_time(_ntp_now()))
+        if self._rtx_payload_type is not None:
+            data = rtp.rtp_packet(
+                self._rtx_payload_type,
+                self._rtx_seq,
+                ts,
+                self.sender._rtx_ssrc,
+                packet.marker,
+                extensions,
+                rtp.rtx_payload(sequence_number, packet.payload),
+            )
+            self._rtx_seq = rtp.seq_add(self._rtx_seq, 1)
+        else:
+            data = rtp.rtp_packet(
+                self._payload_type, sequence_number, ts, self.sender._ssrc,
+                packet.marker, extensions, packet.payload,
+            )
+        await self._write(data)
+
+    def sender_info(self) -> RtcpSenderInfo | None:
+        consumer = self.consumer
+        report = consumer.producer.sender_report if consumer is not None else None
+        if report is None or self.numbering.last_seq is None:
+            return None
+        ntp, rtp_timestamp = report
+        return RtcpSenderInfo(
+            ntp_timestamp=ntp,
+            rtp_timestamp=rtp.ts_add(rtp_timestamp, self.numbering.ts_offset),
+            packet_count=self.packets & 0xFFFFFFFF,
+            octet_count=self.octets & 0xFFFFFFFF,
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def _extensions(self, packet: Forwarded, send_time: bytes | None) -> bytes:
+        elements = self._mid_element
+        if packet.level is not None and self._level_id:
+            elements += rtp.extension_element(self._level_id, packet.level)
+        if send_time is not None and self._send_time_id:
+            elements += rtp.extension_element(self._send_time_id, send_time)
+        return rtp.extension_block(elements)
+
+    async def write(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
+        numbers = self.numbering.map(packet.seq, packet.ts, now)
+        if numbers is None:
+            return
+        data = rtp.rtp_packet(
+            self._payload_type,
+            numbers[0],
+            numbers[1],
+            self.sender._ssrc,
+            packet.marker,
+            self._extensions(packet, send_time),
+            packet.payload,
+            packet.padding,
+        )
+        self.packets += 1
+        self.octets += len(packet.payload)
+        await self._write(data)
+
+    async def _write(self, data: bytes) -> None:
+        try:
+            await aiortc_hooks.send_rtp(self.sender, data)
+        except ConnectionError:
+            pass
+
+
+class Consumer:
+    """One subscriber's copy of a producer's track, flowing through a slot."""
+
+    def __init__(self, producer: Producer, subscriber: str, slot: Slot) -> None:
+        self.producer = producer
+        self.subscriber = subscriber
+        self.slot = slot
+        # Video starts at a key frame: the subscriber cannot decode before one.
+        self._waiting = producer.kind == "video"
+        self.closed = False
+        slot.consumer = self
+        slot.last_key = producer.key
+        slot.numbering.switch()
+        producer.attach(self)
+        if slot.ready:
+            self.started()
+
+    def started(self) -> None:
+        """The slot can send: ask the publisher for a key frame so the picture starts."""
+        self.producer.keyframe_wanted()
+
+    async def forward(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
+        slot = self.slot
+        if not slot.ready or slot.consumer is not self:
+            return
+        if self._waiting:
+            if not packet.keyframe:
+                return
+            self._waiting = False
+        await slot.write(packet, now, send_time)
+
+    def close(self) -> None:
+        """Stop forwarding; the slot is free for another track."""
+        if self.closed:
+            return
+        self.closed = True
+        self.producer.detach(self)
+        if self.slot.consumer is self:
+            self.slot.consumer = None
+
+
+def _ntp_now() -> int:
+    # aiortc.clock.current_ntp_time, without the datetime objects.
+    now = time.time() + 2208988800
+    seconds = int(now)
+    return (seconds << 32) | int((now - seconds) * (1 << 32))
+

@@ -1,16 +1,19 @@
-"""Real aiortc peers on 127.0.0.1 (no mocks): a publisher, the server side, subscribers."""
+"""The SFU in this process, with real aiortc peers on 127.0.0.1 as participants."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-import av
-import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, VideoStreamTrack
-from aiortc.mediastreams import MediaStreamError
+import pytest_asyncio
+from aiortc import MediaStreamTrack
 
-from jupyter_classroom.sfu import announce_host_addresses
+from jupyter_classroom import protocol
+from jupyter_classroom.classroom import RoomMedia
+from jupyter_classroom.sfu import Sfu, SfuSettings, announce_host_addresses
+
+from ..clients import RoomPeer
 
 pytestmark = pytest.mark.network
 
@@ -23,64 +26,76 @@ def loopback_only():
     announce_host_addresses(None)
 
 
-def peer() -> RTCPeerConnection:
-    # No STUN: nothing outside this machine is contacted.
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+class Room:
+    """One SFU and its participants; the test says who is in the room and
+    what they send, as the classroom core would."""
 
-
-async def connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
-    await offerer.setLocalDescription(await offerer.createOffer())
-    await answerer.setRemoteDescription(offerer.localDescription)
-    await answerer.setLocalDescription(await answerer.createAnswer())
-    await offerer.setRemoteDescription(answerer.localDescription)
-
-
-def marker_of(n: int) -> int:
-    return (n * 40) % 256
-
-
-class MarkedFrames(VideoStreamTrack):
-    """Frame n is a flat grey of level marker_of(n): checkable after VP8."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.n = 0
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        self.n += 1
-        image = np.full((240, 320, 3), marker_of(self.n), dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts = pts
-        frame.time_base = time_base
-        return frame
-
-
-class Watcher:
-    """Reads (and so decodes) a subscriber's track, noting each frame's grey level."""
-
-    def __init__(self, pc: RTCPeerConnection) -> None:
-        self.levels: list[int] = []
-        self.first_at: float | None = None
+    def __init__(self, settings: SfuSettings | None = None) -> None:
+        self.sfu = Sfu(self._deliver, settings)
+        self.peers: dict[str, RoomPeer] = {}
+        self.sent: dict[str, list[dict[str, Any]]] = {}
+        self.members: dict[str, str] = {}
+        self.sources: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-        @pc.on("track")
-        def on_track(track) -> None:
-            task = asyncio.ensure_future(self._read(track))
+    def _deliver(self, pid: str, message: object) -> None:
+        data = protocol.to_dict(message)
+        self.sent.setdefault(pid, []).append(data)
+        peer = self.peers.get(pid)
+        if peer is not None:
+            task = asyncio.ensure_future(peer.handle(data))
             self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _read(self, track) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if self.first_at is None:
-                self.first_at = loop.time()
-            self.levels.append(int(frame.to_ndarray(format="bgr24")[120, 160].mean()))
+    def add(self, pid: str, room: str = "table-1", **tracks: MediaStreamTrack) -> RoomPeer:
+        def send(message: dict[str, Any]) -> None:
+            description = protocol.SessionDescription(**message["description"])
+            self.sfu.answer(pid, message["connection"], description, None)
 
-    def close(self) -> None:
+        peer = RoomPeer(send, tracks)
+        self.peers[pid] = peer
+        self.members[pid] = room
+        self.sources[pid] = set(tracks)
+        self.update()
+        return peer
+
+    def move(self, pid: str, room: str | None) -> None:
+        if room is None:
+            self.members.pop(pid)
+        else:
+            self.members[pid] = room
+        self.update()
+
+    def update(self) -> None:
+        plan = {}
+        for pid, room in self.members.items():
+            tracks = frozenset(
+                (other, source)
+                for other, other_room in self.members.items()
+                if other != pid and other_room == room
+                for source in self.sources[other]
+            )
+            plan[pid] = RoomMedia(room, tracks)
+        self.sfu.update(plan)
+
+    async def until(self, condition, timeout: float = 10.0, what: str = "") -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what or condition}")
+            await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        await self.sfu.close()
+        for peer in self.peers.values():
+            await peer.close()
         for task in self._tasks:
             task.cancel()
 
+
+@pytest_asyncio.fixture
+async def room():
+    r = Room()
+    r.sfu.start()
+    yield r
+    await r.close()

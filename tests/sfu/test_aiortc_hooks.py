@@ -1,18 +1,35 @@
 """One test per private aiortc internal the SFU relies on: an aiortc upgrade
-that changes any of them fails here, loudly."""
+that changes any of them fails here, loudly. (What the hooks achieve together
+is shown with real peers in test_forwarding.py and test_room_media.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import aioice.ice
 import aiortc
 import pytest
 from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
+from aiortc.rtcpeerconnection import create_media_description_for_transceiver
 from aiortc.rtcrtpreceiver import decoder_worker
-from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+)
 
 from jupyter_classroom.sfu import aiortc_hooks
+
+
+def source(obj) -> str:
+    return inspect.getsource(obj)
 
 
 def test_aiortc_is_the_pinned_version() -> None:
@@ -20,48 +37,170 @@ def test_aiortc_is_the_pinned_version() -> None:
     aiortc_hooks.check_aiortc_version()
 
 
-def test_receiver_decoder_queue_hook() -> None:
-    # receive() starts decoder_worker on __decoder_queue; _handle_rtp_packet
-    # puts (codec, encoded_frame) there and decoder_worker takes them with get().
-    receive = inspect.getsource(RTCRtpReceiver.receive)
-    assert "self.__decoder_queue" in receive and "decoder_worker" in receive
-    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
-    assert "self.__decoder_queue.put((codec, encoded_frame))" in handle
-    assert "task = input_q.get()" in inspect.getsource(decoder_worker)
-    frames = []
-    sink = aiortc_hooks.EncodedFrameSink(lambda codec, frame: frames.append((codec, frame)))
-    sink.put(("vp8", "frame"))
-    sink.put(None)
-    assert frames == [("vp8", "frame")] and sink.get() is None
+def test_the_receiver_hands_each_media_packet_to_its_jitter_buffer() -> None:
+    # tap_receiver stands in for __jitter_buffer: every media packet, after
+    # RTX unwrapping and NACK bookkeeping, goes through .add(packet) once, and
+    # only a frame it returns would reach the decoder queue.
+    handle = source(RTCRtpReceiver._handle_rtp_packet)
+    assert "packet = unwrap_rtx(packet" in handle
+    assert handle.index("self.__nack_generator.add(packet)") < handle.index(
+        "self.__jitter_buffer.add(packet)"
+    )
+    assert "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)" in handle
+    assert "if encoded_frame is not None and self.__decoder_thread:" in handle
+    assert list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters) == [
+        "self", "packet", "arrival_time_ms"
+    ]
+    # The DTLS transport calls the method on the receiver object it registered.
+    assert "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in source(
+        RTCDtlsTransport._handle_rtp_data
+    )
+    assert "recipient._handle_rtcp_packet(packet)" in source(RTCDtlsTransport._handle_rtcp_data)
+    assert callable(RtpRouter.route_rtp)
 
 
-def test_sender_packs_encoded_packets_without_encoding() -> None:
-    source = inspect.getsource(RTCRtpSender._next_encoded_frame)
-    assert "self.__encoder.pack(data)" in source
+def test_the_decoder_thread_ends_when_its_queue_says_so() -> None:
+    assert "self.__decoder_queue" in source(RTCRtpReceiver.receive)
+    worker = source(decoder_worker)
+    assert "task = input_q.get()" in worker and "if task is None:" in worker
+    assert "self.__decoder_queue.put(None)" in source(RTCRtpReceiver)
+    stand_in = aiortc_hooks._NoDecoding()
+    stand_in.put(("codec", "frame"))
+    assert stand_in.get() is None
 
 
 @pytest.mark.asyncio
-async def test_sender_keyframe_request_hook() -> None:
-    called = []
+async def test_tap_receiver_replaces_buffer_queue_and_handlers() -> None:
     pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
     try:
-        sender = pc.addTrack(aiortc.VideoStreamTrack())
-        aiortc_hooks.on_keyframe_request(sender, lambda: called.append(True))
-        pli = RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=sender._ssrc)
-        await sender._handle_rtcp_packet(pli)
-        assert called == [True]
+        receiver = pc.addTransceiver("video", direction="recvonly").receiver
+        reports = []
+
+        async def on_packet(packet) -> None:
+            pass
+
+        aiortc_hooks.tap_receiver(receiver, on_packet, lambda *r: reports.append(r))
+        assert isinstance(receiver._RTCRtpReceiver__jitter_buffer, aiortc_hooks._PacketTap)
+        assert isinstance(receiver._RTCRtpReceiver__decoder_queue, aiortc_hooks._NoDecoding)
+        sr = RtcpSrPacket(ssrc=7, sender_info=RtcpSenderInfo(1 << 40, 1234, 1, 1))
+        await receiver._handle_rtcp_packet(sr)
+        assert reports == [(7, 1 << 40, 1234)]
     finally:
         await pc.close()
 
 
-def test_receiver_pli_and_sources() -> None:
-    params = inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters
-    assert list(params) == ["self", "media_ssrc"]
-    assert callable(RTCRtpReceiver.getSynchronizationSources)
+def test_the_receiver_sends_pli_for_an_ssrc() -> None:
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == ["self", "media_ssrc"]
+    assert "RTCP_PSFB_PLI" in source(RTCRtpReceiver._send_rtcp_pli)
+
+
+def test_a_parked_track_keeps_the_packetizing_loop_waiting() -> None:
+    assert "data = await self.__track.recv()" in source(RTCRtpSender._next_encoded_frame)
+    assert "enc_frame = await self._next_encoded_frame(codec)" in source(RTCRtpSender._run_rtp)
+
+
+@pytest.mark.asyncio
+async def test_parked_track_waits_until_stopped() -> None:
+    track = aiortc_hooks.ParkedTrack("video")
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    track.stop()
+    with pytest.raises(aiortc.mediastreams.MediaStreamError):
+        await waiting
+
+
+class Recorder(aiortc_hooks.ForwardingHooks):
+    def __init__(self) -> None:
+        self.keyframes = 0
+        self.nacked: list[int] = []
+        self.parameters = None
+
+    def on_parameters(self, parameters) -> None:
+        self.parameters = parameters
+
+    def on_keyframe_request(self) -> None:
+        self.keyframes += 1
+
+    async def on_retransmit_request(self, sequence_number: int) -> None:
+        self.nacked.append(sequence_number)
+
+    def sender_info(self):
+        return RtcpSenderInfo(ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300)
+
+
+@pytest.mark.asyncio
+async def test_sender_rtcp_goes_to_the_hooks() -> None:
+    # PLI and FIR ask _send_keyframe, NACKs _retransmit, sender reports pass
+    # through _send_rtcp; the peer connection starts the sender with send().
+    assert "self._send_keyframe()" in source(RTCRtpSender._handle_rtcp_packet)
+    assert "await self._retransmit(seq)" in source(RTCRtpSender._handle_rtcp_packet)
+    run_rtcp = source(RTCRtpSender._run_rtcp)
+    assert "RtcpSrPacket(" in run_rtcp and "await self._send_rtcp(packets)" in run_rtcp
+    assert "self.__lsr = " in run_rtcp
+    assert "await transceiver.sender.send(self.__localRtp(transceiver))" in source(
+        aiortc.RTCPeerConnection._RTCPeerConnection__connect
+    )
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        sender = pc.addTransceiver(aiortc_hooks.ParkedTrack("video"), direction="sendonly").sender
+        hooks = Recorder()
+        aiortc_hooks.hook_sender(sender, hooks)
+        for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
+        nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
+        nack.lost = [10, 12]
+        await sender._handle_rtcp_packet(nack)
+        assert hooks.keyframes == 2 and hooks.nacked == [10, 12]
+        # Sender reports are rewritten on their way out: capture the bytes.
+        sent: list[bytes] = []
+
+        async def capture(data: bytes) -> None:
+            sent.append(data)
+
+        sender.transport._send_rtp = capture
+        sr = RtcpSrPacket(ssrc=sender._ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0))
+        await sender._send_rtcp([sr])
+        (report,) = RtcpPacket.parse(sent[0])
+        assert report.sender_info.rtp_timestamp == 42 and report.sender_info.ntp_timestamp == 5 << 32
+        assert sender._RTCRtpSender__lsr == ((5 << 32) >> 16) & 0xFFFFFFFF
+        # No report while the hooks have nothing to say.
+        hooks.sender_info = lambda: None  # type: ignore[method-assign]
+        await sender._send_rtcp([sr])
+        assert len(sent) == 1
+    finally:
+        await pc.close()
+
+
+@pytest.mark.asyncio
+async def test_senders_have_ssrcs_streams_and_a_started_flag() -> None:
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        transceiver = pc.addTransceiver(aiortc_hooks.ParkedTrack("video"), direction="sendonly")
+        sender = transceiver.sender
+        assert isinstance(sender._ssrc, int) and isinstance(sender._rtx_ssrc, int)
+        assert sender._RTCRtpSender__started is False
+        assert not aiortc_hooks.set_stream(sender, "alice")  # not negotiated yet
+        transceiver._codecs = []
+        transceiver._headerExtensions = []
+        media = create_media_description_for_transceiver(transceiver, "cname", "sendonly", "0")
+        assert media.msid.startswith("alice ")
+        assert [s.ssrc for s in media.ssrc] == [sender._ssrc]
+        sender._RTCRtpSender__started = True
+        assert aiortc_hooks.set_stream(sender, "bob") and not aiortc_hooks.set_stream(sender, "bob")
+        sender._RTCRtpSender__started = False
+    finally:
+        await pc.close()
+
+
+def test_the_dtls_transport_protects_and_sends_rtp() -> None:
+    send = source(RTCDtlsTransport._send_rtp)
+    assert "self._tx_srtp.protect(data)" in send and "await self.transport._send(data)" in send
+    assert "await sender.transport._send_rtp(data)" in source(aiortc_hooks.send_rtp)
 
 
 def test_aioice_host_addresses_hook() -> None:
-    assert "get_host_addresses(" in inspect.getsource(aioice.ice.Connection)
+    assert "get_host_addresses(" in source(aioice.ice.Connection)
     aiortc_hooks.announce_host_addresses(["127.0.0.1", "::1"])
     try:
         assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]

@@ -1,114 +1,198 @@
-"""Forwarding encoded video from one publisher to subscribers, over real aiortc peers."""
+"""Forwarding through the SFU, with real aiortc peers on 127.0.0.1: what one
+publisher sends arrives at every subscriber intact, is never decoded on the
+way, starts with a key frame, is repaired when lost, and keeps its timing."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-import pytest_asyncio
-from aiortc import RTCPeerConnection
 
-from jupyter_classroom.sfu import Producer
-from jupyter_classroom.sfu.aiortc_hooks import on_keyframe_request
+from ..clients import MarkedFrames, Tone, marker_of
+from .conftest import Room
 
-from .conftest import MarkedFrames, Watcher, connect, marker_of, peer
+pytestmark = pytest.mark.asyncio
 
 
-class Server:
-    """The server side of one room: one connection in, one out per subscriber."""
-
-    def __init__(self) -> None:
-        self.incoming = peer()
-        self.outgoing: list[RTCPeerConnection] = []
-        self.producer: Producer | None = None
-
-        @self.incoming.on("track")
-        def on_track(track) -> None:
-            receiver = next(r for r in self.incoming.getReceivers() if r.track is track)
-            self.producer = Producer("publisher", receiver, track.kind, "camera")
-
-    async def subscribe(self) -> tuple[RTCPeerConnection, Watcher]:
-        out, sub = peer(), peer()
-        watcher = Watcher(sub)
-        consumer = self.producer.consume(f"sub{len(self.outgoing)}")
-        consumer.attach(out.addTrack(consumer.track))
-        await connect(out, sub)
-        self.outgoing.append(out)
-        self.outgoing.append(sub)
-        return sub, watcher
-
-    async def close(self) -> None:
-        if self.producer:
-            self.producer.close()
-        for pc in [self.incoming, *self.outgoing]:
-            await pc.close()
+def close_to_sent(levels: list[int], sent: int, base: int = 0) -> bool:
+    """Every level is one the publisher sent (VP8 is lossy: a few levels off)."""
+    markers = {(marker_of(n) + base) % 256 for n in range(1, sent + 1)}
+    return all(min(abs(level - m) for m in markers) <= 6 for level in levels)
 
 
-@pytest_asyncio.fixture
-async def room():
-    server = Server()
-    publisher = peer()
-    source = MarkedFrames()
-    publisher.addTrack(source)
-    await connect(publisher, server.incoming)
-    server.publisher = publisher
-    yield server, source
-    await publisher.close()
-    await server.close()
+def in_order(levels: list[int]) -> bool:
+    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:])]
+    return sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
 
 
-@pytest.mark.asyncio
-async def test_frames_reach_two_subscribers_intact(room) -> None:
-    server, source = room
-    for _ in range(50):
-        if server.producer is not None:
-            break
-        await asyncio.sleep(0.05)
-    (_, a), (_, b) = await server.subscribe(), await server.subscribe()
-    await asyncio.sleep(3)
-    for watcher in (a, b):
-        assert len(watcher.levels) > 30, watcher.levels
-        # Every frame is one the publisher sent (VP8 is lossy: a few levels off)
-        # and they come in the publisher's order.
-        sent = {marker_of(n) for n in range(1, source.n + 1)}
-        assert all(min(abs(level - s) for s in sent) <= 6 for level in watcher.levels)
-        steps = [(b2 - a2) % 256 for a2, b2 in zip(watcher.levels, watcher.levels[1:])]
-        assert sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
-    # The server never decoded: its receiver's track got no frames.
-    assert server.producer.frames > 30
-    a.close()
-    b.close()
+async def test_frames_reach_two_subscribers_intact_and_are_never_decoded(room: Room) -> None:
+    camera = MarkedFrames()
+    room.add("pub", camera=camera, microphone=Tone())
+    a = room.add("a")
+    b = room.add("b")
+    await room.until(lambda: a.watch("pub", "camera") and b.watch("pub", "camera"), what="tracks")
+    wa, wb = a.watch("pub", "camera"), b.watch("pub", "camera")
+    await room.until(lambda: len(wa.levels) > 40 and len(wb.levels) > 40, what="frames")
+    for watcher in (wa, wb):
+        assert close_to_sent(watcher.levels, camera.n) and in_order(watcher.levels)
+    # The audio arrives too, on a transceiver of its own.
+    assert a.track_of("pub", "microphone") is not None
+    connection = room.sfu.connections["pub"]
+    assert connection.producers["camera"].packets > 40
+    assert connection.producers["microphone"].packets > 40
+    # Nothing was decoded on the server: the receivers' decoder threads ended
+    # at once, and their tracks got no frames.
+    for source in ("camera", "microphone"):
+        receiver = connection.producers[source].receiver
+        assert not receiver._RTCRtpReceiver__decoder_thread.is_alive()
+        assert all(item is None for item in list(receiver.track._queue._queue))
 
 
-@pytest.mark.asyncio
-async def test_a_late_subscriber_gets_a_picture_within_a_second(room) -> None:
-    server, _ = room
-    await asyncio.sleep(3)  # long after the publisher's first keyframe
-    assert server.producer is not None
+async def test_a_late_subscriber_gets_a_picture_within_a_second(room: Room) -> None:
+    room.add("pub", camera=MarkedFrames())
+    room.add("first")
+    await room.until(lambda: room.sfu.connections["pub"].producers["camera"].packets > 60)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    sub, watcher = await server.subscribe()
-    for _ in range(40):
-        if watcher.first_at is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert watcher.first_at is not None, "no picture"
+    late = room.add("late")
+    await room.until(lambda: late.watch("pub", "camera") is not None, what="the late track")
+    watcher = late.watch("pub", "camera")
+    await room.until(lambda: watcher.first_at is not None, what="a picture")
     assert watcher.first_at - started < 1.0
-    watcher.close()
 
 
-@pytest.mark.asyncio
-async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room) -> None:
-    server, _ = room
-    await asyncio.sleep(1)
-    requests = []
-    (sender,) = server.publisher.getSenders()
-    on_keyframe_request(sender, lambda: requests.append(asyncio.get_running_loop().time()))
+async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room: Room) -> None:
+    pub = room.add("pub", camera=MarkedFrames())
+    room.add("sub")
+    await room.until(lambda: room.sfu.connections["pub"].producers["camera"].packets > 30)
+    requests: list[float] = []
+    loop = asyncio.get_running_loop()
+    (sender,) = [t.sender for t in pub.pc.getTransceivers() if t.sender.track is not None]
+    sender._send_keyframe = lambda: requests.append(loop.time())
+    producer = room.sfu.connections["pub"].producers["camera"]
+    await asyncio.sleep(1.1)
     for _ in range(10):
-        server.producer.keyframe_wanted()
-    await asyncio.sleep(0.5)
+        producer.keyframe_wanted()
+    await asyncio.sleep(0.3)
     assert len(requests) == 1
-    await asyncio.sleep(0.6)
-    server.producer.keyframe_wanted()
+    await asyncio.sleep(0.8)
+    producer.keyframe_wanted()
     await asyncio.sleep(0.3)
     assert len(requests) == 2 and requests[1] - requests[0] >= 1.0
+
+
+async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> None:
+    camera = MarkedFrames(size=(640, 480))
+    room.add("pub", camera=camera)
+    sub = room.add("sub")
+    await room.until(lambda: sub.watch("pub", "camera") is not None, what="the track")
+    # Lose every 5th video packet on the way to the subscriber.
+    slot = room.sfu.connections["sub"].consumers[("pub", "camera")].slot
+    write = slot._write
+    counter = {"n": 0, "lost": 0, "again": 0}
+
+    async def lossy(data: bytes) -> None:
+        if data[1] & 0x7F == slot._payload_type:
+            counter["n"] += 1
+            if counter["n"] % 5 == 0:
+                counter["lost"] += 1
+                return
+        else:
+            counter["again"] += 1
+        await write(data)
+
+    slot._write = lossy
+    watcher = sub.watch("pub", "camera")
+    await asyncio.sleep(3)
+    assert counter["lost"] > 10
+    # Retransmissions (RTX) answered the subscriber's NACKs, and the picture
+    # went on: nearly every frame decoded.
+    assert counter["again"] >= counter["lost"] * 0.8
+    assert len(watcher.levels) > 0.8 * 3 * 30 and in_order(watcher.levels[-30:])
+
+
+async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
+    pub = room.add("pub", camera=MarkedFrames(), microphone=Tone())
+    sub = room.add("sub")
+    await room.until(lambda: sub.track_of("pub", "microphone") is not None, what="tracks")
+    reports: dict[str, list[tuple[int, int]]] = {"pub": [], "sub": []}
+    # What the publisher's audio sender reports, and what the subscriber gets.
+    (audio_sender,) = [
+        t.sender for t in pub.pc.getTransceivers() if t.sender.track is not None and t.kind == "audio"
+    ]
+    send_rtcp = audio_sender._send_rtcp
+
+    async def spy_publisher(packets) -> None:
+        for p in packets:
+            if hasattr(p, "sender_info"):
+                reports["pub"].append((p.sender_info.ntp_timestamp, p.sender_info.rtp_timestamp))
+        await send_rtcp(packets)
+
+    audio_sender._send_rtcp = spy_publisher
+    receiver = next(
+        t.receiver
+        for t in sub.pc.getTransceivers()
+        if t.receiver.track is sub.track_of("pub", "microphone")
+    )
+    handle = receiver._handle_rtcp_packet
+
+    async def spy_subscriber(packet) -> None:
+        if hasattr(packet, "sender_info"):
+            reports["sub"].append((packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp))
+        await handle(packet)
+
+    receiver._handle_rtcp_packet = spy_subscriber
+    await room.until(lambda: len(reports["sub"]) >= 2, timeout=8, what="sender reports")
+    # Every report the subscriber got is one of the publisher's (same NTP
+    # time, same RTP timestamp: the first publisher keeps its numbers).
+    assert set(reports["sub"]) <= set(reports["pub"])
+
+
+async def test_leaving_the_room_removes_the_tracks_from_the_others(room: Room) -> None:
+    room.add("pub", camera=MarkedFrames(), microphone=Tone())
+    sub = room.add("sub")
+    await room.until(lambda: sub.track_of("pub", "camera") and sub.track_of("pub", "microphone"))
+    room.move("pub", None)
+    await room.until(lambda: not sub.carries, what="the tracks to go")
+    assert room.sfu.connections["pub"].consumers == {}
+    assert not room.sfu.connections["pub"].producers["camera"].consumers
+    # The publisher's connection stays open for the next room; coming back
+    # re-uses the same transceivers without a new offer.
+    offers = sub.offers
+    room.move("pub", "table-1")
+    await room.until(lambda: sub.track_of("pub", "camera") and sub.track_of("pub", "microphone"))
+    assert sub.offers == offers
+
+
+async def test_a_transceiver_carries_another_publisher_after_a_switch(room: Room) -> None:
+    room.add("alice", "table-1", camera=MarkedFrames(base=0))
+    room.add("bob", "table-2", camera=MarkedFrames(base=20))
+    carol = room.add("carol", "table-1")
+    await room.until(lambda: carol.watch("alice", "camera") is not None)
+    watcher = carol.watch("alice", "camera")
+    await room.until(lambda: len(watcher.levels) > 20)
+    track = carol.track_of("alice", "camera")
+    # Carol walks to Bob's table: the same transceiver now carries Bob.
+    room.move("carol", "table-2")
+    await room.until(lambda: carol.track_of("bob", "camera") is track, what="the switch")
+    before = len(watcher.levels)
+    await room.until(lambda: len(watcher.levels) > before + 20, what="Bob's frames")
+    bob_levels = watcher.levels[before + 5 :]
+    assert close_to_sent(bob_levels, 200, base=20) and in_order(bob_levels)
+    slot = room.sfu.connections["carol"].consumers[("bob", "camera")].slot
+    assert slot.numbering.seq_offset != 0  # renumbered to follow on
+
+
+async def test_a_failed_connection_is_cleaned_up_everywhere(room: Room) -> None:
+    pub = room.add("pub", camera=MarkedFrames(), microphone=Tone())
+    sub = room.add("sub")
+    await room.until(lambda: sub.track_of("pub", "camera") is not None)
+    connection = room.sfu.connections["pub"]
+    producers = list(connection.producers.values())
+    # The publisher vanishes without a word (its end just closes).
+    await pub.pc.close()
+    await room.until(lambda: "pub" not in room.sfu.connections or room.sfu.connections["pub"] is not connection,
+                     timeout=40, what="the failure to be noticed")
+    await room.until(lambda: not sub.carries, what="the tracks to go")
+    assert all(p.closed and not p.consumers for p in producers)
+    assert any(m["type"] == "sfu_closed" for m in room.sent["pub"])

@@ -1,0 +1,328 @@
+"""One participant's connection with the SFU: one RTCPeerConnection that
+publishes their microphone, camera and screen, and carries what they receive.
+
+The server always makes the offers. The first offer asks for the three
+published tracks (three receiving transceivers the client sends on, with
+``replaceTrack``, so turning the camera on needs no renegotiation) and sends
+whatever the participant receives at that moment. Later offers only add
+sending transceivers when there are more tracks to receive than there are
+free ones; switching what a transceiver carries needs no negotiation at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc.sdp import SessionDescription, candidate_from_sdp
+
+from .. import protocol
+from ..classroom import TrackKey
+from . import aiortc_hooks
+from .forwarding import Consumer, LevelCallback, Producer, Slot, kind_of
+
+log = logging.getLogger(__name__)
+
+#: Seconds the client has to answer an offer before the connection is dropped.
+ANSWER_TIMEOUT = 20.0
+PUBLISHED: tuple[protocol.TrackSource, ...] = ("microphone", "camera", "screen_share")
+#: What the SFU forwards: Opus and VP8 (with retransmissions), nothing else,
+#: so every subscriber can take every publisher's packets as they are.
+CODECS = {"audio": ("audio/opus",), "video": ("video/VP8", "video/rtx")}
+
+
+class ConnectionOwner(Protocol):
+    """What a connection reports to (the SFU)."""
+
+    def send(self, pid: str, message: object) -> None: ...
+
+    def connection_changed(self, connection: SfuConnection) -> None: ...
+
+    def connection_closed(self, connection: SfuConnection, reason: str) -> None: ...
+
+
+def _codec_preferences(kind: str) -> list:
+    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType in CODECS[kind]]
+
+
+class SfuConnection:
+    """The server's end of one participant's connection with the SFU."""
+
+    def __init__(
+        self,
+        participant: str,
+        number: int,
+        owner: ConnectionOwner,
+        on_level: LevelCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.participant = participant
+        self.number = number
+        self.owner = owner
+        self.clock = clock
+        # No ICE servers: the server offers its own addresses (see
+        # ClassroomApp.sfu_ice_addresses); browsers bring their TURN servers.
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
+        self.producers: dict[protocol.TrackSource, Producer] = {}
+        self._publish_transceivers = {}
+        for source in PUBLISHED:
+            kind = kind_of(source)
+            transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+            transceiver.setCodecPreferences(_codec_preferences(kind))
+            self._publish_transceivers[source] = transceiver
+            self.producers[source] = Producer(
+                participant, source, transceiver.receiver, on_level, clock
+            )
+        self.slots: list[Slot] = []
+        self.consumers: dict[TrackKey, Consumer] = {}
+        #: Whether the client has answered once (its tracks can be consumed).
+        self.established = False
+        self.closed = False
+        self._answer: asyncio.Future[RTCSessionDescription] | None = None
+        self._pending_candidates: list[protocol.IceCandidate | None] = []
+        self._negotiation: asyncio.Task[None] | None = None
+        self._again = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sent_tracks: list[protocol.SfuTrack] | None = None
+        self._closing: asyncio.Future[None] | None = None
+        self.pc.on("connectionstatechange", self._on_state)
+
+    # -- what the participant receives --------------------------------------------
+
+    def set_consumers(self, wanted: dict[TrackKey, Producer]) -> None:
+        """Receive exactly these producers' tracks: end the others, start new
+        ones on free transceivers (adding transceivers if need be)."""
+        if self.closed:
+            return
+        for key in [k for k in self.consumers if k not in wanted]:
+            self.consumers.pop(key).close()
+        renegotiate = False
+        for key, producer in sorted(wanted.items()):
+            if key in self.consumers and not self.consumers[key].closed:
+                continue
+            slot = self._free_slot(producer.kind, key)
+            if slot is None:
+                slot = self._add_slot(producer.kind)
+                renegotiate = True
+            # The browser keeps each publisher's tracks in a stream of their
+            # own, so it can keep their voice and picture in sync; a slot
+            # that changes publisher tells it in a new offer.
+            if aiortc_hooks.set_stream(slot.sender, producer.participant):
+                renegotiate = True
+            self.consumers[key] = Consumer(producer, self.participant, slot)
+        if renegotiate:
+            self.negotiate()
+        else:
+            self._send_tracks()
+
+    def _free_slot(self, kind: str, key: TrackKey) -> Slot | None:
+        free = [s for s in self.slots if s.kind == kind and s.consumer is None]
+        for slot in free:
+            if slot.last_key == key:
+                return slot
+        return free[0] if free else None
+
+    def _add_slot(self, kind: str) -> Slot:
+        transceiver = self.pc.addTransceiver(aiortc_hooks.ParkedTrack(kind), direction="sendonly")
+        transceiver.setCodecPreferences(_codec_preferences(kind))
+        slot = Slot(kind, transceiver.sender, self.clock)
+        self.slots.append(slot)
+        return slot
+
+    def tracks(self) -> list[protocol.SfuTrack]:
+        out = []
+        for slot in self.slots:
+            consumer = slot.consumer
+            mid = self._mid_of(slot)
+            if consumer is not None and mid is not None:
+                out.append(protocol.SfuTrack(mid, consumer.producer.participant, consumer.producer.source))
+        return out
+
+    def _mid_of(self, slot: Slot) -> str | None:
+        for t in self.pc.getTransceivers():
+            if t.sender is slot.sender:
+                return t.mid
+        return None
+
+    def _send_tracks(self) -> None:
+        if not self.established or self._negotiation is not None:
+            return  # the next offer carries them
+        tracks = self.tracks()
+        if tracks != self._sent_tracks:
+            self._sent_tracks = tracks
+            self.owner.send(self.participant, protocol.SfuTracks(self.number, tracks))
+
+    # -- negotiation ------------------------------------------------------------------
+
+    def negotiate(self) -> None:
+        """Make an offer (now, or after the one under way is answered)."""
+        if self.closed:
+            return
+        if self._negotiation is not None:
+            self._again = True
+            return
+        self._negotiation = self._spawn(self._negotiate())
+
+    async def _negotiate(self) -> None:
+        try:
+            while True:
+                self._again = False
+                await self.pc.setLocalDescription(await self.pc.createOffer())
+                if self.closed:
+                    return
+                local = self.pc.localDescription
+                tracks = self.tracks()
+                self._sent_tracks = tracks
+                publish = [
+                    protocol.SfuPublication(t.mid, source)
+                    for source, t in self._publish_transceivers.items()
+                    if t.mid is not None
+                ]
+                self._answer = asyncio.get_running_loop().create_future()
+                self.owner.send(
+                    self.participant,
+                    protocol.SfuOffer(
+                        connection=self.number,
+                        description=protocol.SessionDescription(local.type, local.sdp),
+                        publish=publish,
+                        tracks=tracks,
+                    ),
+                )
+                try:
+                    answer = await asyncio.wait_for(self._answer, ANSWER_TIMEOUT)
+                except asyncio.TimeoutError:
+                    self.close("The browser did not answer the room connection's offer.")
+                    return
+                finally:
+                    self._answer = None
+                await self.pc.setRemoteDescription(answer)
+                for candidate in self._pending_candidates:
+                    await self._add_candidate(candidate)
+                self._pending_candidates.clear()
+                if not self.established:
+                    self.established = True
+                    self.owner.connection_changed(self)
+                if not self._again:
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("sfu: negotiation with %s failed: %s", self.participant, e)
+            self.close(f"The room connection could not be negotiated ({e}).")
+        finally:
+            self._negotiation = None
+        self._send_tracks()
+
+    def answer(self, description: protocol.SessionDescription, request_id: int | None) -> None:
+        """The client's answer; raises :class:`ProtocolError` when there is no offer to answer."""
+        if self._answer is None or self._answer.done():
+            raise protocol.ProtocolError(
+                protocol.ErrorCode.NO_CONNECTION,
+                "There is no offer to answer on that room connection.",
+                request_id,
+            )
+        if description.type != "answer" or not description.sdp:
+            raise protocol.ProtocolError(
+                protocol.ErrorCode.BAD_DESCRIPTION, "An answer must be of type 'answer' with SDP.", request_id
+            )
+        try:
+            SessionDescription.parse(description.sdp)
+        except Exception as e:
+            raise protocol.ProtocolError(
+                protocol.ErrorCode.BAD_DESCRIPTION, f"The answer's SDP cannot be read ({e}).", request_id
+            ) from None
+        self._answer.set_result(RTCSessionDescription(sdp=description.sdp, type="answer"))
+
+    def candidate(self, candidate: protocol.IceCandidate | None, request_id: int | None) -> None:
+        """One of the client's ICE candidates (None: it has no more)."""
+        if candidate is not None:
+            try:
+                _parse_candidate(candidate)
+            except Exception:
+                raise protocol.ProtocolError(
+                    protocol.ErrorCode.BAD_MESSAGE, "That ICE candidate cannot be read.", request_id
+                ) from None
+        if self._negotiation is not None:
+            # It belongs to the answer being applied: add it after.
+            self._pending_candidates.append(candidate)
+        else:
+            self._spawn(self._add_candidate(candidate))
+
+    async def _add_candidate(self, candidate: protocol.IceCandidate | None) -> None:
+        try:
+            await self.pc.addIceCandidate(_parse_candidate(candidate) if candidate else None)
+        except Exception as e:
+            log.info("sfu: ICE candidate from %s ignored: %s", self.participant, e)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.negotiate()
+
+    def _on_state(self) -> None:
+        state = self.pc.connectionState
+        if state == "failed":
+            self.close("The room connection failed.")
+        elif state == "closed" and not self.closed:
+            self.close("The room connection closed.")
+
+    def close(self, reason: str = "") -> None:
+        """End everything this connection published and received; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        for consumer in self.consumers.values():
+            consumer.close()
+        self.consumers.clear()
+        for producer in self.producers.values():
+            producer.close()
+        if self._answer is not None and not self._answer.done():
+            self._answer.cancel()
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        self.owner.connection_closed(self, reason)
+        self._closing = asyncio.ensure_future(self.pc.close())
+
+    async def wait_closed(self) -> None:
+        if self._closing is not None:
+            try:
+                await self._closing
+            except Exception:
+                log.exception("sfu: closing a connection failed")
+
+    def _spawn(self, coro) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def producer_ready(self, source: protocol.TrackSource) -> Producer | None:
+        """The producer of a source, once the client sends on it."""
+        if self.closed or not self.established:
+            return None
+        return self.producers[source]
+
+
+def _parse_candidate(candidate: protocol.IceCandidate):
+    text = candidate.candidate
+    if text.startswith("candidate:"):
+        text = text[len("candidate:") :]
+    parsed = candidate_from_sdp(text)
+    parsed.sdpMid = candidate.sdpMid
+    parsed.sdpMLineIndex = candidate.sdpMLineIndex
+    if parsed.sdpMid is None and parsed.sdpMLineIndex is None:
+        parsed.sdpMLineIndex = 0
+    return parsed

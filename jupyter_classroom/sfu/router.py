@@ -1,0 +1,231 @@
+"""The SFU: every participant's connection, and a router per room that
+follows the classroom's plan of who receives what.
+
+The classroom core decides who is in which room and what they send
+(:meth:`Classroom.room_media`); the SFU makes it so. It opens a connection
+for each participant the first time they are in a room and keeps it while
+they move between rooms, re-routing tracks instead of rebuilding connections.
+It reports the active speakers of each room from the audio levels it
+forwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import protocol
+from ..classroom import RoomMedia, TrackKey
+from ..protocol import ErrorCode, ProtocolError
+from .connection import SfuConnection
+from .forwarding import Producer
+from .speakers import SpeakerDetector, SpeakerSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SfuSettings:
+    speakers: SpeakerSettings = field(default_factory=SpeakerSettings)
+    #: Seconds between looks at who is speaking.
+    speaker_interval: float = 0.25
+    #: Seconds before opening a failed connection again (doubling, up to the last).
+    retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+class Router:
+    """One room's conference: its members and who is speaking."""
+
+    def __init__(self, room: str, settings: SpeakerSettings) -> None:
+        self.room = room
+        self.members: frozenset[str] = frozenset()
+        self.detector = SpeakerDetector(settings)
+        self.speakers: list[str] = []
+
+
+class Sfu:
+    """The selective forwarding unit of one classroom."""
+
+    def __init__(
+        self,
+        send: Callable[[str, object], None],
+        settings: SfuSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self.settings = settings or SfuSettings()
+        self.clock = clock
+        self.connections: dict[str, SfuConnection] = {}
+        self.routers: dict[str, Router] = {}
+        self.plan: dict[str, RoomMedia] = {}
+        self._numbers = itertools.count(1)
+        self._failures: dict[str, tuple[int, float]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- from the classroom ---------------------------------------------------------
+
+    def update(self, plan: dict[str, RoomMedia]) -> None:
+        """Follow the classroom's plan (see :meth:`Classroom.room_media`)."""
+        self.plan = plan
+        self._reconcile()
+
+    def remove(self, pid: str) -> None:
+        """The participant left or lost their socket: close their connection."""
+        self._failures.pop(pid, None)
+        connection = self.connections.pop(pid, None)
+        if connection is not None:
+            connection.close("")
+
+    def answer(
+        self, pid: str, number: int, description: protocol.SessionDescription, request_id: int | None
+    ) -> None:
+        self._connection(pid, number, request_id).answer(description, request_id)
+
+    def candidate(
+        self, pid: str, number: int, candidate: protocol.IceCandidate | None, request_id: int | None
+    ) -> None:
+        self._connection(pid, number, request_id).candidate(candidate, request_id)
+
+    def _connection(self, pid: str, number: int, request_id: int | None) -> SfuConnection:
+        connection = self.connections.get(pid)
+        if connection is None or connection.number != number:
+            raise ProtocolError(
+                ErrorCode.NO_CONNECTION, f"Room connection {number} is not open.", request_id
+            )
+        return connection
+
+    # -- from connections -------------------------------------------------------------
+
+    def send(self, pid: str, message: object) -> None:
+        self._send(pid, message)
+
+    def connection_changed(self, connection: SfuConnection) -> None:
+        if connection.established:
+            self._failures.pop(connection.participant, None)
+        self._reconcile()
+
+    def connection_closed(self, connection: SfuConnection, reason: str) -> None:
+        pid = connection.participant
+        task = asyncio.ensure_future(connection.wait_closed())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        if self.connections.get(pid) is connection:
+            del self.connections[pid]
+            self._send(pid, protocol.SfuClosed(connection.number, reason))
+            if reason:
+                log.info("sfu: connection %d of %s closed: %s", connection.number, pid, reason)
+                failures, _ = self._failures.get(pid, (0, 0.0))
+                delays = self.settings.retry_delays
+                delay = delays[min(failures, len(delays) - 1)]
+                self._failures[pid] = (failures + 1, self.clock() + delay)
+        for router in self.routers.values():
+            router.detector.forget(pid)
+        self._reconcile()
+
+    def _on_level(self, producer: Producer, level: int, now: float) -> None:
+        media = self.plan.get(producer.participant)
+        router = self.routers.get(media.room) if media is not None else None
+        if router is not None:
+            router.detector.observe(producer.participant, level, now)
+
+    # -- making the plan so ---------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        if self._closed:
+            return
+        plan = self.plan
+        self._update_routers()
+        now = self.clock()
+        for pid in plan:
+            if pid in self.connections:
+                continue
+            failures = self._failures.get(pid)
+            if failures is not None and failures[1] > now:
+                continue
+            connection = SfuConnection(pid, next(self._numbers), self, self._on_level, self.clock)
+            self.connections[pid] = connection
+            connection.start()
+        for pid, connection in list(self.connections.items()):
+            media = plan.get(pid)
+            wanted: dict[TrackKey, Producer] = {}
+            for key in media.tracks if media is not None else ():
+                publisher = self.connections.get(key[0])
+                producer = publisher.producer_ready(key[1]) if publisher is not None else None
+                if producer is not None:
+                    wanted[key] = producer
+            connection.set_consumers(wanted)
+
+    def _update_routers(self) -> None:
+        rooms: dict[str, set[str]] = {}
+        for pid, media in self.plan.items():
+            rooms.setdefault(media.room, set()).add(pid)
+        for room in [r for r in self.routers if r not in rooms]:
+            del self.routers[room]
+        for room, members in rooms.items():
+            router = self.routers.get(room)
+            if router is None:
+                router = self.routers[room] = Router(room, self.settings.speakers)
+            for pid in router.members - members:
+                router.detector.forget(pid)
+            newcomers = members - router.members
+            router.members = frozenset(members)
+            if router.speakers:
+                for pid in newcomers:
+                    self._send(pid, protocol.Speakers(room, router.speakers))
+
+    def _announce_speakers(self) -> None:
+        now = self.clock()
+        for router in self.routers.values():
+            speakers = [pid for pid in router.detector.speakers(now) if pid in router.members]
+            if speakers != router.speakers:
+                router.speakers = speakers
+                message = protocol.Speakers(router.room, speakers)
+                for pid in router.members:
+                    self._send(pid, message)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start looking at who speaks (needs a running event loop)."""
+        if self._ticker is None and not self._closed:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.speaker_interval)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("sfu: the speaker ticker failed; it carries on")
+
+    def tick(self) -> None:
+        self._announce_speakers()
+        now = self.clock()
+        if any(
+            due <= now and pid in self.plan and pid not in self.connections
+            for pid, (_, due) in self._failures.items()
+        ):
+            self._reconcile()
+
+    async def close(self) -> None:
+        """Close every connection and stop the ticker. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+        for pid in list(self.connections):
+            self.remove(pid)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

@@ -1,0 +1,172 @@
+"""RTP as the SFU writes it: headers, header extensions, retransmissions,
+and the numbering each subscriber sees. Pure functions, no I/O.
+
+A forwarded packet keeps the publisher's payload byte for byte; what changes
+per subscriber is the fixed header (payload type, sequence number,
+timestamp, SSRC) and the header extensions (the subscriber's MID, and the
+ids it negotiated).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+_HEADER = struct.Struct("!BBHII")
+_SEQ = struct.Struct("!H")
+
+#: Header extension URIs the SFU writes.
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+def seq_add(a: int, b: int) -> int:
+    return (a + b) & 0xFFFF
+
+
+def seq_diff(a: int, b: int) -> int:
+    """``a - b`` as a signed distance on the 16-bit circle."""
+    d = (a - b) & 0xFFFF
+    return d - 0x10000 if d >= 0x8000 else d
+
+
+def ts_add(a: int, b: int) -> int:
+    return (a + b) & 0xFFFFFFFF
+
+
+def ts_diff(a: int, b: int) -> int:
+    """``a - b`` as a signed distance on the 32-bit circle."""
+    d = (a - b) & 0xFFFFFFFF
+    return d - 0x100000000 if d >= 0x80000000 else d
+
+
+def vp8_keyframe_start(payload: bytes) -> bool:
+    """Whether an RTP payload (RFC 7741) starts a VP8 key frame."""
+    if len(payload) < 2:
+        return False
+    first = payload[0]
+    if not first & 0x10 or first & 0x07:  # S: start of a partition; PID 0
+        return False
+    i = 1
+    if first & 0x80:  # X: extended control bits
+        ext = payload[1]
+        i = 2
+        if ext & 0x80:  # I: picture id, 7 or 15 bits
+            if i >= len(payload):
+                return False
+            i += 2 if payload[i] & 0x80 else 1
+        if ext & 0x40:  # L: TL0PICIDX
+            i += 1
+        if ext & 0x30:  # T or K: TID/Y/KEYIDX
+            i += 1
+    return i < len(payload) and not payload[i] & 0x01  # P = 0: a key frame
+
+
+def abs_send_time(ntp: int) -> bytes:
+    """The 24-bit abs-send-time value (6.18 fixed point seconds) of an NTP time."""
+    return ((ntp >> 14) & 0x00FFFFFF).to_bytes(3, "big")
+
+
+def extension_element(ext_id: int, value: bytes) -> bytes:
+    """One element of a one-byte header extension block (RFC 8285)."""
+    return bytes(((ext_id << 4) | (len(value) - 1),)) + value
+
+
+def extension_block(elements: bytes) -> bytes:
+    """A one-byte header extension block around concatenated elements
+    (empty when there are none)."""
+    if not elements:
+        return b""
+    pad = -len(elements) % 4
+    return struct.pack("!HH", 0xBEDE, (len(elements) + pad) // 4) + elements + bytes(pad)
+
+
+def padding(size: int) -> bytes:
+    """RTP padding of ``size`` bytes (the last one says how many)."""
+    return bytes(size - 1) + bytes((size,)) if size else b""
+
+
+def rtp_packet(
+    payload_type: int,
+    sequence_number: int,
+    timestamp: int,
+    ssrc: int,
+    marker: int,
+    extensions: bytes,
+    payload: bytes,
+    padding_size: int = 0,
+) -> bytes:
+    """An RTP packet (no CSRCs) with an extension block from :func:`extension_block`."""
+    first = 0x80 | (0x20 if padding_size else 0) | (0x10 if extensions else 0)
+    header = _HEADER.pack(
+        first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc
+    )
+    return header + extensions + payload + padding(padding_size)
+
+
+def rtx_payload(sequence_number: int, payload: bytes) -> bytes:
+    """The payload of a retransmission (RFC 4588): original sequence number first."""
+    return _SEQ.pack(sequence_number) + payload
+
+
+@dataclass
+class Numbering:
+    """The sequence numbers and timestamps one subscriber sees on one
+    transceiver, which stay continuous when the transceiver switches from one
+    publisher's track to another's.
+
+    ``out = in + offset`` for the current source; :meth:`switch` picks new
+    offsets so the next packet follows the last one sent.
+    """
+
+    clock_rate: int
+    seq_offset: int = 0
+    ts_offset: int = 0
+    #: The last numbers sent, or None before the first packet.
+    last_seq: int | None = None
+    last_ts: int | None = None
+    last_sent_at: float = 0.0
+    #: The first sequence number of the current source (older ones are not
+    #: retransmitted: they were another source's).
+    first_seq: int | None = None
+    _switching: bool = True
+
+    def switch(self) -> None:
+        """The next packet comes from another source (or from the same one,
+        after a pause): recompute the offsets on it."""
+        self._switching = True
+
+    def map(self, seq: int, ts: int, now: float) -> tuple[int, int] | None:
+        """The outgoing numbers of an incoming packet (in order or not), or
+        None for a late packet from before the current source began."""
+        if self._switching:
+            self._switching = False
+            if self.last_seq is None or self.last_ts is None:
+                # The first source keeps its own numbers.
+                self.seq_offset = 0
+                self.ts_offset = 0
+            else:
+                self.seq_offset = seq_add(self.last_seq + 1, -seq)
+                elapsed = max(1, int((now - self.last_sent_at) * self.clock_rate))
+                self.ts_offset = ts_add(ts_add(self.last_ts, elapsed), -ts)
+            self.first_seq = seq_add(seq, self.seq_offset)
+            self.last_seq = None
+        out_seq = seq_add(seq, self.seq_offset)
+        out_ts = ts_add(ts, self.ts_offset)
+        if self.first_seq is not None and seq_diff(out_seq, self.first_seq) < 0:
+            return None
+        if self.last_seq is None or seq_diff(out_seq, self.last_seq) > 0:
+            self.last_seq = out_seq
+            self.last_ts = out_ts
+            self.last_sent_at = now
+        return out_seq, out_ts
+
+    def source_seq(self, out_seq: int) -> int | None:
+        """The incoming sequence number behind an outgoing one of the current
+        source, or None if it was sent before the current source began."""
+        if self.first_seq is None or self.last_seq is None:
+            return None
+        if seq_diff(out_seq, self.first_seq) < 0 or seq_diff(out_seq, self.last_seq) > 0:
+            return None
+        return seq_add(out_seq, -self.seq_offset)
