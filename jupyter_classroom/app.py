@@ -17,6 +17,7 @@ from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
 from .server.handlers import ClassroomWebSocketHandler
 from .server.service import ClassroomService, Limits
+from .sfu import SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
 from .turn import turn_credentials
 
@@ -103,6 +104,30 @@ class ClassroomApp(ExtensionApp):
         config=True
     )
 
+    room_media = Bool(
+        True,
+        help=(
+            "Rooms (tables, the stage) have audio, video and screen sharing through the "
+            "server's SFU. Off: rooms have chat only."
+        ),
+    ).tag(config=True)
+    sfu_ice_addresses = List(
+        Unicode(),
+        help=(
+            "The addresses the server offers browsers for the rooms' media (its ICE host "
+            "candidates), e.g. ['192.0.2.10']. Empty: every address of the machine, except "
+            "loopback. Browsers must be able to reach one of them (over UDP) or use TURN."
+        ),
+    ).tag(config=True)
+    room_capacity = Int(
+        0,
+        help="People allowed in a room whose map entry gives no capacity (0: no limit).",
+    ).tag(config=True)
+    room_capacities = Dict(
+        value_trait=Int(),
+        help="Capacities by room id, over the map's, e.g. {'stage': 150, 'table-1': 4}.",
+    ).tag(config=True)
+
     @default("chat_db_path")
     def _default_chat_db_path(self) -> str:
         return str(Path(jupyter_data_dir()) / "classroom" / "chat.sqlite")
@@ -129,6 +154,8 @@ class ClassroomApp(ExtensionApp):
             history_size=self.history_size,
             reconnect_grace=self.reconnect_grace,
             max_mesh_degree=self.max_mesh_degree,
+            room_capacity=self.room_capacity or None,
+            room_capacities=dict(self.room_capacities),
         )
 
     def ice_servers_for(self, identity) -> list[protocol.IceServer]:
@@ -157,6 +184,10 @@ class ClassroomApp(ExtensionApp):
             self.log.error("classroom: %s", e)
             raise
         classroom = Classroom(cmap, self.settings_for_core(), random.Random())
+        if self.room_media:
+            check_aiortc_version()
+            if self.sfu_ice_addresses:
+                announce_host_addresses(list(self.sfu_ice_addresses))
         store = ChatStore(self.chat_db_path)
         self.service = ClassroomService(
             classroom,
@@ -166,6 +197,7 @@ class ClassroomApp(ExtensionApp):
                 messages_per_second=self.max_messages_per_second,
             ),
             ice_servers=self.ice_servers_for,
+            media=SfuSettings() if self.room_media else None,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .. import protocol
 from ..classroom import Classroom, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
+from ..sfu import Sfu, SfuSettings
 from ..storage import ChatStore
 from .session import ClassroomSession
 
@@ -38,6 +39,7 @@ class ClassroomService:
         limits: Limits | None = None,
         clock=time.monotonic,
         ice_servers: Callable[[Identity], list[protocol.IceServer]] = lambda identity: [],
+        media: SfuSettings | None = None,
     ) -> None:
         self.classroom = classroom
         self.store = store
@@ -45,6 +47,8 @@ class ClassroomService:
         self.clock = clock
         self.ice_servers = ice_servers
         self.sessions: dict[str, ClassroomSession] = {}
+        #: The rooms' conferences (None: this service has none).
+        self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -54,6 +58,8 @@ class ClassroomService:
         """Start the position ticker (needs a running event loop)."""
         if self._ticker is None and not self._closed:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+            if self.sfu is not None:
+                self.sfu.start()
 
     async def _tick_forever(self) -> None:
         period = 1.0 / self.classroom.settings.position_rate_hz
@@ -67,7 +73,10 @@ class ClassroomService:
     def tick(self) -> None:
         now = self.clock()
         self.deliver(self.classroom.flush(now))
-        self.deliver(self.classroom.expire(now))
+        expired = self.classroom.expire(now)
+        if expired:
+            self.deliver(expired)
+            self._media_changed()
 
     async def close(self) -> None:
         """Close every session, stop the ticker, close the store. Idempotent."""
@@ -84,6 +93,8 @@ class ClassroomService:
             except asyncio.CancelledError:
                 pass
             self._ticker = None
+        if self.sfu is not None:
+            await self.sfu.close()
         self.store.close()
 
     # -- delivery ------------------------------------------------------------
@@ -97,20 +108,38 @@ class ClassroomService:
                 if session is not None:
                     session.send_text(text)
 
+    def _send_to(self, pid: str, message: object) -> None:
+        self.deliver([Outgoing(message, frozenset({pid}))])
+
+    def _media_changed(self) -> None:
+        """Rooms, presence or connections changed: the conferences follow."""
+        if self.sfu is not None:
+            self.sfu.update(self.classroom.room_media())
+
     # -- commands from sessions ---------------------------------------------
 
-    def join(self, session: ClassroomSession, resume: str | None, request_id: int | None) -> None:
+    def join(
+        self,
+        session: ClassroomSession,
+        resume: str | None,
+        request_id: int | None,
+        media: bool = False,
+    ) -> None:
         try:
             self.start()  # a host that did not start the ticker still gets positions
         except RuntimeError:
             pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
-        participant, out = classroom.join(session.identity, self.clock(), resume)
+        participant, out = classroom.join(
+            session.identity, self.clock(), resume, media=media and self.sfu is not None
+        )
         previous = self.sessions.get(participant.id)
         if previous is not None and previous is not session:
             # A half-open connection: the new one takes the participant over.
             previous.pid = None
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
+            if self.sfu is not None:
+                self.sfu.remove(participant.id)
         session.pid = participant.id
         self.sessions[participant.id] = session
         session.send(
@@ -118,6 +147,7 @@ class ClassroomService:
         )
         self._send_history(session)
         self.deliver(out)
+        self._media_changed()
 
     def _send_history(self, session: ClassroomSession) -> None:
         p = self.classroom.participants[session.pid]  # type: ignore[index]
@@ -145,12 +175,17 @@ class ClassroomService:
             self.deliver([self.classroom.correction(pid)])
             raise
         self.deliver(out)
-        if p.room != room_before and p.room is not None:
-            self._send_room_history(session, p.room)
+        if p.room != room_before:
+            if p.room is not None:
+                self._send_room_history(session, p.room)
+            self._media_changed()
 
     def set_presence(self, session: ClassroomSession, **fields: object) -> None:
         assert session.pid is not None
-        self.deliver(self.classroom.set_presence(session.pid, **fields))  # type: ignore[arg-type]
+        out = self.classroom.set_presence(session.pid, **fields)  # type: ignore[arg-type]
+        self.deliver(out)
+        if out:
+            self._media_changed()
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
         assert session.pid is not None
@@ -179,12 +214,34 @@ class ClassroomService:
         )
         self.deliver([Outgoing(relayed, frozenset({message.to}))])
 
+    def sfu_answer(self, session: ClassroomSession, message: protocol.SfuAnswer) -> None:
+        assert session.pid is not None
+        self._require_sfu(message.id).answer(
+            session.pid, message.connection, message.description, message.id
+        )
+
+    def sfu_candidate(self, session: ClassroomSession, message: protocol.SfuCandidate) -> None:
+        assert session.pid is not None
+        self._require_sfu(message.id).candidate(
+            session.pid, message.connection, message.candidate, message.id
+        )
+
+    def _require_sfu(self, request_id: int | None) -> Sfu:
+        if self.sfu is None:
+            raise ProtocolError(
+                ErrorCode.NO_CONNECTION, "This server has no room conferences.", request_id
+            )
+        return self.sfu
+
     def connection_lost(self, session: ClassroomSession, clean: bool) -> None:
         pid = session.pid
         if pid is None or self.sessions.get(pid) is not session:
             return
         del self.sessions[pid]
+        if self.sfu is not None:
+            self.sfu.remove(pid)
         if clean:
             self.deliver(self.classroom.leave(pid))
         else:
             self.deliver(self.classroom.disconnect(pid, self.clock()))
+        self._media_changed()

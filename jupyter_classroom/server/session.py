@@ -136,6 +136,12 @@ class ClassroomSession:
                 self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.RelaySignal):
             service.relay_signal(self, message)
+        elif isinstance(message, protocol.SfuAnswer):
+            service.sfu_answer(self, message)
+            if message.id is not None:
+                self.send(protocol.Ack(id=message.id))
+        elif isinstance(message, protocol.SfuCandidate):
+            service.sfu_candidate(self, message)
         elif isinstance(message, protocol.ChatSend):
             message_id = service.chat(self, message.channel, message.text, message.to)
             if message.id is not None:
@@ -154,7 +160,7 @@ class ClassroomSession:
             self.close(protocol.CLOSE_PROTOCOL_VERSION, "protocol version")
             return
         try:
-            self.service.join(self, message.resume, message.id)
+            self.service.join(self, message.resume, message.id, bool(message.media))
         except ClassroomError as e:
             self.error(e.code, e.message, message.id)
             if e.code == ErrorCode.CLASSROOM_FULL:
