@@ -1,4 +1,5 @@
-"""Real aiortc peers that play the browser's part of a room connection.
+"""Participants for tests and benchmarks: a classroom socket (:class:`Client`)
+and real aiortc peers that play the browser's part of a room connection.
 
 :class:`RoomPeer` answers the server's ``sfu_offer`` the way the front end
 does (``labextension/src/rtc/sfu.ts``): it sends its tracks on the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +30,11 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCBundlePolicy
+import tornado.websocket
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.identity import IdentityProvider, User
+
+from jupyter_classroom import protocol
 
 Send = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -113,8 +120,10 @@ class Watcher:
 class RoomPeer:
     """A participant's end of the room connection, in aiortc."""
 
-    def __init__(self, send: Send, sources: dict[str, MediaStreamTrack] | None = None) -> None:
-        self.send = send
+    def __init__(
+        self, send: Send | None = None, sources: dict[str, MediaStreamTrack] | None = None
+    ) -> None:
+        self.send: Send = send or (lambda message: None)
         self.sources = dict(sources or {})
         self.pc: RTCPeerConnection | None = None
         self.number: int | None = None
@@ -204,3 +213,126 @@ class RoomPeer:
         if self.pc is not None:
             pc, self.pc = self.pc, None
             await pc.close()
+
+
+class NamedUsers(IdentityProvider):
+    """Token login as before, but ``?user=NAME`` picks a stable name (tests only)."""
+
+    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+        user = await ensure_async(super().get_user(handler))
+        name = handler.get_argument("user", None)
+        if user is None or not name:
+            return user
+        return User(username=name, name=name.title(), display_name=name.title())
+
+
+class Client:
+    """A participant's socket. With ``room`` (a :class:`RoomPeer`), a reader
+    hands the room connection's messages to it as they come, and the rest to
+    :meth:`recv`; without, :meth:`recv` reads the socket itself."""
+
+    def __init__(
+        self, ws: tornado.websocket.WebSocketClientConnection, room: RoomPeer | None = None
+    ) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+        self.next_id = 0
+        self.room = room
+        self.welcome: dict[str, Any] | None = None
+        self.position: tuple[float, float] = (0.0, 0.0)
+        self._inbox: asyncio.Queue[dict[str, Any] | None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        if room is not None:
+            room.send = lambda message: self.send(**message)
+            self._inbox = asyncio.Queue()
+            self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self._inbox is not None and self.room is not None
+        while True:
+            text = await self.ws.read_message()
+            if text is None:
+                await self._inbox.put(None)
+                return
+            message = json.loads(text)
+            if message["type"].startswith("sfu_"):
+                self.seen.append(message)
+                await self.room.handle(message)
+            else:
+                await self._inbox.put(message)
+
+    async def send(self, **message: Any) -> int | None:
+        if "id" not in message:
+            self.next_id += 1
+            message["id"] = self.next_id
+        await self.ws.write_message(json.dumps(message))
+        return message["id"]
+
+    async def send_raw(self, text: str) -> None:
+        await self.ws.write_message(text)
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        if self._inbox is not None:
+            message = await asyncio.wait_for(self._inbox.get(), timeout)
+            if message is None:
+                await self._inbox.put(None)  # stays closed
+        else:
+            text = await asyncio.wait_for(self.ws.read_message(), timeout)
+            message = json.loads(text) if text is not None else None
+        if message is None:
+            raise ConnectionError(f"socket closed: {self.ws.close_code} {self.ws.close_reason}")
+        self.seen.append(message)
+        return message
+
+    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (matching fields), skipping others."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}")
+            m = await self.recv(left)
+            if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
+                return m
+
+    async def nothing(self, type_: str, wait: float = 0.5) -> None:
+        """No message of this type arrives within ``wait`` seconds."""
+        try:
+            while True:
+                m = await self.recv(wait)
+                assert m["type"] != type_, m
+        except asyncio.TimeoutError:
+            pass
+
+    async def join(self, **kw: Any) -> dict[str, Any]:
+        if self.room is not None:
+            kw.setdefault("media", True)
+        await self.send(type="join", protocol=protocol.PROTOCOL_VERSION, **kw)
+        welcome = await self.expect("welcome")
+        self.welcome = welcome
+        me = next(p for p in welcome["participants"] if p["id"] == welcome["you"])
+        self.position = (me["x"], me["y"])
+        return welcome
+
+    @property
+    def id(self) -> str:
+        assert self.welcome is not None
+        return self.welcome["you"]
+
+    async def walk_to(self, x: float, y: float, step: float = 20.0, pause: float = 0.1) -> None:
+        """Walk in straight steps at walking pace (240 px/s, with margin)."""
+        px, py = self.position
+        while (px, py) != (x, y):
+            d = math.hypot(x - px, y - py)
+            f = min(1.0, step / d)
+            px, py = round(px + (x - px) * f, 1), round(py + (y - py) * f, 1)
+            await asyncio.sleep(pause)
+            await self.send(type="move", x=px, y=py)
+        self.position = (x, y)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self.room is not None:
+            await self.room.close()
+        self.ws.close()

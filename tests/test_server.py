@@ -9,26 +9,14 @@ from typing import Any
 import pytest
 import tornado.httpclient
 import tornado.websocket
-from jupyter_core.utils import ensure_async
-from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_classroom import protocol
 from jupyter_classroom.turn import verify_turn_credentials
 
+from .clients import Client, NamedUsers
 from .servers import JupyterProcess
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-
-class NamedUsers(IdentityProvider):
-    """Token login as before, but ``?user=NAME`` picks a stable name (tests only)."""
-
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
-        user = await ensure_async(super().get_user(handler))
-        name = handler.get_argument("user", None)
-        if user is None or not name:
-            return user
-        return User(username=name, name=name.title(), display_name=name.title())
 
 
 @pytest.fixture
@@ -48,57 +36,6 @@ def jp_server_config(tmp_path):
             "turn_secret": "test-secret",
         },
     }
-
-
-class Client:
-    """A participant's socket, reading messages into a queue."""
-
-    def __init__(self, ws: tornado.websocket.WebSocketClientConnection) -> None:
-        self.ws = ws
-        self.seen: list[dict[str, Any]] = []
-        self.next_id = 0
-
-    async def send(self, **message: Any) -> int | None:
-        if "id" not in message:
-            self.next_id += 1
-            message["id"] = self.next_id
-        await self.ws.write_message(json.dumps(message))
-        return message["id"]
-
-    async def send_raw(self, text: str) -> None:
-        await self.ws.write_message(text)
-
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        text = await asyncio.wait_for(self.ws.read_message(), timeout)
-        if text is None:
-            raise ConnectionError(f"socket closed: {self.ws.close_code} {self.ws.close_reason}")
-        message = json.loads(text)
-        self.seen.append(message)
-        return message
-
-    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next message of this type (matching fields), skipping others."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                raise AssertionError(f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}")
-            m = await self.recv(left)
-            if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
-                return m
-
-    async def nothing(self, type_: str, wait: float = 0.5) -> None:
-        """No message of this type arrives within ``wait`` seconds."""
-        try:
-            while True:
-                m = await self.recv(wait)
-                assert m["type"] != type_, m
-        except asyncio.TimeoutError:
-            pass
-
-    async def join(self, **kw: Any) -> dict[str, Any]:
-        await self.send(type="join", protocol=protocol.PROTOCOL_VERSION, **kw)
-        return await self.expect("welcome")
 
 
 @pytest.fixture

@@ -1,0 +1,218 @@
+"""Rooms' conferences through the real Jupyter server: aiortc participants on
+127.0.0.1 join over the classroom socket, walk into a table and talk and
+show through the server's SFU (nothing is mocked)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from jupyter_classroom.sfu import announce_host_addresses
+
+from .clients import Client, MarkedFrames, NamedUsers, RoomPeer, Tone, marker_of
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytestmark = pytest.mark.network
+
+TABLE_5 = (800.0, 780.0)  # x 650..950, y 680..870, right above the spawn area
+TABLE_2 = (800.0, 450.0)  # x 650..950, y 360..550
+
+
+@pytest.fixture
+def jp_server_config(tmp_path):
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_classroom": True},
+            "identity_provider_class": NamedUsers,
+        },
+        "ClassroomApp": {
+            "chat_db_path": str(tmp_path / "chat.sqlite"),
+            "sfu_ice_addresses": ["127.0.0.1"],
+            "room_capacities": {"table-6": 1},
+            "max_messages_per_second": 100.0,
+        },
+    }
+
+
+@pytest.fixture
+def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
+    clients: list[Client] = []
+
+    async def make(user: str, media: bool = True, **tracks: Any) -> Client:
+        ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
+        client = Client(ws, RoomPeer(sources=tracks) if media else None)
+        clients.append(client)
+        await client.join()
+        on = {"microphone": "mic", "camera": "camera", "screen_share": "screen"}
+        if tracks:
+            await client.send(type="presence", **{on[s]: True for s in tracks})
+        return client
+
+    yield make
+    # The server and its test run on pytest-jupyter's loop: so does cleaning up.
+    for client in clients:
+        jp_asyncio_loop.run_until_complete(client.close())
+    announce_host_addresses(None)
+
+
+async def until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.05)
+
+
+def intact(levels: list[int], base: int = 0) -> bool:
+    """Frames are the publisher's grey levels (VP8: a few off), in order."""
+    markers = {(marker_of(n) + base) % 256 for n in range(1, 256)}
+    close = all(min(abs(level - m) for m in markers) <= 6 for level in levels)
+    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:])]
+    return close and sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
+
+
+async def all_at(clients: list[Client], spot: tuple[float, float]) -> None:
+    await asyncio.gather(*(c.walk_to(*spot) for c in clients))
+
+
+async def test_a_publishers_audio_and_video_reach_the_others_intact(join) -> None:
+    alice = await join("alice", camera=MarkedFrames(), microphone=Tone())
+    bob = await join("bob")
+    carol = await join("carol")
+    await all_at([alice, bob, carol], TABLE_5)
+    for peer in (bob.room, carol.room):
+        await until(lambda p=peer: p.watch(alice.id, "camera"), what="alice's camera")
+        await until(lambda p=peer: p.track_of(alice.id, "microphone"), what="alice's voice")
+    watchers = [bob.room.watch(alice.id, "camera"), carol.room.watch(alice.id, "camera")]
+    voices = [
+        bob.room.watch(alice.id, "microphone"),
+        carol.room.watch(alice.id, "microphone"),
+    ]
+    await until(lambda: all(len(w.levels) > 30 for w in watchers), what="30 frames each")
+    await until(lambda: all(v.frames > 30 for v in voices), what="audio frames")
+    for w in watchers:
+        assert intact(w.levels)
+    # Alice hears and sees nobody: the others send nothing.
+    assert alice.room.carries == {}
+
+
+async def test_a_late_joiner_sees_a_picture_within_a_second(join) -> None:
+    alice = await join("alice", camera=MarkedFrames())
+    bob = await join("bob")
+    await all_at([alice, bob], TABLE_5)
+    await until(lambda: bob.room.watch(alice.id, "camera"))
+    await until(lambda: len(bob.room.watch(alice.id, "camera").levels) > 60, what="3 s of video")
+    dave = await join("dave")
+    await dave.walk_to(800, 885)  # just below the table (its edge is at y 870)
+    await asyncio.sleep(0.2)
+    loop = asyncio.get_running_loop()
+    entered = loop.time()
+    await dave.send(type="move", x=800, y=860)
+    await until(lambda: dave.room.watch(alice.id, "camera"), what="the track")
+    watcher = dave.room.watch(alice.id, "camera")
+    await until(lambda: watcher.first_at is not None, what="a picture")
+    assert watcher.first_at - entered < 1.0
+
+
+async def test_leaving_and_muting_remove_tracks_and_the_connection_stays(join) -> None:
+    alice = await join("alice", camera=MarkedFrames(), microphone=Tone())
+    bob = await join("bob")
+    await all_at([alice, bob], TABLE_5)
+    await until(lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone"))
+    number, offers = bob.room.number, bob.room.offers
+    await alice.send(type="presence", mic=False)
+    await until(lambda: not bob.room.track_of(alice.id, "microphone"), what="the muted voice to go")
+    assert bob.room.track_of(alice.id, "camera") is not None
+    await alice.walk_to(800, 640)  # out of the table, onto the open floor
+    await until(lambda: bob.room.carries == {}, what="alice's tracks to go")
+    # Both connections stay open for the next room: walking to another
+    # table re-routes tracks on the same transceivers, with no new offer.
+    await alice.send(type="presence", mic=True)
+    await alice.walk_to(*TABLE_2)
+    await bob.walk_to(800, 640)
+    await bob.walk_to(*TABLE_2)
+    await until(lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone"))
+    assert (bob.room.number, bob.room.offers) == (number, offers)
+    assert not any(m["type"] == "sfu_closed" for m in bob.seen + alice.seen)
+
+
+async def test_speakers_are_reported_to_the_room(join) -> None:
+    alice = await join("alice", microphone=Tone(amplitude=0.5))
+    bob = await join("bob", microphone=Tone(amplitude=0.0001))
+    await all_at([alice, bob], TABLE_5)
+    m = await bob.expect("speakers", timeout=10)
+    assert m["room"] == "table-5" and m["ids"] == [alice.id]
+
+
+async def test_a_full_room_is_explained_and_the_walker_stays_outside(join) -> None:
+    alice = await join("alice", media=False)
+    bob = await join("bob", media=False)
+    for c in (alice, bob):  # around Table 5, between the tables
+        await c.walk_to(1050, 900)
+        await c.walk_to(1050, 640)
+        await c.walk_to(1310, 640)
+    await alice.walk_to(1310, 775)  # Table 6 (x 1160..1460, y 680..870), capacity 1
+    await bob.walk_to(1310, 670)
+    await bob.send(type="move", x=1310, y=690)
+    # The server puts Bob back where he stood, and says why.
+    correction = await bob.expect("positions", correction=True)
+    assert correction["moves"] == [{"id": bob.id, "x": 1310, "y": 670}]
+    error = await bob.expect("error")
+    assert error["code"] == "room_full" and "Table 6 is full (1 person)" in error["message"]
+    await bob.send(type="ping")
+    await bob.expect("pong")
+
+
+async def test_bad_room_connection_messages_get_codes(join) -> None:
+    plain = await join("plain", media=False)
+    await plain.send(type="sfu_answer", connection=1, description={"type": "answer", "sdp": "v=0"})
+    assert (await plain.expect("error"))["code"] == "no_connection"
+    alice = await join("alice", camera=MarkedFrames())
+    bob = await join("bob")
+    await all_at([alice, bob], TABLE_5)
+    await until(lambda: bob.room.track_of(alice.id, "camera"))
+    number = bob.room.number
+    for message, code in [
+        ({"connection": number + 7, "description": {"type": "answer", "sdp": "v=0"}}, "no_connection"),
+        ({"connection": number, "description": {"type": "answer", "sdp": "v=0"}}, "no_connection"),
+        ({"connection": number, "description": {"type": "offer"}}, "no_connection"),
+    ]:
+        await bob.send(type="sfu_answer", **message)
+        assert (await bob.expect("error"))["code"] == code
+    await bob.send(type="sfu_candidate", connection=number, candidate={"candidate": "candidate:garbage"})
+    assert (await bob.expect("error"))["code"] == "bad_message"
+    await bob.send(type="sfu_candidate", connection=number, candidate={"candidate": 5})
+    assert (await bob.expect("error"))["code"] == "bad_message"
+    # Nothing broke: the media flows on.
+    watcher = bob.room.watch(alice.id, "camera")
+    seen = len(watcher.levels)
+    await until(lambda: len(watcher.levels) > seen + 10, what="more frames")
+
+
+async def test_a_failed_connection_is_cleaned_up_and_opened_again(join) -> None:
+    alice = await join("alice", camera=MarkedFrames(), microphone=Tone())
+    bob = await join("bob", microphone=Tone())
+    await all_at([alice, bob], TABLE_5)
+    await until(lambda: bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone"))
+    first = bob.room.number
+    # Bob's end of the room connection dies (the socket is fine).
+    await bob.room.pc.close()
+    await until(lambda: not alice.room.track_of(bob.id, "microphone"), what="bob's ghost track to go")
+    # The server opens a new connection to Bob, and everything flows again.
+    await until(lambda: bob.room.number not in (None, first), timeout=15, what="a new connection")
+    await until(lambda: bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone"),
+                timeout=15, what="media again")
+
+
+async def test_a_dropped_socket_leaves_no_ghost_tracks(join) -> None:
+    alice = await join("alice", camera=MarkedFrames())
+    bob = await join("bob", camera=MarkedFrames(base=20))
+    await all_at([alice, bob], TABLE_5)
+    await until(lambda: alice.room.track_of(bob.id, "camera"))
+    bob._reader.cancel()
+    bob.ws.close(code=4999)  # not a clean close: bob is "reconnecting"
+    await until(lambda: not alice.room.track_of(bob.id, "camera"), what="bob's track to go")
