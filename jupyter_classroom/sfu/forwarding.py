@@ -94,6 +94,7 @@ class Producer:
         self.closed = False
         self._last_keyframe_request = -KEYFRAME_INTERVAL
         self._keyframe_task: asyncio.Task[None] | None = None
+        self._deferred_keyframe: asyncio.TimerHandle | None = None
         aiortc_hooks.tap_receiver(receiver, self._on_packet, self._on_sender_report)
 
     @property
@@ -139,14 +140,22 @@ class Producer:
         self.consumers = tuple(c for c in self.consumers if c is not consumer)
 
     def keyframe_wanted(self) -> None:
-        """Ask the publisher for a key frame, at most once a second."""
+        """Ask the publisher for a key frame, at most once a second: a request
+        within the second is sent when the second is over, not dropped."""
         if self.kind != "video" or self.closed or self.ssrc is None:
             return
-        now = self.clock()
-        if now - self._last_keyframe_request < KEYFRAME_INTERVAL:
+        wait = self._last_keyframe_request + KEYFRAME_INTERVAL - self.clock()
+        if wait > 0:
+            if self._deferred_keyframe is None:
+                loop = asyncio.get_running_loop()
+                self._deferred_keyframe = loop.call_later(wait, self._deferred_request)
             return
-        self._last_keyframe_request = now
+        self._last_keyframe_request = self.clock()
         self._keyframe_task = asyncio.ensure_future(self._request_keyframe(self.ssrc))
+
+    def _deferred_request(self) -> None:
+        self._deferred_keyframe = None
+        self.keyframe_wanted()
 
     async def _request_keyframe(self, ssrc: int) -> None:
         try:
@@ -165,6 +174,8 @@ class Producer:
             consumer.close()
         if self._keyframe_task is not None:
             self._keyframe_task.cancel()
+        if self._deferred_keyframe is not None:
+            self._deferred_keyframe.cancel()
 
 
 class Slot(aiortc_hooks.ForwardingHooks):
@@ -299,6 +310,7 @@ class Consumer:
         self.slot = slot
         # Video starts at a key frame: the subscriber cannot decode before one.
         self._waiting = producer.kind == "video"
+        self._asked_at = -KEYFRAME_INTERVAL
         self.closed = False
         slot.consumer = self
         slot.last_key = producer.key
@@ -309,6 +321,7 @@ class Consumer:
 
     def started(self) -> None:
         """The slot can send: ask the publisher for a key frame so the picture starts."""
+        self._asked_at = self.producer.clock()
         self.producer.keyframe_wanted()
 
     async def forward(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
@@ -317,6 +330,10 @@ class Consumer:
             return
         if self._waiting:
             if not packet.keyframe:
+                if now - self._asked_at >= KEYFRAME_INTERVAL:
+                    # Still no key frame (the request or its answer was lost): ask again.
+                    self._asked_at = now
+                    self.producer.keyframe_wanted()
                 return
             self._waiting = False
         await slot.write(packet, now, send_time)
