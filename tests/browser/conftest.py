@@ -37,7 +37,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
-    server = JupyterProcess(tmp_path_factory.mktemp("lab"))
+    # aioice leaves 127.0.0.1 out of the server's own ICE candidates: name it.
+    server = JupyterProcess(tmp_path_factory.mktemp("lab"), sfu_ice_addresses="127.0.0.1")
     server.start()
     try:
         yield server

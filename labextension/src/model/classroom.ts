@@ -10,6 +10,9 @@ import {
   IMapInfo,
   IPeerSignal,
   IRelaySignal,
+  ISfuClosed,
+  ISfuOffer,
+  ISfuTracks,
   IStreamSource,
   IParticipantInfo,
   IRoomInfo,
@@ -65,6 +68,22 @@ export class ClassroomModel implements IDisposable {
   get signalReceived(): ISignal<this, IPeerSignal> {
     return this._signalReceived;
   }
+  /** The server's SFU offers (or renegotiates) our room connection. */
+  get sfuOffered(): ISignal<this, ISfuOffer> {
+    return this._sfuOffered;
+  }
+  /** The server says what each of its transceivers carries now. */
+  get sfuTracksChanged(): ISignal<this, ISfuTracks> {
+    return this._sfuTracksChanged;
+  }
+  /** The server closed our room connection. */
+  get sfuClosed(): ISignal<this, ISfuClosed> {
+    return this._sfuClosed;
+  }
+  /** Who speaks in our room changed (see `speakers`). */
+  get speakersChanged(): ISignal<this, void> {
+    return this._speakersChanged;
+  }
   /** A chat channel got messages (the key says which). */
   get chatChanged(): ISignal<this, ChannelKey> {
     return this._chatChanged;
@@ -104,6 +123,10 @@ export class ClassroomModel implements IDisposable {
   }
   get iceServers(): IIceServer[] {
     return this._iceServers;
+  }
+  /** Who speaks in our room, the active speaker first (empty on the open floor). */
+  get speakers(): readonly string[] {
+    return this._speakers;
   }
   get myId(): string | null {
     return this._me;
@@ -246,6 +269,55 @@ export class ClassroomModel implements IDisposable {
     this._send(message);
   }
 
+  /** Answer the SFU's offer on room connection `connection`. */
+  sfuAnswer(connection: number, description: RTCSessionDescriptionInit): void {
+    this._send({
+      type: 'sfu_answer',
+      connection,
+      description: { type: description.type, sdp: description.sdp ?? null }
+    });
+  }
+
+  /** One of our ICE candidates for room connection `connection` (null: no more). */
+  sfuCandidate(connection: number, candidate: RTCIceCandidateInit | null): void {
+    if (candidate && !candidate.candidate) {
+      return;
+    }
+    this._send({
+      type: 'sfu_candidate',
+      connection,
+      ...(candidate
+        ? {
+            candidate: {
+              candidate: candidate.candidate!,
+              sdpMid: candidate.sdpMid ?? null,
+              sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+              usernameFragment: candidate.usernameFragment ?? null
+            }
+          }
+        : {})
+    });
+  }
+
+  /** The room at a point that we may not enter because it is full, if any. */
+  fullRoomAt(x: number, y: number): IRoomInfo | null {
+    const me = this.me;
+    if (!this._map || !me || me.role === 'instructor') {
+      return null;
+    }
+    const room = this._map.rooms.find(r => inPolygon(r.polygon, x, y));
+    if (!room || !room.capacity || room.id === me.room) {
+      return null;
+    }
+    let inside = 0;
+    for (const p of this.participants.values()) {
+      if (p.room === room.id) {
+        inside++;
+      }
+    }
+    return inside >= room.capacity ? room : null;
+  }
+
   /** Post to a channel key; 'direct:<user>' needs that user to be here. */
   sendChat(key: ChannelKey, text: string): IClassroomError | null {
     let channel: ChatChannel;
@@ -313,6 +385,23 @@ export class ClassroomModel implements IDisposable {
         }
       }
     }
+    const full = this.fullRoomAt(x, y);
+    if (full) {
+      // A full room is a wall for us; say so once per try.
+      [x, y] = this._pos;
+      this._path = [];
+      if (full.id !== this._refusedRoom) {
+        this._refusedRoom = full.id;
+        const people = full.capacity === 1 ? 'person' : 'people';
+        this._announced.emit(`${full.name} is full (${full.capacity} ${people}).`);
+        this._errorOccurred.emit({
+          code: 'room_full',
+          message: `${full.name} is full (${full.capacity} ${people}): try another room.`
+        });
+      }
+    } else {
+      this._refusedRoom = null;
+    }
     if (x !== this._pos[0] || y !== this._pos[1]) {
       this._pos = [x, y];
       moved = true;
@@ -348,6 +437,8 @@ export class ClassroomModel implements IDisposable {
       type: 'join',
       id: ++this._requestId,
       protocol: PROTOCOL_VERSION,
+      // This client takes part in the rooms' conferences (rtc/sfu.ts).
+      media: true,
       ...(this._resume ? { resume: this._resume } : {})
     });
   }
@@ -423,6 +514,7 @@ export class ClassroomModel implements IDisposable {
         this._neighbours = new Set(m.neighbours);
         this._capped = new Set();
         this._iceServers = m.ice_servers;
+        this._speakers = [];
         this._joined.emit();
         this._participantsChanged.emit();
         break;
@@ -432,6 +524,10 @@ export class ClassroomModel implements IDisposable {
         const p = m.participant;
         const before = this.participants.get(p.id);
         this.participants.set(p.id, p);
+        if (p.id === this._me && before?.room !== p.room && this._speakers.length) {
+          this._speakers = [];
+          this._speakersChanged.emit();
+        }
         if (!before) {
           this._addSample(p.id, p.x, p.y, now);
           this._announced.emit(`${p.name} joined the classroom.`);
@@ -492,6 +588,21 @@ export class ClassroomModel implements IDisposable {
       case 'signal':
         this._signalReceived.emit(m);
         break;
+      case 'sfu_offer':
+        this._sfuOffered.emit(m);
+        break;
+      case 'sfu_tracks':
+        this._sfuTracksChanged.emit(m);
+        break;
+      case 'sfu_closed':
+        this._sfuClosed.emit(m);
+        break;
+      case 'speakers':
+        if (m.room === this.me?.room) {
+          this._speakers = m.ids;
+          this._speakersChanged.emit();
+        }
+        break;
       case 'chat':
         this._addMessages(this._keyOf(m.message), [m.message], false);
         break;
@@ -531,6 +642,12 @@ export class ClassroomModel implements IDisposable {
   private _peerRequested = new Signal<this, { peer: string; offerer: boolean }>(this);
   private _peerReleased = new Signal<this, string>(this);
   private _signalReceived = new Signal<this, IPeerSignal>(this);
+  private _sfuOffered = new Signal<this, ISfuOffer>(this);
+  private _sfuTracksChanged = new Signal<this, ISfuTracks>(this);
+  private _sfuClosed = new Signal<this, ISfuClosed>(this);
+  private _speakersChanged = new Signal<this, void>(this);
+  private _speakers: string[] = [];
+  private _refusedRoom: string | null = null;
   private _samples = new Map<string, ISample[]>();
   private _channels = new Map<ChannelKey, IChatMessage[]>();
   private _participantsChanged = new Signal<this, void>(this);

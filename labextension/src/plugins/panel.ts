@@ -6,7 +6,9 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ClassroomModel } from '../model/classroom';
 import { ClassroomConnection } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
+import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
+import { RoomConnection } from '../rtc/sfu';
 import { CommandIDs, IClassroom } from '../tokens';
 import { ClassroomPanel } from '../view/panel';
 
@@ -41,16 +43,21 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
       app.shell.activateById(panel.id);
     };
     const media = new LocalMedia();
-    const peers = new PeerManager(model, media);
-    const panel = new ClassroomPanel(model, media, peers, place, widget => {
+    const mixer = new AudioMixer();
+    const peers = new PeerManager(model, media, mixer);
+    const room = new RoomConnection(model, media, mixer);
+    const panel = new ClassroomPanel(model, media, mixer, peers, room, place, widget => {
       app.shell.add(widget, 'main', { mode: 'split-bottom' });
       app.shell.activateById(widget.id);
     });
-    // Diagnostics for the browser console and the tests: the open-floor calls.
-    (panel.node as HTMLElement & { classroomPeers?: PeerManager }).classroomPeers = peers;
+    // Diagnostics for the browser console and the tests: the open-floor
+    // calls, the room connection and the mixer.
+    Object.assign(panel.node, { classroomPeers: peers, classroomRoom: room, classroomMixer: mixer });
     app.shell.add(panel, 'left', { rank: 600 });
     window.addEventListener('beforeunload', () => {
       peers.dispose();
+      room.dispose();
+      mixer.dispose();
       media.dispose();
       model.dispose();
     });

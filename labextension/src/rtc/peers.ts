@@ -4,6 +4,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ClassroomModel } from '../model/classroom';
 import { IPeerSignal, IStreamSource } from '../protocol';
 import { LocalMedia } from './media';
+import { AudioMixer } from './mixer';
+import { IMediaStats, summarize } from './stats';
 import { gainFor, panFor } from './spatial';
 
 export type Source = 'camera' | 'screen_share';
@@ -13,48 +15,6 @@ export interface IRemoteMedia {
   audio: MediaStream | null;
   camera: MediaStream | null;
   screen: MediaStream | null;
-}
-
-/** Web Audio for one peer: source → gain (distance × volume) → pan → out. */
-class Voice {
-  constructor(ctx: AudioContext, stream: MediaStream, out: AudioNode) {
-    // Chrome only feeds remote WebRTC audio into Web Audio while a media
-    // element plays the stream too; that element stays muted.
-    this.element = new Audio();
-    this.element.muted = true;
-    this.element.srcObject = stream;
-    void this.element.play().catch(() => undefined);
-    this.source = ctx.createMediaStreamSource(stream);
-    this.analyser = ctx.createAnalyser();
-    this.analyser.fftSize = 512;
-    this.gain = ctx.createGain();
-    this.panner = ctx.createStereoPanner();
-    this.source.connect(this.analyser);
-    this.source.connect(this.gain).connect(this.panner).connect(out);
-  }
-
-  level(): number {
-    const data = new Float32Array(this.analyser.fftSize);
-    this.analyser.getFloatTimeDomainData(data);
-    let sum = 0;
-    for (const v of data) {
-      sum += v * v;
-    }
-    return Math.sqrt(sum / data.length);
-  }
-
-  close(): void {
-    this.source.disconnect();
-    this.gain.disconnect();
-    this.panner.disconnect();
-    this.element.srcObject = null;
-  }
-
-  readonly element: HTMLAudioElement;
-  readonly source: MediaStreamAudioSourceNode;
-  readonly analyser: AnalyserNode;
-  readonly gain: GainNode;
-  readonly panner: StereoPannerNode;
 }
 
 /**
@@ -211,7 +171,8 @@ export class PeerCall {
 export class PeerManager implements IDisposable {
   constructor(
     readonly model: ClassroomModel,
-    readonly media: LocalMedia
+    readonly media: LocalMedia,
+    readonly mixer: AudioMixer
   ) {
     model.peerRequested.connect((_, { peer, offerer }) => this._open(peer, !offerer), this);
     model.peerReleased.connect((_, peer) => this._close(peer), this);
@@ -233,45 +194,13 @@ export class PeerManager implements IDisposable {
     return this._calls;
   }
 
-  /** Per-person volume (0..1) chosen in the participant list. */
-  volume(peer: string): number {
-    return this._volumes.get(peer) ?? 1;
-  }
-
-  setVolume(peer: string, volume: number): void {
-    this._volumes.set(peer, volume);
-    this.updateVoices();
-  }
-
   /** The gain applied to a peer's voice right now (distance × volume). */
   gain(peer: string): number | null {
-    return this._voices.get(peer)?.gain.gain.value ?? null;
-  }
-
-  /** How loud a participant is speaking (0..1), ourselves included. */
-  level(pid: string): number {
-    if (pid === this.model.myId) {
-      return this._localLevel();
-    }
-    return this._voices.get(pid)?.level() ?? 0;
-  }
-
-  /** Start sound after a user gesture (browsers keep audio suspended until then). */
-  resume(): void {
-    void this._context().resume();
-  }
-
-  async setSpeaker(deviceId: string): Promise<void> {
-    const ctx = this._context() as AudioContext & { setSinkId?: (id: string) => Promise<void> };
-    if (ctx.setSinkId) {
-      await ctx.setSinkId(deviceId);
-    }
+    return this.mixer.gain('peer', peer);
   }
 
   attachVoice(peer: string, stream: MediaStream): void {
-    this._voices.get(peer)?.close();
-    const ctx = this._context();
-    this._voices.set(peer, new Voice(ctx, stream, ctx.destination));
+    this.mixer.attach('peer', peer, stream);
     this.updateVoices();
   }
 
@@ -280,21 +209,20 @@ export class PeerManager implements IDisposable {
     const model = this.model;
     const me = model.myId;
     const config = model.config;
-    if (!me || !config || !this._ctx) {
+    if (!me || !config) {
       return;
     }
     const now = performance.now();
     const mine = model.positionOf(me, now);
-    for (const [peer, voice] of this._voices) {
+    for (const peer of this._calls.keys()) {
       const theirs = model.positionOf(peer, now);
-      if (!mine || !theirs) {
+      if (!mine || !theirs || !this.mixer.has('peer', peer)) {
         continue;
       }
       const dx = theirs[0] - mine[0];
       const d = Math.hypot(dx, theirs[1] - mine[1]);
-      const g = gainFor(d, config.proximity_radius, config.proximity_drop_radius) * this.volume(peer);
-      voice.gain.gain.setTargetAtTime(g, this._ctx.currentTime, 0.05);
-      voice.panner.pan.setTargetAtTime(panFor(dx, config.proximity_radius), this._ctx.currentTime, 0.05);
+      const g = gainFor(d, config.proximity_radius, config.proximity_drop_radius);
+      this.mixer.place('peer', peer, g, panFor(dx, config.proximity_radius));
     }
   }
 
@@ -303,24 +231,9 @@ export class PeerManager implements IDisposable {
   }
 
   /** Inbound statistics of a call, for diagnostics and tests. */
-  async stats(peer: string): Promise<Record<string, number>> {
+  async stats(peer: string): Promise<IMediaStats> {
     const call = this._calls.get(peer);
-    const out: Record<string, number> = { audioBytes: 0, audioEnergy: 0, videoFrames: 0, sentBytes: 0 };
-    if (!call) {
-      return out;
-    }
-    const report = await call.pc.getStats();
-    report.forEach((s: any) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        out.audioBytes += s.bytesReceived ?? 0;
-        out.audioEnergy += s.totalAudioEnergy ?? 0;
-      } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        out.videoFrames += s.framesDecoded ?? 0;
-      } else if (s.type === 'outbound-rtp') {
-        out.sentBytes += s.bytesSent ?? 0;
-      }
-    });
-    return out;
+    return summarize(call ? [await call.pc.getStats()] : []);
   }
 
   dispose(): void {
@@ -330,33 +243,7 @@ export class PeerManager implements IDisposable {
     this._disposed = true;
     window.clearInterval(this._timer);
     this._closeAll();
-    void this._ctx?.close();
     Signal.clearData(this);
-  }
-
-  private _context(): AudioContext {
-    if (!this._ctx) {
-      this._ctx = new AudioContext();
-    }
-    return this._ctx;
-  }
-
-  private _localLevel(): number {
-    const track = this.media.micTrack;
-    if (!track || !track.enabled) {
-      return 0;
-    }
-    if (!this._local || this._localTrack !== track) {
-      const ctx = this._context();
-      const source = ctx.createMediaStreamSource(new MediaStream([track]));
-      this._local = ctx.createAnalyser();
-      this._local.fftSize = 512;
-      source.connect(this._local);
-      this._localTrack = track;
-    }
-    const data = new Float32Array(this._local.fftSize);
-    this._local.getFloatTimeDomainData(data);
-    return Math.sqrt(data.reduce((a, v) => a + v * v, 0) / data.length);
   }
 
   private _open(peer: string, polite: boolean): void {
@@ -371,11 +258,7 @@ export class PeerManager implements IDisposable {
       call.close();
       this._calls.delete(peer);
     }
-    const voice = this._voices.get(peer);
-    if (voice) {
-      voice.close();
-      this._voices.delete(peer);
-    }
+    this.mixer.detach('peer', peer);
     this._changed.emit();
   }
 
@@ -386,11 +269,6 @@ export class PeerManager implements IDisposable {
   }
 
   private _calls = new Map<string, PeerCall>();
-  private _voices = new Map<string, Voice>();
-  private _volumes = new Map<string, number>();
-  private _ctx: AudioContext | null = null;
-  private _local: AnalyserNode | null = null;
-  private _localTrack: MediaStreamTrack | null = null;
   private _timer = 0;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);

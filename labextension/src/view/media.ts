@@ -3,7 +3,9 @@ import { Widget } from '@lumino/widgets';
 
 import { ClassroomModel } from '../model/classroom';
 import { DeviceKind, LocalMedia } from '../rtc/media';
-import { PeerManager } from '../rtc/peers';
+import { AudioMixer } from '../rtc/mixer';
+import { IRemoteMedia, PeerManager } from '../rtc/peers';
+import { RoomConnection } from '../rtc/sfu';
 
 function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement('button');
@@ -22,7 +24,8 @@ export class MediaControls extends Widget {
   constructor(
     readonly model: ClassroomModel,
     readonly media: LocalMedia,
-    readonly peers: PeerManager
+    readonly mixer: AudioMixer,
+    readonly room: RoomConnection
   ) {
     super();
     this.addClass('jp-Classroom-media');
@@ -45,7 +48,7 @@ export class MediaControls extends Widget {
       select.dataset.kind = kind;
       select.addEventListener('change', () => {
         if (kind === 'audiooutput') {
-          void this.peers.setSpeaker(select.value);
+          void this.mixer.setSpeaker(select.value);
         } else {
           void media.choose(kind, select.value);
         }
@@ -67,8 +70,13 @@ export class MediaControls extends Widget {
     this._error = document.createElement('p');
     this._error.className = 'jp-Classroom-error';
     this._error.setAttribute('role', 'alert');
-    this.node.append(this._mic, this._camera, this._screen, details, this._error);
+    this._roomStatus = document.createElement('span');
+    this._roomStatus.className = 'jp-Classroom-roomStatus';
+    this._roomStatus.setAttribute('role', 'status');
+    this.node.append(this._mic, this._camera, this._screen, details, this._roomStatus, this._error);
     media.changed.connect(this._update, this);
+    room.changed.connect(this._updateRoom, this);
+    model.participantsChanged.connect(this._updateRoom, this);
     media.errorOccurred.connect((_, message) => {
       this._error.textContent = message;
     });
@@ -140,14 +148,45 @@ export class MediaControls extends Widget {
     this.model.setMedia({ mic: m.micOn, camera: m.cameraOn, screen: m.screenOn });
   }
 
+  /** Inside a room, say how its conference is doing. */
+  private _updateRoom(): void {
+    const roomId = this.model.me?.room;
+    let text = '';
+    if (roomId) {
+      const name = this.model.roomName(roomId);
+      switch (this.room.state) {
+        case 'connected':
+          text = `${name}: in the room's call`;
+          break;
+        case 'failed':
+          text = `${name}: the room's call was lost; joining it again…`;
+          break;
+        default:
+          text = `${name}: joining the room's call…`;
+      }
+    }
+    if (this._roomStatus.textContent !== text) {
+      this._roomStatus.textContent = text;
+    }
+  }
+
   private _mic: HTMLButtonElement;
   private _camera: HTMLButtonElement;
   private _screen: HTMLButtonElement;
   private _ptt: HTMLInputElement;
   private _error: HTMLParagraphElement;
+  private _roomStatus: HTMLSpanElement;
   private _selects: HTMLSelectElement[] = [];
   private _wantMic = true;
   private _started = false;
+}
+
+/** "Speaking", for eyes and screen readers alike. */
+function speakingMark(): HTMLElement {
+  const mark = document.createElement('span');
+  mark.className = 'jp-Classroom-speakingMark';
+  mark.textContent = ' (speaking)';
+  return mark;
 }
 
 /** A video element for a stream (sound goes through the spatial mixer). */
@@ -161,14 +200,17 @@ function video(stream: MediaStream): HTMLVideoElement {
 }
 
 /**
- * Camera tiles of the people we talk with, and shared screens as larger tiles
- * that can be popped out into a main-area tab.
+ * Camera tiles of the people we talk with (on the open floor or in our room),
+ * and shared screens as larger tiles that can be popped out into a main-area
+ * tab. In a room the speakers' tiles are marked, and on the stage the active
+ * speaker's camera is the large tile.
  */
 export class MediaStrip extends Widget {
   constructor(
     readonly model: ClassroomModel,
     readonly media: LocalMedia,
     readonly peers: PeerManager,
+    readonly room: RoomConnection,
     private readonly _openInMain: (widget: Widget) => void
   ) {
     super();
@@ -176,8 +218,10 @@ export class MediaStrip extends Widget {
     this.node.setAttribute('aria-label', 'Cameras and shared screens');
     this.node.setAttribute('role', 'region');
     peers.changed.connect(this._render, this);
+    room.changed.connect(this._render, this);
     media.changed.connect(this._render, this);
     model.participantsChanged.connect(this._render, this);
+    model.speakersChanged.connect(this._render, this);
     this._render();
   }
 
@@ -186,8 +230,19 @@ export class MediaStrip extends Widget {
     return this._cameras.get(pid) ?? null;
   }
 
+  /** A tile for a stream: the one shown already if nothing changed (its video keeps playing). */
   private _tile(pid: string, stream: MediaStream, kind: 'camera' | 'screen'): HTMLElement {
     const name = this.model.participants.get(pid)?.name ?? 'Someone';
+    const key = `${pid}:${kind}`;
+    const label = kind === 'screen' ? `${name} (screen)` : name;
+    const shown = this._tiles.get(key);
+    if (shown && shown.stream === stream && shown.label === label) {
+      this._next.set(key, shown);
+      if (kind === 'camera') {
+        this._cameras.set(pid, shown.video);
+      }
+      return shown.figure;
+    }
     const figure = document.createElement('figure');
     figure.className = `jp-Classroom-tile jp-mod-${kind}`;
     figure.dataset.peer = pid;
@@ -195,8 +250,11 @@ export class MediaStrip extends Widget {
     const v = video(stream);
     v.setAttribute('aria-label', kind === 'screen' ? `${name}'s shared screen` : `${name}'s camera`);
     const caption = document.createElement('figcaption');
-    caption.textContent = kind === 'screen' ? `${name} (screen)` : name;
+    const text = document.createElement('span');
+    text.textContent = label;
+    caption.appendChild(text);
     figure.append(v, caption);
+    this._next.set(key, { figure, video: v, stream, label });
     if (kind === 'camera') {
       this._cameras.set(pid, v);
     } else {
@@ -220,22 +278,62 @@ export class MediaStrip extends Widget {
 
   private _render(): void {
     this._cameras.clear();
-    const tiles: HTMLElement[] = [];
+    this._next.clear();
+    const screens: HTMLElement[] = [];
+    const cameras: HTMLElement[] = [];
     const me = this.model.myId;
+    const speakers = this.model.speakers;
+    const onStage = this.model.room(this.model.me?.room)?.kind === 'stage';
     if (me && this.media.cameraOn) {
-      tiles.push(this._tile(me, this.media.userStream, 'camera'));
+      cameras.push(this._tile(me, this.media.userStream, 'camera'));
     }
-    for (const [pid, call] of this.peers.calls) {
-      if (call.remote.screen) {
-        tiles.unshift(this._tile(pid, call.remote.screen, 'screen'));
+    const remote: [string, IRemoteMedia][] = [
+      ...[...this.peers.calls].map(([pid, call]) => [pid, call.remote] as [string, IRemoteMedia]),
+      ...this.room.remote
+    ];
+    for (const [pid, media] of remote) {
+      if (media.screen) {
+        screens.push(this._tile(pid, media.screen, 'screen'));
       }
-      if (call.remote.camera) {
-        tiles.push(this._tile(pid, call.remote.camera, 'camera'));
+      if (media.camera) {
+        const tile = this._tile(pid, media.camera, 'camera');
+        if (onStage && speakers[0] === pid) {
+          // The stage's active speaker is the large tile, first.
+          tile.classList.add('jp-mod-featured');
+          cameras.unshift(tile);
+        } else {
+          cameras.push(tile);
+        }
       }
     }
+    const tiles = [...screens, ...cameras];
+    for (const tile of tiles) {
+      const pid = tile.dataset.peer!;
+      const speaking = speakers.includes(pid) && tile.dataset.kind === 'camera';
+      tile.classList.toggle('jp-mod-speaking', speaking);
+      if (!(onStage && speakers[0] === pid)) {
+        tile.classList.remove('jp-mod-featured');
+      }
+      const mark = tile.querySelector('.jp-Classroom-speakingMark');
+      if (speaking && !mark) {
+        tile.querySelector('figcaption')!.appendChild(speakingMark());
+      } else if (!speaking && mark) {
+        mark.remove();
+      }
+    }
+    [this._tiles, this._next] = [this._next, this._tiles];
     this.node.replaceChildren(...tiles);
     this.node.hidden = tiles.length === 0;
   }
 
   private _cameras = new Map<string, HTMLVideoElement>();
+  private _tiles = new Map<string, ITile>();
+  private _next = new Map<string, ITile>();
+}
+
+interface ITile {
+  figure: HTMLElement;
+  video: HTMLVideoElement;
+  stream: MediaStream;
+  label: string;
 }

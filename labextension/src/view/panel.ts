@@ -6,7 +6,9 @@ import classroomSvg from '../../style/icons/classroom.svg';
 import { ClassroomModel } from '../model/classroom';
 import { IConnectionState } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
+import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
+import { RoomConnection } from '../rtc/sfu';
 import { ChatPane } from './chat';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
@@ -22,7 +24,9 @@ export class ClassroomPanel extends Widget {
   constructor(
     readonly model: ClassroomModel,
     readonly media: LocalMedia,
+    readonly mixer: AudioMixer,
     readonly peers: PeerManager,
+    readonly room: RoomConnection,
     private readonly _place: (where: 'main' | 'left') => void,
     openInMain: (widget: Widget) => void
   ) {
@@ -57,20 +61,20 @@ export class ClassroomPanel extends Widget {
     this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
     bar.node.append(this._status, this._retry, this._hand, this._move);
 
-    this.controls = new MediaControls(model, media, peers);
-    this.strip = new MediaStrip(model, media, peers, openInMain);
+    this.controls = new MediaControls(model, media, mixer, room);
+    this.strip = new MediaStrip(model, media, peers, room, openInMain);
     this.map = new ClassroomMap(model);
     this.map.decorations = {
-      level: pid => peers.level(pid),
+      level: pid => (pid === model.myId ? mixer.localLevel(media.micTrack) : mixer.level(pid)),
       camera: pid => this.strip.cameraOf(pid),
       talk: on => this.controls.talk(on)
     };
     model.joined.connect(() => void this.controls.start());
-    this.node.addEventListener('pointerdown', () => peers.resume());
-    this.node.addEventListener('keydown', () => peers.resume());
+    this.node.addEventListener('pointerdown', () => mixer.resume());
+    this.node.addEventListener('keydown', () => mixer.resume());
     const side = new Panel();
     side.addClass('jp-Classroom-side');
-    this.participants = new ParticipantList(model, peers, user => {
+    this.participants = new ParticipantList(model, mixer, peers, room, user => {
       this.chat.showChannel(`direct:${user}`);
       this.chat.focusInput();
     });
@@ -119,7 +123,7 @@ export class ClassroomPanel extends Widget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.start();
-    this.peers.resume();
+    this.mixer.resume();
   }
 
   protected onAfterAttach(msg: Message): void {

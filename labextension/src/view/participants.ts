@@ -2,7 +2,9 @@ import { Widget } from '@lumino/widgets';
 
 import { ClassroomModel } from '../model/classroom';
 import { IParticipantInfo } from '../protocol';
+import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
+import { RoomConnection } from '../rtc/sfu';
 
 /**
  * Everyone in the classroom as a real list: the keyboard and screen-reader
@@ -11,7 +13,9 @@ import { PeerManager } from '../rtc/peers';
 export class ParticipantList extends Widget {
   constructor(
     readonly model: ClassroomModel,
+    readonly mixer: AudioMixer,
     readonly peers: PeerManager,
+    readonly room: RoomConnection,
     private readonly _onMessage: (user: string) => void
   ) {
     super();
@@ -26,6 +30,7 @@ export class ParticipantList extends Widget {
     model.participantsChanged.connect(this._render, this);
     model.positionsChanged.connect(this._onPositions, this);
     peers.changed.connect(this._render, this);
+    room.changed.connect(this._render, this);
     this._render();
   }
 
@@ -66,6 +71,8 @@ export class ParticipantList extends Widget {
     }
     if (this.peers.calls.has(p.id)) {
       bits.push('talking with you');
+    } else if (this.room.remote.has(p.id)) {
+      bits.push('in your room\'s call');
     } else if (this.model.capped.has(p.id)) {
       bits.push('nearby, but not heard: too many people close by');
     } else if (this.model.neighbours.has(p.id)) {
@@ -137,10 +144,13 @@ export class ParticipantList extends Widget {
         slider.type = 'range';
         slider.min = '0';
         slider.max = '100';
-        slider.value = String(Math.round(this.peers.volume(p.id) * 100));
+        slider.value = String(Math.round(this.mixer.volume(p.id) * 100));
         slider.setAttribute('aria-label', `Volume of ${p.name}`);
         slider.dataset.action = 'volume';
-        slider.addEventListener('input', () => this.peers.setVolume(p.id, Number(slider.value) / 100));
+        slider.addEventListener('input', () => {
+          this.mixer.setVolume(p.id, Number(slider.value) / 100);
+          this.peers.updateVoices();
+        });
         volume.appendChild(slider);
         actions.append(go, msg, volume);
         li.appendChild(actions);

@@ -1,0 +1,279 @@
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { ClassroomModel } from '../model/classroom';
+import { ISfuOffer, ISfuPublication, ISfuTrack, TrackSource } from '../protocol';
+import { LocalMedia } from './media';
+import { AudioMixer } from './mixer';
+import { IRemoteMedia } from './peers';
+import { IMediaStats, summarize } from './stats';
+
+export type RoomConnectionState = 'none' | 'connecting' | 'connected' | 'failed';
+
+/** Upper bounds for what we send to the server (it forwards it to every member). */
+const MAX_BITRATE: Partial<Record<TrackSource, number>> = {
+  camera: 1_000_000,
+  screen_share: 2_500_000
+};
+
+/**
+ * This browser's connection with the server's SFU, for the rooms' conferences.
+ *
+ * The server makes every offer: the first one names where to send the
+ * microphone, camera and screen (we switch them with `replaceTrack`, so
+ * turning the camera on needs no negotiation), and every transceiver the
+ * server sends on is told by `sfu_tracks` whose track it carries, so moving
+ * from one room to another re-routes tracks on the same connection.
+ */
+export class RoomConnection implements IDisposable {
+  constructor(
+    readonly model: ClassroomModel,
+    readonly media: LocalMedia,
+    readonly mixer: AudioMixer
+  ) {
+    model.sfuOffered.connect((_, offer) => this._enqueue(() => this._onOffer(offer)), this);
+    model.sfuTracksChanged.connect((_, m) => {
+      if (m.connection === this._number) {
+        this._setTracks(m.tracks);
+      }
+    }, this);
+    model.sfuClosed.connect((_, m) => {
+      if (m.connection === this._number) {
+        this._close();
+      }
+    }, this);
+    // A new session (after a reconnect) starts a new connection.
+    model.joined.connect(() => this._close(), this);
+    media.changed.connect(() => this._enqueue(() => this._publish()), this);
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  get state(): RoomConnectionState {
+    const pc = this._pc;
+    if (!pc) {
+      return 'none';
+    }
+    switch (pc.connectionState) {
+      case 'connected':
+        return 'connected';
+      case 'failed':
+      case 'closed':
+        return 'failed';
+      default:
+        return 'connecting';
+    }
+  }
+
+  /** What each person in our room sends us, by participant id. */
+  get remote(): ReadonlyMap<string, IRemoteMedia> {
+    return this._remote;
+  }
+
+  /** Inbound statistics of what a person sends us through the room (tests, diagnostics). */
+  async stats(pid: string): Promise<IMediaStats> {
+    const pc = this._pc;
+    const reports: RTCStatsReport[] = [];
+    if (pc) {
+      for (const t of pc.getTransceivers()) {
+        const carries = t.mid ? this._tracks.get(t.mid) : undefined;
+        if (carries?.participant === pid) {
+          reports.push(await t.receiver.getStats());
+        }
+      }
+    }
+    return summarize(reports);
+  }
+
+  /** What we send to the room (tests, diagnostics). */
+  async sent(): Promise<IMediaStats> {
+    return summarize(this._pc ? [await this._pc.getStats()] : []);
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._close();
+    Signal.clearData(this);
+  }
+
+  // -- signaling -----------------------------------------------------------
+
+  /** Offers and track changes are applied one at a time, in order. */
+  private _enqueue(step: () => Promise<void>): void {
+    this._queue = this._queue.then(step).catch(error => {
+      console.warn('classroom: room connection', error);
+      this._changed.emit();
+    });
+  }
+
+  private async _onOffer(offer: ISfuOffer): Promise<void> {
+    if (offer.connection !== this._number || !this._pc) {
+      this._close();
+      this._open(offer.connection);
+    }
+    const pc = this._pc!;
+    const number = this._number!;
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer.description.sdp ?? '' });
+    if (number !== this._number) {
+      return;
+    }
+    this._publications = offer.publish;
+    for (const publication of offer.publish) {
+      const transceiver = this._transceiver(publication.mid);
+      if (transceiver) {
+        transceiver.direction = 'sendonly';
+      }
+    }
+    await this._publish();
+    await pc.setLocalDescription();
+    this._setTracks(offer.tracks);
+    this.model.sfuAnswer(number, pc.localDescription!.toJSON());
+    await this._limitBitrates();
+  }
+
+  private _open(number: number): void {
+    const pc = new RTCPeerConnection({
+      iceServers: this.model.iceServers as RTCIceServer[],
+      bundlePolicy: 'max-bundle'
+    });
+    this._pc = pc;
+    this._number = number;
+    pc.onicecandidate = ({ candidate }) => {
+      this.model.sfuCandidate(number, candidate ? candidate.toJSON() : null);
+    };
+    pc.ontrack = ({ transceiver, track }) => {
+      if (transceiver.mid) {
+        this._received.set(transceiver.mid, track);
+        this._update();
+      }
+    };
+    pc.onconnectionstatechange = () => this._changed.emit();
+  }
+
+  private _close(): void {
+    const pc = this._pc;
+    if (pc) {
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    this._pc = null;
+    this._number = null;
+    this._publications = [];
+    this._tracks.clear();
+    this._received.clear();
+    this._streams.clear();
+    this._update();
+  }
+
+  private _transceiver(mid: string): RTCRtpTransceiver | undefined {
+    return this._pc?.getTransceivers().find(t => t.mid === mid);
+  }
+
+  // -- what we send --------------------------------------------------------
+
+  private _localTrack(source: TrackSource): MediaStreamTrack | null {
+    switch (source) {
+      case 'microphone':
+        return this.media.micTrack;
+      case 'camera':
+        return this.media.cameraTrack;
+      case 'screen_share':
+        return this.media.screenTrack;
+    }
+  }
+
+  /** Send each local track on its transceiver (no renegotiation needed). */
+  private async _publish(): Promise<void> {
+    for (const publication of this._publications) {
+      const sender = this._transceiver(publication.mid)?.sender;
+      const track = this._localTrack(publication.source);
+      if (sender && sender.track !== track) {
+        await sender.replaceTrack(track);
+      }
+    }
+    await this._limitBitrates();
+  }
+
+  private async _limitBitrates(): Promise<void> {
+    for (const publication of this._publications) {
+      const limit = MAX_BITRATE[publication.source];
+      const sender = this._transceiver(publication.mid)?.sender;
+      if (!limit || !sender || !sender.track) {
+        continue;
+      }
+      const parameters = sender.getParameters();
+      const encoding = parameters.encodings?.[0];
+      if (encoding && encoding.maxBitrate !== limit) {
+        encoding.maxBitrate = limit;
+        await sender.setParameters(parameters).catch(() => undefined);
+      }
+    }
+  }
+
+  // -- what we receive -----------------------------------------------------
+
+  private _setTracks(tracks: ISfuTrack[]): void {
+    this._tracks = new Map(tracks.map(t => [t.mid, t]));
+    this._update();
+  }
+
+  private _stream(mid: string, track: MediaStreamTrack): MediaStream {
+    let stream = this._streams.get(mid);
+    if (!stream || stream.getTracks()[0] !== track) {
+      stream = new MediaStream([track]);
+      this._streams.set(mid, stream);
+    }
+    return stream;
+  }
+
+  /** Rebuild who sends what from the transceivers and what the server says they carry. */
+  private _update(): void {
+    const remote = new Map<string, IRemoteMedia>();
+    for (const [mid, carries] of this._tracks) {
+      const track = this._received.get(mid);
+      if (!track) {
+        continue;
+      }
+      let media = remote.get(carries.participant);
+      if (!media) {
+        media = { audio: null, camera: null, screen: null };
+        remote.set(carries.participant, media);
+      }
+      const key = carries.source === 'microphone' ? 'audio' : carries.source === 'camera' ? 'camera' : 'screen';
+      media[key] = this._stream(mid, track);
+    }
+    for (const pid of this._remote.keys()) {
+      if (!remote.get(pid)?.audio) {
+        this.mixer.detach('room', pid);
+      }
+    }
+    for (const [pid, media] of remote) {
+      if (media.audio && this._remote.get(pid)?.audio !== media.audio) {
+        this.mixer.attach('room', pid, media.audio);
+      }
+    }
+    this._remote = remote;
+    this._changed.emit();
+  }
+
+  private _pc: RTCPeerConnection | null = null;
+  private _number: number | null = null;
+  private _publications: ISfuPublication[] = [];
+  private _tracks = new Map<string, ISfuTrack>();
+  private _received = new Map<string, MediaStreamTrack>();
+  private _streams = new Map<string, MediaStream>();
+  private _remote = new Map<string, IRemoteMedia>();
+  private _queue: Promise<void> = Promise.resolve();
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}
