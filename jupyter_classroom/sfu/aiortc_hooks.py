@@ -16,19 +16,20 @@ each of them against the installed aiortc.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
 import aiortc
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket, RtpPacket
 
 AIORTC_VERSION = "1.16.0"
 
-PacketCallback = Callable[[RtpPacket], Awaitable[None]]
+PacketCallback = Callable[[RtpPacket], None]
 SenderReportCallback = Callable[[int, int, int], None]
 
 
@@ -91,7 +92,7 @@ def tap_receiver(
         media = tap.packet
         if media is not None:
             tap.packet = None
-            await on_packet(media)
+            on_packet(media)
 
     async def handle_rtcp_packet(packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
@@ -198,9 +199,38 @@ def set_stream(sender: RTCRtpSender, stream_id: str) -> bool:
     return bool(sender._RTCRtpSender__started)  # type: ignore[attr-defined]
 
 
-async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
-    """Protect and send one RTP packet on the sender's transport."""
-    await sender.transport._send_rtp(data)
+PacketWriter = Callable[[bytes], bool]
+
+
+def packet_writer(sender: RTCRtpSender) -> PacketWriter | None:
+    """A synchronous way to protect and send RTP packets on the sender's
+    transport, once it is connected (None before).
+
+    It does what ``RTCDtlsTransport._send_rtp`` does, without the chain of
+    coroutines down to the socket: forwarding writes a packet per subscriber
+    for every packet in, and each coroutine is an object for the garbage
+    collector. The writer returns False once the transport is closed.
+    """
+    dtls = sender.transport
+    if dtls._state != DtlsState.CONNECTED:
+        return None
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        return None
+    protect = dtls._tx_srtp.protect
+    sendto = pair.protocol.transport.sendto
+    address = pair.remote_addr
+
+    def write(data: bytes) -> bool:
+        if dtls._state != DtlsState.CONNECTED:
+            return False
+        data = protect(data)
+        sendto(data, address)
+        dtls._RTCDtlsTransport__tx_bytes += len(data)
+        dtls._RTCDtlsTransport__tx_packets += 1
+        return True
+
+    return write
 
 
 # -- ICE ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class Producer:
     def key(self) -> tuple[str, protocol.TrackSource]:
         return (self.participant, self.source)
 
-    async def _on_packet(self, packet: RtpPacket) -> None:
+    def _on_packet(self, packet: RtpPacket) -> None:
         now = self.clock()
         self.packets += 1
         self.ssrc = packet.ssrc
@@ -127,7 +127,7 @@ class Producer:
             return
         send_time = rtp.abs_send_time(_ntp_now()) if self.kind == "video" else None
         for consumer in consumers:
-            await consumer.forward(forwarded, now, send_time)
+            consumer.forward(forwarded, now, send_time)
 
     def _on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
         if self.ssrc is None or ssrc == self.ssrc:
@@ -194,6 +194,7 @@ class Slot(aiortc_hooks.ForwardingHooks):
         self.packets = 0
         self.octets = 0
         self._payload_type = 0
+        self._writer: aiortc_hooks.PacketWriter | None = None
         self._rtx_payload_type: int | None = None
         self._rtx_seq = 0
         self._mid_element = b""
@@ -251,7 +252,7 @@ class Slot(aiortc_hooks.ForwardingHooks):
                 self._payload_type, sequence_number, ts, self.sender._ssrc,
                 packet.marker, extensions, packet.payload,
             )
-        await self._write(data)
+        self._write(data)
 
     def sender_info(self) -> RtcpSenderInfo | None:
         consumer = self.consumer
@@ -276,14 +277,14 @@ class Slot(aiortc_hooks.ForwardingHooks):
             elements += rtp.extension_element(self._send_time_id, send_time)
         return rtp.extension_block(elements)
 
-    async def write(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
-        numbers = self.numbering.map(packet.seq, packet.ts, now)
-        if numbers is None:
+    def write(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
+        numbering = self.numbering
+        if not numbering.map(packet.seq, packet.ts, now):
             return
         data = rtp.rtp_packet(
             self._payload_type,
-            numbers[0],
-            numbers[1],
+            numbering.seq,
+            numbering.ts,
             self.sender._ssrc,
             packet.marker,
             self._extensions(packet, send_time),
@@ -292,13 +293,16 @@ class Slot(aiortc_hooks.ForwardingHooks):
         )
         self.packets += 1
         self.octets += len(packet.payload)
-        await self._write(data)
+        self._write(data)
 
-    async def _write(self, data: bytes) -> None:
-        try:
-            await aiortc_hooks.send_rtp(self.sender, data)
-        except ConnectionError:
-            pass
+    def _write(self, data: bytes) -> None:
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = aiortc_hooks.packet_writer(self.sender)
+            if writer is None:
+                return  # not connected yet
+        if not writer(data):
+            self._writer = None
 
 
 class Consumer:
@@ -324,7 +328,7 @@ class Consumer:
         self._asked_at = self.producer.clock()
         self.producer.keyframe_wanted()
 
-    async def forward(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
+    def forward(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
         slot = self.slot
         if not slot.ready or slot.consumer is not self:
             return
@@ -336,7 +340,7 @@ class Consumer:
                     self.producer.keyframe_wanted()
                 return
             self._waiting = False
-        await slot.write(packet, now, send_time)
+        slot.write(packet, now, send_time)
 
     def close(self) -> None:
         """Stop forwarding; the slot is free for another track."""

@@ -130,6 +130,9 @@ class Numbering:
     #: The first sequence number of the current source (older ones are not
     #: retransmitted: they were another source's).
     first_seq: int | None = None
+    #: The outgoing numbers of the packet :meth:`map` numbered last.
+    seq: int = 0
+    ts: int = 0
     _switching: bool = True
 
     def switch(self) -> None:
@@ -137,9 +140,14 @@ class Numbering:
         after a pause): recompute the offsets on it."""
         self._switching = True
 
-    def map(self, seq: int, ts: int, now: float) -> tuple[int, int] | None:
-        """The outgoing numbers of an incoming packet (in order or not), or
-        None for a late packet from before the current source began."""
+    def map(self, seq: int, ts: int, now: float) -> bool:
+        """Number an incoming packet (in order or not): its outgoing numbers
+        are then in :attr:`seq` and :attr:`ts`. False for a late packet from
+        before the current source began (drop it).
+
+        No tuple is returned: this runs for every packet to every subscriber,
+        and each tuple would be one more object for the garbage collector.
+        """
         if self._switching:
             self._switching = False
             if self.last_seq is None or self.last_ts is None:
@@ -147,20 +155,22 @@ class Numbering:
                 self.seq_offset = 0
                 self.ts_offset = 0
             else:
-                self.seq_offset = seq_add(self.last_seq + 1, -seq)
+                self.seq_offset = (self.last_seq + 1 - seq) & 0xFFFF
                 elapsed = max(1, int((now - self.last_sent_at) * self.clock_rate))
-                self.ts_offset = ts_add(ts_add(self.last_ts, elapsed), -ts)
-            self.first_seq = seq_add(seq, self.seq_offset)
+                self.ts_offset = (self.last_ts + elapsed - ts) & 0xFFFFFFFF
+            self.first_seq = (seq + self.seq_offset) & 0xFFFF
             self.last_seq = None
-        out_seq = seq_add(seq, self.seq_offset)
-        out_ts = ts_add(ts, self.ts_offset)
+        out_seq = (seq + self.seq_offset) & 0xFFFF
+        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
         if self.first_seq is not None and seq_diff(out_seq, self.first_seq) < 0:
-            return None
+            return False
         if self.last_seq is None or seq_diff(out_seq, self.last_seq) > 0:
             self.last_seq = out_seq
             self.last_ts = out_ts
             self.last_sent_at = now
-        return out_seq, out_ts
+        self.seq = out_seq
+        self.ts = out_ts
+        return True
 
     def source_seq(self, out_seq: int) -> int | None:
         """The incoming sequence number behind an outgoing one of the current

@@ -75,11 +75,7 @@ async def test_tap_receiver_replaces_buffer_queue_and_handlers() -> None:
     try:
         receiver = pc.addTransceiver("video", direction="recvonly").receiver
         reports = []
-
-        async def on_packet(packet) -> None:
-            pass
-
-        aiortc_hooks.tap_receiver(receiver, on_packet, lambda *r: reports.append(r))
+        aiortc_hooks.tap_receiver(receiver, lambda packet: None, lambda *r: reports.append(r))
         assert isinstance(receiver._RTCRtpReceiver__jitter_buffer, aiortc_hooks._PacketTap)
         assert isinstance(receiver._RTCRtpReceiver__decoder_queue, aiortc_hooks._NoDecoding)
         sr = RtcpSrPacket(ssrc=7, sender_info=RtcpSenderInfo(1 << 40, 1234, 1, 1))
@@ -193,10 +189,20 @@ async def test_senders_have_ssrcs_streams_and_a_started_flag() -> None:
         await pc.close()
 
 
-def test_the_dtls_transport_protects_and_sends_rtp() -> None:
+def test_the_packet_writer_does_what_send_rtp_does() -> None:
+    # RTCDtlsTransport._send_rtp: state check, SRTP, the ICE connection's
+    # nominated pair of component 1, the protocol's transport, the counters.
     send = source(RTCDtlsTransport._send_rtp)
-    assert "self._tx_srtp.protect(data)" in send and "await self.transport._send(data)" in send
-    assert "await sender.transport._send_rtp(data)" in source(aiortc_hooks.send_rtp)
+    assert "if self._state != State.CONNECTED:" in send
+    assert "data = self._tx_srtp.protect(data)" in send
+    assert "await self.transport._send(data)" in send
+    assert "self.__tx_bytes += len(data)" in send and "self.__tx_packets += 1" in send
+    assert "self._send = self._connection.send" in source(aiortc.RTCIceTransport)
+    assert "await self.sendto(data, 1)" in source(aioice.ice.Connection.send)
+    sendto = source(aioice.ice.Connection.sendto)
+    assert "active_pair = self._nominated.get(component)" in sendto
+    assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in sendto
+    assert "self.transport.sendto(data, addr)" in source(aioice.ice.StunProtocol.send_data)
 
 
 def test_aioice_host_addresses_hook() -> None:

@@ -92,7 +92,7 @@ async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> No
     write = slot._write
     counter = {"n": 0, "lost": 0, "again": 0}
 
-    async def lossy(data: bytes) -> None:
+    def lossy(data: bytes) -> None:
         if data[1] & 0x7F == slot._payload_type:
             counter["n"] += 1
             if counter["n"] % 5 == 0:
@@ -100,7 +100,7 @@ async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> No
                 return
         else:
             counter["again"] += 1
-        await write(data)
+        write(data)
 
     slot._write = lossy
     watcher = sub.watch("pub", "camera")
