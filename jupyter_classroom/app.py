@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import random
 import time
@@ -178,6 +179,12 @@ class ClassroomApp(ExtensionApp):
         return servers
 
     def initialize_settings(self) -> None:
+        # The classroom's modules log under "jupyter_classroom": show that in
+        # the server's log, as jupyter_server does for tornado's loggers.
+        server_log = getattr(self.serverapp, "log", None) or self.log
+        package_log = logging.getLogger("jupyter_classroom")
+        package_log.parent = server_log
+        package_log.setLevel(server_log.level)
         try:
             cmap = load_map(self.map_path)
         except MapError as e:

@@ -125,6 +125,8 @@ class ClientConfig:
     max_chat_length: int
     max_message_bytes: int
     history_size: int
+    #: Rooms have audio, video and screen sharing through the server.
+    room_media: bool = False
 
 
 @dataclass

@@ -276,14 +276,17 @@ class Classroom:
         pid: str,
         request_id: int | None = None,
         ice_servers: list[protocol.IceServer] | None = None,
+        room_media: bool = False,
     ) -> protocol.Welcome:
         p = self.get(pid)
+        config = self.settings.client_config()
+        config.room_media = room_media
         return protocol.Welcome(
             protocol=protocol.PROTOCOL_VERSION,
             you=p.id,
             resume=p.resume,
             map=self.map_info(),
-            config=self.settings.client_config(),
+            config=config,
             participants=[q.info() for q in self.participants.values()],
             neighbours=sorted(p.neighbours),
             ice_servers=list(ice_servers or []),

@@ -143,7 +143,12 @@ class ClassroomService:
         session.pid = participant.id
         self.sessions[participant.id] = session
         session.send(
-            classroom.welcome(participant.id, request_id, self.ice_servers(session.identity))
+            classroom.welcome(
+                participant.id,
+                request_id,
+                self.ice_servers(session.identity),
+                room_media=self.sfu is not None,
+            )
         )
         self._send_history(session)
         self.deliver(out)

@@ -72,6 +72,7 @@ export interface IClientConfig {
   max_chat_length: number;
   max_message_bytes: number;
   history_size: number;
+  room_media?: boolean;
 }
 
 export interface IParticipantInfo {

@@ -109,9 +109,19 @@ def test_the_stage_speaker_gets_the_large_tile(person) -> None:
         timeout=15,
         what="the speaker to be the active speaker",
     )
-    # ... and on the stage their camera is the large tile, marked as speaking.
-    featured = listener.locator(f"{PANEL} .jp-Classroom-tile.jp-mod-featured")
-    featured.wait_for(timeout=10_000)
-    assert featured.get_attribute("data-peer") == ids
-    assert "(speaking)" in featured.inner_text()
+    # ... and on the stage their camera is the large tile, marked while they speak.
+    def featured() -> dict:
+        return listener.evaluate(
+            f"""() => {{
+              const tile = document.querySelector('{PANEL} .jp-Classroom-tile.jp-mod-featured');
+              return tile ? {{peer: tile.dataset.peer, text: tile.innerText}} : null;
+            }}"""
+        )
+
+    wait_until(lambda: (featured() or {}).get("peer") == ids, timeout=10, what="the large tile")
+    wait_until(lambda: "(speaking)" in featured()["text"], timeout=10, what="the speaking mark")
+    # The large tile stays with the speaker through the pauses of their voice.
+    for _ in range(10):
+        assert featured()["peer"] == ids
+        listener.wait_for_timeout(200)
     assert not sends(speaker, idl, audio=True)  # the muted listener's voice is not forwarded

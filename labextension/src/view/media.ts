@@ -152,7 +152,9 @@ export class MediaControls extends Widget {
   private _updateRoom(): void {
     const roomId = this.model.me?.room;
     let text = '';
-    if (roomId) {
+    if (roomId && !this.model.config?.room_media) {
+      text = `${this.model.roomName(roomId)}: rooms have chat only on this server`;
+    } else if (roomId) {
       const name = this.model.roomName(roomId);
       switch (this.room.state) {
         case 'connected':
@@ -284,6 +286,14 @@ export class MediaStrip extends Widget {
     const me = this.model.myId;
     const speakers = this.model.speakers;
     const onStage = this.model.room(this.model.me?.room)?.kind === 'stage';
+    // The stage's large tile stays with the last active speaker through
+    // their pauses, until someone else speaks.
+    if (!onStage) {
+      this._stageSpeaker = null;
+    } else if (speakers.length) {
+      this._stageSpeaker = speakers[0];
+    }
+    const featured = this._stageSpeaker;
     if (me && this.media.cameraOn) {
       cameras.push(this._tile(me, this.media.userStream, 'camera'));
     }
@@ -297,7 +307,7 @@ export class MediaStrip extends Widget {
       }
       if (media.camera) {
         const tile = this._tile(pid, media.camera, 'camera');
-        if (onStage && speakers[0] === pid) {
+        if (pid === featured) {
           // The stage's active speaker is the large tile, first.
           tile.classList.add('jp-mod-featured');
           cameras.unshift(tile);
@@ -311,7 +321,7 @@ export class MediaStrip extends Widget {
       const pid = tile.dataset.peer!;
       const speaking = speakers.includes(pid) && tile.dataset.kind === 'camera';
       tile.classList.toggle('jp-mod-speaking', speaking);
-      if (!(onStage && speakers[0] === pid)) {
+      if (pid !== featured || tile.dataset.kind !== 'camera') {
         tile.classList.remove('jp-mod-featured');
       }
       const mark = tile.querySelector('.jp-Classroom-speakingMark');
@@ -327,6 +337,7 @@ export class MediaStrip extends Widget {
   }
 
   private _cameras = new Map<string, HTMLVideoElement>();
+  private _stageSpeaker: string | null = null;
   private _tiles = new Map<string, ITile>();
   private _next = new Map<string, ITile>();
 }
