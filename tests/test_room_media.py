@@ -216,3 +216,29 @@ async def test_a_dropped_socket_leaves_no_ghost_tracks(join) -> None:
     bob._reader.cancel()
     bob.ws.close(code=4999)  # not a clean close: bob is "reconnecting"
     await until(lambda: not alice.room.track_of(bob.id, "camera"), what="bob's track to go")
+
+
+async def test_walking_to_another_table_brings_its_voices_at_once(join) -> None:
+    alice = await join("alice", microphone=Tone())
+    bob = await join("bob", microphone=Tone(amplitude=0.2))
+    carol = await join("carol")
+    await bob.walk_to(800, 640)  # through Table 5 while it is empty
+    await bob.walk_to(*TABLE_2)
+    await all_at([alice, carol], TABLE_5)
+    await until(lambda: carol.room.watch(alice.id, "microphone"), what="alice's voice at carol")
+    watcher = carol.room.watch(alice.id, "microphone")
+    track = carol.room.track_of(alice.id, "microphone")
+    await carol.walk_to(800, 640)  # out of Table 5: Alice goes quiet
+    await until(lambda: not carol.room.track_of(alice.id, "microphone"))
+    await carol.walk_to(800, 560)  # just below Table 2 (y 360..550)
+    loop = asyncio.get_running_loop()
+    frames = watcher.frames
+    await asyncio.sleep(0.3)
+    entered = loop.time()
+    await carol.send(type="move", x=800, y=540)
+    # The same transceiver now carries Bob: his voice arrives as soon as the
+    # server has re-routed it (the offer that follows only tells the browser
+    # which stream the track now belongs to).
+    await until(lambda: carol.room.track_of(bob.id, "microphone") is track, what="the re-route")
+    await until(lambda: watcher.frames > frames + 1, what="bob's voice")
+    assert loop.time() - entered < 0.5

@@ -21,6 +21,7 @@ from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
@@ -76,7 +77,7 @@ class SfuConnection:
             RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
         self.producers: dict[protocol.TrackSource, Producer] = {}
-        self._publish_transceivers = {}
+        self._publish_transceivers: dict[protocol.TrackSource, RTCRtpTransceiver] = {}
         for source in PUBLISHED:
             kind = kind_of(source)
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
@@ -86,6 +87,7 @@ class SfuConnection:
                 participant, source, transceiver.receiver, on_level, clock
             )
         self.slots: list[Slot] = []
+        self._slot_transceivers: dict[Slot, RTCRtpTransceiver] = {}
         self.consumers: dict[TrackKey, Consumer] = {}
         #: Whether the client has answered once (its tracks can be consumed).
         self.established = False
@@ -139,22 +141,18 @@ class SfuConnection:
         transceiver.setCodecPreferences(_codec_preferences(kind))
         slot = Slot(kind, transceiver.sender, self.clock)
         self.slots.append(slot)
+        self._slot_transceivers[slot] = transceiver
         return slot
 
     def tracks(self) -> list[protocol.SfuTrack]:
+        """What each sending transceiver (by mid) carries now."""
         out = []
         for slot in self.slots:
             consumer = slot.consumer
-            mid = self._mid_of(slot)
+            mid = self._slot_transceivers[slot].mid
             if consumer is not None and mid is not None:
                 out.append(protocol.SfuTrack(mid, consumer.producer.participant, consumer.producer.source))
         return out
-
-    def _mid_of(self, slot: Slot) -> str | None:
-        for t in self.pc.getTransceivers():
-            if t.sender is slot.sender:
-                return t.mid
-        return None
 
     def _send_tracks(self) -> None:
         if not self.established or self._negotiation is not None:

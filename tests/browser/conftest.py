@@ -8,8 +8,11 @@ new browser an anonymous user with a name of its own, as on a shared server).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+import struct
+import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,12 +49,33 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
         server.stop()
 
 
+def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
+    """Something like a voice for the fake microphone: a 150 Hz buzz with
+    harmonics, in syllables (four a second). Chromium's own fake microphone
+    only beeps briefly twice a second, which is not speech."""
+    n = int(seconds * rate)
+    frames = bytearray()
+    for i in range(n):
+        t = i / rate
+        syllable = 0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)
+        buzz = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
+        frames += struct.pack("<h", int(9000 * syllable * buzz))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return path
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test.sh installs Debian's chromium)")
+    voice = write_voice(tmp_path_factory.mktemp("media") / "voice.wav")
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice}"]
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         try:
             yield b
         finally:
