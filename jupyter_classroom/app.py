@@ -191,8 +191,13 @@ class ClassroomApp(ExtensionApp):
             self.log.error("classroom: %s", e)
             raise
         classroom = Classroom(cmap, self.settings_for_core(), random.Random())
-        if self.room_media:
-            check_aiortc_version()
+        room_media = self.room_media
+        if room_media:
+            try:
+                check_aiortc_version()
+            except RuntimeError as e:
+                self.log.error("classroom: %s; rooms have chat only", e)
+                room_media = False
             if self.sfu_ice_addresses:
                 announce_host_addresses(list(self.sfu_ice_addresses))
         store = ChatStore(self.chat_db_path)
@@ -204,7 +209,7 @@ class ClassroomApp(ExtensionApp):
                 messages_per_second=self.max_messages_per_second,
             ),
             ice_servers=self.ice_servers_for,
-            media=SfuSettings() if self.room_media else None,
+            media=SfuSettings() if room_media else None,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 

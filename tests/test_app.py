@@ -88,3 +88,22 @@ async def test_a_bad_map_is_reported_at_startup_and_the_server_runs_on(
     with pytest.raises(tornado.httpclient.HTTPClientError) as e:
         await jp_ws_fetch("classroom", "ws")
     assert e.value.code == 404
+
+
+def test_an_unchecked_aiortc_leaves_rooms_with_chat_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import aiortc
+
+    monkeypatch.setattr(aiortc, "__version__", "9.9.9")
+    app = ClassroomApp(chat_db_path=str(tmp_path / "chat.sqlite"))
+    monkeypatch.setattr(app.log, "propagate", True)
+    app.initialize_settings()
+    assert app.service.sfu is None
+    assert "needs aiortc 1.16.0 exactly" in caplog.text and "rooms have chat only" in caplog.text
+    app.service.store.close()
+    monkeypatch.setattr(aiortc, "__version__", "1.16.0")
+    app = ClassroomApp(chat_db_path=str(tmp_path / "chat2.sqlite"))
+    app.initialize_settings()
+    assert app.service.sfu is not None
+    app.service.store.close()
