@@ -20,6 +20,7 @@ from typing import Any
 
 import av
 import numpy as np
+import tornado.websocket
 from aiortc import (
     AudioStreamTrack,
     MediaStreamTrack,
@@ -30,7 +31,6 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCBundlePolicy
-import tornado.websocket
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import IdentityProvider, User
 

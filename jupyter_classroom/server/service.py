@@ -7,7 +7,6 @@ ticker that batches movement at a bounded rate.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from ..classroom import Classroom, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..storage import ChatStore
+from ..ticker import Ticker
 from .session import ClassroomSession
 
 log = logging.getLogger(__name__)
@@ -49,26 +49,19 @@ class ClassroomService:
         self.sessions: dict[str, ClassroomSession] = {}
         #: The rooms' conferences (None: this service has none).
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
-        self._ticker: asyncio.Task[None] | None = None
+        self._ticker = Ticker(
+            1.0 / classroom.settings.position_rate_hz, self.tick, "the position ticker"
+        )
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
         """Start the position ticker (needs a running event loop)."""
-        if self._ticker is None and not self._closed:
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        if not self._ticker.running and not self._closed:
+            self._ticker.start()
             if self.sfu is not None:
                 self.sfu.start()
-
-    async def _tick_forever(self) -> None:
-        period = 1.0 / self.classroom.settings.position_rate_hz
-        while True:
-            await asyncio.sleep(period)
-            try:
-                self.tick()
-            except Exception:
-                log.exception("classroom: the position ticker failed; it carries on")
 
     def tick(self) -> None:
         now = self.clock()
@@ -86,13 +79,7 @@ class ClassroomService:
         for session in list(self.sessions.values()):
             session.close(protocol.CLOSE_SERVER_SHUTDOWN, "server shutting down")
         self.sessions.clear()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-            self._ticker = None
+        await self._ticker.stop()
         if self.sfu is not None:
             await self.sfu.close()
         self.store.close()

@@ -315,10 +315,7 @@ class SfuConnection:
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):
-    text = candidate.candidate
-    if text.startswith("candidate:"):
-        text = text[len("candidate:") :]
-    parsed = candidate_from_sdp(text)
+    parsed = candidate_from_sdp(candidate.candidate.removeprefix("candidate:"))
     parsed.sdpMid = candidate.sdpMid
     parsed.sdpMLineIndex = candidate.sdpMLineIndex
     if parsed.sdpMid is None and parsed.sdpMLineIndex is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .. import protocol
 from ..classroom import RoomMedia, TrackKey
 from ..protocol import ErrorCode, ProtocolError
+from ..ticker import Ticker
 from .connection import SfuConnection
 from .forwarding import Producer
 from .speakers import SpeakerDetector, SpeakerSettings
@@ -65,7 +66,7 @@ class Sfu:
         self._numbers = itertools.count(1)
         self._failures: dict[str, tuple[int, float]] = {}
         self._closing: set[asyncio.Task[None]] = set()
-        self._ticker: asyncio.Task[None] | None = None
+        self._ticker = Ticker(self.settings.speaker_interval, self.tick, "the speaker ticker")
         self._closed = False
 
     # -- from the classroom ---------------------------------------------------------
@@ -193,16 +194,8 @@ class Sfu:
 
     def start(self) -> None:
         """Start looking at who speaks (needs a running event loop)."""
-        if self._ticker is None and not self._closed:
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.speaker_interval)
-            try:
-                self.tick()
-            except Exception:
-                log.exception("sfu: the speaker ticker failed; it carries on")
+        if not self._closed:
+            self._ticker.start()
 
     def tick(self) -> None:
         self._announce_speakers()
@@ -218,13 +211,7 @@ class Sfu:
         if self._closed:
             return
         self._closed = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-            self._ticker = None
+        await self._ticker.stop()
         for pid in list(self.connections):
             self.remove(pid)
         if self._closing:

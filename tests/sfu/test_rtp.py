@@ -7,8 +7,8 @@ import fractions
 import av
 import numpy as np
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from jupyter_classroom.sfu import rtp
 

@@ -1,0 +1,49 @@
+"""A periodic task that outlives its own failures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    """Calls ``tick`` every ``period`` seconds on the running event loop; an
+    exception in one tick is logged and the next tick comes all the same."""
+
+    def __init__(self, period: float, tick: Callable[[], None], name: str) -> None:
+        self.period = period
+        self.tick = tick
+        self.name = name
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start ticking (needs a running event loop); once stopped, never again."""
+        if self._task is None and not self._stopped:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.period)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("classroom: %s failed; it carries on", self.name)
+
+    async def stop(self) -> None:
+        """Stop, and wait until the task has ended. Idempotent."""
+        self._stopped = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
