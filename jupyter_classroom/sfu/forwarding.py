@@ -127,7 +127,13 @@ class Producer:
             return
         send_time = rtp.abs_send_time(_ntp_now()) if self.kind == "video" else None
         for consumer in consumers:
-            consumer.forward(forwarded, now, send_time)
+            # A failure for one subscriber must not reach aiortc's receiving
+            # loop (it would close the publisher's connection) nor the others.
+            try:
+                consumer.forward(forwarded, now, send_time)
+            except Exception:
+                log.exception("sfu: forwarding to %s failed; closing that copy", consumer.subscriber)
+                consumer.close()
 
     def _on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
         if self.ssrc is None or ssrc == self.ssrc:

@@ -197,3 +197,23 @@ async def test_a_failed_connection_is_cleaned_up_everywhere(room: Room) -> None:
     await room.until(lambda: not sub.carries, what="the tracks to go")
     assert all(p.closed and not p.consumers for p in producers)
     assert any(m["type"] == "sfu_closed" for m in room.sent["pub"])
+
+
+async def test_a_failing_subscriber_does_not_stop_the_others(room: Room, caplog) -> None:
+    camera = MarkedFrames()
+    room.add("pub", camera=camera)
+    a = room.add("a")
+    b = room.add("b")
+    await room.until(lambda: a.watch("pub", "camera") and b.watch("pub", "camera"), what="tracks")
+    broken = room.sfu.connections["a"].consumers[("pub", "camera")]
+
+    def fail(*args) -> None:
+        raise RuntimeError("a bug")
+
+    broken.slot.write = fail
+    watcher = b.watch("pub", "camera")
+    seen = len(watcher.levels)
+    await room.until(lambda: len(watcher.levels) > seen + 30, what="b's frames to go on")
+    assert broken.closed and "forwarding to a failed" in caplog.text
+    # The publisher's connection is fine.
+    assert room.sfu.connections["pub"].pc.connectionState == "connected"
