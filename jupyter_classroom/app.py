@@ -120,6 +120,14 @@ class ClassroomApp(ExtensionApp):
             "loopback. Browsers must be able to reach one of them (over UDP) or use TURN."
         ),
     ).tag(config=True)
+    sfu_public_address = Unicode(
+        "",
+        help=(
+            "The server's public address when it is behind a 1:1 NAT (a cloud machine "
+            "with a public IP mapped to a private one): offered to browsers besides the "
+            "addresses it has, like Janus's nat_1_1_mapping."
+        ),
+    ).tag(config=True)
     room_capacity = Int(
         0,
         help="People allowed in a room whose map entry gives no capacity (0: no limit).",
@@ -209,7 +217,7 @@ class ClassroomApp(ExtensionApp):
                 messages_per_second=self.max_messages_per_second,
             ),
             ice_servers=self.ice_servers_for,
-            media=SfuSettings() if room_media else None,
+            media=SfuSettings(public_address=self.sfu_public_address) if room_media else None,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 

@@ -66,11 +66,13 @@ class SfuConnection:
         owner: ConnectionOwner,
         on_level: LevelCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
+        public_address: str = "",
     ) -> None:
         self.participant = participant
         self.number = number
         self.owner = owner
         self.clock = clock
+        self.public_address = public_address
         # No ICE servers: the server offers its own addresses (see
         # ClassroomApp.sfu_ice_addresses); browsers bring their TURN servers.
         self.pc = RTCPeerConnection(
@@ -181,6 +183,9 @@ class SfuConnection:
                 if self.closed:
                     return
                 local = self.pc.localDescription
+                sdp = local.sdp
+                if self.public_address:
+                    sdp = announce_public_address(sdp, self.public_address)
                 tracks = self.tracks()
                 self._sent_tracks = tracks
                 publish = [
@@ -193,7 +198,7 @@ class SfuConnection:
                     self.participant,
                     protocol.SfuOffer(
                         connection=self.number,
-                        description=protocol.SessionDescription(local.type, local.sdp),
+                        description=protocol.SessionDescription(local.type, sdp),
                         publish=publish,
                         tracks=tracks,
                     ),
@@ -321,3 +326,23 @@ def _parse_candidate(candidate: protocol.IceCandidate):
     if parsed.sdpMid is None and parsed.sdpMLineIndex is None:
         parsed.sdpMLineIndex = 0
     return parsed
+
+
+def announce_public_address(sdp: str, public: str) -> str:
+    """Add, for each host candidate in ``sdp``, the same candidate at the
+    ``public`` address, with a higher priority (a server behind a 1:1 NAT, as
+    cloud machines are, like Janus's ``nat_1_1_mapping``). The NAT forwards
+    the browser's packets to the address the server gathered on."""
+    lines = sdp.split("\r\n")
+    out = []
+    for line in lines:
+        if line.startswith("a=candidate:"):
+            bits = line.split(" ")
+            if len(bits) >= 8 and bits[7] == "host" and bits[4] != public:
+                mapped = list(bits)
+                mapped[0] = bits[0] + "n"  # a foundation of its own
+                mapped[3] = str(min(int(bits[3]) + 1, 2**31 - 1))
+                mapped[4] = public
+                out.append(" ".join(mapped))
+        out.append(line)
+    return "\r\n".join(out)

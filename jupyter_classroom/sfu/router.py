@@ -36,6 +36,8 @@ class SfuSettings:
     speaker_interval: float = 0.25
     #: Seconds before opening a failed connection again (doubling, up to the last).
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+    #: The server's public address behind a 1:1 NAT ("": none), offered too.
+    public_address: str = ""
 
 
 class Router:
@@ -149,7 +151,14 @@ class Sfu:
             failures = self._failures.get(pid)
             if failures is not None and failures[1] > now:
                 continue
-            connection = SfuConnection(pid, next(self._numbers), self, self._on_level, self.clock)
+            connection = SfuConnection(
+                pid,
+                next(self._numbers),
+                self,
+                self._on_level,
+                self.clock,
+                self.settings.public_address,
+            )
             self.connections[pid] = connection
             connection.start()
         for pid, connection in list(self.connections.items()):

@@ -101,3 +101,4 @@ def test_numbering_is_continuous_across_sources() -> None:
     assert n.number(19999, 5000, 0.3) is None
     assert n.source_seq(2) == 20001 and n.source_seq(0) is None and n.source_seq(6) is None
     assert rtp.seq_diff(0, 65535) == 1 and rtp.ts_diff(0, 0xFFFFFFFF) == 1
+
