@@ -41,7 +41,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
     # aioice leaves 127.0.0.1 out of the server's own ICE candidates: name it.
-    server = JupyterProcess(tmp_path_factory.mktemp("lab"), sfu_ice_addresses="127.0.0.1")
+    # Table 6 holds one person, to show a full room.
+    server = JupyterProcess(
+        tmp_path_factory.mktemp("lab"),
+        sfu_ice_addresses="127.0.0.1",
+        room_capacities="{'table-6': 1}",
+    )
     server.start()
     try:
         yield server

@@ -125,3 +125,25 @@ def test_the_stage_speaker_gets_the_large_tile(person) -> None:
         assert featured()["peer"] == ids
         listener.wait_for_timeout(200)
     assert not sends(speaker, idl, audio=True)  # the muted listener's voice is not forwarded
+
+
+def test_a_full_table_is_a_wall_and_says_so(person) -> None:
+    a, b = person(), person()
+    joined(a, 1)
+    walk_to(a, 1050, 640)  # between the tables
+    walk_to(a, 1310, 775)  # Table 6 (x 1160..1460, y 680..870) holds one person
+    ida = my_id(a)
+    joined(b, 2)
+    wait_until(
+        lambda: b.locator(f'{PANEL} li.jp-Classroom-person[data-id="{ida}"]').get_attribute("data-room")
+        == "table-6",
+        what="B to see A at Table 6",
+    )
+    walk_to(b, 1050, 640)
+    # B clicks into Table 6: B stops at its edge, and the panel says why.
+    canvas = b.locator(f"{PANEL} .jp-Classroom-map canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * 1310 / 1600, "y": box["height"] * 775 / 960})
+    alert = b.locator(f"{PANEL} .jp-Classroom-chat [role=alert]")
+    wait_until(lambda: "Table 6 is full (1 person)" in alert.inner_text(), what="the explanation")
+    assert b.locator(f'{PANEL} li.jp-Classroom-person:has-text("(you)")').get_attribute("data-room") == ""

@@ -20,7 +20,8 @@ import {
   ServerMessage
 } from '../protocol';
 import { ClassroomConnection, IConnectionState } from './connection';
-import { findPath, inPolygon, interpolate, ISample, Point, slide } from './geometry';
+import { findPath, interpolate, ISample, Point, slide } from './geometry';
+import { fullRoomAt, roomAt } from './rooms';
 
 /** Remote avatars are drawn this far in the past, between two known samples. */
 const RENDER_DELAY_MS = 120;
@@ -302,20 +303,7 @@ export class ClassroomModel implements IDisposable {
   /** The room at a point that we may not enter because it is full, if any. */
   fullRoomAt(x: number, y: number): IRoomInfo | null {
     const me = this.me;
-    if (!this._map || !me || me.role === 'instructor') {
-      return null;
-    }
-    const room = this._map.rooms.find(r => inPolygon(r.polygon, x, y));
-    if (!room || !room.capacity || room.id === me.room) {
-      return null;
-    }
-    let inside = 0;
-    for (const p of this.participants.values()) {
-      if (p.room === room.id) {
-        inside++;
-      }
-    }
-    return inside >= room.capacity ? room : null;
+    return this._map && me ? fullRoomAt(this._map.rooms, this.participants.values(), me, x, y) : null;
   }
 
   /** Post to a channel key; 'direct:<user>' needs that user to be here. */
@@ -454,7 +442,7 @@ export class ClassroomModel implements IDisposable {
     if (!this._map || !this._pos) {
       return;
     }
-    const room = this._map.rooms.find(r => inPolygon(r.polygon, this._pos![0], this._pos![1]));
+    const room = roomAt(this._map.rooms, this._pos[0], this._pos[1]);
     const id = room?.id ?? null;
     if (id !== this._predictedRoom) {
       this._predictedRoom = id;
