@@ -71,15 +71,19 @@ async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room:
     sender._send_keyframe = lambda: requests.append(loop.time())
     producer = room.sfu.connections["pub"].producers["camera"]
     await asyncio.sleep(1.1)
+    # (The subscriber may ask for key frames of its own meanwhile.)
+    start = loop.time()
     for _ in range(10):
         producer.keyframe_wanted()
-    await asyncio.sleep(0.3)
-    assert len(requests) == 1
-    # The ones within the second are not lost: one more follows when it is over.
-    await asyncio.sleep(1.0)
-    assert len(requests) == 2 and requests[1] - requests[0] >= 1.0
-    await asyncio.sleep(1.5)
-    assert len(requests) == 2
+    await asyncio.sleep(0.2)
+    producer.keyframe_wanted()  # within the second: deferred, not lost
+    await asyncio.sleep(2.0)
+    ours = [t - start for t in requests if t >= start]
+    # Eleven wishes, at most one request a second, and none of them lost:
+    # the first and the later one are both answered within a second.
+    assert 1 <= len(ours) <= 3, ours
+    assert ours[0] < 1.05 and any(0.2 <= t < 1.25 for t in ours), ours
+    assert all(b - a >= 0.99 for a, b in zip(requests, requests[1:])), requests
 
 
 async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> None:
