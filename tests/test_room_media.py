@@ -241,4 +241,4 @@ async def test_walking_to_another_table_brings_its_voices_at_once(join) -> None:
     # which stream the track now belongs to).
     await until(lambda: carol.room.track_of(bob.id, "microphone") is track, what="the re-route")
     await until(lambda: watcher.frames > frames + 1, what="bob's voice")
-    assert loop.time() - entered < 0.5
+    assert loop.time() - entered < 1.0  # "within about a second", with room to spare
