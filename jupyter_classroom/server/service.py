@@ -176,7 +176,7 @@ class ClassroomService:
         assert session.pid is not None
         out = self.classroom.set_presence(session.pid, **fields)  # type: ignore[arg-type]
         self.deliver(out)
-        if out:
+        if out and any(fields.get(k) is not None for k in ("mic", "camera", "screen")):
             self._media_changed()
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
