@@ -90,7 +90,6 @@ class Producer:
         #: The publisher's last sender report: (NTP time, RTP timestamp).
         self.sender_report: tuple[int, int] | None = None
         self.packets = 0
-        self.keyframes = 0
         self.closed = False
         self._last_keyframe_request = -KEYFRAME_INTERVAL
         self._keyframe_task: asyncio.Task[None] | None = None
@@ -109,8 +108,6 @@ class Producer:
         if level is not None and self.on_level is not None:
             self.on_level(self, level[1], now)
         keyframe = self.kind == "video" and rtp.vp8_keyframe_start(packet.payload)
-        if keyframe:
-            self.keyframes += 1
         forwarded = Forwarded(
             seq=packet.sequence_number,
             ts=packet.timestamp,
@@ -191,7 +188,6 @@ class Slot(aiortc_hooks.ForwardingHooks):
         self.kind = kind
         self.sender = sender
         self.clock = clock
-        self.mid: str | None = None
         self.consumer: Consumer | None = None
         #: The producer this slot carried last (a returning track takes it again).
         self.last_key: tuple[str, str] | None = None
@@ -216,10 +212,10 @@ class Slot(aiortc_hooks.ForwardingHooks):
         for c in parameters.codecs:
             if is_rtx(c) and c.parameters.get("apt") == codec.payloadType:
                 self._rtx_payload_type = c.payloadType
-        self.mid = parameters.muxId
+        mid = parameters.muxId
         for ext in parameters.headerExtensions:
-            if ext.uri == rtp.MID_URI and self.mid:
-                self._mid_element = rtp.extension_element(ext.id, self.mid.encode())
+            if ext.uri == rtp.MID_URI and mid:
+                self._mid_element = rtp.extension_element(ext.id, mid.encode())
             elif ext.uri == rtp.AUDIO_LEVEL_URI:
                 self._level_id = ext.id
             elif ext.uri == rtp.ABS_SEND_TIME_URI:

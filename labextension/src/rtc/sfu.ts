@@ -90,11 +90,6 @@ export class RoomConnection implements IDisposable {
     return summarize(reports);
   }
 
-  /** What we send to the room (tests, diagnostics). */
-  async sent(): Promise<IMediaStats> {
-    return summarize(this._pc ? [await this._pc.getStats()] : []);
-  }
-
   dispose(): void {
     if (this._disposed) {
       return;
