@@ -49,3 +49,15 @@ run_isolated() {
     "$@"
   fi
 }
+
+# A fingerprint of everything that goes into the installed package, so an
+# unchanged checkout starts without reinstalling (and without a network).
+source_fingerprint() {
+  local paths=() p
+  for p in pyproject.toml jupyter-config jupyter_classroom labextension/package.json \
+    labextension/yarn.lock labextension/src labextension/style labextension/schema; do
+    [ -e "$p" ] && paths+=("$p")
+  done
+  find "${paths[@]}" -type f ! -path '*/__pycache__/*' ! -path 'jupyter_classroom/labextension/*' \
+    ! -name '_version.py' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
