@@ -17,7 +17,7 @@ TS_FILE = Path(__file__).parent.parent / "labextension" / "src" / "protocol.ts"
 def test_typescript_types_are_generated_from_the_python_ones() -> None:
     assert TS_FILE.read_text() == protocol.typescript(), (
         "labextension/src/protocol.ts is stale: run "
-        "`python -m jupyter_classroom.protocol > labextension/src/protocol.ts`"
+        "`python -m jupyter_classroom.protocol -o labextension/src/protocol.ts`"
     )
 
 
