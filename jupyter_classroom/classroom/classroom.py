@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from .. import protocol
 from ..protocol import ErrorCode
+# One error type for every refusal; the core calls it by its own name.
+from ..protocol import ProtocolError as ClassroomError
 from .map import ClassroomMap
 from .pairing import MeshChange, PeerMesh
 
@@ -24,15 +26,6 @@ PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e377c2", "#8c564b",
     "#17becf", "#bcbd22", "#ff7f0e", "#3949ab", "#00897b", "#c2185b",
 )
-
-
-class ClassroomError(Exception):
-    """A refused command; becomes an ``error`` reply with ``code``."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

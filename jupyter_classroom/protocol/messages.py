@@ -1,0 +1,556 @@
+"""The classroom's wire messages: the one place to edit the protocol.
+
+Every message is a JSON object with a ``type``. Requests from a client may
+carry an ``id`` that the server echoes in its reply (``ack``, ``welcome``,
+``pong`` or ``error``). Errors carry a stable ``code`` and a human sentence.
+
+Messages and the records inside them are dataclasses; a message has a
+``type: ClassVar[str]``. Field types are ``bool``, ``int``, ``float``,
+``str``, ``list[...]``, ``tuple[...]``, ``X | None``, a ``Literal`` of strings
+(give it a module-level name to name it on the TypeScript side), an ``Enum``
+of strings or another dataclass. Bounds on strings and lists go in the field's
+metadata with :func:`limit`. A new message goes in ``CLIENT_MESSAGES`` or
+``SERVER_MESSAGES``; then regenerate the front end's types (see
+``docs/protocol.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Literal, Union
+
+PROTOCOL_VERSION = 1
+
+
+class ErrorCode(str, Enum):
+    """Stable error codes; the front end maps them to user messages."""
+
+    BAD_JSON = "bad_json"
+    BAD_MESSAGE = "bad_message"
+    UNKNOWN_TYPE = "unknown_type"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    PROTOCOL_VERSION = "protocol_version"
+    NOT_JOINED = "not_joined"
+    ALREADY_JOINED = "already_joined"
+    CLASSROOM_FULL = "classroom_full"
+    MOVE_BLOCKED = "move_blocked"
+    OUT_OF_BOUNDS = "out_of_bounds"
+    TEXT_TOO_LONG = "text_too_long"
+    EMPTY_TEXT = "empty_text"
+    NOT_IN_ROOM = "not_in_room"
+    UNKNOWN_PARTICIPANT = "unknown_participant"
+    NOT_PAIRED = "not_paired"
+    ROOM_FULL = "room_full"
+    NO_CONNECTION = "no_connection"
+    BAD_DESCRIPTION = "bad_description"
+    INTERNAL = "internal"
+
+
+class ProtocolError(Exception):
+    """A refused message or command; it becomes an ``error`` reply.
+
+    Raised by the decoder, the classroom core (where it is also known as
+    ``ClassroomError``), the service and the SFU. ``request_id`` is the ``id``
+    of the refused request when the raiser knows it; otherwise the session
+    fills it in.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, request_id: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+#: Media streams one peer connection may describe (a camera and a screen,
+#: with room to spare).
+MAX_STREAMS = 8
+
+# WebSocket close codes (4000-4999 are free for applications).
+CLOSE_CLASSROOM_FULL = 4001
+CLOSE_PROTOCOL_VERSION = 4002
+CLOSE_SERVER_SHUTDOWN = 4003
+CLOSE_REPLACED = 4004
+
+ChatChannel = Literal["class", "room", "nearby", "direct"]
+Status = Literal["available", "busy", "away"]
+Role = Literal["instructor", "student"]
+RoomKind = Literal["table", "stage", "room"]
+Connection = Literal["online", "reconnecting"]
+TrackSource = Literal["microphone", "camera", "screen_share"]
+
+
+def limit(*, max_length: int | None = None, max_items: int | None = None) -> dict[str, Any]:
+    """Bounds for a field, as keyword arguments of :func:`dataclasses.field`.
+
+    ``max_length`` bounds every string in the field (the items of a list of
+    strings too), ``max_items`` the length of a list. The decoder enforces
+    them, and they appear in the JSON Schema and the TypeScript comments.
+    """
+    bounds = {"max_length": max_length, "max_items": max_items}
+    return {"metadata": {k: v for k, v in bounds.items() if v is not None}}
+
+
+# --------------------------------------------------------------------------
+# Shared records
+
+
+@dataclass
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class RoomInfo:
+    id: str
+    name: str
+    kind: RoomKind
+    polygon: list[tuple[float, float]]
+    capacity: int | None = None
+
+
+@dataclass
+class MapInfo:
+    name: str
+    width: float
+    height: float
+    walls: list[Rect]
+    rooms: list[RoomInfo]
+    spawn: Rect
+
+
+@dataclass
+class ClientConfig:
+    """Numbers the client needs to predict what the server will accept."""
+
+    avatar_radius: float
+    speed: float
+    proximity_radius: float
+    proximity_drop_radius: float
+    position_rate_hz: float
+    max_chat_length: int
+    max_message_bytes: int
+    history_size: int
+    #: Rooms have audio, video and screen sharing through the server.
+    room_media: bool = False
+
+
+@dataclass
+class ParticipantInfo:
+    id: str
+    user: str
+    name: str
+    initials: str
+    color: str
+    role: Role
+    x: float
+    y: float
+    status: Status
+    hand: bool
+    mic: bool
+    camera: bool
+    screen: bool
+    connection: Connection
+    room: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass
+class Position:
+    id: str
+    x: float
+    y: float
+
+
+@dataclass
+class ChatMessage:
+    channel: ChatChannel
+    sender: str
+    sender_user: str
+    sender_name: str
+    text: str
+    ts: float
+    id: int | None = None
+    room: str | None = None
+    to: str | None = None
+    to_user: str | None = None
+    to_name: str | None = None
+
+
+@dataclass
+class IceServer:
+    """An ICE server for RTCPeerConnection (TURN ones carry credentials)."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass
+class SessionDescription:
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str | None = field(default=None, **limit(max_length=65536))
+
+
+@dataclass
+class StreamSource:
+    """What a media stream in a peer connection carries, so the receiver can
+    tell a camera from a shared screen."""
+
+    stream: str = field(**limit(max_length=128))
+    source: Literal["camera", "screen_share"]
+
+
+@dataclass
+class IceCandidate:
+    candidate: str = field(**limit(max_length=1024))
+    sdpMid: str | None = field(default=None, **limit(max_length=64))
+    sdpMLineIndex: int | None = None
+    usernameFragment: str | None = field(default=None, **limit(max_length=256))
+
+
+@dataclass
+class SfuPublication:
+    """A transceiver of the room connection the client sends one of its
+    tracks on (the server receives it there)."""
+
+    mid: str
+    source: TrackSource
+
+
+@dataclass
+class SfuTrack:
+    """A transceiver of the room connection the server sends on, and whose
+    track it carries right now."""
+
+    mid: str
+    participant: str
+    source: TrackSource
+
+
+# --------------------------------------------------------------------------
+# Client -> server
+
+
+@dataclass
+class Join:
+    """First message on a socket. ``resume`` brings back a dropped participant;
+    ``media`` says the client takes part in the rooms' conferences (it answers
+    ``sfu_offer``)."""
+
+    type: ClassVar[str] = "join"
+    protocol: int
+    id: int | None = None
+    resume: str | None = field(default=None, **limit(max_length=128))
+    media: bool | None = None
+
+
+@dataclass
+class Move:
+    """The sender's new position (map pixels). No reply unless refused."""
+
+    type: ClassVar[str] = "move"
+    x: float
+    y: float
+    id: int | None = None
+
+
+@dataclass
+class SetPresence:
+    """Change any of the sender's presence fields; omitted ones stay."""
+
+    type: ClassVar[str] = "presence"
+    id: int | None = None
+    status: Status | None = None
+    hand: bool | None = None
+    mic: bool | None = None
+    camera: bool | None = None
+    screen: bool | None = None
+
+
+@dataclass
+class ChatSend:
+    """Post to a channel; ``to`` (a participant id) only for ``direct``."""
+
+    type: ClassVar[str] = "chat_send"
+    channel: ChatChannel
+    text: str
+    id: int | None = None
+    to: str | None = field(default=None, **limit(max_length=64))
+
+
+@dataclass
+class Ping:
+    type: ClassVar[str] = "ping"
+    id: int | None = None
+
+
+@dataclass
+class RelaySignal:
+    """WebRTC signaling for a peer the server paired the sender with: an SDP
+    description, an ICE candidate, or both absent for end-of-candidates."""
+
+    type: ClassVar[str] = "signal"
+    to: str = field(**limit(max_length=64))
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+    sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+    id: int | None = None
+
+
+@dataclass
+class SfuAnswer:
+    """The client's answer to the server's ``sfu_offer`` on room connection
+    ``connection``."""
+
+    type: ClassVar[str] = "sfu_answer"
+    connection: int
+    description: SessionDescription
+    id: int | None = None
+
+
+@dataclass
+class SfuCandidate:
+    """An ICE candidate of the client's end of room connection ``connection``
+    (absent: the client has gathered all its candidates)."""
+
+    type: ClassVar[str] = "sfu_candidate"
+    connection: int
+    candidate: IceCandidate | None = None
+    id: int | None = None
+
+
+# --------------------------------------------------------------------------
+# Server -> client
+
+
+@dataclass
+class Welcome:
+    type: ClassVar[str] = "welcome"
+    protocol: int
+    you: str
+    resume: str
+    map: MapInfo
+    config: ClientConfig
+    participants: list[ParticipantInfo]
+    neighbours: list[str]
+    ice_servers: list[IceServer]
+    id: int | None = None
+
+
+@dataclass
+class ParticipantJoined:
+    type: ClassVar[str] = "participant_joined"
+    participant: ParticipantInfo
+
+
+@dataclass
+class ParticipantUpdated:
+    type: ClassVar[str] = "participant_updated"
+    participant: ParticipantInfo
+
+
+@dataclass
+class ParticipantLeft:
+    type: ClassVar[str] = "participant_left"
+    participant_id: str
+
+
+@dataclass
+class Positions:
+    """Positions that changed since the last batch; ``t`` is server time in ms.
+
+    A client ignores its own id in a batch (it walks ahead of the server)
+    unless ``correction`` is set: then the server refused a move and this is
+    where the receiver really stands."""
+
+    type: ClassVar[str] = "positions"
+    t: float
+    moves: list[Position]
+    correction: bool | None = None
+
+
+@dataclass
+class Neighbours:
+    """Who is within the proximity radius of the receiver (with hysteresis)."""
+
+    type: ClassVar[str] = "neighbours"
+    ids: list[str]
+
+
+@dataclass
+class PeerConnect:
+    """Open a peer-to-peer call with ``peer``; ``offerer`` says whether the
+    receiver makes the first offer (the other side is the polite peer)."""
+
+    type: ClassVar[str] = "peer_connect"
+    peer: str
+    offerer: bool
+
+
+@dataclass
+class PeerDisconnect:
+    """Close the peer-to-peer call with ``peer``."""
+
+    type: ClassVar[str] = "peer_disconnect"
+    peer: str
+
+
+@dataclass
+class MeshCapped:
+    """Neighbours the receiver is not connected to because a mesh is full."""
+
+    type: ClassVar[str] = "mesh_capped"
+    ids: list[str]
+
+
+@dataclass
+class PeerSignal:
+    """Signaling relayed from the paired peer ``sender``."""
+
+    type: ClassVar[str] = "signal"
+    sender: str
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+    sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+
+
+@dataclass
+class SfuOffer:
+    """An offer on the receiver's connection with the server's SFU (a new
+    ``connection`` number means a new connection: close any older one).
+    ``publish`` names where to send the microphone, camera and screen;
+    ``tracks`` what the server sends on each of its transceivers."""
+
+    type: ClassVar[str] = "sfu_offer"
+    connection: int
+    description: SessionDescription
+    publish: list[SfuPublication]
+    tracks: list[SfuTrack]
+
+
+@dataclass
+class SfuTracks:
+    """What the server's transceivers on room connection ``connection`` carry
+    now (all of them; a transceiver not listed carries nothing)."""
+
+    type: ClassVar[str] = "sfu_tracks"
+    connection: int
+    tracks: list[SfuTrack]
+
+
+@dataclass
+class SfuClosed:
+    """The server closed room connection ``connection``; ``reason`` says why."""
+
+    type: ClassVar[str] = "sfu_closed"
+    connection: int
+    reason: str
+
+
+@dataclass
+class Speakers:
+    """Who is speaking in ``room`` (from the audio levels the server forwards),
+    loudest first; the first is the active speaker. Sent to the room's
+    members when it changes."""
+
+    type: ClassVar[str] = "speakers"
+    room: str
+    ids: list[str]
+
+
+@dataclass
+class Chat:
+    type: ClassVar[str] = "chat"
+    message: ChatMessage
+
+
+@dataclass
+class ChatHistory:
+    """Stored messages of one channel, oldest first. ``peer`` names the other
+    user of a direct conversation; ``room`` the room of a room channel."""
+
+    type: ClassVar[str] = "chat_history"
+    channel: ChatChannel
+    messages: list[ChatMessage]
+    room: str | None = None
+    peer: str | None = None
+
+
+@dataclass
+class Ack:
+    type: ClassVar[str] = "ack"
+    id: int
+    message_id: int | None = None
+
+
+@dataclass
+class Pong:
+    type: ClassVar[str] = "pong"
+    t: float
+    id: int | None = None
+
+
+@dataclass
+class Error:
+    type: ClassVar[str] = "error"
+    code: ErrorCode
+    message: str
+    id: int | None = None
+
+
+CLIENT_MESSAGES: tuple[type, ...] = (
+    Join,
+    Move,
+    SetPresence,
+    ChatSend,
+    Ping,
+    RelaySignal,
+    SfuAnswer,
+    SfuCandidate,
+)
+SERVER_MESSAGES: tuple[type, ...] = (
+    Welcome,
+    ParticipantJoined,
+    ParticipantUpdated,
+    ParticipantLeft,
+    Positions,
+    Neighbours,
+    PeerConnect,
+    PeerDisconnect,
+    MeshCapped,
+    PeerSignal,
+    SfuOffer,
+    SfuTracks,
+    SfuClosed,
+    Speakers,
+    Chat,
+    ChatHistory,
+    Ack,
+    Pong,
+    Error,
+)
+RECORDS: tuple[type, ...] = (
+    Rect,
+    RoomInfo,
+    MapInfo,
+    ClientConfig,
+    ParticipantInfo,
+    Position,
+    ChatMessage,
+    IceServer,
+    SessionDescription,
+    StreamSource,
+    IceCandidate,
+    SfuPublication,
+    SfuTrack,
+)
+
+ClientMessage = Union[
+    Join, Move, SetPresence, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate
+]
