@@ -7,14 +7,34 @@ import random
 import pytest
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomError, ClassroomMap, ClassroomSettings
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomMap,
+    ClassroomSettings,
+    Effects,
+)
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
 
 
 def messages(out, kind):
+    if isinstance(out, Effects):
+        out = out.messages
     return [o for o in out if isinstance(o.message, kind)]
+
+
+def both(effects: Effects):
+    """A join's participant and messages."""
+    return effects.participant, effects.messages
+
+
+def chat_of(effects: Effects):
+    """A chat's message, recipients and whether it is kept."""
+    (out,) = effects.messages
+    assert effects.store is None or effects.store is out.message.message
+    return out.message.message, out.to, effects.store is not None
 
 
 def place(c: Classroom, pid: str, x: float, y: float) -> None:
@@ -40,9 +60,9 @@ def walk(c: Classroom, pid: str, x: float, y: float, t0: float, step: float = 20
 
 
 def test_join_announces_to_the_others_and_welcomes(classroom: Classroom) -> None:
-    alice, out = classroom.join(person("Alice"), 0)
+    alice, out = both(classroom.join(person("Alice"), 0))
     assert messages(out, protocol.ParticipantJoined)[0].to == frozenset()
-    bob, out = classroom.join(person("Bob"), 0)
+    bob, out = both(classroom.join(person("Bob"), 0))
     joined = messages(out, protocol.ParticipantJoined)[0]
     assert joined.to == {alice.id} and joined.message.participant.name == "Bob"
     w = classroom.welcome(bob.id, 3)
@@ -53,8 +73,8 @@ def test_join_announces_to_the_others_and_welcomes(classroom: Classroom) -> None
 
 
 def test_same_user_twice_gets_a_suffix(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("Alice"), 0)
-    b, _ = classroom.join(person("Alice"), 0)
+    a = classroom.join(person("Alice"), 0).participant
+    b = classroom.join(person("Alice"), 0).participant
     assert (a.name, b.name) == ("Alice", "Alice (2)") and a.id != b.id
 
 
@@ -68,7 +88,7 @@ def test_classroom_full(default_map: ClassroomMap) -> None:
 
 
 def test_walls_block_and_speed_is_checked(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
+    a = classroom.join(person("A"), 0).participant
     place(classroom, a.id, 800, 330)  # just below the lectern (y 250..274)
     a.moved_at = 0
     with pytest.raises(ClassroomError) as e:
@@ -82,35 +102,35 @@ def test_walls_block_and_speed_is_checked(classroom: Classroom) -> None:
     with pytest.raises(ClassroomError) as e:
         classroom.move(a.id, 5000, 330, 100)
     assert e.value.code == ErrorCode.OUT_OF_BOUNDS
-    fix = classroom.correction(a.id)
+    (fix,) = classroom.correction(a.id).messages
     assert fix.to == {a.id} and fix.message.correction and fix.message.moves[0].x == 900
 
 
 def test_entering_and_leaving_a_table_updates_everyone(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
+    a = classroom.join(person("A"), 0).participant
     classroom.join(person("B"), 0)
     t = walk(classroom, a.id, 600, 600, 0)
     assert a.room is None
     table = classroom.map.rooms_by_id["table-2"]  # x 650..950, y 360..550
     a.moved_at = t
-    out = classroom.move(a.id, 660, 590, t + 1)
+    out = classroom.move(a.id, 660, 590, t + 1).messages
     assert out == [] and a.room is None
-    out = classroom.move(a.id, 660, 540, t + 2)
+    out = classroom.move(a.id, 660, 540, t + 2).messages
     assert a.room == table.id
     (upd,) = messages(out, protocol.ParticipantUpdated)
     assert upd.to is None and upd.message.participant.room == "table-2"
     assert classroom.members("table-2") == {a.id}
-    out = classroom.move(a.id, 640, 540, t + 3)
+    out = classroom.move(a.id, 640, 540, t + 3).messages
     assert a.room is None and messages(out, protocol.ParticipantUpdated)
 
 
 def test_flush_sends_only_what_moved(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
     classroom.flush(0)
-    assert classroom.flush(0.1) == []
+    assert classroom.flush(0.1).messages == []
     classroom.move(a.id, a.x + 5, a.y, 1)
-    out = classroom.flush(1.05)
+    out = classroom.flush(1.05).messages
     (batch,) = messages(out, protocol.Positions)
     assert batch.to is None and [m.id for m in batch.message.moves] == [a.id]
     assert batch.message.t == 1050.0
@@ -118,70 +138,70 @@ def test_flush_sends_only_what_moved(classroom: Classroom) -> None:
 
 def test_proximity_with_hysteresis(classroom: Classroom) -> None:
     r = classroom.settings.proximity_radius  # 150, dropped beyond 187.5
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
     place(classroom, a.id, 300, 620 - 300 + 300)
     place(classroom, a.id, 300, 300)
     place(classroom, b.id, 300 + r + 10, 300)
     classroom.flush(0)
     assert classroom.neighbours(a.id) == set()
     place(classroom, b.id, 300 + r - 1, 300)
-    out = classroom.flush(1)
+    out = classroom.flush(1).messages
     assert classroom.neighbours(a.id) == {b.id} and classroom.neighbours(b.id) == {a.id}
     told = {o.to and next(iter(o.to)) for o in messages(out, protocol.Neighbours)}
     assert told == {a.id, b.id}
     place(classroom, b.id, 300 + r * 1.2, 300)  # between r and 1.25 r: kept
-    out = classroom.flush(2)
+    out = classroom.flush(2).messages
     assert classroom.neighbours(a.id) == {b.id} and not messages(out, protocol.Neighbours)
     place(classroom, b.id, 300 + r * 1.3, 300)  # beyond: dropped, both told
-    out = classroom.flush(3)
+    out = classroom.flush(3).messages
     assert classroom.neighbours(a.id) == set() and len(messages(out, protocol.Neighbours)) == 2
 
 
 def test_disconnect_resume_and_expire(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
     place(classroom, a.id, 400, 640)
-    out = classroom.disconnect(a.id, 10)
+    out = classroom.disconnect(a.id, 10).messages
     assert a.connection == "reconnecting"
     assert messages(out, protocol.ParticipantUpdated)[0].to == {b.id}
-    back, out = classroom.join(person("A"), 12, resume=a.resume)
+    back, out = both(classroom.join(person("A"), 12, resume=a.resume))
     assert back is a and (a.x, a.y) == (400, 640) and a.connection == "online"
     classroom.disconnect(a.id, 20)
-    assert classroom.expire(20 + classroom.settings.reconnect_grace - 1) == []
-    out = classroom.expire(20 + classroom.settings.reconnect_grace)
+    assert classroom.expire(20 + classroom.settings.reconnect_grace - 1).messages == []
+    out = classroom.expire(20 + classroom.settings.reconnect_grace).messages
     assert a.id not in classroom.participants
     assert messages(out, protocol.ParticipantLeft)[0].message.participant_id == a.id
     # A resume token of someone who is gone, or of another user, makes a new participant.
-    c, _ = classroom.join(person("A"), 60, resume=a.resume)
+    c = classroom.join(person("A"), 60, resume=a.resume).participant
     assert c.id != a.id
-    d, _ = classroom.join(person("Mallory"), 60, resume=b.resume)
+    d = classroom.join(person("Mallory"), 60, resume=b.resume).participant
     assert d is not b
 
 
 def test_presence_changes_reach_everyone_once(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
-    out = classroom.set_presence(a.id, hand=True, status="busy")
+    a = classroom.join(person("A"), 0).participant
+    out = classroom.set_presence(a.id, hand=True, status="busy").messages
     assert out[0].to is None and out[0].message.participant.hand is True
-    assert classroom.set_presence(a.id, hand=True) == []
+    assert classroom.set_presence(a.id, hand=True).messages == []
 
 
 def test_chat_visibility_per_channel(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
-    c, _ = classroom.join(person("C"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
+    c = classroom.join(person("C"), 0).participant
     place(classroom, a.id, 700, 400)  # table 2
     place(classroom, b.id, 720, 420)  # table 2, near A
     place(classroom, c.id, 1300, 400)  # table 3, far away
     classroom.flush(0)
 
-    m, to, keep = classroom.chat(a.id, "class", "  hello all ", None, 5)
+    m, to, keep = chat_of(classroom.chat(a.id, "class", "  hello all ", None, 5))
     assert (m.text, to, keep, m.ts) == ("hello all", {a.id, b.id, c.id}, True, 5000)
-    m, to, keep = classroom.chat(a.id, "room", "table talk", None, 5)
+    m, to, keep = chat_of(classroom.chat(a.id, "room", "table talk", None, 5))
     assert (to, keep, m.room) == ({a.id, b.id}, True, "table-2")
-    m, to, keep = classroom.chat(a.id, "nearby", "psst", None, 5)
+    m, to, keep = chat_of(classroom.chat(a.id, "nearby", "psst", None, 5))
     assert (to, keep) == ({a.id, b.id}, False)
-    m, to, keep = classroom.chat(a.id, "direct", "hi C", c.id, 5)
+    m, to, keep = chat_of(classroom.chat(a.id, "direct", "hi C", c.id, 5))
     assert (to, keep, m.to_user, m.to_name) == ({a.id, c.id}, True, "c", "C")
 
     place(classroom, a.id, 600, 620)  # open floor
@@ -201,13 +221,13 @@ def test_chat_visibility_per_channel(classroom: Classroom) -> None:
 
 def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> None:
     """A - B - C in a line: B calls both, A and C never; a room ends the calls."""
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
-    c, _ = classroom.join(person("C"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
+    c = classroom.join(person("C"), 0).participant
     place(classroom, a.id, 300, 620)
     place(classroom, b.id, 420, 620)
     place(classroom, c.id, 540, 620)
-    out = classroom.flush(1)
+    out = classroom.flush(1).messages
     connects = [(o.to, o.message) for o in messages(out, protocol.PeerConnect)]
     pairs = {frozenset({next(iter(to)), m.peer}) for to, m in connects}
     assert pairs == {frozenset({a.id, b.id}), frozenset({b.id, c.id})}
@@ -220,20 +240,20 @@ def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> No
     assert not messages(classroom.flush(2), protocol.PeerConnect)
     # B steps onto Table 4 (x 140..440, y 680..870): both of B's calls end, once.
     place(classroom, b.id, 420, 700)
-    out = classroom.flush(3)
+    out = classroom.flush(3).messages
     closes = {(next(iter(o.to)), o.message.peer) for o in messages(out, protocol.PeerDisconnect)}
     assert closes == {(a.id, b.id), (b.id, a.id), (b.id, c.id), (c.id, b.id)}
     assert not messages(classroom.flush(4), protocol.PeerDisconnect)
 
 
 def test_leaving_closes_the_calls(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
-    b, _ = classroom.join(person("B"), 0)
+    a = classroom.join(person("A"), 0).participant
+    b = classroom.join(person("B"), 0).participant
     place(classroom, a.id, 300, 620)
     place(classroom, b.id, 400, 620)
     classroom.flush(0)
     assert classroom.paired(a.id, b.id)
-    out = classroom.leave(b.id)
+    out = classroom.leave(b.id).messages
     (close,) = messages(out, protocol.PeerDisconnect)
     assert close.to == {a.id} and close.message.peer == b.id
 
@@ -244,7 +264,7 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
         ClassroomSettings(room_capacities={"table-5": 2}, room_capacity=3),
         random.Random(2),
     )
-    ids = [c.join(person(n), 0)[0].id for n in ("A", "B", "C")]
+    ids = [c.join(person(n), 0).participant.id for n in ("A", "B", "C")]
     t = 0.0
     for pid in ids[:2]:
         t = walk(c, pid, 800, 780, t)  # into Table 5 (650..950 x 680..870)
@@ -258,7 +278,7 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
     # Walking within the room is fine for those inside.
     walk(c, ids[0], 760, 760, t)
     # The instructor can always join a table to help.
-    prof, _ = c.join(person("Prof", role="instructor"), t)
+    prof = c.join(person("Prof", role="instructor"), t).participant
     walk(c, prof.id, 800, 780, t)
     assert prof.room == "table-5" and len(c.members("table-5")) == 3
     # Capacities in force: configured by id, from the map, the default.
@@ -268,11 +288,11 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
 
 
 def test_room_media_plan(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0, media=True)
-    b, _ = classroom.join(person("B"), 0, media=True)
-    c, _ = classroom.join(person("C"), 0, media=True)
-    d, _ = classroom.join(person("D"), 0, media=False)  # an older client: no conference
-    e, _ = classroom.join(person("E"), 0, media=True)
+    a = classroom.join(person("A"), 0, media=True).participant
+    b = classroom.join(person("B"), 0, media=True).participant
+    c = classroom.join(person("C"), 0, media=True).participant
+    d = classroom.join(person("D"), 0, media=False).participant  # an older client: no conference
+    e = classroom.join(person("E"), 0, media=True).participant
     for p in (a, b, c, d):
         place(classroom, p.id, 800, 780)  # Table 5
     place(classroom, e.id, 300, 450)  # Table 1, alone
@@ -295,3 +315,79 @@ def test_room_media_plan(classroom: Classroom) -> None:
     # Coming back with a client without conferences stays out of them.
     classroom.join(person("B"), 2, resume=b.resume, media=False)
     assert b.id not in classroom.room_media()
+
+
+def test_every_command_says_when_the_media_plan_changed(default_map: ClassroomMap) -> None:
+    """Whatever happens, a command that changes the rooms' plan says so (the
+    host then hands the new plan to the SFU; it never guesses)."""
+    rng = random.Random(11)
+    c = Classroom(default_map, ClassroomSettings(reconnect_grace=5), random.Random(3))
+    spots = [(800, 780), (800, 450), (300, 450), (800, 640), (560, 905), (1310, 775)]
+    now = 0.0
+    for step in range(600):
+        now += 1.0
+        before = c.room_media()
+        ids = sorted(c.participants)
+        pid = rng.choice(ids) if ids else None
+        action = rng.choice(["join", "move", "move", "presence", "drop", "resume", "leave", "expire", "chat"])
+        try:
+            if action == "join" or pid is None:
+                effects = c.join(person(f"P{step}"), now, media=rng.random() < 0.8)
+            elif action == "move":
+                x, y = rng.choice(spots)
+                p = c.participants[pid]
+                # Far-off spots in one step: a long wait makes any distance walkable.
+                p.moved_at = -1e6
+                effects = c.move(pid, x, y, now)
+            elif action == "presence":
+                field = rng.choice(["mic", "camera", "screen", "hand", "status"])
+                value = rng.choice(["busy", "available"]) if field == "status" else rng.random() < 0.5
+                effects = c.set_presence(pid, **{field: value})
+            elif action == "drop":
+                effects = c.disconnect(pid, now)
+            elif action == "resume":
+                p = c.participants[pid]
+                effects = c.join(p.identity, now, resume=p.resume, media=rng.random() < 0.8)
+            elif action == "leave":
+                effects = c.leave(pid)
+            elif action == "expire":
+                effects = c.expire(now)
+            else:
+                effects = c.chat(pid, "class", "hello", None, now)
+        except ClassroomError:
+            assert c.room_media() == before  # a refused command changes nothing
+            continue
+        after = c.room_media()
+        if after != before:
+            assert effects.media_changed, (action, before, after)
+        if action in ("chat",) or (action == "presence" and field in ("hand", "status")):
+            assert not effects.media_changed
+        c.flush(now)
+
+
+def test_a_resumed_session_has_a_new_generation_in_the_plan(classroom: Classroom) -> None:
+    a = classroom.join(person("A"), 0, media=True).participant
+    place(classroom, a.id, 800, 780)  # Table 5
+    first = classroom.room_media()[a.id].generation
+    # Resuming over a half-open socket (still "online"): the plan changes all the same.
+    effects = classroom.join(person("A"), 1, resume=a.resume, media=True)
+    assert effects.participant is a and effects.media_changed
+    assert classroom.room_media()[a.id].generation > first
+
+
+def test_the_open_floor_keeps_a_room_connection_until_the_session_ends(classroom: Classroom) -> None:
+    a = classroom.join(person("A"), 0, media=True).participant
+    b = classroom.join(person("B"), 0, media=True).participant
+    assert classroom.room_media() == {}  # nobody has been in a room: no connections
+    t = walk(classroom, a.id, 800, 850, 0)  # onto Table 5 (y 680..870)
+    assert classroom.room_media()[a.id].room == "table-5"
+    effects = classroom.move(a.id, 800, 890, t + 1)  # off it, onto the floor
+    assert effects.media_changed and classroom.room_media()[a.id].room is None
+    # Moving about the floor, and the microphone there, change no plan.
+    assert not classroom.move(a.id, 790, 890, t + 2).media_changed
+    assert not classroom.set_presence(a.id, mic=True).media_changed
+    assert not classroom.set_presence(b.id, camera=True).media_changed
+    # A dropped socket ends the session's conference; so does leaving.
+    assert classroom.disconnect(a.id, t + 3).media_changed and a.id not in classroom.room_media()
+    effects = classroom.join(person("A"), t + 4, resume=a.resume, media=True)
+    assert not effects.media_changed and a.id not in classroom.room_media()

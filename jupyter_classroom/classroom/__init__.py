@@ -5,13 +5,13 @@ from .classroom import (
     ClassroomError,
     ClassroomSettings,
     Identity,
-    Outgoing,
     Participant,
     RoomMedia,
     TrackKey,
     colour_of,
     initials_of,
 )
+from .effects import Effects, Outgoing
 from .map import ClassroomMap, MapError, Room
 from .pairing import MeshChange, PeerMesh
 
@@ -20,6 +20,7 @@ __all__ = [
     "ClassroomError",
     "ClassroomMap",
     "ClassroomSettings",
+    "Effects",
     "Identity",
     "MapError",
     "MeshChange",

@@ -1,8 +1,9 @@
 """The classroom: participants, movement, rooms, proximity and chat rules.
 
 Pure state and rules. It takes commands (join, move, chat, ...) with the time
-passed in, and returns the messages to send and to whom; the host does all
-I/O. A refused command raises :class:`ClassroomError` and changes nothing.
+passed in, and returns their :class:`Effects` (the messages to send and to
+whom, whether the rooms' media plan changed); the host does all I/O. A
+refused command raises :class:`ClassroomError` and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .. import protocol
 from ..protocol import ErrorCode
 # One error type for every refusal; the core calls it by its own name.
 from ..protocol import ProtocolError as ClassroomError
+from .effects import Effects, Outgoing
 from .map import ClassroomMap
 from .pairing import MeshChange, PeerMesh
 
@@ -96,10 +98,15 @@ TrackKey = tuple[str, protocol.TrackSource]
 
 @dataclass(frozen=True)
 class RoomMedia:
-    """What one participant in a room receives through the room's conference."""
+    """One participant's part in the rooms' conferences: the room they are in
+    (None: on the open floor, keeping their room connection for the next
+    room), what they receive there, and which of their sessions it is for."""
 
-    room: str
+    room: str | None
     tracks: frozenset[TrackKey]
+    #: Changes on every join and resume, so the SFU can tell a resumed
+    #: session from the one it replaces and offer it a connection of its own.
+    generation: int = 0
 
 
 @dataclass(eq=False)
@@ -121,6 +128,11 @@ class Participant:
     #: Whether the client takes part in the rooms' conferences.
     media: bool = False
     disconnected_at: float | None = None
+    #: Bumped (classroom-wide counter) on every join and resume.
+    generation: int = 0
+    #: Whether they stood in a room since their session began: their room
+    #: connection is kept across the open floor until the session ends.
+    conference: bool = False
     moved_at: float = 0.0
     neighbours: set[str] = field(default_factory=set)
 
@@ -155,14 +167,6 @@ class Participant:
         return tuple(source for source, flag in on if flag)  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message for some participants (``to``), or for everyone (``None``)."""
-
-    message: object
-    to: frozenset[str] | None = None
-
-
 class Classroom:
     """The state of one classroom."""
 
@@ -179,6 +183,7 @@ class Classroom:
         self._by_resume: dict[str, Participant] = {}
         self._moved: set[str] = set()
         self._seq = 0
+        self._generation = 0
         self.mesh = PeerMesh(self.settings.max_mesh_degree)
 
     # -- lookups ----------------------------------------------------------
@@ -224,17 +229,24 @@ class Classroom:
 
     def join(
         self, identity: Identity, now: float, resume: str | None = None, media: bool = False
-    ) -> tuple[Participant, list[Outgoing]]:
-        """Add a participant, or bring back the one a resume token names.
-        ``media``: the client takes part in the rooms' conferences."""
+    ) -> Effects:
+        """Add a participant, or bring back the one a resume token names
+        (``Effects.participant``). ``media``: the client takes part in the
+        rooms' conferences."""
         if resume is not None and resume in self._by_resume:
             p = self._by_resume[resume]
             if p.identity.username == identity.username:
+                before = self._media_key(p)
                 p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
+                self._new_session(p)
                 self._moved.add(p.id)  # recompute proximity on the next flush
-                return p, [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
+                return Effects(
+                    [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))],
+                    media_changed=self._media_key(p) != before,
+                    participant=p,
+                )
         if len(self.participants) >= self.settings.max_participants:
             raise ClassroomError(
                 ErrorCode.CLASSROOM_FULL,
@@ -259,10 +271,20 @@ class Classroom:
             moved_at=now,
             media=media,
         )
+        self._new_session(p)
         self.participants[p.id] = p
         self._by_resume[p.resume] = p
         self._moved.add(p.id)
-        return p, [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))]
+        return Effects(
+            [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))],
+            media_changed=self._media_key(p) is not None,
+            participant=p,
+        )
+
+    def _new_session(self, p: Participant) -> None:
+        self._generation += 1
+        p.generation = self._generation
+        p.conference = p.room is not None
 
     def welcome(
         self,
@@ -271,6 +293,9 @@ class Classroom:
         ice_servers: list[protocol.IceServer] | None = None,
         room_media: bool = False,
     ) -> protocol.Welcome:
+        """The joiner's first message: the whole classroom as it is now.
+
+        A query, not a command: it changes nothing, so it has no effects."""
         p = self.get(pid)
         config = self.settings.client_config()
         config.room_media = room_media
@@ -286,42 +311,50 @@ class Classroom:
             id=request_id,
         )
 
-    def disconnect(self, pid: str, now: float) -> list[Outgoing]:
+    def disconnect(self, pid: str, now: float) -> Effects:
         """The connection dropped: keep the participant for a while."""
         p = self.participants.get(pid)
         if p is None or p.connection == "reconnecting":
-            return []
+            return Effects()
+        before = self._media_key(p)
         p.connection = "reconnecting"
         p.disconnected_at = now
+        p.conference = False
         out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
-        return out + self._set_neighbours(p, set()) + self._update_mesh()
+        return Effects(
+            out + self._set_neighbours(p, set()) + self._update_mesh(),
+            media_changed=before is not None,
+        )
 
-    def leave(self, pid: str) -> list[Outgoing]:
+    def leave(self, pid: str) -> Effects:
+        """The participant is gone for good (they left, or never came back)."""
         p = self.participants.pop(pid, None)
         if p is None:
-            return []
+            return Effects()
         self._by_resume.pop(p.resume, None)
         self._moved.discard(pid)
         out = self._set_neighbours(p, set())
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
-        return out
+        return Effects(out, media_changed=self._media_key(p) is not None)
 
-    def expire(self, now: float) -> list[Outgoing]:
+    def expire(self, now: float) -> Effects:
+        """Those whose reconnect grace is over leave."""
         grace = self.settings.reconnect_grace
         gone = [
             p.id
             for p in self.participants.values()
             if p.disconnected_at is not None and now - p.disconnected_at >= grace
         ]
-        out: list[Outgoing] = []
+        effects = Effects()
         for pid in gone:
-            out += self.leave(pid)
-        return out
+            effects.add(self.leave(pid))
+        return effects
 
     # -- movement ------------------------------------------------------------
 
-    def move(self, pid: str, x: float, y: float, now: float) -> list[Outgoing]:
+    def move(self, pid: str, x: float, y: float, now: float) -> Effects:
+        """Walk to (x, y), if a walker could; entering a full room is refused."""
         p = self.get(pid)
         s = self.settings
         r = s.avatar_radius
@@ -345,23 +378,31 @@ class Classroom:
                 )
         p.x, p.y, p.moved_at = x, y, now
         self._moved.add(pid)
-        if room_id != p.room:
-            p.room = room_id
-            return [Outgoing(protocol.ParticipantUpdated(p.info()))]
-        return []
-
-    def correction(self, pid: str) -> Outgoing:
-        p = self.get(pid)
-        return Outgoing(
-            protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({pid})
+        if room_id == p.room:
+            return Effects()
+        before = self._media_key(p)
+        p.room = room_id
+        if room_id is not None:
+            p.conference = True
+        return Effects(
+            [Outgoing(protocol.ParticipantUpdated(p.info()))],
+            media_changed=self._media_key(p) != before,
+            entered=room_id,
         )
 
-    def flush(self, now: float) -> list[Outgoing]:
+    def correction(self, pid: str) -> Effects:
+        """Tell a participant where they really stand (after a refused move)."""
+        p = self.get(pid)
+        return Effects(
+            [Outgoing(protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({pid}))]
+        )
+
+    def flush(self, now: float) -> Effects:
         """The positions that changed since the last flush, then proximity changes."""
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
         self._moved.clear()
         if not moved:
-            return []
+            return Effects()
         out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
         join2 = self.settings.proximity_radius ** 2
         drop2 = self.settings.proximity_drop_radius ** 2
@@ -377,24 +418,38 @@ class Classroom:
                 if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
                     near.add(q.id)
             out += self._set_neighbours(p, near)
-        return out + self._update_mesh()
+        return Effects(out + self._update_mesh())
 
     # -- rooms' conferences ---------------------------------------------------
 
     def room_media(self) -> dict[str, RoomMedia]:
         """Who receives what through the rooms' conferences: everyone in a room
         (online, taking part in conferences) gets every track the others in
-        that room send."""
+        that room send. Whoever stood in a room this session and walked out
+        onto the open floor is in the plan too, receiving nothing, so their
+        connection waits for the next room; anyone else is not in it."""
         rooms: dict[str, list[Participant]] = {}
-        for p in self.participants.values():
-            if p.room is not None and p.media and p.connection == "online":
-                rooms.setdefault(p.room, []).append(p)
         plan: dict[str, RoomMedia] = {}
+        for p in self.participants.values():
+            if self._media_key(p) is None:
+                continue
+            if p.room is None:
+                plan[p.id] = RoomMedia(None, frozenset(), p.generation)
+            else:
+                rooms.setdefault(p.room, []).append(p)
         for room, members in rooms.items():
             sent = [(q.id, source) for q in members for source in q.sources()]
             for p in members:
-                plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id))
+                plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id), p.generation)
         return plan
+
+    @staticmethod
+    def _media_key(p: Participant) -> tuple[object, ...] | None:
+        """What of ``p`` the media plan depends on (None: not in the plan).
+        A command changed the plan exactly when it changed this."""
+        if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
+            return None
+        return (p.room, p.sources() if p.room is not None else (), p.generation)
 
     # -- peer-to-peer mesh ---------------------------------------------------
 
@@ -470,22 +525,38 @@ class Classroom:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
-    ) -> list[Outgoing]:
+    ) -> Effects:
+        """Change what a participant shows the others (None: unchanged)."""
         p = self.get(pid)
+        before = self._media_key(p)
         changed = False
         for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
             if value is not None and getattr(p, name) != value:
                 setattr(p, name, value)
                 changed = True
-        return [Outgoing(protocol.ParticipantUpdated(p.info()))] if changed else []
+        if not changed:
+            return Effects()
+        return Effects(
+            [Outgoing(protocol.ParticipantUpdated(p.info()))],
+            media_changed=self._media_key(p) != before,
+        )
 
     # -- chat ----------------------------------------------------------------
 
     def chat(
         self, pid: str, channel: str, text: str, to: str | None, now: float
+    ) -> Effects:
+        """Check a chat message and address it. ``Effects.store`` is the
+        message when it is to be kept (the host stores it, which gives it its
+        id, before delivering)."""
+        message, recipients, keep = self._chat(pid, channel, text, to, now)
+        return Effects(
+            [Outgoing(protocol.Chat(message), recipients)], store=message if keep else None
+        )
+
+    def _chat(
+        self, pid: str, channel: str, text: str, to: str | None, now: float
     ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
-        """Check a chat message; return it (without id), its recipients and
-        whether it is to be stored."""
         p = self.get(pid)
         text = text.strip()
         if not text:

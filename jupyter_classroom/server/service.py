@@ -1,8 +1,9 @@
 """The classroom service: one classroom, its live connections and its history.
 
-It runs the core's commands for the sessions, stores chat, delivers every
-outgoing message (encoded once, whoever it goes to) and runs the position
-ticker that batches movement at a bounded rate.
+It runs the core's commands for the sessions, stores chat, applies every
+command's effects in one place (:meth:`ClassroomService.apply`: the messages,
+encoded once whoever they go to, then the rooms' media plan for the SFU) and
+runs the position ticker that batches movement at a bounded rate.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import protocol
-from ..classroom import Classroom, Identity, Outgoing
+from ..classroom import Classroom, Effects, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..storage import ChatStore
@@ -65,11 +66,8 @@ class ClassroomService:
 
     def tick(self) -> None:
         now = self.clock()
-        self.deliver(self.classroom.flush(now))
-        expired = self.classroom.expire(now)
-        if expired:
-            self.deliver(expired)
-            self._media_changed()
+        self.apply(self.classroom.flush(now))
+        self.apply(self.classroom.expire(now))
 
     async def close(self) -> None:
         """Close every session, stop the ticker, close the store. Idempotent."""
@@ -95,13 +93,15 @@ class ClassroomService:
                 if session is not None:
                     session.send_text(text)
 
+    def apply(self, effects: Effects) -> None:
+        """Carry out what a command changed: its messages, then (when the
+        rooms' media plan changed) the SFU follows the new plan."""
+        self.deliver(effects.messages)
+        if effects.media_changed and self.sfu is not None:
+            self.sfu.update(self.classroom.room_media())
+
     def _send_to(self, pid: str, message: object) -> None:
         self.deliver([Outgoing(message, frozenset({pid}))])
-
-    def _media_changed(self) -> None:
-        """Rooms, presence or connections changed: the conferences follow."""
-        if self.sfu is not None:
-            self.sfu.update(self.classroom.room_media())
 
     # -- commands from sessions ---------------------------------------------
 
@@ -117,16 +117,18 @@ class ClassroomService:
         except RuntimeError:
             pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
-        participant, out = classroom.join(
+        effects = classroom.join(
             session.identity, self.clock(), resume, media=media and self.sfu is not None
         )
+        participant = effects.participant
+        assert participant is not None
         previous = self.sessions.get(participant.id)
         if previous is not None and previous is not session:
-            # A half-open connection: the new one takes the participant over.
+            # A half-open connection: the new one takes the participant over
+            # (and, through the new session's generation in the plan, a room
+            # connection of its own).
             previous.pid = None
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
-            if self.sfu is not None:
-                self.sfu.remove(participant.id)
         session.pid = participant.id
         self.sessions[participant.id] = session
         session.send(
@@ -138,8 +140,7 @@ class ClassroomService:
             )
         )
         self._send_history(session)
-        self.deliver(out)
-        self._media_changed()
+        self.apply(effects)
 
     def _send_history(self, session: ClassroomSession) -> None:
         p = self.classroom.participants[session.pid]  # type: ignore[index]
@@ -159,35 +160,27 @@ class ClassroomService:
     def move(self, session: ClassroomSession, x: float, y: float) -> None:
         pid = session.pid
         assert pid is not None
-        p = self.classroom.participants[pid]
-        room_before = p.room
         try:
-            out = self.classroom.move(pid, x, y, self.clock())
+            effects = self.classroom.move(pid, x, y, self.clock())
         except Exception:
-            self.deliver([self.classroom.correction(pid)])
+            self.apply(self.classroom.correction(pid))
             raise
-        self.deliver(out)
-        if p.room != room_before:
-            if p.room is not None:
-                self._send_room_history(session, p.room)
-            self._media_changed()
+        self.apply(effects)
+        if effects.entered is not None:
+            self._send_room_history(session, effects.entered)
 
     def set_presence(self, session: ClassroomSession, **fields: object) -> None:
         assert session.pid is not None
-        out = self.classroom.set_presence(session.pid, **fields)  # type: ignore[arg-type]
-        self.deliver(out)
-        if out and any(fields.get(k) is not None for k in ("mic", "camera", "screen")):
-            self._media_changed()
+        self.apply(self.classroom.set_presence(session.pid, **fields))  # type: ignore[arg-type]
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
+        """Send a chat message; returns its id when it is kept."""
         assert session.pid is not None
-        message, recipients, persist = self.classroom.chat(
-            session.pid, channel, text, to, time.time()
-        )
-        if persist:
-            message.id = self.store.add(message)
-        self.deliver([Outgoing(protocol.Chat(message), recipients)])
-        return message.id
+        effects = self.classroom.chat(session.pid, channel, text, to, time.time())
+        if effects.store is not None:
+            effects.store.id = self.store.add(effects.store)
+        self.apply(effects)
+        return effects.store.id if effects.store is not None else None
 
     def relay_signal(self, session: ClassroomSession, message: protocol.RelaySignal) -> None:
         """Pass WebRTC signaling on, only between participants the server paired."""
@@ -230,10 +223,7 @@ class ClassroomService:
         if pid is None or self.sessions.get(pid) is not session:
             return
         del self.sessions[pid]
-        if self.sfu is not None:
-            self.sfu.remove(pid)
         if clean:
-            self.deliver(self.classroom.leave(pid))
+            self.apply(self.classroom.leave(pid))
         else:
-            self.deliver(self.classroom.disconnect(pid, self.clock()))
-        self._media_changed()
+            self.apply(self.classroom.disconnect(pid, self.clock()))

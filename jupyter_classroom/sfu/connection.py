@@ -67,9 +67,12 @@ class SfuConnection:
         on_level: LevelCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         public_address: str = "",
+        generation: int = 0,
     ) -> None:
         self.participant = participant
         self.number = number
+        #: The participant's session this connection belongs to (see RoomMedia).
+        self.generation = generation
         self.owner = owner
         self.clock = clock
         self.public_address = public_address

@@ -2,11 +2,13 @@
 follows the classroom's plan of who receives what.
 
 The classroom core decides who is in which room and what they send
-(:meth:`Classroom.room_media`); the SFU makes it so. It opens a connection
-for each participant the first time they are in a room and keeps it while
-they move between rooms, re-routing tracks instead of rebuilding connections.
-It reports the active speakers of each room from the audio levels it
-forwards.
+(:meth:`Classroom.room_media`); the SFU makes it so, from the plan alone. It
+opens a connection for each participant in the plan and keeps it while they
+move between rooms, re-routing tracks instead of rebuilding connections.
+Whoever leaves the plan has their connection closed at once, whatever it was
+doing; a participant whose session changed (a resume) gets a new connection
+for the new session. It reports the active speakers of each room from the
+audio levels it forwards.
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ class Sfu:
         self.routers: dict[str, Router] = {}
         self.plan: dict[str, RoomMedia] = {}
         self._numbers = itertools.count(1)
-        self._failures: dict[str, tuple[int, float]] = {}
+        #: Failed connections by participant: (failures in a row, when to
+        #: try again, the session generation they failed in).
+        self._failures: dict[str, tuple[int, float, int]] = {}
+        self._reconciling = False
+        self._again = False
         self._closing: set[asyncio.Task[None]] = set()
         self._ticker = Ticker(self.settings.speaker_interval, self.tick, "the speaker ticker")
         self._closed = False
@@ -74,16 +80,11 @@ class Sfu:
     # -- from the classroom ---------------------------------------------------------
 
     def update(self, plan: dict[str, RoomMedia]) -> None:
-        """Follow the classroom's plan (see :meth:`Classroom.room_media`)."""
+        """Follow the classroom's plan (see :meth:`Classroom.room_media`):
+        close the connections of whoever is not in it (or is in it with
+        another session), open one for whoever has none."""
         self.plan = plan
         self._reconcile()
-
-    def remove(self, pid: str) -> None:
-        """The participant left or lost their socket: close their connection."""
-        self._failures.pop(pid, None)
-        connection = self.connections.pop(pid, None)
-        if connection is not None:
-            connection.close("")
 
     def answer(
         self, pid: str, number: int, description: protocol.SessionDescription, request_id: int | None
@@ -123,10 +124,10 @@ class Sfu:
             self._send(pid, protocol.SfuClosed(connection.number, reason))
             if reason:
                 log.info("sfu: connection %d of %s closed: %s", connection.number, pid, reason)
-                failures, _ = self._failures.get(pid, (0, 0.0))
+                failures = self._failures.get(pid, (0, 0.0, 0))[0]
                 delays = self.settings.retry_delays
                 delay = delays[min(failures, len(delays) - 1)]
-                self._failures[pid] = (failures + 1, self.clock() + delay)
+                self._failures[pid] = (failures + 1, self.clock() + delay, connection.generation)
         for router in self.routers.values():
             router.detector.forget(pid)
         self._reconcile()
@@ -142,10 +143,34 @@ class Sfu:
     def _reconcile(self) -> None:
         if self._closed:
             return
+        if self._reconciling:
+            # A connection closed while we were at it: go round once more.
+            self._again = True
+            return
+        self._reconciling = True
+        try:
+            self._again = True
+            while self._again and not self._closed:
+                self._again = False
+                self._reconcile_once()
+        finally:
+            self._reconciling = False
+
+    def _reconcile_once(self) -> None:
         plan = self.plan
+        for pid, connection in list(self.connections.items()):
+            media = plan.get(pid)
+            if media is None or media.generation != connection.generation:
+                # Closed at once, pending offer or not: its peer connection
+                # and socket go now, not when an answer times out.
+                connection.close("")
+        for pid, (_, _, generation) in list(self._failures.items()):
+            media = plan.get(pid)
+            if media is None or media.generation != generation:
+                del self._failures[pid]
         self._update_routers()
         now = self.clock()
-        for pid in plan:
+        for pid, media in plan.items():
             if pid in self.connections:
                 continue
             failures = self._failures.get(pid)
@@ -158,6 +183,7 @@ class Sfu:
                 self._on_level,
                 self.clock,
                 self.settings.public_address,
+                generation=media.generation,
             )
             self.connections[pid] = connection
             connection.start()
@@ -174,7 +200,8 @@ class Sfu:
     def _update_routers(self) -> None:
         rooms: dict[str, set[str]] = {}
         for pid, media in self.plan.items():
-            rooms.setdefault(media.room, set()).add(pid)
+            if media.room is not None:
+                rooms.setdefault(media.room, set()).add(pid)
         for room in [r for r in self.routers if r not in rooms]:
             del self.routers[room]
         for room, members in rooms.items():
@@ -211,7 +238,7 @@ class Sfu:
         now = self.clock()
         if any(
             due <= now and pid in self.plan and pid not in self.connections
-            for pid, (_, due) in self._failures.items()
+            for pid, (_, due, _) in self._failures.items()
         ):
             self._reconcile()
 
@@ -221,7 +248,7 @@ class Sfu:
             return
         self._closed = True
         await self._ticker.stop()
-        for pid in list(self.connections):
-            self.remove(pid)
+        for connection in list(self.connections.values()):
+            connection.close("")
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)

@@ -34,8 +34,10 @@ class Room:
         self.sfu = Sfu(self._deliver, settings)
         self.peers: dict[str, RoomPeer] = {}
         self.sent: dict[str, list[dict[str, Any]]] = {}
-        self.members: dict[str, str] = {}
+        #: Who is in the plan, and in which room (None: the open floor).
+        self.members: dict[str, str | None] = {}
         self.sources: dict[str, set[str]] = {}
+        self.generations: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _deliver(self, pid: str, message: object) -> None:
@@ -60,10 +62,18 @@ class Room:
         return peer
 
     def move(self, pid: str, room: str | None) -> None:
-        if room is None:
-            self.members.pop(pid)
-        else:
-            self.members[pid] = room
+        """To another room, or (None) onto the open floor."""
+        self.members[pid] = room
+        self.update()
+
+    def leave(self, pid: str) -> None:
+        """Out of the plan (they left, or lost their socket)."""
+        self.members.pop(pid)
+        self.update()
+
+    def resume(self, pid: str) -> None:
+        """A new session of the same participant (as the core bumps it)."""
+        self.generations[pid] = self.generations.get(pid, 0) + 1
         self.update()
 
     def update(self) -> None:
@@ -72,10 +82,10 @@ class Room:
             tracks = frozenset(
                 (other, source)
                 for other, other_room in self.members.items()
-                if other != pid and other_room == room
+                if other != pid and room is not None and other_room == room
                 for source in self.sources[other]
             )
-            plan[pid] = RoomMedia(room, tracks)
+            plan[pid] = RoomMedia(room, tracks, self.generations.get(pid, 0))
         self.sfu.update(plan)
 
     async def until(self, condition, timeout: float = 10.0, what: str = "") -> None:
