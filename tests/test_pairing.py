@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
-from jupyter_classroom.classroom.pairing import PeerMesh
+from jupyter_classroom.classroom.pairing import KEEP_BONUS, MeshChange, PeerMesh
 
 
 class Floor:
@@ -132,3 +133,176 @@ def test_removing_a_participant_breaks_their_pairs() -> None:
 def test_negative_cap_is_refused() -> None:
     with pytest.raises(ValueError):
         PeerMesh(max_degree=-1)
+
+
+# -- the incremental mesh against the plain greedy rule ---------------------
+
+
+class ReferenceMesh:
+    """The rule written plainly: every update sorts every candidate pair and
+    fills the mesh greedily (what PeerMesh computed before it kept its state
+    up to date incrementally)."""
+
+    def __init__(self, max_degree: int) -> None:
+        self.max_degree = max_degree
+        self.pairs: set[frozenset[str]] = set()
+        self._capped: dict[str, frozenset[str]] = {}
+
+    def capped(self, pid: str) -> frozenset[str]:
+        return self._capped.get(pid, frozenset())
+
+    def update(self, neighbours, on_floor, distance, offerer) -> MeshChange:
+        candidates = set()
+        for a, near in neighbours.items():
+            if not on_floor(a):
+                continue
+            for b in near:
+                if a != b and on_floor(b):
+                    candidates.add(frozenset((a, b)))
+
+        def cost(pair):
+            a, b = sorted(pair)
+            d = distance(a, b)
+            return (d * KEEP_BONUS if pair in self.pairs else d, (a, b))
+
+        degree: dict[str, int] = {}
+        chosen = set()
+        for pair in sorted(candidates, key=cost):
+            a, b = tuple(pair)
+            if degree.get(a, 0) < self.max_degree and degree.get(b, 0) < self.max_degree:
+                chosen.add(pair)
+                degree[a] = degree.get(a, 0) + 1
+                degree[b] = degree.get(b, 0) + 1
+        added, removed = chosen - self.pairs, self.pairs - chosen
+        self.pairs = chosen
+        capped: dict[str, set[str]] = {}
+        for pair in candidates - chosen:
+            a, b = tuple(pair)
+            capped.setdefault(a, set()).add(b)
+            capped.setdefault(b, set()).add(a)
+        new_capped = {pid: frozenset(ids) for pid, ids in capped.items()}
+        changed = {
+            pid
+            for pid in set(new_capped) | set(self._capped)
+            if new_capped.get(pid, frozenset()) != self._capped.get(pid, frozenset())
+        }
+        self._capped = new_capped
+        connected = []
+        for pair in sorted(added, key=sorted):
+            a, b = sorted(pair)
+            first = offerer(a, b)
+            connected.append((first, b if first == a else a))
+        return MeshChange(
+            connected=tuple(connected),
+            disconnected=tuple(sorted(removed, key=sorted)),
+            capped_changed=frozenset(changed),
+        )
+
+    def remove(self, pid: str) -> MeshChange:
+        removed = {p for p in self.pairs if pid in p}
+        self.pairs -= removed
+        changed = {pid} if pid in self._capped else set()
+        self._capped.pop(pid, None)
+        for other, ids in list(self._capped.items()):
+            if pid in ids:
+                self._capped[other] = ids - {pid}
+                changed.add(other)
+        return MeshChange(
+            connected=(),
+            disconnected=tuple(sorted(removed, key=sorted)),
+            capped_changed=frozenset(changed - {pid}),
+        )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
+    """A random crowd walks, steps into rooms, drops out and leaves; after
+    every step both meshes report the same changes and hold the same pairs."""
+    rng = random.Random(seed)
+    cap = rng.choice([0, 1, 2, 3, 4, 6])
+    floor = Floor(radius=rng.choice([60.0, 120.0]))
+    drop = floor.radius * 1.25
+    size = rng.choice([300.0, 600.0])
+    n = rng.randint(5, 60)
+    for i in range(n):
+        floor.at[f"p{i:02d}"] = (rng.uniform(0, size), rng.uniform(0, size))
+    near: dict[str, set[str]] = {pid: set() for pid in floor.at}
+    old, new = ReferenceMesh(cap), PeerMesh(cap)
+    offerer = lambda a, b: max(a, b)  # noqa: E731
+    next_id = n
+    for step in range(150):
+        changed: set[str] = set()
+        for pid in rng.sample(sorted(floor.at), k=max(1, len(floor.at) // rng.choice([1, 3, 10]))):
+            action = rng.random()
+            if action < 0.05:
+                floor.in_room ^= {pid}
+            elif action < 0.1 and len(floor.at) > 2:
+                # Leaves: both meshes drop them at once, as Classroom.leave does.
+                for q in near.pop(pid):
+                    near[q].discard(pid)
+                    changed.add(q)
+                del floor.at[pid]
+                floor.in_room.discard(pid)
+                changed.discard(pid)
+                assert new.remove(pid) == old.remove(pid)
+                assert new.pairs == old.pairs
+                continue
+            else:
+                x, y = floor.at[pid]
+                step_len = rng.choice([1.0, 10.0, 40.0, 200.0])
+                floor.at[pid] = (
+                    min(size, max(0.0, x + rng.uniform(-step_len, step_len))),
+                    min(size, max(0.0, y + rng.uniform(-step_len, step_len))),
+                )
+            changed.add(pid)
+        if rng.random() < 0.1:
+            pid = f"p{next_id:02d}"
+            next_id += 1
+            floor.at[pid] = (rng.uniform(0, size), rng.uniform(0, size))
+            near[pid] = set()
+            changed.add(pid)
+        # Proximity with hysteresis, for the people who moved.
+        for pid in sorted(changed):
+            if pid not in floor.at:
+                continue
+            now = {
+                q
+                for q in floor.at
+                if q != pid
+                and (
+                    floor.distance(pid, q) <= floor.radius
+                    or (q in near[pid] and floor.distance(pid, q) <= drop)
+                )
+            }
+            for q in near[pid] - now:
+                near[q].discard(pid)
+                changed.add(q)
+            for q in now - near[pid]:
+                near[q].add(pid)
+                changed.add(q)
+            near[pid] = now
+        on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
+        want = old.update(near, on_floor, floor.distance, offerer)
+        got = new.update(
+            {p: near[p] for p in changed if p in near}, on_floor, floor.distance, offerer, changed=changed
+        )
+        assert got == want, f"step {step}"
+        assert new.pairs == old.pairs
+        for pid in floor.at:
+            assert new.capped(pid) == old.capped(pid)
+            assert len(new.peers(pid)) <= cap
+
+
+def test_full_update_agrees_with_the_plain_rule() -> None:
+    rng = random.Random(7)
+    floor = Floor(radius=100)
+    old, new = ReferenceMesh(3), PeerMesh(3)
+    for i in range(40):
+        floor.at[f"p{i}"] = (rng.uniform(0, 400), rng.uniform(0, 400))
+    for _ in range(60):
+        for pid in rng.sample(sorted(floor.at), 10):
+            x, y = floor.at[pid]
+            floor.at[pid] = (x + rng.uniform(-30, 30), y + rng.uniform(-30, 30))
+        floor.in_room = set(rng.sample(sorted(floor.at), 3))
+        assert floor.update(new) == floor.update(old)
+        assert new.pairs == old.pairs

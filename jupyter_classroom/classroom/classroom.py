@@ -20,6 +20,7 @@ from ..protocol import ErrorCode
 # One error type for every refusal; the core calls it by its own name.
 from ..protocol import ProtocolError as ClassroomError
 from .effects import Effects, Outgoing
+from .grid import SpatialGrid
 from .map import ClassroomMap
 from .pairing import MeshChange, PeerMesh
 
@@ -47,6 +48,10 @@ class ClassroomSettings:
     avatar_radius: float = 16.0
     speed: float = 240.0
     speed_tolerance: float = 1.5
+    #: Seconds of walking (at speed * speed_tolerance) a participant may cover
+    #: at once: moves that arrive bunched up after a slow network or a busy
+    #: server are all accepted, a jump farther than this is not.
+    walk_burst: float = 1.0
     proximity_radius: float = 150.0
     proximity_drop_factor: float = 1.25
     position_rate_hz: float = 15.0
@@ -135,6 +140,9 @@ class Participant:
     conference: bool = False
     moved_at: float = 0.0
     neighbours: set[str] = field(default_factory=set)
+    #: Distance this participant may still walk at once (see ``walk_burst``),
+    #: as of ``moved_at``; None until the first move.
+    walk_budget: float | None = None
 
     def info(self) -> protocol.ParticipantInfo:
         ident = self.identity
@@ -185,6 +193,13 @@ class Classroom:
         self._seq = 0
         self._generation = 0
         self.mesh = PeerMesh(self.settings.max_mesh_degree)
+        # Where everyone stood at the last flush, in cells of the drop radius:
+        # proximity looks at the cells around a mover, not at the crowd.
+        s = self.settings
+        self._grid = SpatialGrid(max(s.proximity_drop_radius, s.proximity_radius, 1.0))
+        # People whose neighbours, position, room or connection changed since
+        # the mesh was last brought up to date.
+        self._mesh_dirty: set[str] = set()
 
     # -- lookups ----------------------------------------------------------
 
@@ -360,9 +375,9 @@ class Classroom:
         r = s.avatar_radius
         if not (r <= x <= self.map.width - r and r <= y <= self.map.height - r):
             raise ClassroomError(ErrorCode.OUT_OF_BOUNDS, "That position is outside the map.")
-        dt = max(0.0, now - p.moved_at)
-        allowed = s.speed * dt * s.speed_tolerance + 2 * r
-        if math.hypot(x - p.x, y - p.y) > allowed:
+        budget = self._walk_budget(p, now)
+        step = math.hypot(x - p.x, y - p.y)
+        if step > budget:
             raise ClassroomError(ErrorCode.MOVE_BLOCKED, "That is farther than you can walk in the time.")
         if not self.map.path_clear(p.x, p.y, x, y, r):
             raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
@@ -376,7 +391,7 @@ class Classroom:
                     ErrorCode.ROOM_FULL,
                     f"{room.name} is full ({capacity} {people}): try another room.",
                 )
-        p.x, p.y, p.moved_at = x, y, now
+        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, budget - step
         self._moved.add(pid)
         if room_id == p.room:
             return Effects()
@@ -389,6 +404,20 @@ class Classroom:
             media_changed=self._media_key(p) != before,
             entered=room_id,
         )
+
+    def _walk_budget(self, p: Participant, now: float) -> float:
+        """How far ``p`` may walk at ``now``: a bucket of distance that fills at
+        the walking speed (with its tolerance) up to ``walk_burst`` seconds of
+        walking. Checking each move against the time since the previous one
+        refused honest moves that arrived back to back; the bucket accepts
+        them and still refuses a jump."""
+        s = self.settings
+        rate = s.speed * s.speed_tolerance
+        # Rounding of positions and a first step right after joining.
+        slack = 2 * s.avatar_radius
+        cap = rate * s.walk_burst + slack
+        budget = slack if p.walk_budget is None else p.walk_budget
+        return min(cap, budget + rate * max(0.0, now - p.moved_at))
 
     def correction(self, pid: str) -> Effects:
         """Tell a participant where they really stand (after a refused move)."""
@@ -404,19 +433,30 @@ class Classroom:
         if not moved:
             return Effects()
         out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
+        people = self.participants
+        grid = self._grid
+        for p in moved:
+            grid.place(p.id, p.x, p.y)
+            self._mesh_dirty.add(p.id)  # distances, and maybe the room, changed
+        if len(grid) > len(people):
+            # Someone left since the last flush (every participant is in the
+            # grid: joining puts them in the next flush).
+            for gone in [pid for pid in grid if pid not in people]:
+                grid.remove(gone)
         join2 = self.settings.proximity_radius ** 2
         drop2 = self.settings.proximity_drop_radius ** 2
-        online = [q for q in self.participants.values() if q.connection == "online"]
         for p in moved:
             if p.connection != "online":
                 continue
+            px, py, mine = p.x, p.y, p.neighbours
             near = set()
-            for q in online:
-                if q is p:
+            for qid in grid.near(px, py):
+                q = people[qid]
+                if q is p or q.connection != "online":
                     continue
-                d2 = (p.x - q.x) ** 2 + (p.y - q.y) ** 2
-                if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
-                    near.add(q.id)
+                d2 = (px - q.x) ** 2 + (py - q.y) ** 2
+                if d2 <= join2 or (qid in mine and d2 <= drop2):
+                    near.add(qid)
             out += self._set_neighbours(p, near)
         return Effects(out + self._update_mesh())
 
@@ -472,8 +512,13 @@ class Classroom:
             # The one who arrived later calls the one already there.
             return a if people[a].seq > people[b].seq else b
 
+        dirty, self._mesh_dirty = self._mesh_dirty, set()
         change = self.mesh.update(
-            {pid: p.neighbours for pid, p in people.items()}, on_floor, distance, offerer
+            {pid: people[pid].neighbours for pid in dirty if pid in people},
+            on_floor,
+            distance,
+            offerer,
+            changed=dirty,
         )
         return self._mesh_messages(change)
 
@@ -498,6 +543,7 @@ class Classroom:
         if near == p.neighbours:
             return []
         changed = {p.id}
+        self._mesh_dirty.add(p.id)
         for qid in p.neighbours - near:
             q = self.participants.get(qid)
             if q is not None:
@@ -508,6 +554,7 @@ class Classroom:
             q.neighbours.add(p.id)
             changed.add(qid)
         p.neighbours = set(near)
+        self._mesh_dirty |= changed
         return [
             Outgoing(protocol.Neighbours(ids=sorted(self.participants[c].neighbours)), frozenset({c}))
             for c in sorted(changed)
