@@ -18,7 +18,7 @@ from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
 from .server.handlers import ClassroomWebSocketHandler
 from .server.service import ClassroomService, Limits
-from .sfu import SfuSettings, announce_host_addresses, check_aiortc_version
+from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
 from .turn import turn_credentials
 
@@ -128,6 +128,13 @@ class ClassroomApp(ExtensionApp):
             "addresses it has, like Janus's nat_1_1_mapping."
         ),
     ).tag(config=True)
+    sfu_retransmissions_per_second = Int(
+        250,
+        help=(
+            "Packets the SFU sends again at most per second to one participant, answering "
+            "their NACKs (all the tracks they receive together)."
+        ),
+    ).tag(config=True)
     room_capacity = Int(
         0,
         help="People allowed in a room whose map entry gives no capacity (0: no limit).",
@@ -217,7 +224,12 @@ class ClassroomApp(ExtensionApp):
                 messages_per_second=self.max_messages_per_second,
             ),
             ice_servers=self.ice_servers_for,
-            media=SfuSettings(public_address=self.sfu_public_address) if room_media else None,
+            media=SfuSettings(
+                public_address=self.sfu_public_address,
+                retransmits=RetransmitLimits(per_second=self.sfu_retransmissions_per_second),
+            )
+            if room_media
+            else None,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 

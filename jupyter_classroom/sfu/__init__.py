@@ -10,13 +10,14 @@ the active speakers of each room.
 
 from .aiortc_hooks import announce_host_addresses, check_aiortc_version
 from .connection import SfuConnection
-from .forwarding import Consumer, Producer, Slot
+from .forwarding import Consumer, Producer, RetransmitLimits, Slot
 from .router import Router, Sfu, SfuSettings
 from .speakers import SpeakerDetector, SpeakerSettings
 
 __all__ = [
     "Consumer",
     "Producer",
+    "RetransmitLimits",
     "Router",
     "Sfu",
     "SfuConnection",

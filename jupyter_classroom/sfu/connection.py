@@ -30,7 +30,15 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 from .. import protocol
 from ..classroom import TrackKey
 from . import aiortc_hooks
-from .forwarding import Consumer, LevelCallback, Producer, Slot, kind_of
+from .forwarding import (
+    Consumer,
+    LevelCallback,
+    Producer,
+    RetransmitBudget,
+    RetransmitLimits,
+    Slot,
+    kind_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,7 @@ class SfuConnection:
         clock: Callable[[], float] = time.monotonic,
         public_address: str = "",
         generation: int = 0,
+        retransmits: RetransmitLimits | None = None,
     ) -> None:
         self.participant = participant
         self.number = number
@@ -92,6 +101,7 @@ class SfuConnection:
                 participant, source, transceiver.receiver, on_level, clock
             )
         self.slots: list[Slot] = []
+        self.retransmits = RetransmitBudget(retransmits or RetransmitLimits(), clock)
         self._slot_transceivers: dict[Slot, RTCRtpTransceiver] = {}
         self.consumers: dict[TrackKey, Consumer] = {}
         #: Whether the client has answered once (its tracks can be consumed).
@@ -144,7 +154,7 @@ class SfuConnection:
     def _add_slot(self, kind: str) -> Slot:
         transceiver = self.pc.addTransceiver(aiortc_hooks.ParkedTrack(kind), direction="sendonly")
         transceiver.setCodecPreferences(_codec_preferences(kind))
-        slot = Slot(kind, transceiver.sender, self.clock)
+        slot = Slot(kind, transceiver.sender, self.clock, self.retransmits)
         self.slots.append(slot)
         self._slot_transceivers[slot] = transceiver
         return slot

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import is_rtx
@@ -34,6 +34,42 @@ VIDEO_HISTORY = 1024
 LevelCallback = Callable[["Producer", int, float], None]
 
 
+@dataclass
+class RetransmitLimits:
+    """How much a subscriber's NACKs can make the server send again."""
+
+    #: Retransmissions a second at most, per subscriber (all their tracks).
+    per_second: int = 250
+    #: Seconds before the same packet is sent again to the same subscriber:
+    #: a NACK repeated within a round trip asks for what is already on its way.
+    interval: float = 0.1
+
+
+class RetransmitBudget:
+    """A token bucket of retransmissions for one subscriber, shared by all
+    their slots: at most ``per_second`` a second, and never more than a
+    second's worth at once (one NACK asking for a whole history included)."""
+
+    def __init__(self, limits: RetransmitLimits, clock: Callable[[], float]) -> None:
+        self.limits = limits
+        self.clock = clock
+        self.tokens = float(limits.per_second)
+        self._at = clock()
+        #: Retransmissions refused for want of tokens (for logs and tests).
+        self.refused = 0
+
+    def take(self, now: float) -> bool:
+        """Whether one more retransmission may go out now (and count it)."""
+        rate = self.limits.per_second
+        self.tokens = min(float(rate), self.tokens + (now - self._at) * rate)
+        self._at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        self.refused += 1
+        return False
+
+
 def kind_of(source: protocol.TrackSource) -> str:
     return "audio" if source == "microphone" else "video"
 
@@ -42,6 +78,7 @@ def kind_of(source: protocol.TrackSource) -> str:
 class Forwarded:
     """One packet of a producer, as every consumer gets it."""
 
+    #: The extended sequence number (see :class:`rtp.SeqUnwrapper`).
     seq: int
     ts: int
     marker: int
@@ -53,7 +90,9 @@ class Forwarded:
 
 
 class PacketHistory:
-    """The last packets of a producer, by sequence number, for retransmissions."""
+    """The last packets of a producer, by extended sequence number, for
+    retransmissions (a number from a lap before is never mistaken for one of
+    this lap)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -87,6 +126,7 @@ class Producer:
         self.history = PacketHistory(VIDEO_HISTORY) if self.kind == "video" else None
         self.consumers: tuple[Consumer, ...] = ()
         self.ssrc: int | None = None
+        self._unwrapper = rtp.SeqUnwrapper()
         #: The publisher's last sender report: (NTP time, RTP timestamp).
         self.sender_report: tuple[int, int] | None = None
         self.packets = 0
@@ -103,13 +143,25 @@ class Producer:
     def _on_packet(self, packet: RtpPacket) -> None:
         now = self.clock()
         self.packets += 1
-        self.ssrc = packet.ssrc
+        if packet.ssrc != self.ssrc:
+            if self.ssrc is None:
+                seq = self._unwrapper.unwrap(packet.sequence_number)
+            else:
+                # The publisher began another stream: its numbers owe nothing
+                # to the old one's, so every copy is renumbered to follow on.
+                seq = self._unwrapper.restart(packet.sequence_number)
+                for consumer in self.consumers:
+                    if consumer.slot.consumer is consumer:
+                        consumer.slot.numbering.switch()
+            self.ssrc = packet.ssrc
+        else:
+            seq = self._unwrapper.unwrap(packet.sequence_number)
         level = packet.extensions.audio_level
         if level is not None and self.on_level is not None:
             self.on_level(self, level[1], now)
         keyframe = self.kind == "video" and rtp.vp8_keyframe_start(packet.payload)
         forwarded = Forwarded(
-            seq=packet.sequence_number,
+            seq=seq,
             ts=packet.timestamp,
             marker=packet.marker,
             payload=packet.payload,
@@ -184,10 +236,25 @@ class Producer:
 class Slot(aiortc_hooks.ForwardingHooks):
     """One sending transceiver on a subscriber's connection."""
 
-    def __init__(self, kind: str, sender: RTCRtpSender, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        sender: RTCRtpSender,
+        clock: Callable[[], float],
+        budget: RetransmitBudget | None = None,
+    ) -> None:
         self.kind = kind
         self.sender = sender
         self.clock = clock
+        #: The subscriber's retransmission budget (shared by their slots).
+        self.budget = budget if budget is not None else RetransmitBudget(RetransmitLimits(), clock)
+        # When each outgoing packet (by extended number, in a ring as long as
+        # the producers' history) was last sent again: a repeated NACK within
+        # the interval is not answered twice. Preallocated: NACKs come in bursts.
+        self._resent_ext = [-1] * VIDEO_HISTORY
+        self._resent_at = [0.0] * VIDEO_HISTORY
+        #: Retransmissions sent.
+        self.retransmitted = 0
         self.consumer: Consumer | None = None
         #: The producer this slot carried last (a returning track takes it again).
         self.last_key: tuple[str, str] | None = None
@@ -232,11 +299,24 @@ class Slot(aiortc_hooks.ForwardingHooks):
         consumer = self.consumer
         if consumer is None or consumer.producer.history is None:
             return
-        seq = self.numbering.source_seq(sequence_number)
-        packet = consumer.producer.history.get(seq) if seq is not None else None
+        numbering = self.numbering
+        seq = numbering.source_seq(sequence_number)
+        if seq is None:
+            return
+        packet = consumer.producer.history.get(seq)
         if packet is None or not packet.payload:
             return
-        ts = rtp.ts_add(packet.ts, self.numbering.ts_offset)
+        now = self.clock()
+        out = seq + numbering.seq_offset
+        i = out % VIDEO_HISTORY
+        if self._resent_ext[i] == out and now - self._resent_at[i] < self.budget.limits.interval:
+            return
+        if not self.budget.take(now):
+            return
+        self._resent_ext[i] = out
+        self._resent_at[i] = now
+        self.retransmitted += 1
+        ts = rtp.ts_add(packet.ts, numbering.ts_offset)
         extensions = self._extensions(packet, rtp.abs_send_time(_ntp_now()))
         if self._rtx_payload_type is not None:
             data = rtp.rtp_packet(
@@ -259,7 +339,9 @@ class Slot(aiortc_hooks.ForwardingHooks):
     def sender_info(self) -> RtcpSenderInfo | None:
         consumer = self.consumer
         report = consumer.producer.sender_report if consumer is not None else None
-        if report is None or self.numbering.last_seq is None:
+        # While a switch awaits the new source's first packet, the offset is
+        # still the old source's: the new one's report would be mapped wrong.
+        if report is None or self.numbering.highest is None or self.numbering.switching:
             return None
         ntp, rtp_timestamp = report
         return RtcpSenderInfo(

@@ -25,7 +25,7 @@ from ..classroom import RoomMedia, TrackKey
 from ..protocol import ErrorCode, ProtocolError
 from ..ticker import Ticker
 from .connection import SfuConnection
-from .forwarding import Producer
+from .forwarding import Producer, RetransmitLimits
 from .speakers import SpeakerDetector, SpeakerSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class SfuSettings:
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
     #: The server's public address behind a 1:1 NAT ("": none), offered too.
     public_address: str = ""
+    #: What a subscriber's NACKs can make the server send again.
+    retransmits: RetransmitLimits = field(default_factory=RetransmitLimits)
 
 
 class Router:
@@ -184,6 +186,7 @@ class Sfu:
                 self.clock,
                 self.settings.public_address,
                 generation=media.generation,
+                retransmits=self.settings.retransmits,
             )
             self.connections[pid] = connection
             connection.start()

@@ -110,39 +110,88 @@ def rtx_payload(sequence_number: int, payload: bytes) -> bytes:
     return _SEQ.pack(sequence_number) + payload
 
 
+class SeqUnwrapper:
+    """Turns a stream's 16-bit sequence numbers into unbounded ("extended")
+    ones, like libwebrtc's SeqNumUnwrapper: each number is taken as the one
+    nearest to the highest seen so far, so a stream of any length, with
+    wrap-arounds, loss and reordering (of less than half the circle), gets
+    numbers that only compare and subtract as plain integers.
+    """
+
+    __slots__ = ("highest",)
+
+    def __init__(self) -> None:
+        #: The highest extended number seen, or None before the first.
+        self.highest: int | None = None
+
+    def unwrap(self, seq: int) -> int:
+        """The extended number of ``seq`` (a late one is below the highest)."""
+        highest = self.highest
+        if highest is None:
+            self.highest = seq
+            return seq
+        ext = highest + ((seq - highest + 0x8000) & 0xFFFF) - 0x8000
+        if ext > highest:
+            self.highest = ext
+        return ext
+
+    def restart(self, seq: int) -> int:
+        """A new stream (another SSRC) begins at ``seq``: its extended numbers
+        start above every earlier one, so they never meet the old stream's."""
+        if self.highest is None:
+            self.highest = seq
+        else:
+            self.highest = (((self.highest >> 16) + 1) << 16) | seq
+        return self.highest
+
+
 @dataclass
 class Numbering:
     """The sequence numbers and timestamps one subscriber sees on one
     transceiver, which stay continuous when the transceiver switches from one
     publisher's track to another's.
 
-    ``out = in + offset`` for the current source; :meth:`switch` picks new
-    offsets so the next packet follows the last one sent.
+    Sequence numbers are extended on both sides (see :class:`SeqUnwrapper`):
+    ``out = in + seq_offset`` for the current source, in plain integers, and
+    only the 16 bits written into a packet wrap. Timestamps are offset on the
+    32-bit circle (``out = (in + ts_offset) mod 2**32``), which is exact for a
+    stream of any length. :meth:`switch` picks new offsets so the next packet
+    follows the last one sent.
     """
 
     clock_rate: int
+    #: Extended outgoing minus extended incoming number, for the current source.
     seq_offset: int = 0
     ts_offset: int = 0
-    #: The last numbers sent, or None before the first packet.
-    last_seq: int | None = None
-    last_ts: int | None = None
+    #: The highest extended number sent and its timestamp (None before the first packet).
+    highest: int | None = None
+    last_ts: int = 0
     last_sent_at: float = 0.0
-    #: The first sequence number of the current source (older ones are not
-    #: retransmitted: they were another source's).
-    first_seq: int | None = None
-    #: The outgoing numbers of the packet :meth:`map` numbered last.
+    #: The extended outgoing number of the current source's first packet
+    #: (earlier ones are not sent nor retransmitted: they were another source's).
+    first: int | None = None
+    #: The outgoing numbers of the packet :meth:`map` numbered last: 16-bit
+    #: sequence number, extended one, 32-bit timestamp.
     seq: int = 0
+    ext: int = 0
     ts: int = 0
     _switching: bool = True
+
+    @property
+    def switching(self) -> bool:
+        """Whether a switch awaits the next source's first packet (until
+        then, nothing is known of that source's numbers)."""
+        return self._switching
 
     def switch(self) -> None:
         """The next packet comes from another source (or from the same one,
         after a pause): recompute the offsets on it."""
         self._switching = True
 
-    def map(self, seq: int, ts: int, now: float) -> bool:
-        """Number an incoming packet (in order or not): its outgoing numbers
-        are then in :attr:`seq` and :attr:`ts`. False for a late packet from
+    def map(self, ext_seq: int, ts: int, now: float) -> bool:
+        """Number an incoming packet (in order or not) by its extended
+        sequence number and its timestamp: its outgoing numbers are then in
+        :attr:`seq`, :attr:`ext` and :attr:`ts`. False for a late packet from
         before the current source began (drop it).
 
         No tuple is returned: this runs for every packet to every subscriber,
@@ -150,33 +199,46 @@ class Numbering:
         """
         if self._switching:
             self._switching = False
-            if self.last_seq is None or self.last_ts is None:
+            highest = self.highest
+            if highest is None:
                 # The first source keeps its own numbers.
                 self.seq_offset = 0
                 self.ts_offset = 0
             else:
-                self.seq_offset = (self.last_seq + 1 - seq) & 0xFFFF
+                self.seq_offset = highest + 1 - ext_seq
+                # At least one tick on: the timestamps never step back.
                 elapsed = max(1, int((now - self.last_sent_at) * self.clock_rate))
                 self.ts_offset = (self.last_ts + elapsed - ts) & 0xFFFFFFFF
-            self.first_seq = (seq + self.seq_offset) & 0xFFFF
-            self.last_seq = None
-        out_seq = (seq + self.seq_offset) & 0xFFFF
-        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
-        if self.first_seq is not None and seq_diff(out_seq, self.first_seq) < 0:
+            self.first = ext_seq + self.seq_offset
+        out = ext_seq + self.seq_offset
+        if out < self.first:  # type: ignore[operator]
             return False
-        if self.last_seq is None or seq_diff(out_seq, self.last_seq) > 0:
-            self.last_seq = out_seq
+        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
+        if self.highest is None or out > self.highest:
+            self.highest = out
             self.last_ts = out_ts
             self.last_sent_at = now
-        self.seq = out_seq
+        self.ext = out
+        self.seq = out & 0xFFFF
         self.ts = out_ts
         return True
 
+    def extend(self, out_seq: int) -> int | None:
+        """The extended outgoing number of a 16-bit one a subscriber names
+        (in a NACK), taken as the nearest to the highest sent; None before
+        any packet was sent."""
+        highest = self.highest
+        if highest is None:
+            return None
+        return highest + ((out_seq - highest + 0x8000) & 0xFFFF) - 0x8000
+
     def source_seq(self, out_seq: int) -> int | None:
-        """The incoming sequence number behind an outgoing one of the current
-        source, or None if it was sent before the current source began."""
-        if self.first_seq is None or self.last_seq is None:
+        """The extended incoming number behind a 16-bit outgoing one of the
+        current source, or None if it was not sent for the current source
+        (before it began, not yet, or a switch is under way)."""
+        if self._switching or self.first is None:
             return None
-        if seq_diff(out_seq, self.first_seq) < 0 or seq_diff(out_seq, self.last_seq) > 0:
+        out = self.extend(out_seq)
+        if out is None or out < self.first or out > self.highest:  # type: ignore[operator]
             return None
-        return seq_add(out_seq, -self.seq_offset)
+        return out - self.seq_offset
