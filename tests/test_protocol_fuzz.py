@@ -1,0 +1,335 @@
+"""Mutated client messages through a real session and service.
+
+Hypothesis builds a valid message of every client type from the protocol's
+own form (the one the decoder uses), then breaks it: wrong types, huge and
+deeply nested values, lone surrogates, over-long strings, missing and extra
+fields, other encodings. Each frame goes through a real
+:class:`ClassroomSession` over a real :class:`ClassroomService`,
+:class:`Classroom` and SQLite store. Whatever arrives, the server answers with
+a stable error code, never ``internal``, logs nothing at ERROR, and the
+connection still answers a ``ping``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jupyter_classroom import protocol
+from jupyter_classroom.classroom import Classroom, ClassroomMap, ClassroomSettings
+from jupyter_classroom.protocol.schema import (
+    Choice,
+    EnumType,
+    ListOf,
+    Node,
+    Nullable,
+    RecordRef,
+    RecordSpec,
+    Scalar,
+    TupleOf,
+)
+from jupyter_classroom.server.service import ClassroomService, Limits
+from jupyter_classroom.server.session import ClassroomSession
+from jupyter_classroom.storage import ChatStore
+
+from .conftest import person
+
+SPEC = protocol.SPEC
+MAX_BYTES = 16384
+#: Codes a client can provoke by sending a message; ``internal`` is not one.
+EXPECTED_CODES = {c.value for c in protocol.ErrorCode} - {protocol.ErrorCode.INTERNAL.value}
+#: Stand-ins for the three connections' participant ids, and an unknown one.
+PEERS = ["@peer0", "@peer1", "@peer2", "@nobody"]
+
+
+# --------------------------------------------------------------------------
+# Valid values, from the protocol's form
+
+
+def valid(node: Node | RecordSpec, ids: list[str]) -> st.SearchStrategy[Any]:
+    if isinstance(node, RecordSpec):
+        required = {f.name: valid(f.node, ids) for f in node.fields if f.required}
+        optional = {f.name: valid(f.node, ids) for f in node.fields if not f.required}
+        base = st.fixed_dictionaries(required, optional=optional)
+        if node.tag is None:
+            return base
+        return base.map(lambda d, tag=node.tag: {"type": tag, **d})
+    if isinstance(node, RecordRef):
+        return st.deferred(lambda: valid(SPEC.records[node.name], ids))
+    if isinstance(node, Nullable):
+        return st.none() | valid(node.inner, ids)
+    if isinstance(node, Scalar):
+        if node.kind == "boolean":
+            return st.booleans()
+        if node.kind == "integer":
+            return st.integers(0, 5) | st.integers(-(2**53), 2**53)
+        if node.kind == "number":
+            return st.floats(0, 1500) | st.floats(-(2.0**53), 2.0**53)
+        size = min(node.max_length or 60, 60)
+        return st.sampled_from(ids) | st.text(max_size=size)
+    if isinstance(node, (Choice, EnumType)):
+        return st.sampled_from(node.values)
+    if isinstance(node, ListOf):
+        return st.lists(valid(node.item, ids), max_size=min(node.max_items or 4, 4))
+    if isinstance(node, TupleOf):
+        return st.tuples(*(valid(n, ids) for n in node.items)).map(list)
+    raise TypeError(node)
+
+
+# --------------------------------------------------------------------------
+# Breaking them
+
+lone_surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+bad_text = st.one_of(
+    st.text(lone_surrogates, min_size=1, max_size=3),
+    st.builds(lambda a, s, b: a + s + b, st.text(max_size=5), lone_surrogates, st.text(max_size=5)),
+    st.text(max_size=5).map(lambda t: t * 200),  # longer than any bound
+    st.just("\x00\ufeff\ufffe\uffff"),
+)
+huge_numbers = st.one_of(
+    st.integers(2**53 + 1, 10**40) | st.integers(-(10**40), -(2**53) - 1),
+    st.integers(309, 4000).map(lambda digits: 10**digits),  # beyond any float
+    st.sampled_from([2**53 + 1, 1e308, -1e308, 2.0**53 + 2]),
+    st.sampled_from([float("inf"), float("-inf"), float("nan")]),
+)
+
+
+class Deep:
+    """Arrays nested ``depth`` deep: written into the frame's text directly,
+    since ``json.dumps`` itself cannot nest that deep."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+    def __repr__(self) -> str:
+        return f"Deep({self.depth})"
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for i in range(depth):
+        value = [value] if i % 2 else {"a": value}
+    return value
+
+
+wrong_types = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=20),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.lists(st.text(max_size=3), max_size=20),
+)
+deep = st.one_of(
+    st.integers(1, 40).map(nested),
+    st.sampled_from([9, 100, 1000, 3000, 8000]).map(Deep),
+    st.integers(1, 3000).map(lambda n: [0] * n),
+)
+hostile = st.one_of(wrong_types, huge_numbers, bad_text, deep)
+
+
+def hostile_for(original: Any) -> st.SearchStrategy[Any]:
+    """Mostly values near the original's kind, where a validator is likeliest
+    to let something through."""
+    if isinstance(original, str):
+        return bad_text | hostile
+    if isinstance(original, (int, float)) and not isinstance(original, bool):
+        return huge_numbers | hostile
+    return hostile
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every place inside ``value`` a mutation can hit."""
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += paths(v, prefix + (i,))
+    return out
+
+
+def mutate(data: st.DataObject, message: dict[str, Any], ids: list[str]) -> Any:
+    how = data.draw(
+        st.sampled_from(["none", "replace", "replace", "replace", "delete", "extra", "rename", "whole"])
+    )
+    if how == "none":
+        return message
+    if how == "whole":
+        return data.draw(hostile)
+    path = data.draw(st.sampled_from(paths(message)[1:] or [()]))
+    if not path:
+        return data.draw(hostile)
+    parent: Any = message
+    for key in path[:-1]:
+        parent = parent[key]
+    last = path[-1]
+    if how == "replace":
+        parent[last] = data.draw(hostile_for(parent[last]))
+    elif how == "delete":
+        del parent[last]
+    elif how == "extra":
+        target = parent if isinstance(parent, dict) else message
+        target[data.draw(st.text(max_size=8) | bad_text)] = data.draw(hostile)
+    elif how == "rename" and isinstance(parent, dict):
+        parent[data.draw(bad_text | st.sampled_from(ids))] = parent.pop(last)
+    return message
+
+
+def frame(data: st.DataObject, value: Any) -> str | bytes:
+    """``value`` as a frame: usually JSON text, sometimes other encodings."""
+    deep: list[Deep] = []
+
+    def placeholder(o: Any) -> str:
+        if isinstance(o, Deep):
+            deep.append(o)
+            return f"@deep{len(deep) - 1}@"
+        raise TypeError(o)
+
+    text = json.dumps(value, ensure_ascii=data.draw(st.booleans()), allow_nan=True, default=placeholder)
+    for i, d in enumerate(deep):
+        text = text.replace(f'"@deep{i}@"', "[" * d.depth + "]" * d.depth)
+    how = data.draw(st.sampled_from(["text"] * 4 + ["utf-8"] * 2 + ["bom", "utf-16", "truncated"]))
+    if how == "text":
+        return text
+    raw = text.encode("utf-8", "surrogatepass")
+    if how == "utf-8":
+        return raw
+    if how == "bom":
+        return b"\xef\xbb\xbf" + raw
+    if how == "utf-16":
+        return text.encode("utf-16", "surrogatepass")
+    return raw[: data.draw(st.integers(0, max(0, len(raw) - 1)))]
+
+
+# --------------------------------------------------------------------------
+# The server side
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Client:
+    def __init__(self, service: ClassroomService, name: str, clock: Clock) -> None:
+        self.inbox: list[dict[str, Any]] = []
+        self.closed = False
+        self.session = ClassroomSession(service, person(name), self.inbox_json, self._close, clock)
+
+    def inbox_json(self, text: str) -> None:
+        self.inbox.append(json.loads(text))
+
+    def _close(self, code: int, reason: str) -> None:
+        self.closed = True
+        self.session.connection_lost(code)
+
+    def send(self, value: dict[str, Any]) -> None:
+        self.session.receive(json.dumps(value))
+
+
+class FuzzedClassroom:
+    """A service with two joined participants and one
+    connection that has not joined; closed connections are replaced."""
+
+    def __init__(self, tmp_path: Path, cmap: ClassroomMap) -> None:
+        self.clock = Clock()
+        self.store = ChatStore(tmp_path / "chat.sqlite")
+        classroom = Classroom(cmap, ClassroomSettings(max_participants=10_000), random.Random(5))
+        # The rate limit is tested elsewhere: here every frame must be read.
+        limits = Limits(max_message_bytes=MAX_BYTES, messages_per_second=1e6)
+        self.service = ClassroomService(classroom, self.store, limits, clock=self.clock)
+        self.count = 0
+        self.clients = [self.fresh(join=True), self.fresh(join=True), self.fresh(join=False)]
+
+    def fresh(self, join: bool) -> Client:
+        self.count += 1
+        client = Client(self.service, f"P{self.count}", self.clock)
+        if join:
+            client.send({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "id": 1})
+            assert any(m["type"] == "welcome" for m in client.inbox)
+        return client
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with the placeholders of :data:`PEERS` replaced by the
+        participants' current ids (drawing them directly would make the
+        generated data depend on the server's state)."""
+        if isinstance(value, str) and value in PEERS[: len(self.clients)]:
+            pid = self.clients[PEERS.index(value)].session.pid
+            return pid if pid is not None else value
+        if isinstance(value, dict):
+            return {self.resolve(k): self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def replace_closed(self) -> None:
+        for i, client in enumerate(self.clients):
+            if client.closed:
+                self.clients[i] = self.fresh(join=i < 2)
+
+
+@pytest.fixture
+def room(tmp_path: Path, default_map: ClassroomMap):
+    r = FuzzedClassroom(tmp_path, default_map)
+    yield r
+    r.store.close()
+
+
+def unexpected(clients: list[Client]) -> list[dict[str, Any]]:
+    return [
+        m for c in clients for m in c.inbox if m["type"] == "error" and m["code"] not in EXPECTED_CODES
+    ]
+
+
+@pytest.mark.parametrize("message_type", [m.tag for m in SPEC.client])
+def test_mutated_messages_get_stable_errors_and_the_session_lives_on(
+    room: FuzzedClassroom, message_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    spec = SPEC.client_by_tag[message_type]
+    sent = {"frames": 0, "refused": 0}
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        message = data.draw(valid(spec, PEERS))
+        value = room.resolve(mutate(data, message, PEERS))
+        client = room.clients[data.draw(st.integers(0, 2))]
+        client.inbox.clear()
+        room.clock.now += 0.05
+        client.session.receive(frame(data, value))
+        room.service.tick()
+        sent["frames"] += 1
+        sent["refused"] += any(m["type"] == "error" for m in client.inbox)
+        assert not unexpected(room.clients), (value, client.inbox)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+        room.replace_closed()
+
+    run()
+
+    assert sent["refused"] > 0, "no mutation was refused: the fuzzer is not reaching the decoder"
+    for client in room.clients:
+        client.inbox.clear()
+        client.send({"type": "ping", "id": 77})
+        assert [m for m in client.inbox if m["type"] == "pong"] == [
+            {"type": "pong", "t": client.inbox[0]["t"], "id": 77}
+        ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
