@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 
 from .. import protocol
 from ..classroom import RoomMedia, TrackKey
@@ -38,6 +39,10 @@ class SfuSettings:
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
     #: The server's public address behind a 1:1 NAT ("": none), offered too.
     public_address: str = ""
+    #: ICE candidates one connection may send.
+    max_candidates: int = 32
+    #: Networks whose candidates are used even if loopback, link-local etc.
+    allowed_candidate_networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 class Router:
@@ -158,6 +163,8 @@ class Sfu:
                 self._on_level,
                 self.clock,
                 self.settings.public_address,
+                self.settings.max_candidates,
+                self.settings.allowed_candidate_networks,
             )
             self.connections[pid] = connection
             connection.start()
