@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import getpass
+import ipaddress
 import json
 import logging
 import os
 import random
+import socket
 import time
 from pathlib import Path
 
@@ -23,6 +26,52 @@ from .storage import ChatStore
 from .turn import turn_credentials
 
 DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
+
+
+class SettingError(ValueError):
+    """A setting's value cannot be used."""
+
+
+def list_setting(name: str, values: list[str] | str) -> list[str]:
+    """A list setting as a list of strings, whichever way it was written.
+
+    On the command line traitlets hands an extension's list settings over as
+    they were typed: ``['a', 'b']``, ``a,b`` and ``a`` all arrive as one
+    string (in a list or not). Raises :class:`SettingError` for what cannot be
+    read as a list of strings.
+    """
+    items = [values] if isinstance(values, str) else list(values)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise SettingError(f"ClassroomApp.{name}: {item!r} is not a string")
+        text = item.strip()
+        if text.startswith(("[", "(")):
+            try:
+                parsed = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise SettingError(
+                    f"ClassroomApp.{name}: {item!r} is not a list of strings, e.g. ['a', 'b']"
+                ) from None
+            if not isinstance(parsed, (list, tuple)) or not all(isinstance(v, str) for v in parsed):
+                raise SettingError(
+                    f"ClassroomApp.{name}: {item!r} is not a list of strings, e.g. ['a', 'b']"
+                )
+            out.extend(v.strip() for v in parsed if v.strip())
+        else:
+            out.extend(part.strip().strip("'\"") for part in text.split(",") if part.strip().strip("'\""))
+    return out
+
+
+def is_local_address(address: str) -> bool:
+    """Whether this machine has ``address`` (it can receive UDP on it)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.bind((address, 0))
+    except OSError:
+        return False
+    return True
 
 
 def load_map(path: str | os.PathLike[str]) -> ClassroomMap:
@@ -135,6 +184,45 @@ class ClassroomApp(ExtensionApp):
             "their NACKs (all the tracks they receive together)."
         ),
     ).tag(config=True)
+    sfu_max_candidates = Int(
+        32,
+        help="ICE candidates the server takes from one participant's room connection.",
+    ).tag(config=True)
+    sfu_allowed_candidate_networks = List(
+        Unicode(),
+        help=(
+            "Networks (e.g. ['10.20.0.0/16', '127.0.0.0/8']) whose addresses browsers may "
+            "offer as ICE candidates although they are loopback, link-local or otherwise "
+            "special; such candidates are ignored by default, so a participant cannot make "
+            "the server send connectivity checks to its own or its neighbours' services."
+        ),
+    ).tag(config=True)
+    max_connections_per_user = Int(
+        3,
+        help=(
+            "Connections one user may have in the classroom at once (tabs, windows); "
+            "further ones are refused. 0: no limit."
+        ),
+    ).tag(config=True)
+    max_outbound_bytes = Int(
+        4 << 20,
+        help=(
+            "Bytes that may wait to be sent to one participant whose connection does not "
+            "keep up (position updates are merged meanwhile); beyond it the connection is "
+            "closed and the page reconnects. 0: no limit."
+        ),
+    ).tag(config=True)
+    chat_retention_days = Float(
+        365.0,
+        help="Days that class, room and direct messages are kept (0: no age limit).",
+    ).tag(config=True)
+    chat_retention_messages = Int(
+        10000,
+        help=(
+            "Messages kept of the class channel, of each room and of each direct "
+            "conversation; older ones are deleted (0: no limit)."
+        ),
+    ).tag(config=True)
     room_capacity = Int(
         0,
         help="People allowed in a room whose map entry gives no capacity (0: no limit).",
@@ -205,33 +293,96 @@ class ClassroomApp(ExtensionApp):
         except MapError as e:
             self.log.error("classroom: %s", e)
             raise
+        for name in ("instructors", "turn_urls"):
+            values = self._list_setting(name)
+            setattr(self, name, values or [])
         classroom = Classroom(cmap, self.settings_for_core(), random.Random())
-        room_media = self.room_media
-        if room_media:
-            try:
-                check_aiortc_version()
-            except RuntimeError as e:
-                self.log.error("classroom: %s; rooms have chat only", e)
-                room_media = False
-            if self.sfu_ice_addresses:
-                announce_host_addresses(list(self.sfu_ice_addresses))
-        store = ChatStore(self.chat_db_path)
+        media, unavailable = self._media_settings() if self.room_media else (None, None)
+        store = ChatStore(
+            self.chat_db_path,
+            retention_days=self.chat_retention_days,
+            retention_messages=self.chat_retention_messages,
+        )
         self.service = ClassroomService(
             classroom,
             store,
             Limits(
                 max_message_bytes=self.max_message_bytes,
                 messages_per_second=self.max_messages_per_second,
+                max_outbound_bytes=self.max_outbound_bytes,
+                max_connections_per_user=self.max_connections_per_user,
             ),
             ice_servers=self.ice_servers_for,
-            media=SfuSettings(
-                public_address=self.sfu_public_address,
-                retransmits=RetransmitLimits(per_second=self.sfu_retransmissions_per_second),
-            )
-            if room_media
-            else None,
+            media=media,
+            media_unavailable=unavailable,
         )
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
+
+    def _list_setting(self, name: str) -> list[str] | None:
+        """A list setting, read whichever way it was written; None (logged) if unreadable."""
+        try:
+            return list_setting(name, getattr(self, name))
+        except SettingError as e:
+            self.log.error("classroom: %s; the setting is ignored", e)
+            return None
+
+    def _media_settings(self) -> tuple[SfuSettings | None, str | None]:
+        """The SFU's settings, or None and why rooms have no media; problems are logged."""
+        reason = None
+        try:
+            check_aiortc_version()
+        except RuntimeError as e:
+            reason = str(e)
+        addresses = self._list_setting("sfu_ice_addresses")
+        usable = []
+        for address in addresses or []:
+            try:
+                ip = ipaddress.ip_address(address)
+            except ValueError:
+                self.log.error("classroom: sfu_ice_addresses: %r is not an IP address", address)
+                continue
+            if not is_local_address(str(ip)):
+                self.log.error(
+                    "classroom: sfu_ice_addresses: %s is not an address of this machine", ip
+                )
+                continue
+            usable.append(str(ip))
+        if addresses is None:
+            reason = reason or "the server's setting sfu_ice_addresses cannot be read"
+        elif addresses and not usable:
+            reason = reason or (
+                "none of the server's sfu_ice_addresses (" + ", ".join(addresses) + ") "
+                "is an address of the server"
+            )
+        public = self.sfu_public_address.strip()
+        if public:
+            try:
+                public = str(ipaddress.ip_address(public))
+            except ValueError:
+                self.log.error("classroom: sfu_public_address %r is not an IP address; ignored", public)
+                public = ""
+        networks = []
+        for text in self._list_setting("sfu_allowed_candidate_networks") or []:
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                self.log.error(
+                    "classroom: sfu_allowed_candidate_networks: %r is not a network "
+                    "(e.g. 10.0.0.0/8); ignored",
+                    text,
+                )
+        if reason is not None:
+            self.log.error("classroom: rooms have chat only: %s", reason)
+            return None, reason
+        if usable:
+            announce_host_addresses(usable)
+        settings = SfuSettings(
+            public_address=public,
+            retransmits=RetransmitLimits(per_second=self.sfu_retransmissions_per_second),
+            max_candidates=self.sfu_max_candidates,
+            allowed_candidate_networks=tuple(networks),
+        )
+        return settings, None
 
     def initialize_handlers(self) -> None:
         self.handlers.append(

@@ -1,14 +1,30 @@
-"""Chat history in SQLite: one file, kept across server restarts."""
+"""Chat history in SQLite: one file, kept across server restarts.
+
+Writes happen on a thread of their own, so a busy chat never waits for the
+disk on the event loop the SFU shares. Ids are given out in memory as
+messages arrive (the sender's ack carries it at once) and reads merge what is
+still waiting to be written, so history is complete whatever the writer's lag.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
+import queue
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import protocol
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
+#: Seconds between two prunings of old messages (besides the one at start-up).
+PRUNE_INTERVAL = 3600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -51,24 +67,62 @@ def _message(row: tuple) -> protocol.ChatMessage:
 
 
 class ChatStore:
-    """Class, room and direct messages. Nearby messages are never stored."""
+    """Class, room and direct messages. Nearby messages are never stored.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``retention_days`` (0: no age limit) and ``retention_messages`` (0: no
+    count limit; per class channel, per room, per direct conversation) bound
+    what is kept: older messages are deleted at start-up and every
+    ``prune_interval`` seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        retention_days: float = 0.0,
+        retention_messages: int = 0,
+        prune_interval: float = PRUNE_INTERVAL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = str(path)
+        self.retention_days = retention_days
+        self.retention_messages = retention_messages
+        self.prune_interval = prune_interval
+        self.clock = clock
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        # One connection, used by the writer thread and by readers, always
+        # under the lock.
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.RLock()
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL syncs at checkpoints, not on every message: a
+            # power cut may lose the last moments of chat, never the file.
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         if row is None:
             self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         elif row[0] > SCHEMA_VERSION:
+            self._db.close()
+            self._db = None
             raise RuntimeError(
                 f"{self.path} was written by a newer version of jupyterlab-classroom "
                 f"(schema {row[0]}, this one knows {SCHEMA_VERSION})"
             )
+        self.prune()
+        # AUTOINCREMENT's counter: ids are never reused, even after pruning.
+        seq = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+        top = self._db.execute("SELECT MAX(id) FROM messages").fetchone()
+        self._next_id = max(seq[0] if seq else 0, top[0] or 0) + 1
+        #: Accepted, not yet written: readers see them too.
+        self._pending: dict[int, protocol.ChatMessage] = {}
+        self._queue: queue.Queue[protocol.ChatMessage | None] = queue.Queue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="classroom-chat-writer", daemon=True)
+        self._writer.start()
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -77,48 +131,165 @@ class ChatStore:
         return self._db
 
     def add(self, m: protocol.ChatMessage) -> int:
+        """Accept a message for writing and return its id (at once)."""
         if m.channel == "nearby":
             raise ValueError("nearby messages are not stored")
-        cur = self.db.execute(
-            f"INSERT INTO messages ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (m.ts, m.channel, m.room, m.sender, m.sender_user, m.sender_name, m.to, m.to_user, m.to_name, m.text),
-        )
-        return int(cur.lastrowid or 0)
+        if self._closed:
+            raise RuntimeError("the chat store is closed")
+        with self._lock:
+            mid = self._next_id
+            self._next_id += 1
+            stored = dataclasses.replace(m, id=mid)
+            self._pending[mid] = stored
+        self._queue.put(stored)
+        return mid
 
-    def _recent(self, where: str, args: tuple, limit: int) -> list[protocol.ChatMessage]:
-        rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)
-        ).fetchall()
-        return [_message(r) for r in reversed(rows)]
+    def flush(self) -> None:
+        """Wait until every accepted message is written."""
+        if not self._closed:
+            self._queue.join()
+
+    def prune(self) -> int:
+        """Delete what the retention settings no longer keep; returns how many."""
+        deleted = 0
+        with self._lock:
+            db = self.db
+            if self.retention_days > 0:
+                cutoff = self.clock() - self.retention_days * 86400.0
+                deleted += db.execute("DELETE FROM messages WHERE ts < ?", (cutoff,)).rowcount
+            if self.retention_messages > 0:
+                deleted += db.execute(
+                    """
+                    DELETE FROM messages WHERE id IN (
+                        SELECT id FROM (
+                            SELECT id, ROW_NUMBER() OVER (
+                                PARTITION BY channel, COALESCE(room, ''),
+                                    CASE WHEN channel = 'direct'
+                                        THEN MIN(sender_user, to_user) || char(0) || MAX(sender_user, to_user)
+                                    END
+                                ORDER BY id DESC) AS n
+                            FROM messages
+                        ) WHERE n > ?
+                    )
+                    """,
+                    (self.retention_messages,),
+                ).rowcount
+        if deleted:
+            log.info("classroom: %d old chat messages deleted", deleted)
+        return deleted
+
+    def _write_loop(self) -> None:
+        next_prune = time.monotonic() + self.prune_interval
+        while True:
+            try:
+                first = self._queue.get(timeout=max(0.0, next_prune - time.monotonic()))
+            except queue.Empty:
+                first = None
+                stop = False
+            else:
+                stop = first is None
+            batch = [] if first is None else [first]
+            taken = 1 if first is not None or stop else 0
+            while True:
+                try:
+                    m = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                taken += 1
+                if m is None:
+                    stop = True
+                else:
+                    batch.append(m)
+            try:
+                if batch:
+                    self._write(batch)
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.prune_interval
+                    self.prune()
+            except Exception:
+                log.exception("classroom: writing chat history failed")
+            finally:
+                for _ in range(taken):
+                    self._queue.task_done()
+            if stop:
+                return
+
+    def _write(self, batch: list[protocol.ChatMessage]) -> None:
+        with self._lock:
+            db = self.db
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (m.id, m.ts, m.channel, m.room, m.sender, m.sender_user, m.sender_name,
+                         m.to, m.to_user, m.to_name, m.text)
+                        for m in batch
+                    ],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            finally:
+                for m in batch:
+                    self._pending.pop(m.id, None)  # type: ignore[arg-type]
+
+    def _recent(
+        self, where: str, args: tuple, limit: int, pending: Callable[[protocol.ChatMessage], bool]
+    ) -> list[protocol.ChatMessage]:
+        with self._lock:
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+            ).fetchall()
+            waiting = [m for m in self._pending.values() if pending(m)]
+        merged = {m.id: m for m in map(_message, rows)}
+        merged.update((m.id, m) for m in waiting)
+        return [merged[i] for i in sorted(merged)[-limit:]] if limit > 0 else []  # type: ignore[index]
 
     def recent_class(self, limit: int) -> list[protocol.ChatMessage]:
-        return self._recent("channel = 'class'", (), limit)
+        return self._recent("channel = 'class'", (), limit, lambda m: m.channel == "class")
 
     def recent_room(self, room: str, limit: int) -> list[protocol.ChatMessage]:
-        return self._recent("channel = 'room' AND room = ?", (room,), limit)
+        return self._recent(
+            "channel = 'room' AND room = ?", (room,), limit, lambda m: m.channel == "room" and m.room == room
+        )
 
     def recent_direct(self, user: str, limit: int) -> dict[str, list[protocol.ChatMessage]]:
         """The last ``limit`` messages of each direct conversation of ``user``, by peer."""
-        rows = self.db.execute(
-            f"""
-            SELECT {_COLUMNS} FROM (
-                SELECT *, ROW_NUMBER() OVER (
-                    PARTITION BY CASE WHEN sender_user = :u THEN to_user ELSE sender_user END
-                    ORDER BY id DESC) AS n
-                FROM messages
-                WHERE channel = 'direct' AND (sender_user = :u OR to_user = :u)
-            ) WHERE n <= :limit ORDER BY id
-            """,
-            {"u": user, "limit": limit},
-        ).fetchall()
+        with self._lock:
+            rows = self.db.execute(
+                f"""
+                SELECT {_COLUMNS} FROM (
+                    SELECT *, ROW_NUMBER() OVER (
+                        PARTITION BY CASE WHEN sender_user = :u THEN to_user ELSE sender_user END
+                        ORDER BY id DESC) AS n
+                    FROM messages
+                    WHERE channel = 'direct' AND (sender_user = :u OR to_user = :u)
+                ) WHERE n <= :limit ORDER BY id
+                """,
+                {"u": user, "limit": limit},
+            ).fetchall()
+            waiting = [
+                m for m in self._pending.values()
+                if m.channel == "direct" and user in (m.sender_user, m.to_user)
+            ]
         out: dict[str, list[protocol.ChatMessage]] = {}
-        for row in rows:
-            m = _message(row)
+        for m in [*map(_message, rows), *sorted(waiting, key=lambda m: m.id or 0)]:
             peer = m.to_user if m.sender_user == user else m.sender_user
-            out.setdefault(peer or "", []).append(m)
-        return out
+            conversation = out.setdefault(peer or "", [])
+            if not conversation or (conversation[-1].id or 0) < (m.id or 0):
+                conversation.append(m)
+        return {peer: messages[-limit:] for peer, messages in out.items()} if limit > 0 else {}
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Write what is pending, stop the writer, close the file. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join()
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -31,6 +31,8 @@ def jp_server_config(tmp_path):
         "ClassroomApp": {
             "chat_db_path": str(tmp_path / "chat.sqlite"),
             "sfu_ice_addresses": ["127.0.0.1"],
+            # The participants here are on loopback, which a server ignores by default.
+            "sfu_allowed_candidate_networks": ["127.0.0.0/8"],
             "room_capacities": {"table-6": 1},
             "max_messages_per_second": 100.0,
         },

@@ -46,6 +46,8 @@ class ErrorCode(str, Enum):
     NO_CONNECTION = "no_connection"
     BAD_DESCRIPTION = "bad_description"
     INTERNAL = "internal"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    TOO_MANY_CANDIDATES = "too_many_candidates"
 
 
 class ProtocolError(Exception):
@@ -73,6 +75,12 @@ CLOSE_CLASSROOM_FULL = 4001
 CLOSE_PROTOCOL_VERSION = 4002
 CLOSE_SERVER_SHUTDOWN = 4003
 CLOSE_REPLACED = 4004
+#: The user has as many connections open as the server allows.
+CLOSE_TOO_MANY_CONNECTIONS = 4005
+#: The client read too slowly: what waited for it passed the server's bound.
+CLOSE_TOO_SLOW = 4006
+#: A text frame was not UTF-8 (RFC 6455's "invalid frame payload data").
+CLOSE_INVALID_DATA = 1007
 
 ChatChannel = Literal["class", "room", "nearby", "direct"]
 Status = Literal["available", "busy", "away"]
@@ -138,6 +146,8 @@ class ClientConfig:
     history_size: int
     #: Rooms have audio, video and screen sharing through the server.
     room_media: bool = False
+    #: Why rooms have no media although the server was meant to give them some.
+    room_media_unavailable: str | None = None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
 from .service import ClassroomService
@@ -55,7 +55,23 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        self.session = ClassroomSession(self.service, self.identity(), self._send, self._close)
+        self.session = ClassroomSession(
+            self.service, self.identity(), self._send, self._close, buffered=self._buffered
+        )
+
+    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, WebSocketProtocol13):
+            protocol.__class__ = _ClassroomProtocol
+        return protocol
+
+    def _buffered(self) -> int:
+        """Bytes written to this socket that the client has not taken yet."""
+        stream = getattr(self.ws_connection, "stream", None)
+        # Tornado keeps what the kernel would not take in the stream's write
+        # buffer; it has no public accessor for its size.
+        buffer = getattr(stream, "_write_buffer", None)
+        return len(buffer) if buffer is not None else 0
 
     @property
     def max_message_size(self) -> int:
@@ -70,7 +86,12 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         except WebSocketClosedError:
             return
         # The peer may go away while the frame is queued: that is not an error.
-        written.add_done_callback(_ignore_closed)
+        written.add_done_callback(self._written)
+
+    def _written(self, future: Any) -> None:
+        _ignore_closed(future)
+        if self.session is not None:
+            self.session.drained()
 
     def _close(self, code: int, reason: str) -> None:
         self.close(code, reason)
@@ -82,6 +103,27 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
     def on_close(self) -> None:
         if self.session is not None:
             self.session.connection_lost(self.close_code)
+
+
+class _ClassroomProtocol(WebSocketProtocol13):
+    """Tornado drops the TCP connection, without a close frame, on a text
+    frame that is not UTF-8: the client would then take it for a network
+    failure and its participant would linger as "reconnecting". Here the
+    session answers and closes with 1007."""
+
+    def _handle_message(self, opcode: int, data: bytes) -> Any:
+        if opcode == 0x1 and not self.client_terminated and not self._frame_compressed:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                handler = self.handler
+                session = getattr(handler, "session", None)
+                if session is not None:
+                    session.invalid_frame()
+                else:
+                    self.close(1007, "invalid UTF-8")
+                return None
+        return super()._handle_message(opcode, data)
 
 
 def _ignore_closed(future: Any) -> None:

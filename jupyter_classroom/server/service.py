@@ -30,6 +30,10 @@ class Limits:
 
     max_message_bytes: int = 16384
     messages_per_second: float = 30.0
+    #: Bytes that may wait for a client that does not read (0: no limit).
+    max_outbound_bytes: int = 4 << 20
+    #: Connections one username may have in the classroom at once (0: no limit).
+    max_connections_per_user: int = 3
 
 
 class ClassroomService:
@@ -41,12 +45,15 @@ class ClassroomService:
         clock=time.monotonic,
         ice_servers: Callable[[Identity], list[protocol.IceServer]] = lambda identity: [],
         media: SfuSettings | None = None,
+        media_unavailable: str | None = None,
     ) -> None:
         self.classroom = classroom
         self.store = store
         self.limits = limits or Limits(max_message_bytes=classroom.settings.max_message_bytes)
         self.clock = clock
         self.ice_servers = ice_servers
+        #: Why rooms have no media although the configuration asked for it.
+        self.media_unavailable = media_unavailable
         self.sessions: dict[str, ClassroomSession] = {}
         #: The rooms' conferences (None: this service has none).
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
@@ -131,14 +138,14 @@ class ClassroomService:
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
         session.pid = participant.id
         self.sessions[participant.id] = session
-        session.send(
-            classroom.welcome(
-                participant.id,
-                request_id,
-                self.ice_servers(session.identity),
-                room_media=self.sfu is not None,
-            )
+        welcome = classroom.welcome(
+            participant.id,
+            request_id,
+            self.ice_servers(session.identity),
+            room_media=self.sfu is not None,
         )
+        welcome.config.room_media_unavailable = self.media_unavailable
+        session.send(welcome)
         self._send_history(session)
         self.apply(effects)
 
@@ -217,6 +224,16 @@ class ClassroomService:
                 ErrorCode.NO_CONNECTION, "This server has no room conferences.", request_id
             )
         return self.sfu
+
+    def connections_of(self, username: str, resume: str | None = None) -> int:
+        """Live connections of ``username``, not counting the one ``resume`` takes over."""
+        replaced = next(
+            (p.id for p in self.classroom.participants.values() if resume is not None and p.resume == resume),
+            None,
+        )
+        return sum(
+            1 for pid, s in self.sessions.items() if s.identity.username == username and pid != replaced
+        )
 
     def connection_lost(self, session: ClassroomSession, clean: bool) -> None:
         pid = session.pid

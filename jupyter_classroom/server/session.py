@@ -6,6 +6,7 @@ callable, so tests drive it directly and the WebSocket handler stays thin.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLEAN_CLOSE_CODES = (1000, 1001)
+
+# Recognised without decoding: ``protocol.encode`` writes the type first.
+_POSITIONS_PREFIX = '{"type":"positions",'
+_LEFT_PREFIX = '{"type":"participant_left",'
 
 
 class TokenBucket:
@@ -51,14 +56,23 @@ class ClassroomSession:
         send: Callable[[str], None],
         close: Callable[[int, str], None],
         clock: Callable[[], float] = time.monotonic,
+        buffered: Callable[[], int] = lambda: 0,
     ) -> None:
         self.service = service
         self.identity = identity
         self._send = send
         self._close = close
         self.clock = clock
+        #: Bytes sent to this client that it has not taken yet.
+        self.buffered = buffered
         self.pid: str | None = None
         self.closed = False
+        self._lost = False
+        self._leaving = False
+        # Positions held back while the client is behind: the latest of each
+        # participant, sent when it catches up.
+        self._held_moves: dict[str, dict[str, object]] = {}
+        self._held_t = 0.0
         limits = service.limits
         self.bucket = TokenBucket(limits.messages_per_second, 2 * limits.messages_per_second, clock())
         self._last_rate_error = -1.0e9
@@ -66,8 +80,47 @@ class ClassroomSession:
     # -- outbound ------------------------------------------------------------
 
     def send_text(self, text: str) -> None:
-        if not self.closed:
-            self._send(text)
+        """Send one encoded message, within the bound on what may wait for the client.
+
+        Position batches are the bulk of the traffic: while the client is
+        behind they are merged (the latest position of each participant) and
+        sent once it catches up. Everything else counts towards
+        ``max_outbound_bytes``; beyond it the client is closed with
+        ``CLOSE_TOO_SLOW`` and comes back by resuming.
+        """
+        if self.closed:
+            return
+        behind = self.buffered() > 0
+        if text.startswith(_POSITIONS_PREFIX) and (behind or self._held_moves):
+            batch = json.loads(text)
+            if not batch.get("correction"):
+                self._held_t = batch["t"]
+                for move in batch["moves"]:
+                    self._held_moves[move["id"]] = move
+                if not behind:
+                    self.drained()
+                return
+        if text.startswith(_LEFT_PREFIX) and self._held_moves:
+            self._held_moves.pop(json.loads(text)["participant_id"], None)
+        limit = self.service.limits.max_outbound_bytes
+        if limit and self.buffered() + len(text) > limit:
+            log.warning(
+                "classroom: closing %s's connection: %d bytes wait for it, more than %d",
+                self.identity.username,
+                self.buffered() + len(text),
+                limit,
+            )
+            self.close(protocol.CLOSE_TOO_SLOW, "too slow")
+            return
+        self._send(text)
+
+    def drained(self) -> None:
+        """The transport has sent everything queued: send the positions held back."""
+        if self.closed or not self._held_moves or self.buffered() > 0:
+            return
+        moves = [protocol.Position(str(m["id"]), m["x"], m["y"]) for m in self._held_moves.values()]  # type: ignore[arg-type]
+        self._held_moves = {}
+        self._send(protocol.encode(protocol.Positions(t=self._held_t, moves=moves)))
 
     def send(self, message: object) -> None:
         self.send_text(protocol.encode(message))
@@ -159,6 +212,16 @@ class ClassroomSession:
             )
             self.close(protocol.CLOSE_PROTOCOL_VERSION, "protocol version")
             return
+        limit = self.service.limits.max_connections_per_user
+        if limit and self.service.connections_of(self.identity.username, message.resume) >= limit:
+            self.error(
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                f"You are in the classroom {limit} times already (in other tabs or windows): "
+                "close one of them to join here.",
+                message.id,
+            )
+            self.close(protocol.CLOSE_TOO_MANY_CONNECTIONS, "too many connections")
+            return
         try:
             self.service.join(self, message.resume, message.id, bool(message.media))
         except ClassroomError as e:
@@ -166,9 +229,21 @@ class ClassroomSession:
             if e.code == ErrorCode.CLASSROOM_FULL:
                 self.close(protocol.CLOSE_CLASSROOM_FULL, "classroom full")
 
+    def invalid_frame(self) -> None:
+        """The client sent a text frame that is not UTF-8: it leaves, cleanly."""
+        if self.closed:
+            return
+        self.error(ErrorCode.BAD_MESSAGE, "A text frame was not valid UTF-8: the connection is closed.")
+        self._leaving = True
+        self.close(protocol.CLOSE_INVALID_DATA, "invalid UTF-8")
+
     def connection_lost(self, code: int | None) -> None:
-        """The transport closed (the page left, or the network dropped)."""
-        was_closed = self.closed
+        """The transport closed (the page left, the network dropped, or the
+        server closed it)."""
+        if self._lost:
+            return
+        self._lost = True
         self.closed = True
-        if self.pid is not None and not was_closed:
-            self.service.connection_lost(self, clean=code in CLEAN_CLOSE_CODES)
+        self._held_moves = {}
+        if self.pid is not None:
+            self.service.connection_lost(self, clean=self._leaving or code in CLEAN_CLOSE_CODES)

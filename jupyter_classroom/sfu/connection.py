@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Protocol
 
 from aiortc import (
@@ -77,6 +78,8 @@ class SfuConnection:
         public_address: str = "",
         generation: int = 0,
         retransmits: RetransmitLimits | None = None,
+        max_candidates: int = 32,
+        allowed_candidate_networks: Sequence[IPv4Network | IPv6Network] = (),
     ) -> None:
         self.participant = participant
         self.number = number
@@ -85,6 +88,9 @@ class SfuConnection:
         self.owner = owner
         self.clock = clock
         self.public_address = public_address
+        self.max_candidates = max_candidates
+        self.allowed_candidate_networks = tuple(allowed_candidate_networks)
+        self._candidates_received = 0
         # No ICE servers: the server offers its own addresses (see
         # ClassroomApp.sfu_ice_addresses); browsers bring their TURN servers.
         self.pc = RTCPeerConnection(
@@ -264,12 +270,27 @@ class SfuConnection:
     def candidate(self, candidate: protocol.IceCandidate | None, request_id: int | None) -> None:
         """One of the client's ICE candidates (None: it has no more)."""
         if candidate is not None:
+            # Each candidate costs connectivity checks: a client gets a few
+            # dozen, which is more than any browser gathers.
+            if self._candidates_received >= self.max_candidates:
+                raise protocol.ProtocolError(
+                    protocol.ErrorCode.TOO_MANY_CANDIDATES,
+                    f"A room connection takes at most {self.max_candidates} ICE candidates.",
+                    request_id,
+                )
+            self._candidates_received += 1
             try:
-                _parse_candidate(candidate)
+                parsed = _parse_candidate(candidate)
             except Exception:
                 raise protocol.ProtocolError(
                     protocol.ErrorCode.BAD_MESSAGE, "That ICE candidate cannot be read.", request_id
                 ) from None
+            refusal = candidate_refusal(parsed.host, self.allowed_candidate_networks)
+            if refusal is not None:
+                # Browsers offer such addresses as a matter of course: not an
+                # error, but the server must not send checks there.
+                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.host, self.participant, refusal)
+                return
         if self._negotiation is not None:
             # It belongs to the answer being applied: add it after.
             self._pending_candidates.append(candidate)
@@ -330,6 +351,35 @@ class SfuConnection:
         if self.closed or not self.established:
             return None
         return self.producers[source]
+
+
+def candidate_refusal(host: str, allowed: Sequence[IPv4Network | IPv6Network] = ()) -> str | None:
+    """Why the server will not send connectivity checks to ``host`` (None: it will).
+
+    Loopback, link-local, multicast, unspecified and reserved addresses reach
+    the server itself or its neighbours, not the participant; mDNS names
+    (``….local``) only resolve on the browser's own network. ``allowed``
+    networks are accepted whatever they are (tests on 127.0.0.0/8, a lab
+    network that is link-local).
+    """
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return "not an IP address (an mDNS name the server cannot resolve)"
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in allowed if network.version == address.version):
+        return None
+    for what, bad in (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved),
+    ):
+        if bad:
+            return f"a {what} address"
+    return None
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 
 from .. import protocol
 from ..classroom import RoomMedia, TrackKey
@@ -42,6 +43,10 @@ class SfuSettings:
     public_address: str = ""
     #: What a subscriber's NACKs can make the server send again.
     retransmits: RetransmitLimits = field(default_factory=RetransmitLimits)
+    #: ICE candidates one connection may send.
+    max_candidates: int = 32
+    #: Networks whose candidates are used even if loopback, link-local etc.
+    allowed_candidate_networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 class Router:
@@ -187,6 +192,8 @@ class Sfu:
                 self.settings.public_address,
                 generation=media.generation,
                 retransmits=self.settings.retransmits,
+                max_candidates=self.settings.max_candidates,
+                allowed_candidate_networks=self.settings.allowed_candidate_networks,
             )
             self.connections[pid] = connection
             connection.start()

@@ -25,12 +25,17 @@ export type ErrorCode =
   | 'no_connection'
   | 'bad_description'
   | 'internal'
+  | 'too_many_connections'
+  | 'too_many_candidates'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
 export const CLOSE_PROTOCOL_VERSION = 4002;
 export const CLOSE_SERVER_SHUTDOWN = 4003;
 export const CLOSE_REPLACED = 4004;
+export const CLOSE_TOO_MANY_CONNECTIONS = 4005;
+export const CLOSE_TOO_SLOW = 4006;
+export const CLOSE_INVALID_DATA = 1007;
 
 export type ChatChannel = 'class' | 'room' | 'nearby' | 'direct';
 export type Status = 'available' | 'busy' | 'away';
@@ -74,6 +79,7 @@ export interface IClientConfig {
   max_message_bytes: number;
   history_size: number;
   room_media?: boolean;
+  room_media_unavailable?: string | null;
 }
 
 export interface IParticipantInfo {

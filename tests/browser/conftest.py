@@ -45,6 +45,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
     server = JupyterProcess(
         tmp_path_factory.mktemp("lab"),
         sfu_ice_addresses="127.0.0.1",
+        # Chromium's candidates here are on loopback, which a server ignores by default.
+        sfu_allowed_candidate_networks="127.0.0.0/8",
         room_capacities="{'table-6': 1}",
     )
     server.start()
