@@ -229,7 +229,7 @@ class ClassroomApp(ExtensionApp):
     ).tag(config=True)
     room_capacities = Dict(
         value_trait=Int(),
-        help="Capacities by room id, over the map's, e.g. {'stage': 150, 'table-1': 4}.",
+        help="Capacities by room id, over the map's, e.g. {'stage': 150, 'table-1': 4} (0: no limit).",
     ).tag(config=True)
 
     @default("chat_db_path")

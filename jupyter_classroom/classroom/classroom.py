@@ -219,7 +219,9 @@ class Classroom:
         """How many people may be in a room (None: no limit)."""
         s = self.settings
         if room_id in s.room_capacities:
-            return s.room_capacities[room_id]
+            # 0 means no limit, as for room_capacity: browsers read a capacity
+            # of 0 as none, so a room the server kept shut would look open.
+            return s.room_capacities[room_id] if s.room_capacities[room_id] > 0 else None
         room = self.map.rooms_by_id.get(room_id)
         if room is not None and room.capacity is not None:
             return room.capacity

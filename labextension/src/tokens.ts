@@ -1,6 +1,20 @@
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Token } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal } from '@lumino/signaling';
 
-import { ClassroomModel } from './model/classroom';
+import type { Announcements } from './model/announcements';
+import type { OwnAvatar } from './model/avatar';
+import type { ChatStore } from './model/chat';
+import type { IClassroomError } from './model/classroom';
+import type { ClassroomConnection } from './model/connection';
+import type { Point } from './model/geometry';
+import type { Roster } from './model/roster';
+import { IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo } from './protocol';
+import type { LocalMedia } from './rtc/media';
+import type { AudioMixer } from './rtc/mixer';
+import type { PeerManager } from './rtc/peers';
+import type { RoomConnection } from './rtc/sfu';
 
 /** Command ids of the classroom. */
 export namespace CommandIDs {
@@ -20,12 +34,56 @@ export namespace CommandIDs {
   export const toggleScreen = 'classroom:toggle-screen';
 }
 
-/** The classroom client model, for plugins that add to the classroom (media, rooms). */
-export interface IClassroom {
-  readonly model: ClassroomModel;
+/**
+ * The classroom client: the connection, the roster, our own avatar, chat and
+ * announcements, and what the server's welcome said. Plugins that add to the
+ * classroom (media, the panel, anything else) depend on this, not on a class.
+ */
+export interface IClassroom extends IDisposable {
+  readonly connection: ClassroomConnection;
+  readonly roster: Roster;
+  readonly avatar: OwnAvatar;
+  readonly chat: ChatStore;
+  readonly announcements: Announcements;
+  /** The strings people read, in their language. */
+  readonly trans: TranslationBundle;
+  /** The server welcomed us (first join or after a reconnect). */
+  readonly joined: ISignal<IClassroom, void>;
+  /** Something went wrong that people should read about. */
+  readonly errorOccurred: ISignal<IClassroom, IClassroomError>;
+  readonly map: IMapInfo | null;
+  readonly config: IClientConfig | null;
+  readonly iceServers: IIceServer[];
+  readonly myId: string | null;
+  readonly me: IParticipantInfo | null;
+  room(id: string | null | undefined): IRoomInfo | null;
+  /** A room's name, or "Open floor". */
+  roomName(id: string | null | undefined): string;
+  /** Where to draw a participant at `now` (ms, performance.now()). */
+  positionOf(id: string, now: number): Point | null;
+  /** The server-confirmed position of a participant (ours: where we are). */
+  lastKnown(id: string): Point | null;
+  /** Open the connection and join. */
+  start(): void;
+  setHand(raised: boolean): void;
+  /** Tell everyone whether our microphone, camera and screen are on. */
+  setMedia(media: { mic?: boolean; camera?: boolean; screen?: boolean }): void;
 }
 
 export const IClassroom = new Token<IClassroom>(
   'jupyterlab-classroom:IClassroom',
   'The classroom client: participants, positions and chat.'
+);
+
+/** The classroom's media: local devices, the open-floor calls, the room's conference, the mixer. */
+export interface IClassroomMedia {
+  readonly media: LocalMedia;
+  readonly mixer: AudioMixer;
+  readonly peers: PeerManager;
+  readonly room: RoomConnection;
+}
+
+export const IClassroomMedia = new Token<IClassroomMedia>(
+  'jupyterlab-classroom:IClassroomMedia',
+  'The classroom media: microphone, camera, screen, calls and the spatial mixer.'
 );

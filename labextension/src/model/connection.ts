@@ -1,4 +1,5 @@
-import { IDisposable } from '@lumino/disposable';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -11,6 +12,9 @@ import {
 } from '../protocol';
 import { backoffDelay } from './geometry';
 
+/** The server message with a given `type`. */
+export type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface IConnectionState {
@@ -21,31 +25,75 @@ export interface IConnectionState {
   reason?: string;
 }
 
-/** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES: Record<number, string> = {
-  [CLOSE_CLASSROOM_FULL]: 'The classroom is full.',
-  [CLOSE_PROTOCOL_VERSION]: 'The classroom was updated on the server: reload the page.',
-  [CLOSE_REPLACED]: 'You joined the classroom from another connection.'
-};
+/** Why reconnecting cannot help after a close code, or null if it can. */
+function finalReason(code: number, trans: TranslationBundle): string | null {
+  switch (code) {
+    case CLOSE_CLASSROOM_FULL:
+      return trans.__('The classroom is full.');
+    case CLOSE_PROTOCOL_VERSION:
+      return trans.__('The classroom was updated on the server: reload the page.');
+    case CLOSE_REPLACED:
+      return trans.__('You joined the classroom from another connection.');
+  }
+  return null;
+}
 
-function reasonFor(code: number): string {
+function reasonFor(code: number, trans: TranslationBundle): string {
   if (code === CLOSE_SERVER_SHUTDOWN) {
-    return 'The server is restarting.';
+    return trans.__('The server is restarting.');
   }
   if (code === 1006) {
-    return 'The connection to the server was lost.';
+    return trans.__('The connection to the server was lost.');
   }
-  return `The connection closed (code ${code}).`;
+  return trans.__('The connection closed (code %1).', code);
 }
 
 /**
  * The classroom WebSocket, reconnecting with backoff after a drop.
  */
 export class ClassroomConnection implements IDisposable {
-  constructor(private readonly _url: () => string) {}
+  constructor(
+    private readonly _url: () => string,
+    private readonly _trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom')
+  ) {}
 
+  /** Every message, after the handlers registered with `on` for its type. */
   get messageReceived(): ISignal<this, ServerMessage> {
     return this._messageReceived;
+  }
+
+  /**
+   * Handle one type of server message. Handlers run in the order they were
+   * added; one that throws is logged and the others still run. Dispose the
+   * result to stop.
+   */
+  on<T extends ServerMessage['type']>(type: T, handler: (message: MessageOf<T>) => void): IDisposable {
+    let handlers = this._handlers.get(type);
+    if (!handlers) {
+      handlers = new Set();
+      this._handlers.set(type, handlers);
+    }
+    const entry = handler as (message: ServerMessage) => void;
+    handlers.add(entry);
+    return new DisposableDelegate(() => {
+      this._handlers.get(type)?.delete(entry);
+    });
+  }
+
+  /** Hand a message to its handlers (the socket does this for each message it receives). */
+  dispatch(message: ServerMessage): void {
+    const handlers = this._handlers.get(message.type);
+    if (handlers) {
+      // A copy: a handler may add or remove handlers.
+      for (const handler of [...handlers]) {
+        try {
+          handler(message);
+        } catch (error) {
+          console.error(`classroom: a handler of '${message.type}' failed`, error);
+        }
+      }
+    }
+    this._messageReceived.emit(message);
   }
 
   /** Emitted when a socket opens: the owner sends `join` then. */
@@ -86,7 +134,7 @@ export class ClassroomConnection implements IDisposable {
         console.warn('classroom: ignoring a message that is not JSON');
         return;
       }
-      this._messageReceived.emit(message);
+      this.dispatch(message);
     };
     socket.onclose = (event: CloseEvent) => {
       if (this._socket !== socket) {
@@ -96,12 +144,12 @@ export class ClassroomConnection implements IDisposable {
       if (this._disposed) {
         return;
       }
-      const final = FINAL_CLOSES[event.code];
+      const final = finalReason(event.code, this._trans);
       if (final) {
         this._setState({ status: 'closed', reason: final });
         return;
       }
-      this._scheduleReconnect(reasonFor(event.code));
+      this._scheduleReconnect(reasonFor(event.code, this._trans));
     };
   }
 
@@ -130,6 +178,7 @@ export class ClassroomConnection implements IDisposable {
     const socket = this._socket;
     this._socket = null;
     socket?.close(1000, 'left the classroom');
+    this._handlers.clear();
     Signal.clearData(this);
   }
 
@@ -155,6 +204,7 @@ export class ClassroomConnection implements IDisposable {
     this._stateChanged.emit(state);
   }
 
+  private _handlers = new Map<string, Set<(message: ServerMessage) => void>>();
   private _socket: WebSocket | null = null;
   private _attempt = 0;
   private _timer = 0;

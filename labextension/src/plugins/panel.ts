@@ -1,38 +1,29 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
-import { ClassroomModel } from '../model/classroom';
-import { ClassroomConnection } from '../model/connection';
-import { LocalMedia } from '../rtc/media';
-import { AudioMixer } from '../rtc/mixer';
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { CommandIDs, IClassroom } from '../tokens';
+import { CommandIDs, IClassroom, IClassroomMedia } from '../tokens';
 import { ClassroomPanel } from '../view/panel';
-
-function socketUrl(): string {
-  const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(settings.wsUrl, 'classroom', 'ws');
-  return settings.token ? `${url}?token=${encodeURIComponent(settings.token)}` : url;
-}
+import { IClassroomSettings, SETTINGS_ID } from './settings';
 
 /**
  * The Classroom panel in the left sidebar, and commands to open it beside the
  * notebooks.
  */
-export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
+export const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-classroom:panel',
   description: 'The classroom map, participant list and chat.',
   autoStart: true,
-  provides: IClassroom,
-  optional: [ICommandPalette],
+  requires: [IClassroom, IClassroomMedia],
+  optional: [ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
-    palette: ICommandPalette | null
-  ): IClassroom => {
-    const model = new ClassroomModel(new ClassroomConnection(socketUrl));
+    model: IClassroom,
+    { media, mixer, peers, room }: IClassroomMedia,
+    palette: ICommandPalette | null,
+    registry: ISettingRegistry | null
+  ): void => {
+    const trans = model.trans;
     const place = (where: 'main' | 'left') => {
       if (where === 'main') {
         app.shell.add(panel, 'main', { mode: 'split-right' });
@@ -42,10 +33,6 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
       panel.setPlacement(where);
       app.shell.activateById(panel.id);
     };
-    const media = new LocalMedia();
-    const mixer = new AudioMixer();
-    const peers = new PeerManager(model, media, mixer);
-    const room = new RoomConnection(model, media, mixer);
     const panel = new ClassroomPanel(model, media, mixer, peers, room, place, widget => {
       app.shell.add(widget, 'main', { mode: 'split-bottom' });
       app.shell.activateById(widget.id);
@@ -54,48 +41,63 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
     // calls, the room connection and the mixer.
     Object.assign(panel.node, { classroomPeers: peers, classroomRoom: room, classroomMixer: mixer });
     app.shell.add(panel, 'left', { rank: 600 });
-    window.addEventListener('beforeunload', () => {
-      peers.dispose();
-      room.dispose();
-      mixer.dispose();
-      media.dispose();
-      model.dispose();
-    });
+
+    if (registry) {
+      registry
+        .load(SETTINGS_ID)
+        .then(settings => {
+          const apply = () => {
+            const s = settings.composite as unknown as IClassroomSettings;
+            panel.map.showNames = s.showNames;
+            panel.controls.setPushToTalk(s.pushToTalk);
+          };
+          apply();
+          settings.changed.connect(apply);
+          // Choices made in the panel are remembered as the user's settings.
+          panel.controls.pushToTalkChanged.connect((_, on) => void settings.set('pushToTalk', on));
+          panel.controls.deviceChosen.connect(
+            (_, { kind, deviceId }) => void settings.set(kind === 'audioinput' ? 'microphone' : 'camera', deviceId)
+          );
+          // For the browser console and the tests: the settings in force.
+          Object.assign(panel.node, { classroomSettings: settings });
+        })
+        .catch(reason => console.error('classroom: the settings could not be loaded', reason));
+    }
 
     app.commands.addCommand(CommandIDs.open, {
-      label: 'Open Classroom',
-      caption: 'Open the classroom beside the notebooks',
+      label: trans.__('Open Classroom'),
+      caption: trans.__('Open the classroom beside the notebooks'),
       icon: args => (args['isPalette'] ? undefined : panel.title.icon),
       execute: () => place('main')
     });
     app.commands.addCommand(CommandIDs.toSidebar, {
-      label: 'Move Classroom to the Sidebar',
+      label: trans.__('Move Classroom to the Sidebar'),
       execute: () => place('left')
     });
     app.commands.addCommand(CommandIDs.focusMap, {
-      label: 'Focus the Classroom Map',
+      label: trans.__('Focus the Classroom Map'),
       execute: () => {
         app.shell.activateById(panel.id);
         panel.map.node.focus();
       }
     });
     app.commands.addCommand(CommandIDs.toggleHand, {
-      label: 'Raise or Lower Your Hand',
+      label: trans.__('Raise or Lower Your Hand'),
       isToggled: () => !!model.me?.hand,
       execute: () => panel.toggleHand()
     });
     app.commands.addCommand(CommandIDs.toggleMic, {
-      label: 'Mute or Unmute the Microphone',
+      label: trans.__('Mute or Unmute the Microphone'),
       isToggled: () => media.micOn,
       execute: () => panel.controls.toggleMic()
     });
     app.commands.addCommand(CommandIDs.toggleCamera, {
-      label: 'Start or Stop the Camera',
+      label: trans.__('Start or Stop the Camera'),
       isToggled: () => media.cameraOn,
       execute: () => panel.controls.toggleCamera()
     });
     app.commands.addCommand(CommandIDs.toggleScreen, {
-      label: 'Start or Stop Sharing the Screen',
+      label: trans.__('Start or Stop Sharing the Screen'),
       isToggled: () => media.screenOn,
       execute: () => panel.controls.toggleScreen()
     });
@@ -113,9 +115,8 @@ export const panelPlugin: JupyterFrontEndPlugin<IClassroom> = {
         CommandIDs.toggleCamera,
         CommandIDs.toggleScreen
       ]) {
-        palette.addItem({ command, category: 'Classroom' });
+        palette.addItem({ command, category: trans.__('Classroom') });
       }
     }
-    return { model };
   }
 };

@@ -1,11 +1,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ClassroomModel } from '../model/classroom';
 import { IPeerSignal, IStreamSource } from '../protocol';
+import { IClassroom } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IMediaStats, summarize } from './stats';
+import { sendPeerSignal } from './signaling';
 import { gainFor, panFor } from './spatial';
 
 export type Source = 'camera' | 'screen_share';
@@ -130,7 +131,7 @@ export class PeerCall {
       { stream: media.userStream.id, source: 'camera' },
       { stream: media.screenStream.id, source: 'screen_share' }
     ];
-    this._manager.model.signal(this.peer, data, data.description ? sources : undefined);
+    sendPeerSignal(this._manager.model.connection, this.peer, data, data.description ? sources : undefined);
   }
 
   private _onTrack(track: MediaStreamTrack, stream: MediaStream | undefined): void {
@@ -170,13 +171,15 @@ export class PeerCall {
  */
 export class PeerManager implements IDisposable {
   constructor(
-    readonly model: ClassroomModel,
+    readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer
   ) {
-    model.peerRequested.connect((_, { peer, offerer }) => this._open(peer, !offerer), this);
-    model.peerReleased.connect((_, peer) => this._close(peer), this);
-    model.signalReceived.connect((_, message) => void this._calls.get(message.sender)?.handle(message), this);
+    this._wires = [
+      model.connection.on('peer_connect', m => this._open(m.peer, !m.offerer)),
+      model.connection.on('peer_disconnect', m => this._close(m.peer)),
+      model.connection.on('signal', m => void this._calls.get(m.sender)?.handle(m))
+    ];
     model.joined.connect(this._closeAll, this);
     media.changed.connect(() => this._calls.forEach(c => c.syncTracks()), this);
     this._timer = window.setInterval(() => this.updateVoices(), 100);
@@ -221,10 +224,14 @@ export class PeerManager implements IDisposable {
       }
       const dx = theirs[0] - mine[0];
       const d = Math.hypot(dx, theirs[1] - mine[1]);
-      const g = gainFor(d, config.proximity_radius, config.proximity_drop_radius);
-      this.mixer.place('peer', peer, g, panFor(dx, config.proximity_radius));
+      // Without spatial audio (a setting) every neighbour sounds alike, from the middle.
+      const g = this.spatial ? gainFor(d, config.proximity_radius, config.proximity_drop_radius) : 1;
+      this.mixer.place('peer', peer, g, this.spatial ? panFor(dx, config.proximity_radius) : 0);
     }
   }
+
+  /** Whether voices fade with distance and come from the side people stand on. */
+  spatial = true;
 
   callsChanged(): void {
     this._changed.emit();
@@ -242,6 +249,7 @@ export class PeerManager implements IDisposable {
     }
     this._disposed = true;
     window.clearInterval(this._timer);
+    this._wires.forEach(w => w.dispose());
     this._closeAll();
     Signal.clearData(this);
   }
@@ -269,6 +277,7 @@ export class PeerManager implements IDisposable {
   }
 
   private _calls = new Map<string, PeerCall>();
+  private _wires: IDisposable[];
   private _timer = 0;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);

@@ -1,11 +1,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ClassroomModel } from '../model/classroom';
 import { ISfuOffer, ISfuPublication, ISfuTrack, TrackSource } from '../protocol';
+import { IClassroom } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IRemoteMedia } from './peers';
+import { sendSfuAnswer, sendSfuCandidate } from './signaling';
 import { IMediaStats, summarize } from './stats';
 
 export type RoomConnectionState = 'none' | 'connecting' | 'connected' | 'failed';
@@ -27,21 +28,23 @@ const MAX_BITRATE: Partial<Record<TrackSource, number>> = {
  */
 export class RoomConnection implements IDisposable {
   constructor(
-    readonly model: ClassroomModel,
+    readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer
   ) {
-    model.sfuOffered.connect((_, offer) => this._enqueue(() => this._onOffer(offer)), this);
-    model.sfuTracksChanged.connect((_, m) => {
-      if (m.connection === this._number) {
-        this._setTracks(m.tracks);
-      }
-    }, this);
-    model.sfuClosed.connect((_, m) => {
-      if (m.connection === this._number) {
-        this._close();
-      }
-    }, this);
+    this._wires = [
+      model.connection.on('sfu_offer', offer => this._enqueue(() => this._onOffer(offer))),
+      model.connection.on('sfu_tracks', m => {
+        if (m.connection === this._number) {
+          this._setTracks(m.tracks);
+        }
+      }),
+      model.connection.on('sfu_closed', m => {
+        if (m.connection === this._number) {
+          this._close();
+        }
+      })
+    ];
     // A new session (after a reconnect) starts a new connection.
     model.joined.connect(() => this._close(), this);
     media.changed.connect(() => this._enqueue(() => this._publish()), this);
@@ -95,6 +98,7 @@ export class RoomConnection implements IDisposable {
       return;
     }
     this._disposed = true;
+    this._wires.forEach(w => w.dispose());
     this._close();
     Signal.clearData(this);
   }
@@ -130,7 +134,7 @@ export class RoomConnection implements IDisposable {
     await this._publish();
     await pc.setLocalDescription();
     this._setTracks(offer.tracks);
-    this.model.sfuAnswer(number, pc.localDescription!.toJSON());
+    sendSfuAnswer(this.model.connection, number, pc.localDescription!.toJSON());
     await this._limitBitrates();
   }
 
@@ -142,7 +146,7 @@ export class RoomConnection implements IDisposable {
     this._pc = pc;
     this._number = number;
     pc.onicecandidate = ({ candidate }) => {
-      this.model.sfuCandidate(number, candidate ? candidate.toJSON() : null);
+      sendSfuCandidate(this.model.connection, number, candidate ? candidate.toJSON() : null);
     };
     pc.ontrack = ({ transceiver, track }) => {
       if (transceiver.mid) {
@@ -261,6 +265,7 @@ export class RoomConnection implements IDisposable {
     this._changed.emit();
   }
 
+  private _wires: IDisposable[];
   private _pc: RTCPeerConnection | null = null;
   private _number: number | null = null;
   private _publications: ISfuPublication[] = [];

@@ -1,8 +1,9 @@
 import { Widget } from '@lumino/widgets';
 
-import { ChannelKey, ClassroomModel } from '../model/classroom';
+import { ChannelKey } from '../model/chat';
 import { parseChat } from '../model/chattext';
 import { IChatMessage } from '../protocol';
+import { IClassroom } from '../tokens';
 
 /** Render a message's text as DOM nodes: never as HTML. */
 export function renderChatText(text: string): DocumentFragment {
@@ -49,13 +50,14 @@ let nextId = 0;
  * Chat with channel tabs: Class, Room, Nearby and one per direct conversation.
  */
 export class ChatPane extends Widget {
-  constructor(readonly model: ClassroomModel) {
+  constructor(readonly model: IClassroom) {
     super();
+    const trans = model.trans;
     this.addClass('jp-Classroom-chat');
     const uid = `jp-Classroom-chat-${nextId++}`;
     this._tabs = document.createElement('div');
     this._tabs.setAttribute('role', 'tablist');
-    this._tabs.setAttribute('aria-label', 'Chat channels');
+    this._tabs.setAttribute('aria-label', trans.__('Chat channels'));
     this._note = document.createElement('p');
     this._note.className = 'jp-Classroom-note';
     this._log = document.createElement('div');
@@ -71,11 +73,11 @@ export class ChatPane extends Widget {
     this._input = document.createElement('textarea');
     this._input.id = `${uid}-input`;
     this._input.rows = 2;
-    this._input.placeholder = 'Message (Enter sends, Shift+Enter for a new line; ``` for code)';
+    this._input.placeholder = trans.__('Message (Enter sends, Shift+Enter for a new line; ``` for code)');
     this._send = document.createElement('button');
     this._send.type = 'submit';
     this._send.className = 'jp-Button jp-mod-styled jp-mod-accept';
-    this._send.textContent = 'Send';
+    this._send.textContent = trans.__('Send');
     this._error = document.createElement('p');
     this._error.className = 'jp-Classroom-error';
     this._error.setAttribute('role', 'alert');
@@ -92,8 +94,11 @@ export class ChatPane extends Widget {
         this._submit();
       }
     });
-    model.chatChanged.connect(this._onChat, this);
-    model.participantsChanged.connect(this._renderTabs, this);
+    model.chat.messagesChanged.connect(this._onChat, this);
+    // Our room names a tab; others' names title direct conversations.
+    model.roster.participantJoined.connect(this._renderTabs, this);
+    model.roster.participantUpdated.connect(this._renderTabs, this);
+    model.roster.participantLeft.connect(this._renderTabs, this);
     model.joined.connect(this._renderTabs, this);
     model.errorOccurred.connect((_, e) => {
       this._error.textContent = e.message;
@@ -122,19 +127,20 @@ export class ChatPane extends Widget {
   }
 
   private _title(channel: string): string {
+    const trans = this.model.trans;
     if (channel === 'class') {
-      return 'Class';
+      return trans.__('Class');
     }
     if (channel === 'room') {
-      return 'Room';
+      return trans.__('Room');
     }
     if (channel === 'nearby') {
-      return 'Nearby';
+      return trans.__('Nearby');
     }
-    return this.model.nameOfUser(channel.slice(7));
+    return this.model.chat.nameOfUser(channel.slice(7));
   }
 
-  private _onChat(_: ClassroomModel, key: ChannelKey): void {
+  private _onChat(_: unknown, key: ChannelKey): void {
     if (key === this._key(this._current)) {
       this._renderLog();
     } else {
@@ -144,6 +150,7 @@ export class ChatPane extends Widget {
   }
 
   private _renderTabs(): void {
+    const trans = this.model.trans;
     const me = this.model.me;
     const inRoom = !!me?.room;
     const myRoom = this._lastRoom;
@@ -153,7 +160,7 @@ export class ChatPane extends Widget {
         this._renderLog();
       }
     }
-    const channels = ['class', 'room', 'nearby', ...this.model.directPeers().map(u => `direct:${u}`)];
+    const channels = ['class', 'room', 'nearby', ...this.model.chat.directPeers().map(u => `direct:${u}`)];
     if (this._current.startsWith('direct:') && !channels.includes(this._current)) {
       channels.push(this._current);
     }
@@ -169,12 +176,12 @@ export class ChatPane extends Widget {
       tab.tabIndex = selected ? 0 : -1;
       let title = this._title(channel);
       if (channel === 'room' && inRoom) {
-        title = `Room: ${this.model.roomName(me!.room)}`;
+        title = trans.__('Room: %1', this.model.roomName(me!.room));
       }
       tab.textContent = title;
       if (this._unread.has(this._key(channel))) {
         tab.classList.add('jp-mod-unread');
-        tab.setAttribute('aria-label', `${title}, new messages`);
+        tab.setAttribute('aria-label', trans.__('%1, new messages', title));
       }
       tab.addEventListener('click', () => this.showChannel(channel));
       tab.addEventListener('keydown', event => {
@@ -191,29 +198,29 @@ export class ChatPane extends Widget {
       this._tabs.appendChild(tab);
     }
     const title = this._current === 'room' && inRoom ? this.model.roomName(me!.room) : this._title(this._current);
-    this._label.textContent = `Message to ${title}`;
+    this._label.textContent = trans.__('Message to %1', title);
     const disabled = this._current === 'room' && !inRoom;
     this._input.disabled = disabled;
     this._send.disabled = disabled;
     this._input.maxLength = this.model.config?.max_chat_length ?? 4000;
     this._note.textContent =
       this._current === 'nearby'
-        ? 'Nearby messages reach the people within earshot and are not saved.'
+        ? trans.__('Nearby messages reach the people within earshot and are not saved.')
         : disabled
-          ? 'You are not in a room: walk onto a table or the stage to talk with the people there.'
+          ? trans.__('You are not in a room: walk onto a table or the stage to talk with the people there.')
           : this._current === 'class'
-            ? 'Everyone in the classroom sees these messages.'
+            ? trans.__('Everyone in the classroom sees these messages.')
             : '';
   }
 
   private _renderLog(): void {
-    const messages = this.model.messages(this._key(this._current));
+    const messages = this.model.chat.messages(this._key(this._current));
     const stick = this._log.scrollTop + this._log.clientHeight >= this._log.scrollHeight - 4;
     this._log.replaceChildren(...messages.map(m => this._renderMessage(m)));
     if (!messages.length) {
       const empty = document.createElement('p');
       empty.className = 'jp-Classroom-empty';
-      empty.textContent = 'No messages yet.';
+      empty.textContent = this.model.trans.__('No messages yet.');
       this._log.appendChild(empty);
     }
     if (stick) {
@@ -246,7 +253,7 @@ export class ChatPane extends Widget {
     if (!text) {
       return;
     }
-    const problem = this.model.sendChat(this._key(this._current), text);
+    const problem = this.model.chat.send(this._key(this._current), text);
     if (problem) {
       this._error.textContent = problem.message;
       return;

@@ -1,7 +1,7 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { ClassroomModel } from '../model/classroom';
+import { IClassroom } from '../tokens';
 
 const KEYS: Record<string, 'up' | 'down' | 'left' | 'right'> = {
   ArrowUp: 'up',
@@ -30,15 +30,16 @@ export interface IMapDecorations {
  * takes the keyboard (arrows, WASD) and clicks to walk.
  */
 export class ClassroomMap extends Widget {
-  constructor(readonly model: ClassroomModel) {
+  constructor(readonly model: IClassroom) {
     super();
+    const trans = model.trans;
     this.addClass('jp-Classroom-map');
     this.node.tabIndex = 0;
     this.node.setAttribute('role', 'application');
-    this.node.setAttribute('aria-roledescription', 'classroom map');
+    this.node.setAttribute('aria-roledescription', trans.__('classroom map'));
     this.node.setAttribute(
       'aria-label',
-      'Classroom map. Walk with the arrow keys or W A S D. The participant list below says who is where.'
+      trans.__('Classroom map. Walk with the arrow keys or W A S D. The participant list below says who is where.')
     );
     this._canvas = document.createElement('canvas');
     this._canvas.setAttribute('aria-hidden', 'true');
@@ -47,12 +48,21 @@ export class ClassroomMap extends Widget {
     this._live.className = 'jp-Classroom-visuallyHidden';
     this._live.setAttribute('aria-live', 'polite');
     this.node.appendChild(this._live);
-    model.announced.connect((_, text) => {
+    model.announcements.announced.connect((_, text) => {
       this._live.textContent = text;
     });
   }
 
   decorations: IMapDecorations | null = null;
+
+  /** Whether names are written under the avatars (a setting). */
+  get showNames(): boolean {
+    return this._showNames;
+  }
+  set showNames(value: boolean) {
+    this._showNames = value;
+    this.node.dataset.names = value ? 'shown' : 'hidden';
+  }
 
   handleEvent(event: Event): void {
     switch (event.type) {
@@ -63,7 +73,7 @@ export class ClassroomMap extends Widget {
         this._onKey(event as KeyboardEvent, false);
         break;
       case 'blur':
-        this.model.releaseKeys();
+        this.model.avatar.releaseKeys();
         break;
       case 'click':
         this._onClick(event as MouseEvent);
@@ -104,7 +114,7 @@ export class ClassroomMap extends Widget {
     if (direction) {
       event.preventDefault();
       event.stopPropagation();
-      this.model.setKey(direction, pressed);
+      this.model.avatar.setKey(direction, pressed);
     }
   }
 
@@ -117,8 +127,8 @@ export class ClassroomMap extends Widget {
     const rect = this._canvas.getBoundingClientRect();
     const x = ((event.clientX - rect.left) / rect.width) * map.width;
     const y = ((event.clientY - rect.top) / rect.height) * map.height;
-    if (!this.model.walkTo(x, y)) {
-      this._live.textContent = 'You cannot walk there.';
+    if (!this.model.avatar.walkTo(x, y)) {
+      this._live.textContent = this.model.trans.__('You cannot walk there.');
     }
   }
 
@@ -129,7 +139,7 @@ export class ClassroomMap extends Widget {
 
   private _draw = (now: number): void => {
     this._frame = requestAnimationFrame(this._draw);
-    this.model.tick(now);
+    this.model.avatar.tick(now);
     const map = this.model.map;
     if (!map || !this.isVisible) {
       return;
@@ -205,7 +215,7 @@ export class ClassroomMap extends Widget {
       ctx.globalAlpha = 1;
     }
     ctx.textAlign = 'center';
-    for (const p of this.model.participants.values()) {
+    for (const p of this.model.roster.participants.values()) {
       const pos = this.model.positionOf(p.id, now);
       if (!pos) {
         continue;
@@ -247,10 +257,12 @@ export class ClassroomMap extends Widget {
       ctx.font = `bold ${Math.round(r * 0.9)}px ${font}`;
       ctx.textBaseline = 'middle';
       ctx.fillText(p.initials, x, y + 1);
-      ctx.fillStyle = ink;
-      ctx.font = `${label}px ${font}`;
-      ctx.textBaseline = 'top';
-      ctx.fillText(p.id === me?.id ? `${p.name} (you)` : p.name, x, y + r + 4);
+      if (this._showNames) {
+        ctx.fillStyle = ink;
+        ctx.font = `${label}px ${font}`;
+        ctx.textBaseline = 'top';
+        ctx.fillText(p.id === me?.id ? this.model.trans.__('%1 (you)', p.name) : p.name, x, y + r + 4);
+      }
       ctx.globalAlpha = 1;
     }
     this.node.dataset.x = mine ? mine[0].toFixed(1) : '';
@@ -260,4 +272,5 @@ export class ClassroomMap extends Widget {
   private _canvas: HTMLCanvasElement;
   private _live: HTMLDivElement;
   private _frame = 0;
+  private _showNames = true;
 }

@@ -1,11 +1,12 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { ClassroomModel } from '../model/classroom';
 import { DeviceKind, LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
 import { IRemoteMedia, PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
+import { IClassroom } from '../tokens';
 
 function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement('button');
@@ -22,25 +23,26 @@ function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
  */
 export class MediaControls extends Widget {
   constructor(
-    readonly model: ClassroomModel,
+    readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer,
     readonly room: RoomConnection
   ) {
     super();
+    const trans = model.trans;
     this.addClass('jp-Classroom-media');
-    this._mic = toggleButton('Microphone', () => void this.toggleMic());
-    this._camera = toggleButton('Camera', () => void this.toggleCamera());
-    this._screen = toggleButton('Share screen', () => void this.toggleScreen());
+    this._mic = toggleButton(trans.__('Microphone'), () => void this.toggleMic());
+    this._camera = toggleButton(trans.__('Camera'), () => void this.toggleCamera());
+    this._screen = toggleButton(trans.__('Share screen'), () => void this.toggleScreen());
     const details = document.createElement('details');
     details.className = 'jp-Classroom-devices';
     const summary = document.createElement('summary');
-    summary.textContent = 'Devices';
+    summary.textContent = trans.__('Devices');
     details.appendChild(summary);
     for (const [kind, label] of [
-      ['audioinput', 'Microphone'],
-      ['videoinput', 'Camera'],
-      ['audiooutput', 'Speaker']
+      ['audioinput', trans.__('Microphone')],
+      ['videoinput', trans.__('Camera')],
+      ['audiooutput', trans.__('Speaker')]
     ] as [DeviceKind, string][]) {
       const row = document.createElement('label');
       row.textContent = label;
@@ -51,6 +53,7 @@ export class MediaControls extends Widget {
           void this.mixer.setSpeaker(select.value);
         } else {
           void media.choose(kind, select.value);
+          this._deviceChosen.emit({ kind, deviceId: select.value });
         }
       });
       row.appendChild(select);
@@ -61,10 +64,10 @@ export class MediaControls extends Widget {
     this._ptt = document.createElement('input');
     this._ptt.type = 'checkbox';
     this._ptt.addEventListener('change', () => {
-      this.pushToTalk = this._ptt.checked;
-      void this.media.setMic(!this.pushToTalk && this._wantMic);
+      this.setPushToTalk(this._ptt.checked);
+      this._pushToTalkChanged.emit(this._ptt.checked);
     });
-    ptt.append(this._ptt, ' Push to talk (hold Space on the map)');
+    ptt.append(this._ptt, ' ', trans.__('Push to talk (hold Space on the map)'));
     details.appendChild(ptt);
     details.addEventListener('toggle', () => details.open && void this._fillDevices());
     this._error = document.createElement('p');
@@ -76,14 +79,40 @@ export class MediaControls extends Widget {
     this.node.append(this._mic, this._camera, this._screen, details, this._roomStatus, this._error);
     media.changed.connect(this._update, this);
     room.changed.connect(this._updateRoom, this);
-    model.participantsChanged.connect(this._updateRoom, this);
+    model.roster.participantUpdated.connect(this._updateRoom, this);
+    model.roster.reset.connect(this._updateRoom, this);
     media.errorOccurred.connect((_, message) => {
       this._error.textContent = message;
     });
     this._update();
   }
 
-  pushToTalk = false;
+  /** Whether the microphone is live only while Space is held on the map. */
+  get pushToTalk(): boolean {
+    return this._pushToTalk;
+  }
+
+  /** Someone picked a microphone or camera in the Devices menu. */
+  get deviceChosen(): ISignal<this, { kind: 'audioinput' | 'videoinput'; deviceId: string }> {
+    return this._deviceChosen;
+  }
+
+  /** Someone ticked or unticked "Push to talk" (not a call to `setPushToTalk`). */
+  get pushToTalkChanged(): ISignal<this, boolean> {
+    return this._pushToTalkChanged;
+  }
+
+  /** Switch push-to-talk: the microphone goes quiet until Space is held, or back to how it was. */
+  setPushToTalk(on: boolean): void {
+    this._ptt.checked = on;
+    if (this._pushToTalk === on) {
+      return;
+    }
+    this._pushToTalk = on;
+    if (this._started) {
+      void this.media.setMic(!on && this._wantMic);
+    }
+  }
 
   async toggleMic(): Promise<void> {
     this._wantMic = !this.media.micOn;
@@ -105,7 +134,7 @@ export class MediaControls extends Widget {
   async start(): Promise<void> {
     if (!this._started) {
       this._started = true;
-      await this.media.setMic(true);
+      await this.media.setMic(!this._pushToTalk);
     }
   }
 
@@ -123,7 +152,7 @@ export class MediaControls extends Widget {
       select.replaceChildren();
       const fallback = document.createElement('option');
       fallback.value = '';
-      fallback.textContent = 'Default';
+      fallback.textContent = this.model.trans.__('Default');
       select.appendChild(fallback);
       for (const d of devices.filter(d => d.kind === kind)) {
         const option = document.createElement('option');
@@ -137,34 +166,39 @@ export class MediaControls extends Widget {
 
   private _update(): void {
     const m = this.media;
+    const trans = this.model.trans;
     const set = (b: HTMLButtonElement, on: boolean, onLabel: string, offLabel: string) => {
       b.setAttribute('aria-pressed', String(on));
       b.textContent = on ? onLabel : offLabel;
     };
-    set(this._mic, m.micOn, 'Mute', 'Unmute');
-    this._mic.setAttribute('aria-label', m.micOn ? 'Microphone on: mute it' : 'Microphone off: unmute it');
-    set(this._camera, m.cameraOn, 'Stop camera', 'Start camera');
-    set(this._screen, m.screenOn, 'Stop sharing', 'Share screen');
+    set(this._mic, m.micOn, trans.__('Mute'), trans.__('Unmute'));
+    this._mic.setAttribute(
+      'aria-label',
+      m.micOn ? trans.__('Microphone on: mute it') : trans.__('Microphone off: unmute it')
+    );
+    set(this._camera, m.cameraOn, trans.__('Stop camera'), trans.__('Start camera'));
+    set(this._screen, m.screenOn, trans.__('Stop sharing'), trans.__('Share screen'));
     this.model.setMedia({ mic: m.micOn, camera: m.cameraOn, screen: m.screenOn });
   }
 
   /** Inside a room, say how its conference is doing. */
   private _updateRoom(): void {
     const roomId = this.model.me?.room;
+    const trans = this.model.trans;
     let text = '';
     if (roomId && !this.model.config?.room_media) {
-      text = `${this.model.roomName(roomId)}: rooms have chat only on this server`;
+      text = trans.__('%1: rooms have chat only on this server', this.model.roomName(roomId));
     } else if (roomId) {
       const name = this.model.roomName(roomId);
       switch (this.room.state) {
         case 'connected':
-          text = `${name}: in the room's call`;
+          text = trans.__("%1: in the room's call", name);
           break;
         case 'failed':
-          text = `${name}: the room's call was lost; joining it again…`;
+          text = trans.__("%1: the room's call was lost; joining it again…", name);
           break;
         default:
-          text = `${name}: joining the room's call…`;
+          text = trans.__("%1: joining the room's call…", name);
       }
     }
     if (this._roomStatus.textContent !== text) {
@@ -181,13 +215,16 @@ export class MediaControls extends Widget {
   private _selects: HTMLSelectElement[] = [];
   private _wantMic = true;
   private _started = false;
+  private _pushToTalk = false;
+  private _pushToTalkChanged = new Signal<this, boolean>(this);
+  private _deviceChosen = new Signal<this, { kind: 'audioinput' | 'videoinput'; deviceId: string }>(this);
 }
 
 /** "Speaking", for eyes and screen readers alike. */
-function speakingMark(): HTMLElement {
+function speakingMark(text: string): HTMLElement {
   const mark = document.createElement('span');
   mark.className = 'jp-Classroom-speakingMark';
-  mark.textContent = ' (speaking)';
+  mark.textContent = ` ${text}`;
   return mark;
 }
 
@@ -209,7 +246,7 @@ function video(stream: MediaStream): HTMLVideoElement {
  */
 export class MediaStrip extends Widget {
   constructor(
-    readonly model: ClassroomModel,
+    readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly peers: PeerManager,
     readonly room: RoomConnection,
@@ -217,13 +254,15 @@ export class MediaStrip extends Widget {
   ) {
     super();
     this.addClass('jp-Classroom-strip');
-    this.node.setAttribute('aria-label', 'Cameras and shared screens');
+    this.node.setAttribute('aria-label', model.trans.__('Cameras and shared screens'));
     this.node.setAttribute('role', 'region');
     peers.changed.connect(this._render, this);
     room.changed.connect(this._render, this);
     media.changed.connect(this._render, this);
-    model.participantsChanged.connect(this._render, this);
-    model.speakersChanged.connect(this._render, this);
+    // Names label the tiles; the room decides the stage's large tile.
+    model.roster.participantUpdated.connect(this._render, this);
+    model.roster.reset.connect(this._render, this);
+    model.roster.speakersChanged.connect(this._render, this);
     this._render();
   }
 
@@ -234,9 +273,10 @@ export class MediaStrip extends Widget {
 
   /** A tile for a stream: the one shown already if nothing changed (its video keeps playing). */
   private _tile(pid: string, stream: MediaStream, kind: 'camera' | 'screen'): HTMLElement {
-    const name = this.model.participants.get(pid)?.name ?? 'Someone';
+    const trans = this.model.trans;
+    const name = this.model.roster.get(pid)?.name ?? trans.__('Someone');
     const key = `${pid}:${kind}`;
-    const label = kind === 'screen' ? `${name} (screen)` : name;
+    const label = kind === 'screen' ? trans.__('%1 (screen)', name) : name;
     const shown = this._tiles.get(key);
     if (shown && shown.stream === stream && shown.label === label) {
       this._next.set(key, shown);
@@ -250,7 +290,7 @@ export class MediaStrip extends Widget {
     figure.dataset.peer = pid;
     figure.dataset.kind = kind;
     const v = video(stream);
-    v.setAttribute('aria-label', kind === 'screen' ? `${name}'s shared screen` : `${name}'s camera`);
+    v.setAttribute('aria-label', kind === 'screen' ? trans.__("%1's shared screen", name) : trans.__("%1's camera", name));
     const caption = document.createElement('figcaption');
     const text = document.createElement('span');
     text.textContent = label;
@@ -262,14 +302,14 @@ export class MediaStrip extends Widget {
     } else {
       const pop = document.createElement('button');
       pop.className = 'jp-Button jp-mod-styled';
-      pop.textContent = 'Pop out';
-      pop.setAttribute('aria-label', `Open ${name}'s shared screen in a tab`);
+      pop.textContent = trans.__('Pop out');
+      pop.setAttribute('aria-label', trans.__("Open %1's shared screen in a tab", name));
       pop.addEventListener('click', () => {
         const content = new Widget();
         content.addClass('jp-Classroom-screenTab');
         content.node.appendChild(video(stream));
         const widget = new MainAreaWidget({ content });
-        widget.title.label = `${name}'s screen`;
+        widget.title.label = trans.__("%1's screen", name);
         widget.id = `jp-classroom-screen-${pid}`;
         this._openInMain(widget);
       });
@@ -284,7 +324,7 @@ export class MediaStrip extends Widget {
     const screens: HTMLElement[] = [];
     const cameras: HTMLElement[] = [];
     const me = this.model.myId;
-    const speakers = this.model.speakers;
+    const speakers = this.model.roster.speakers;
     const onStage = this.model.room(this.model.me?.room)?.kind === 'stage';
     // The stage's large tile stays with the last active speaker through
     // their pauses, until someone else speaks.
@@ -326,7 +366,7 @@ export class MediaStrip extends Widget {
       }
       const mark = tile.querySelector('.jp-Classroom-speakingMark');
       if (speaking && !mark) {
-        tile.querySelector('figcaption')!.appendChild(speakingMark());
+        tile.querySelector('figcaption')!.appendChild(speakingMark(this.model.trans.__('(speaking)')));
       } else if (!speaking && mark) {
         mark.remove();
       }

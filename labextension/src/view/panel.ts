@@ -3,12 +3,12 @@ import { Message } from '@lumino/messaging';
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
 import classroomSvg from '../../style/icons/classroom.svg';
-import { ClassroomModel } from '../model/classroom';
 import { IConnectionState } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
+import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
@@ -22,7 +22,7 @@ export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom
  */
 export class ClassroomPanel extends Widget {
   constructor(
-    readonly model: ClassroomModel,
+    readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer,
     readonly peers: PeerManager,
@@ -31,11 +31,12 @@ export class ClassroomPanel extends Widget {
     openInMain: (widget: Widget) => void
   ) {
     super();
+    const trans = model.trans;
     this.id = 'jp-classroom-panel';
     this.addClass('jp-Classroom-panel');
     this.title.icon = classroomIcon;
-    this.title.label = 'Classroom';
-    this.title.caption = 'Classroom: walk, talk and chat with your class';
+    this.title.label = trans.__('Classroom');
+    this.title.caption = trans.__('Classroom: walk, talk and chat with your class');
     this.title.closable = true;
 
     const layout = new PanelLayout();
@@ -48,12 +49,12 @@ export class ClassroomPanel extends Widget {
     this._status.setAttribute('role', 'status');
     this._retry = document.createElement('button');
     this._retry.className = 'jp-Button jp-mod-styled';
-    this._retry.textContent = 'Reconnect now';
+    this._retry.textContent = trans.__('Reconnect now');
     this._retry.hidden = true;
     this._retry.addEventListener('click', () => model.connection.reconnectNow());
     this._hand = document.createElement('button');
     this._hand.className = 'jp-Button jp-mod-styled jp-Classroom-hand';
-    this._hand.textContent = 'Raise hand';
+    this._hand.textContent = trans.__('Raise hand');
     this._hand.setAttribute('aria-pressed', 'false');
     this._hand.addEventListener('click', () => this.toggleHand());
     this._move = document.createElement('button');
@@ -93,8 +94,9 @@ export class ClassroomPanel extends Widget {
     layout.addWidget(this.controls);
     layout.addWidget(body);
 
-    model.connectionChanged.connect(this._onConnection, this);
-    model.participantsChanged.connect(this._onParticipants, this);
+    model.connection.stateChanged.connect(this._onConnection, this);
+    model.roster.participantUpdated.connect(this._onHand, this);
+    model.roster.reset.connect(this._onHand, this);
     this._onConnection(model.connection, model.connection.state);
     this.setPlacement('left');
   }
@@ -109,10 +111,11 @@ export class ClassroomPanel extends Widget {
   setPlacement(where: 'main' | 'left'): void {
     this._inMain = where === 'main';
     this.toggleClass('jp-mod-main', this._inMain);
-    this._move.textContent = this._inMain ? 'Move to sidebar' : 'Open beside notebooks';
+    const trans = this.model.trans;
+    this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
       'aria-label',
-      this._inMain ? 'Move the classroom to the left sidebar' : 'Open the classroom in the main area'
+      this._inMain ? trans.__('Move the classroom to the left sidebar') : trans.__('Open the classroom in the main area')
     );
   }
 
@@ -138,32 +141,34 @@ export class ClassroomPanel extends Widget {
     this._place('left');
   }
 
-  private _onParticipants(): void {
+  private _onHand(): void {
     const hand = !!this.model.me?.hand;
     this._hand.setAttribute('aria-pressed', String(hand));
-    this._hand.textContent = hand ? 'Lower hand' : 'Raise hand';
+    this._hand.textContent = hand ? this.model.trans.__('Lower hand') : this.model.trans.__('Raise hand');
   }
 
   private _onConnection(_: unknown, state: IConnectionState): void {
     window.clearInterval(this._countdown);
     this._retry.hidden = state.status !== 'reconnecting';
     this.toggleClass('jp-mod-disconnected', state.status !== 'connected');
+    const trans = this.model.trans;
     const show = () => {
       let text = '';
       switch (state.status) {
         case 'connecting':
-          text = 'Joining the classroom…';
+          text = trans.__('Joining the classroom…');
           break;
         case 'connected':
-          text = 'Connected';
+          text = trans.__('Connected');
           break;
         case 'reconnecting': {
           const left = Math.max(0, Math.ceil(((state.retryIn ?? 0) - (Date.now() - since)) / 1000));
-          text = `${state.reason ?? 'Disconnected.'} Reconnecting${left ? ` in ${left} s` : ''}…`;
+          const reason = state.reason ?? trans.__('Disconnected.');
+          text = left ? trans.__('%1 Reconnecting in %2 s…', reason, left) : trans.__('%1 Reconnecting…', reason);
           break;
         }
         case 'closed':
-          text = state.reason ?? 'Not connected.';
+          text = state.reason ?? trans.__('Not connected.');
           break;
       }
       this._status.textContent = text;

@@ -1,0 +1,217 @@
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { IParticipantInfo, IWelcome } from '../protocol';
+import { ClassroomConnection } from './connection';
+import { interpolate, ISample, Point } from './geometry';
+
+/** Remote avatars are drawn this far in the past, between two known samples. */
+const RENDER_DELAY_MS = 120;
+/** Position samples kept per remote avatar. */
+const SAMPLES_KEPT = 8;
+
+/** A participant's new state, with the one it replaced. */
+export interface IParticipantChange {
+  participant: IParticipantInfo;
+  previous: IParticipantInfo;
+}
+
+/**
+ * Everyone in the classroom, as the server last described them: who is here,
+ * where remote avatars were seen, who is near us and who speaks in our room.
+ */
+export class Roster implements IDisposable {
+  constructor(readonly connection: ClassroomConnection) {
+    this._listeners = [
+      connection.on('participant_joined', m => this._upsert(m.participant)),
+      connection.on('participant_updated', m => this._upsert(m.participant)),
+      connection.on('participant_left', m => this._remove(m.participant_id)),
+      connection.on('positions', m => this._onPositions(m.moves)),
+      connection.on('neighbours', m => {
+        this._neighbours = new Set(m.ids);
+        this._neighboursChanged.emit();
+      }),
+      connection.on('mesh_capped', m => {
+        this._capped = new Set(m.ids);
+        this._neighboursChanged.emit();
+      }),
+      connection.on('speakers', m => {
+        if (m.room === this.me?.room) {
+          this._speakers = m.ids;
+          this._speakersChanged.emit();
+        }
+      })
+    ];
+  }
+
+  /** The whole roster was replaced (on joining, and after a reconnect). */
+  get reset(): ISignal<this, void> {
+    return this._reset;
+  }
+  get participantJoined(): ISignal<this, IParticipantInfo> {
+    return this._participantJoined;
+  }
+  /** Room, status, hand, media or connection changed (not positions). */
+  get participantUpdated(): ISignal<this, IParticipantChange> {
+    return this._participantUpdated;
+  }
+  get participantLeft(): ISignal<this, IParticipantInfo> {
+    return this._participantLeft;
+  }
+  /** Remote avatars moved (their ids). */
+  get positionsChanged(): ISignal<this, string[]> {
+    return this._positionsChanged;
+  }
+  /** Who is near us, or who of them we cannot hear, changed. */
+  get neighboursChanged(): ISignal<this, void> {
+    return this._neighboursChanged;
+  }
+  /** Who speaks in our room changed (see `speakers`). */
+  get speakersChanged(): ISignal<this, void> {
+    return this._speakersChanged;
+  }
+
+  get participants(): ReadonlyMap<string, IParticipantInfo> {
+    return this._participants;
+  }
+  get myId(): string | null {
+    return this._myId;
+  }
+  get me(): IParticipantInfo | null {
+    return (this._myId && this._participants.get(this._myId)) || null;
+  }
+  get neighbours(): ReadonlySet<string> {
+    return this._neighbours;
+  }
+  /** Near neighbours we cannot hear because a mesh is full. */
+  get capped(): ReadonlySet<string> {
+    return this._capped;
+  }
+  /** Who speaks in our room, the active speaker first (empty on the open floor). */
+  get speakers(): readonly string[] {
+    return this._speakers;
+  }
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  get(id: string): IParticipantInfo | undefined {
+    return this._participants.get(id);
+  }
+
+  /** Where to draw a remote participant at `now` (ms, performance.now()). */
+  positionOf(id: string, now: number): Point | null {
+    const samples = this._samples.get(id);
+    return samples ? interpolate(samples, now - RENDER_DELAY_MS) : null;
+  }
+
+  /** The last position the server reported for a remote participant. */
+  lastKnown(id: string): Point | null {
+    const s = this._samples.get(id);
+    return s && s.length ? [s[s.length - 1].x, s[s.length - 1].y] : null;
+  }
+
+  /** Take everyone from the server's welcome. */
+  replace(welcome: IWelcome): void {
+    const now = performance.now();
+    this._myId = welcome.you;
+    this._participants.clear();
+    this._samples.clear();
+    for (const p of welcome.participants) {
+      this._participants.set(p.id, p);
+      this._addSample(p.id, p.x, p.y, now);
+    }
+    this._neighbours = new Set(welcome.neighbours);
+    this._capped = new Set();
+    this._speakers = [];
+    this._reset.emit();
+    this._speakersChanged.emit();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._listeners.forEach(l => l.dispose());
+    Signal.clearData(this);
+  }
+
+  private _upsert(p: IParticipantInfo): void {
+    const previous = this._participants.get(p.id);
+    this._participants.set(p.id, p);
+    if (!previous) {
+      this._addSample(p.id, p.x, p.y, performance.now());
+      this._participantJoined.emit(p);
+      return;
+    }
+    if (p.id === this._myId && previous.room !== p.room && this._speakers.length) {
+      // The old room's speakers mean nothing in the new one.
+      this._speakers = [];
+      this._speakersChanged.emit();
+    }
+    this._participantUpdated.emit({ participant: p, previous });
+  }
+
+  private _remove(id: string): void {
+    const p = this._participants.get(id);
+    this._participants.delete(id);
+    this._samples.delete(id);
+    const near = this._neighbours.delete(id);
+    if (p) {
+      this._participantLeft.emit(p);
+    }
+    if (near) {
+      this._neighboursChanged.emit();
+    }
+  }
+
+  private _onPositions(moves: { id: string; x: number; y: number }[]): void {
+    const now = performance.now();
+    const moved: string[] = [];
+    for (const pos of moves) {
+      // Our own position is the avatar's business (corrections included).
+      if (pos.id === this._myId) {
+        continue;
+      }
+      this._addSample(pos.id, pos.x, pos.y, now);
+      const p = this._participants.get(pos.id);
+      if (p) {
+        p.x = pos.x;
+        p.y = pos.y;
+        moved.push(pos.id);
+      }
+    }
+    if (moved.length) {
+      this._positionsChanged.emit(moved);
+    }
+  }
+
+  private _addSample(id: string, x: number, y: number, now: number): void {
+    let samples = this._samples.get(id);
+    if (!samples) {
+      samples = [];
+      this._samples.set(id, samples);
+    }
+    samples.push({ t: now, x, y });
+    if (samples.length > SAMPLES_KEPT) {
+      samples.splice(0, samples.length - SAMPLES_KEPT);
+    }
+  }
+
+  private _listeners: IDisposable[];
+  private _myId: string | null = null;
+  private _participants = new Map<string, IParticipantInfo>();
+  private _samples = new Map<string, ISample[]>();
+  private _neighbours = new Set<string>();
+  private _capped = new Set<string>();
+  private _speakers: string[] = [];
+  private _disposed = false;
+  private _reset = new Signal<this, void>(this);
+  private _participantJoined = new Signal<this, IParticipantInfo>(this);
+  private _participantUpdated = new Signal<this, IParticipantChange>(this);
+  private _participantLeft = new Signal<this, IParticipantInfo>(this);
+  private _positionsChanged = new Signal<this, string[]>(this);
+  private _neighboursChanged = new Signal<this, void>(this);
+  private _speakersChanged = new Signal<this, void>(this);
+}
