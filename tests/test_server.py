@@ -292,9 +292,15 @@ async def test_signaling_is_relayed_only_between_paired_participants(connect) ->
     offer_id = wa["you"] if pa["offerer"] else wb["you"]
     answer_id = wb["you"] if pa["offerer"] else wa["you"]
 
-    await offerer.send(type="signal", to=answer_id, description={"type": "offer", "sdp": "v=0 fake"})
+    await offerer.send(type="signal", to=answer_id, description={"type": "offer", "sdp": "v=0 fake"}, call=7)
     got = await answerer.expect("signal")
     assert got["sender"] == offer_id and got["description"] == {"type": "offer", "sdp": "v=0 fake"}
+    # The call's number travels with it, so a rebuilt call is told from the old one.
+    assert got["call"] == 7
+    # A call number that is not a number is refused, and the socket lives on.
+    await offerer.send(type="signal", to=answer_id, call="seven", id=41)
+    bad = await offerer.expect("error")
+    assert bad["id"] == 41 and bad["code"] == "bad_message"
     cand = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
     await answerer.send(type="signal", to=offer_id, candidate=cand)
     assert (await offerer.expect("signal"))["candidate"] == cand

@@ -303,13 +303,17 @@ class Ping:
 @dataclass
 class RelaySignal:
     """WebRTC signaling for a peer the server paired the sender with: an SDP
-    description, an ICE candidate, or both absent for end-of-candidates."""
+    description, an ICE candidate, or both absent for end-of-candidates.
+    ``call`` numbers the sender's connection with that peer: a call that is
+    rebuilt from scratch gets a higher number, so the other side knows to
+    start afresh and to ignore what was meant for the old one."""
 
     type: ClassVar[str] = "signal"
     to: str = field(**limit(max_length=64))
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
     sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+    call: int | None = None
     id: int | None = None
 
 
@@ -421,13 +425,15 @@ class MeshCapped:
 
 @dataclass
 class PeerSignal:
-    """Signaling relayed from the paired peer ``sender``."""
+    """Signaling relayed from the paired peer ``sender`` (``call`` as the
+    sender numbered it in ``signal``)."""
 
     type: ClassVar[str] = "signal"
     sender: str
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
     sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+    call: int | None = None
 
 
 @dataclass

@@ -203,6 +203,7 @@ class ClassroomService:
             description=message.description,
             candidate=message.candidate,
             sources=message.sources,
+            call=message.call,
         )
         self.deliver([Outgoing(relayed, frozenset({message.to}))])
 

@@ -208,7 +208,7 @@ export interface IPing {
   id?: number | null;
 }
 
-/** WebRTC signaling for a peer the server paired the sender with: an SDP description, an ICE candidate, or both absent for end-of-candidates. */
+/** WebRTC signaling for a peer the server paired the sender with: an SDP description, an ICE candidate, or both absent for end-of-candidates. ``call`` numbers the sender's connection with that peer: a call that is rebuilt from scratch gets a higher number, so the other side knows to start afresh and to ignore what was meant for the old one. */
 export interface IRelaySignal {
   type: 'signal';
   /** At most 64 characters. */
@@ -217,6 +217,7 @@ export interface IRelaySignal {
   candidate?: IIceCandidate | null;
   /** At most 8 items. */
   sources?: IStreamSource[] | null;
+  call?: number | null;
   id?: number | null;
 }
 
@@ -297,7 +298,7 @@ export interface IMeshCapped {
   ids: string[];
 }
 
-/** Signaling relayed from the paired peer ``sender``. */
+/** Signaling relayed from the paired peer ``sender`` (``call`` as the sender numbered it in ``signal``). */
 export interface IPeerSignal {
   type: 'signal';
   sender: string;
@@ -305,6 +306,7 @@ export interface IPeerSignal {
   candidate?: IIceCandidate | null;
   /** At most 8 items. */
   sources?: IStreamSource[] | null;
+  call?: number | null;
 }
 
 /** An offer on the receiver's connection with the server's SFU (a new ``connection`` number means a new connection: close any older one). ``publish`` names where to send the microphone, camera and screen; ``tracks`` what the server sends on each of its transceivers. */

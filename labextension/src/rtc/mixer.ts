@@ -50,9 +50,96 @@ function rms(analyser: AnalyserNode): number {
 }
 
 /**
+ * Chrome does not echo-cancel sound played through Web Audio (Chromium bug
+ * 687574): its canceller only hears what WebRTC itself plays. So in Chromium
+ * the mixed voices go through a pair of RTCPeerConnections inside this page
+ * and an <audio> element plays the receiving end, which the canceller covers.
+ * Stereo Opus at a high bitrate keeps the pan and the quality.
+ */
+export class Loopback {
+  constructor(stream: MediaStream) {
+    this.element = new Audio();
+    this.element.autoplay = true;
+    this._sender.addTrack(stream.getAudioTracks()[0], stream);
+    this._receiver.ontrack = ({ track }) => {
+      this.element.srcObject = new MediaStream([track]);
+      void this.element.play().catch(() => undefined);
+    };
+    this._sender.onicecandidate = ({ candidate }) =>
+      candidate && void this._receiver.addIceCandidate(candidate).catch(() => undefined);
+    this._receiver.onicecandidate = ({ candidate }) =>
+      candidate && void this._sender.addIceCandidate(candidate).catch(() => undefined);
+    void this._connect().catch(error => console.warn('classroom: audio loopback failed', error));
+  }
+
+  /** The element that plays every voice. */
+  readonly element: HTMLAudioElement;
+
+  /** The receiving connection (its track is what the element plays). */
+  get receiver(): RTCPeerConnection {
+    return this._receiver;
+  }
+
+  play(): void {
+    if (this.element.srcObject) {
+      void this.element.play().catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    this.element.srcObject = null;
+    this._sender.close();
+    this._receiver.close();
+  }
+
+  private async _connect(): Promise<void> {
+    const offer = await this._sender.createOffer();
+    offer.sdp = stereoOpus(offer.sdp!);
+    await this._sender.setLocalDescription(offer);
+    await this._receiver.setRemoteDescription(offer);
+    const answer = await this._receiver.createAnswer();
+    // The receiver's fmtp is what tells the sender to encode in stereo.
+    answer.sdp = stereoOpus(answer.sdp!);
+    await this._receiver.setLocalDescription(answer);
+    await this._sender.setRemoteDescription(answer);
+  }
+
+  // Both ends are in this page: no ICE servers, host candidates only.
+  private _sender = new RTCPeerConnection({ iceServers: [] });
+  private _receiver = new RTCPeerConnection({ iceServers: [] });
+}
+
+/** Opus in stereo at up to 256 kbit/s, without the voice-only DTX. */
+export function stereoOpus(sdp: string): string {
+  const pt = /a=rtpmap:(\d+) opus\/48000/i.exec(sdp)?.[1];
+  if (!pt) {
+    return sdp;
+  }
+  return sdp.replace(new RegExp(`(a=fmtp:${pt} )([^\r\n]*)`), (_, head: string, params: string) => {
+    const kept = params
+      .split(';')
+      .map(p => p.trim())
+      .filter(p => p && !/^(stereo|sprop-stereo|maxaveragebitrate|usedtx)=/.test(p));
+    return head + [...kept, 'stereo=1', 'sprop-stereo=1', 'maxaveragebitrate=256000'].join(';');
+  });
+}
+
+/** Whether this browser is Chrome or another Chromium (Edge, Opera...). */
+export function isChromium(): boolean {
+  const brands = (navigator as Navigator & { userAgentData?: { brands: { brand: string }[] } }).userAgentData
+    ?.brands;
+  if (brands) {
+    return brands.some(b => b.brand === 'Chromium');
+  }
+  return /\b(Chrome|Chromium)\//.test(navigator.userAgent);
+}
+
+/**
  * Every voice we hear, open floor and rooms alike, through one AudioContext:
  * a gain per voice (the open floor sets it from distance, rooms leave it at
- * full volume), each person's own volume, and the speaker device.
+ * full volume), each person's own volume, and the speaker device. In
+ * Chromium the mix plays through a {@link Loopback} so that the echo
+ * canceller hears it; elsewhere straight from the AudioContext.
  */
 export class AudioMixer implements IDisposable {
   get isDisposed(): boolean {
@@ -63,7 +150,7 @@ export class AudioMixer implements IDisposable {
   attach(path: VoicePath, pid: string, stream: MediaStream): void {
     this.detach(path, pid);
     const ctx = this._context();
-    const voice = new Voice(ctx, stream, ctx.destination);
+    const voice = new Voice(ctx, stream, this._out!);
     voice.gain.gain.value = this.volume(pid);
     this._voices.set(key(path, pid), voice);
   }
@@ -136,15 +223,22 @@ export class AudioMixer implements IDisposable {
     return rms(this._local);
   }
 
+  /** The echo-cancelled path the voices play through, in Chromium (null elsewhere or before any sound). */
+  get loopback(): Loopback | null {
+    return this._loopback;
+  }
+
   /** Start sound after a user gesture. */
   resume(): void {
     void this._context().resume();
+    this._loopback?.play();
   }
 
   async setSpeaker(deviceId: string): Promise<void> {
-    const ctx = this._context() as AudioContext & { setSinkId?: (id: string) => Promise<void> };
-    if (ctx.setSinkId) {
-      await ctx.setSinkId(deviceId);
+    this._context();
+    const sink = (this._loopback?.element ?? this._ctx) as { setSinkId?: (id: string) => Promise<void> };
+    if (sink.setSinkId) {
+      await sink.setSinkId(deviceId);
     }
   }
 
@@ -157,12 +251,21 @@ export class AudioMixer implements IDisposable {
       voice.close();
     }
     this._voices.clear();
+    this._loopback?.close();
     void this._ctx?.close();
   }
 
   private _context(): AudioContext {
     if (!this._ctx) {
       this._ctx = new AudioContext();
+      if (isChromium()) {
+        const out = this._ctx.createMediaStreamDestination();
+        out.channelCount = 2;
+        this._loopback = new Loopback(out.stream);
+        this._out = out;
+      } else {
+        this._out = this._ctx.destination;
+      }
     }
     return this._ctx;
   }
@@ -170,6 +273,8 @@ export class AudioMixer implements IDisposable {
   private _voices = new Map<string, Voice>();
   private _volumes = new Map<string, number>();
   private _ctx: AudioContext | null = null;
+  private _out: AudioNode | null = null;
+  private _loopback: Loopback | null = null;
   private _local: AnalyserNode | null = null;
   private _localTrack: MediaStreamTrack | null = null;
   private _disposed = false;

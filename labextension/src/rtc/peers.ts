@@ -8,6 +8,7 @@ import { AudioMixer } from './mixer';
 import { IMediaStats, summarize } from './stats';
 import { sendPeerSignal } from './signaling';
 import { gainFor, panFor } from './spatial';
+import { callAction, ICallHealth } from './watchdog';
 
 export type Source = 'camera' | 'screen_share';
 
@@ -19,18 +20,29 @@ export interface IRemoteMedia {
 }
 
 /**
- * One peer-to-peer call. Perfect negotiation: either side may add or remove
- * tracks at any time; the polite side yields when offers cross.
+ * One peer-to-peer call. The server names the offerer: only it makes the
+ * first offer, and the answerer adds its own tracks only once it has applied
+ * that offer, so the first offers never cross (an answerer that offered too
+ * could be rolled back mid-`setLocalDescription()` and left with ICE
+ * gathering stuck). Later changes (a camera, a screen) renegotiate with
+ * perfect negotiation, the answerer being the polite side.
  */
 export class PeerCall {
   constructor(
     readonly peer: string,
-    readonly polite: boolean,
+    readonly offerer: boolean,
+    /** This connection's number (see `signal.call`); the answerer learns it from the offer. */
+    public generation: number | null,
     private readonly _manager: PeerManager
   ) {
     const model = _manager.model;
+    this.polite = !offerer;
+    this._sending = offerer;
     this.pc = new RTCPeerConnection({ iceServers: model.iceServers as RTCIceServer[] });
     this.pc.onnegotiationneeded = async () => {
+      if (!this._sending) {
+        return;
+      }
       try {
         this._makingOffer = true;
         await this.pc.setLocalDescription();
@@ -46,21 +58,40 @@ export class PeerCall {
         this._signal({ candidate: candidate.toJSON() });
       }
     };
-    this.pc.oniceconnectionstatechange = () => {
-      if (this.pc.iceConnectionState === 'failed') {
-        this.pc.restartIce();
+    this.pc.onconnectionstatechange = () => {
+      const connected = this.pc.connectionState === 'connected';
+      if (connected) {
+        this._health.everConnected = true;
+        this._health.restarted = false;
+      } else if (this._health.connected) {
+        this._health.since = performance.now();
       }
+      this._health.connected = connected;
+      _manager.callsChanged();
     };
-    this.pc.onconnectionstatechange = () => _manager.callsChanged();
     this.pc.ontrack = ({ track, streams }) => this._onTrack(track, streams[0]);
     this.syncTracks();
+    if (offerer && !this.pc.getTransceivers().some(t => t.receiver.track.kind === 'audio')) {
+      // Without a microphone there would be nothing to offer: still ask for
+      // the other's voice (their microphone reuses this transceiver).
+      this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    }
   }
 
   readonly pc: RTCPeerConnection;
+  readonly polite: boolean;
   readonly remote: IRemoteMedia = { audio: null, camera: null, screen: null };
+
+  /** What the watchdog needs to know (see `callAction`). */
+  get health(): Readonly<ICallHealth> {
+    return this._health;
+  }
 
   /** Send what we have: microphone, camera, screen; stop sending what we dropped. */
   syncTracks(): void {
+    if (!this._sending) {
+      return;
+    }
     const media = this._manager.media;
     const wanted = new Map<MediaStreamTrack, MediaStream>();
     if (media.micTrack) {
@@ -85,7 +116,31 @@ export class PeerCall {
     }
   }
 
-  async handle(message: IPeerSignal): Promise<void> {
+  /** Apply signaling from the peer, one message at a time in arrival order. */
+  handle(message: IPeerSignal): Promise<void> {
+    this._queue = this._queue.then(() => this._handle(message));
+    return this._queue;
+  }
+
+  /** Restart ICE (the offerer's job: its next offer carries new credentials). */
+  restartIce(): void {
+    this._health.restarted = true;
+    this.pc.restartIce();
+  }
+
+  close(): void {
+    this._closed = true;
+    this.pc.onnegotiationneeded = null;
+    this.pc.onicecandidate = null;
+    this.pc.ontrack = null;
+    this.pc.onconnectionstatechange = null;
+    this.pc.close();
+  }
+
+  private async _handle(message: IPeerSignal): Promise<void> {
+    if (this._closed) {
+      return;
+    }
     for (const s of message.sources ?? []) {
       this._sources.set(s.stream, s.source);
     }
@@ -100,6 +155,12 @@ export class PeerCall {
         }
         await this.pc.setRemoteDescription(description);
         if (description.type === 'offer') {
+          if (!this._sending) {
+            // Our tracks take the transceivers the offer created: the answer
+            // carries them, with no offer of our own.
+            this._sending = true;
+            this.syncTracks();
+          }
           await this.pc.setLocalDescription();
           this._signal({ description: this.pc.localDescription!.toJSON() });
         }
@@ -117,21 +178,19 @@ export class PeerCall {
     }
   }
 
-  close(): void {
-    this.pc.onnegotiationneeded = null;
-    this.pc.onicecandidate = null;
-    this.pc.ontrack = null;
-    this.pc.onconnectionstatechange = null;
-    this.pc.close();
-  }
-
   private _signal(data: { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit }): void {
     const media = this._manager.media;
     const sources: IStreamSource[] = [
       { stream: media.userStream.id, source: 'camera' },
       { stream: media.screenStream.id, source: 'screen_share' }
     ];
-    sendPeerSignal(this._manager.model.connection, this.peer, data, data.description ? sources : undefined);
+    sendPeerSignal(
+      this._manager.model.connection,
+      this.peer,
+      data,
+      data.description ? sources : undefined,
+      this.generation ?? undefined
+    );
   }
 
   private _onTrack(track: MediaStreamTrack, stream: MediaStream | undefined): void {
@@ -162,6 +221,15 @@ export class PeerCall {
 
   private _makingOffer = false;
   private _ignoreOffer = false;
+  private _sending: boolean;
+  private _closed = false;
+  private _queue: Promise<void> = Promise.resolve();
+  private _health: ICallHealth = {
+    connected: false,
+    everConnected: false,
+    since: performance.now(),
+    restarted: false
+  };
   private _sources = new Map<string, Source>();
 }
 
@@ -176,13 +244,19 @@ export class PeerManager implements IDisposable {
     readonly mixer: AudioMixer
   ) {
     this._wires = [
-      model.connection.on('peer_connect', m => this._open(m.peer, !m.offerer)),
+      model.connection.on('peer_connect', m => this._open(m.peer, m.offerer)),
       model.connection.on('peer_disconnect', m => this._close(m.peer)),
-      model.connection.on('signal', m => void this._calls.get(m.sender)?.handle(m))
+      model.connection.on('signal', m => this._onSignal(m))
     ];
     model.joined.connect(this._closeAll, this);
     media.changed.connect(() => this._calls.forEach(c => c.syncTracks()), this);
     this._timer = window.setInterval(() => this.updateVoices(), 100);
+    this._watchdog = window.setInterval(() => this._watch(), 1000);
+  }
+
+  /** How many calls were rebuilt because they did not connect or did not come back. */
+  get rebuilt(): number {
+    return this._rebuilt;
   }
 
   get changed(): ISignal<this, void> {
@@ -249,15 +323,62 @@ export class PeerManager implements IDisposable {
     }
     this._disposed = true;
     window.clearInterval(this._timer);
+    window.clearInterval(this._watchdog);
     this._wires.forEach(w => w.dispose());
     this._closeAll();
     Signal.clearData(this);
   }
 
-  private _open(peer: string, polite: boolean): void {
+  private _open(peer: string, offerer: boolean, generation: number | null = null): void {
     this._close(peer);
-    this._calls.set(peer, new PeerCall(peer, polite, this));
+    if (offerer) {
+      // Numbers only grow, even across a reload of this page, so the other
+      // side can always tell a newer call from an older one.
+      this._generation = Math.max(this._generation + 1, Date.now());
+      generation = this._generation;
+    }
+    this._calls.set(peer, new PeerCall(peer, offerer, generation, this));
     this._changed.emit();
+  }
+
+  private _onSignal(message: IPeerSignal): void {
+    let call = this._calls.get(message.sender);
+    if (!call) {
+      return;
+    }
+    const generation = message.call ?? null;
+    if (generation !== null && call.generation !== null && generation !== call.generation) {
+      const rebuiltByOfferer =
+        !call.offerer && generation > call.generation && message.description?.type === 'offer';
+      if (!rebuiltByOfferer) {
+        return; // meant for a call that no longer exists
+      }
+      this._open(message.sender, false, generation);
+      call = this._calls.get(message.sender)!;
+    }
+    if (call.generation === null && !call.offerer) {
+      call.generation = generation;
+    }
+    void call.handle(message);
+  }
+
+  /** The offerer looks after each call: ICE restart after a lasting drop, a new call if that fails. */
+  private _watch(): void {
+    const now = performance.now();
+    for (const [peer, call] of [...this._calls]) {
+      if (!call.offerer) {
+        continue;
+      }
+      switch (callAction(call.health, now)) {
+        case 'restart':
+          call.restartIce();
+          break;
+        case 'rebuild':
+          this._rebuilt++;
+          this._open(peer, true);
+          break;
+      }
+    }
   }
 
   private _close(peer: string): void {
@@ -279,6 +400,9 @@ export class PeerManager implements IDisposable {
   private _calls = new Map<string, PeerCall>();
   private _wires: IDisposable[];
   private _timer = 0;
+  private _watchdog = 0;
+  private _generation = 0;
+  private _rebuilt = 0;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);
 }

@@ -6,9 +6,13 @@ export function sendPeerSignal(
   connection: ClassroomConnection,
   to: string,
   data: { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit | null },
-  sources?: IStreamSource[]
+  sources?: IStreamSource[],
+  call?: number
 ): void {
   const message: IRelaySignal = { type: 'signal', to, ...(sources ? { sources } : {}) };
+  if (call !== undefined) {
+    message.call = call;
+  }
   if (data.description) {
     message.description = { type: data.description.type, sdp: data.description.sdp ?? null };
   }

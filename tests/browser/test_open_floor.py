@@ -1,0 +1,145 @@
+"""Open-floor calls that always connect, and voices played where Chrome's
+echo canceller hears them."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import SCREEN_STUB, open_classroom, open_lab
+from .test_classroom_ui import PANEL, joined, my_id, wait_until
+from .test_proximity_media import PEERS, calls, stats, walk_to
+
+MIXER = f"{PEERS}.mixer"
+
+APPROACHES = 30
+
+
+@pytest.mark.timeout(400)
+def test_every_approach_connects_with_audio(person) -> None:
+    a = person()
+    joined(a, 1)
+    walk_to(a, 330, 615)
+    b = person()
+    joined(b, 2)
+    walk_to(b, 560, 615)  # 230 px: beyond the drop distance
+    ida, idb = my_id(a), my_id(b)
+    wait_until(lambda: idb not in calls(a) and ida not in calls(b), what="no call to begin with")
+
+    for approach in range(APPROACHES):
+        # Take turns walking in, so both sides of the offerer/answerer roles
+        # (given by the server per pairing) arrive first.
+        walker = b if approach % 2 == 0 else a
+        if walker is b:
+            walk_to(b, 440, 615)
+        else:
+            walk_to(a, 450, 615)
+        wait_until(
+            lambda: calls(a).get(idb) == "connected" and calls(b).get(ida) == "connected",
+            timeout=30,
+            what=f"approach {approach + 1}: the call to connect",
+        )
+        first_a, first_b = stats(a, idb)["audioBytes"], stats(b, ida)["audioBytes"]
+        wait_until(
+            lambda: stats(a, idb)["audioBytes"] > first_a and stats(b, ida)["audioBytes"] > first_b,
+            timeout=20,
+            what=f"approach {approach + 1}: audio both ways",
+        )
+        if walker is b:
+            walk_to(b, 560, 615)
+        else:
+            walk_to(a, 330, 615)
+        wait_until(
+            lambda: idb not in calls(a) and ida not in calls(b),
+            timeout=20,
+            what=f"approach {approach + 1}: the call to end",
+        )
+
+
+# Counts every connection into the speakers, to show the mixer makes none.
+WATCH_DESTINATION = """
+window.__toSpeakers = 0;
+const connect = AudioNode.prototype.connect;
+AudioNode.prototype.connect = function (target, ...rest) {
+  if (target instanceof AudioDestinationNode) { window.__toSpeakers += 1; }
+  return connect.call(this, target, ...rest);
+};
+"""
+
+LOOPBACK = f"""
+async () => {{
+  const loopback = {MIXER}.loopback;
+  if (!loopback) return null;
+  const played = loopback.element.srcObject;
+  const received = loopback.receiver.getReceivers().map(r => r.track);
+  let energy = 0, bytes = 0, fmtp = '';
+  const report = await loopback.receiver.getStats();
+  report.forEach(s => {{
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {{
+      energy += s.totalAudioEnergy || 0;
+      bytes += s.bytesReceived || 0;
+      const codec = report.get(s.codecId);
+      fmtp = codec ? codec.sdpFmtpLine || '' : '';
+    }}
+  }});
+  return {{
+    playsReceivedTrack: !!played && played.getAudioTracks().length === 1
+      && received.includes(played.getAudioTracks()[0]),
+    paused: loopback.element.paused,
+    toSpeakers: window.__toSpeakers,
+    energy, bytes, fmtp,
+  }};
+}}
+"""
+
+
+def test_voices_play_through_the_echo_cancelled_loopback(person, browser, lab) -> None:
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"]
+    )
+    try:
+        context.add_init_script(SCREEN_STUB + WATCH_DESTINATION)
+        listener = context.new_page()
+        open_lab(listener, lab)
+        open_classroom(listener)
+        joined(listener, 1)
+        talker = person()
+        joined(talker, 2)
+        joined(listener, 2)
+        idt = my_id(talker)
+        wait_until(lambda: calls(listener).get(idt) == "connected", timeout=30, what="a call")
+        listener.locator(f"{PANEL} .jp-Classroom-heading").click()  # a user gesture lets audio play
+        wait_until(
+            lambda: listener.evaluate(f"{MIXER}.has('peer', '{idt}')"), what="the voice in the mixer"
+        )
+        state = wait_until(
+            lambda: (s := listener.evaluate(LOOPBACK)) and s["playsReceivedTrack"] and s,
+            what="the loopback to play",
+        )
+        # The element plays the loopback's received track, and nothing goes
+        # to the AudioContext's own output.
+        assert state["toSpeakers"] == 0
+        assert not state["paused"]
+        # Stereo Opus on the loopback, so the pan survives.
+        assert "stereo=1" in state["fmtp"]
+        # The talker's voice (the fake microphone's buzz) comes out of the loopback.
+        first = state["energy"]
+        wait_until(
+            lambda: listener.evaluate(LOOPBACK)["energy"] > first + 0.01,
+            timeout=15,
+            what="voice energy played from the loopback",
+        )
+        # The per-person volume still applies: at zero the loopback goes quiet.
+        listener.evaluate(f"{MIXER}.setVolume('{idt}', 0)")
+        listener.evaluate(f"{PEERS}.updateVoices()")
+        wait_until(lambda: listener.evaluate(f"{MIXER}.gain('peer', '{idt}')") < 0.001, what="volume 0")
+        before = listener.evaluate(LOOPBACK)["energy"]
+        listener.wait_for_timeout(1500)
+        quiet = listener.evaluate(LOOPBACK)["energy"] - before
+        listener.evaluate(f"{MIXER}.setVolume('{idt}', 1)")
+        listener.evaluate(f"{PEERS}.updateVoices()")
+        before = listener.evaluate(LOOPBACK)["energy"]
+        listener.wait_for_timeout(1500)
+        loud = listener.evaluate(LOOPBACK)["energy"] - before
+        assert loud > 10 * max(quiet, 1e-6)
+    finally:
+        context.close()
