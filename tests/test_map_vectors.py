@@ -55,7 +55,7 @@ def test_inside_bounds(case: dict[str, Any]) -> None:
     x, y = case["point"]
     settings = ClassroomSettings(avatar_radius=case["radius"])
     classroom = Classroom(cmap, settings, random.Random(1))
-    p, _ = classroom.join(person("Ada"), 0.0)
+    p = classroom.join(person("Ada"), 0.0).participant
     # Standing on the point already, so only the bounds can refuse the move.
     p.x, p.y = x, y
     if case["inside"]:
@@ -81,7 +81,7 @@ def test_path_clear(case: dict[str, Any]) -> None:
     assert cmap.path_clear(x0, y0, x1, y1, case["radius"]) is case["clear"]
     # The server refuses exactly the moves whose path is not clear.
     classroom = Classroom(cmap, ClassroomSettings(avatar_radius=case["radius"]), random.Random(1))
-    p, _ = classroom.join(person("Ada"), 0.0)
+    p = classroom.join(person("Ada"), 0.0).participant
     p.x, p.y = x0, y0
     if case["clear"]:
         classroom.move(p.id, x1, y1, 10.0)
@@ -106,10 +106,10 @@ def test_room_full(case: dict[str, Any]) -> None:
         sent = {r.id: r.capacity for r in classroom.map_info().rooms}
         assert all(sent[room] == case["sent_capacity"] for room in case["capacities"])
     for i, other in enumerate(case["others"]):
-        q, _ = classroom.join(person(f"Other{i}", other.get("role", "student")), 0.0)
+        q = classroom.join(person(f"Other{i}", other.get("role", "student")), 0.0).participant
         q.room = other["room"]
     mover = case["mover"]
-    p, _ = classroom.join(person("Mover", mover["role"]), 0.0)
+    p = classroom.join(person("Mover", mover["role"]), 0.0).participant
     p.x, p.y = case["from"]
     p.room = mover["room"]
     x, y = case["point"]
