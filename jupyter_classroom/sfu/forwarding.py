@@ -99,7 +99,11 @@ class PacketHistory:
         self._ring: list[Forwarded | None] = [None] * size
 
     def put(self, packet: Forwarded) -> None:
-        self._ring[packet.seq % self.size] = packet
+        i = packet.seq % self.size
+        old = self._ring[i]
+        # A late packet does not push out the newer one in its place.
+        if old is None or old.seq < packet.seq:
+            self._ring[i] = packet
 
     def get(self, seq: int) -> Forwarded | None:
         packet = self._ring[seq % self.size]
@@ -339,14 +343,15 @@ class Slot(aiortc_hooks.ForwardingHooks):
     def sender_info(self) -> RtcpSenderInfo | None:
         consumer = self.consumer
         report = consumer.producer.sender_report if consumer is not None else None
-        # While a switch awaits the new source's first packet, the offset is
-        # still the old source's: the new one's report would be mapped wrong.
-        if report is None or self.numbering.highest is None or self.numbering.switching:
+        if report is None:
             return None
         ntp, rtp_timestamp = report
+        mapped = self.numbering.sender_timestamp(rtp_timestamp)
+        if mapped is None:
+            return None
         return RtcpSenderInfo(
             ntp_timestamp=ntp,
-            rtp_timestamp=rtp.ts_add(rtp_timestamp, self.numbering.ts_offset),
+            rtp_timestamp=mapped,
             packet_count=self.packets & 0xFFFFFFFF,
             octet_count=self.octets & 0xFFFFFFFF,
         )
