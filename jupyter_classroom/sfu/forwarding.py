@@ -303,6 +303,9 @@ class Slot(aiortc_hooks.ForwardingHooks):
         consumer = self.consumer
         if consumer is None or consumer.producer.history is None:
             return
+        # aiortc's NACK parser can hand on numbers past 65535 (pid + bit
+        # without the wrap).
+        sequence_number &= 0xFFFF
         numbering = self.numbering
         seq = numbering.source_seq(sequence_number)
         if seq is None:
