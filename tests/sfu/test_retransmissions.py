@@ -108,6 +108,11 @@ async def test_one_nack_for_the_whole_history_gets_a_bounded_answer(room: Room) 
     clock.now += 1.0
     await nack(sub, track, ssrc, first_sent[:5])
     await room.until(lambda: slot.retransmitted == PER_SECOND + 6, what="five again")
+    # aiortc's NACK parser hands on pid + bit without the wrap (65536 and
+    # up): taken modulo 2**16.
+    await slot.on_retransmit_request(everything[0] + 0x10000)
+    assert slot.retransmitted == PER_SECOND + 7
+    await room.until(lambda: resent[-1] == everything[0], what="the wrapped number")
     # Numbers that were never sent, or not for this track: nothing.
     retransmitted = slot.retransmitted
     await nack(sub, track, ssrc, [(newest + 1000 + k) & 0xFFFF for k in range(50)])
