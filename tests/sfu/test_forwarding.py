@@ -52,7 +52,11 @@ def keyframe_requests(pub) -> list[float]:
     """The loop times at which the publisher's camera sender is asked for a key frame."""
     requests: list[float] = []
     loop = asyncio.get_running_loop()
-    (sender,) = [t.sender for t in pub.pc.getTransceivers() if t.sender.track is not None and t.kind == "video"]
+    (sender,) = [
+        t.sender
+        for t in pub.pc.getTransceivers()
+        if t.sender.track is not None and t.kind == "video"
+    ]
     sender._send_keyframe = lambda: requests.append(loop.time())
     return requests
 
@@ -69,7 +73,8 @@ async def test_a_late_subscriber_starts_on_a_key_frame_it_asked_for(room: Room) 
     await room.until(lambda: watcher.first_at is not None, what="a picture")
     # The picture did not wait for the publisher's next key frame on its
     # own: the server asked for one for the newcomer, and it came.
-    assert any(joined <= t <= watcher.first_at for t in requests), (joined, requests, watcher.first_at)
+    first = watcher.first_at
+    assert any(joined <= t <= first for t in requests), (joined, requests, first)
 
 
 class FrozenClock:

@@ -76,7 +76,9 @@ class Source:
             self.receive(end - 1)
 
 
-def arrivals(rng: random.Random, first: int, count: int, loss: float, window: int, dups: float) -> list[int]:
+def arrivals(
+    rng: random.Random, first: int, count: int, loss: float, window: int, dups: float
+) -> list[int]:
     """The indices first..first+count-1 as they reach the server: some lost,
     some late by up to ``window`` places, some twice."""
     keyed = []
@@ -162,7 +164,8 @@ def play_segment(
                 elapsed = max(1, int((call.now - call.last_sent_at) * CLOCK))
                 assert rtp.ts_diff(n.ts, call.highest_ts) == elapsed > 0
         else:
-            assert rtp.ts_diff(n.ts, first_ts) == rtp.ts_diff(ts_of(source, i), ts_of(source, first))
+            since_first = rtp.ts_diff(ts_of(source, i), ts_of(source, first))
+            assert rtp.ts_diff(n.ts, first_ts) == since_first
         if in_order and last_out_seq is not None:
             assert n.seq == (last_out_seq + 1) & 0xFFFF
         last_out_seq = n.seq
@@ -183,7 +186,14 @@ def play_segment(
     assert rtp.ts_diff(mapped, first_ts) == rtp.ts_diff(sr, ts_of(source, first))
 
 
-def check_nacks(call: Call, source: Source, rng: random.Random, base_out: int, first: int, previous_out: int | None) -> None:
+def check_nacks(
+    call: Call,
+    source: Source,
+    rng: random.Random,
+    base_out: int,
+    first: int,
+    previous_out: int | None,
+) -> None:
     """A subscriber's NACKs name outgoing 16-bit numbers: each one of this
     source's turn leads back to its own packet in the history; anything
     else leads nowhere."""

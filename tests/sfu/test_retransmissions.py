@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from jupyter_classroom.sfu import RetransmitLimits, SfuSettings
-from jupyter_classroom.sfu.forwarding import VIDEO_HISTORY, RetransmitBudget, RetransmitLimits as Limits
+from jupyter_classroom.sfu.forwarding import VIDEO_HISTORY, RetransmitBudget
 
 from ..clients import MarkedFrames
 from .conftest import Room
@@ -36,7 +36,7 @@ async def room():
 
 def test_the_budget_refills_at_its_rate_and_holds_a_second_at_most() -> None:
     clock = FrozenClock(100.0)
-    budget = RetransmitBudget(Limits(per_second=10), clock)
+    budget = RetransmitBudget(RetransmitLimits(per_second=10), clock)
     assert sum(budget.take(100.0) for _ in range(50)) == 10
     assert budget.refused == 40
     assert sum(budget.take(100.25) for _ in range(50)) == 2  # a quarter of a second: 2.5
@@ -128,7 +128,9 @@ async def test_the_budget_is_shared_by_a_subscribers_tracks(room: Room) -> None:
     room.add("alice", camera=MarkedFrames(size=(640, 480)))
     room.add("bob", camera=MarkedFrames(size=(640, 480)))
     sub = room.add("sub")
-    await room.until(lambda: sub.watch("alice", "camera") and sub.watch("bob", "camera"), what="tracks")
+    await room.until(
+        lambda: sub.watch("alice", "camera") and sub.watch("bob", "camera"), what="tracks"
+    )
     connection = room.sfu.connections["sub"]
     slots = [connection.consumers[(p, "camera")].slot for p in ("alice", "bob")]
     await room.until(lambda: all(sent(s) > 70 for s in slots), timeout=30, what="packets")
@@ -138,7 +140,8 @@ async def test_the_budget_is_shared_by_a_subscribers_tracks(room: Room) -> None:
         s.clock = clock
     for s, who in zip(slots, ("alice", "bob")):
         newest = s.numbering.highest
-        await nack(sub, sub.track_of(who, "camera"), s.sender._ssrc, [(newest - k) & 0xFFFF for k in range(200)])
-    await room.until(lambda: connection.retransmits.refused >= 120, what="both NACKs to be answered")
+        lost = [(newest - k) & 0xFFFF for k in range(200)]
+        await nack(sub, sub.track_of(who, "camera"), s.sender._ssrc, lost)
+    await room.until(lambda: connection.retransmits.refused >= 120, what="both NACKs answered")
     # One second's worth between the two tracks, not one each.
     assert slots[0].retransmitted + slots[1].retransmitted == PER_SECOND
