@@ -218,7 +218,8 @@ def check_nacks(
 
 
 near_seq_wrap = st.integers(0x10000 - 3000, 0xFFFF)
-near_ts_wrap = st.integers(0x100000000 - 3000 * 3000, 0xFFFFFFFF)
+# At least a hundred frames before the timestamp wrap, so every call crosses it.
+near_ts_wrap = st.integers(0x100000000 - 3000 * 3000, 0x100000000 - 3000 * 100)
 
 segment = st.tuples(
     st.integers(0, 2),  # which source
