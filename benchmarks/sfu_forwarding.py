@@ -287,6 +287,21 @@ def progress(text: str) -> None:
     print(f"  {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
+def worst_window(log: list, t0: float, windows: int) -> float:
+    """The lowest video frame rate over the run's ``WINDOW``-second windows
+    (a frame counts in the window where its first packet was seen)."""
+    first_at: dict[int, float] = {}
+    for pt, _, ts, at in log:
+        if pt == 97 and t0 <= at and (ts not in first_at or at < first_at[ts]):
+            first_at[ts] = at
+    counts = [0] * windows
+    for at in first_at.values():
+        k = int((at - t0) // WINDOW)
+        if k < windows:
+            counts[k] += 1
+    return min(counts) / WINDOW
+
+
 def measure(n: int, duration: float, warmup: float, per_process: int, at_socket: bool) -> dict[str, Any]:
     import psutil
 
@@ -368,17 +383,7 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
         delivered += sum(1 for pt, seq, ts, at in log if at <= t1)
         losses.append(1 - len(expected & got) / max(1, len(expected)))
         fps.append(len({ts for pt, _, ts, at in log if pt == 97 and at <= t1}) / (t1 - t0))
-        # A frame counts in the window where its first packet arrived.
-        first_at: dict[int, float] = {}
-        for pt, _, ts, at in log:
-            if pt == 97 and t0 <= at and (ts not in first_at or at < first_at[ts]):
-                first_at[ts] = at
-        counts = [0] * windows
-        for at in first_at.values():
-            k = int((at - t0) // WINDOW)
-            if k < windows:
-                counts[k] += 1
-        worst_windows.append(min(counts) / WINDOW)
+        worst_windows.append(worst_window(log, t0, windows))
         for pt, seq, ts, at in log:
             start = sent_at.get((pt, seq, ts))
             if start is not None:
@@ -389,6 +394,10 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
 
+    # What the publisher managed to send is the ceiling of what subscribers
+    # can get: on a loaded machine its own pacing slips too.
+    publisher_fps = len({ts for pt, _, ts, at in sent if pt == 97 and t0 <= at <= t1}) / (t1 - t0)
+    publisher_worst = worst_window(sent, t0, windows)
     video_rate = sum(1 for pt, _, _, at in sent if pt == 97 and t0 <= at <= t1) / (t1 - t0)
     audio_rate = sum(1 for pt, _, _, at in sent if pt == 96 and t0 <= at <= t1) / (t1 - t0)
     return {
@@ -403,6 +412,7 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
         "fps_min": min(fps) if fps else 0.0,
         "fps_worst_windows": worst_windows,
         "publisher_packets_per_s": (video_rate, audio_rate),
+        "publisher_fps": (publisher_fps, publisher_worst),
         "delivered_per_s": delivered / (t1 - t0),
         "publisher": publisher_id,
     }
@@ -436,6 +446,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         worst = ", ".join(f"{f:.1f}" for f in r["fps_worst_windows"])
         print(f"  worst {WINDOW:.0f}-second window per subscriber (frames/s): {worst}", flush=True)
+        pub_fps, pub_worst = r["publisher_fps"]
+        print(f"  publisher sent {pub_fps:.1f} frames/s (worst {WINDOW:.0f}-second window {pub_worst:.1f})",
+              flush=True)
     print()
     print("| subscribers | server CPU (% of a core) | CPU per forwarded packet | added latency p50 / p95 | loss | frames/s per subscriber (mean / min) | worst 10 s window (frames/s) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import is_rtx
@@ -99,7 +99,11 @@ class PacketHistory:
         self._ring: list[Forwarded | None] = [None] * size
 
     def put(self, packet: Forwarded) -> None:
-        self._ring[packet.seq % self.size] = packet
+        i = packet.seq % self.size
+        old = self._ring[i]
+        # A late packet does not push out the newer one in its place.
+        if old is None or old.seq < packet.seq:
+            self._ring[i] = packet
 
     def get(self, seq: int) -> Forwarded | None:
         packet = self._ring[seq % self.size]
@@ -299,6 +303,9 @@ class Slot(aiortc_hooks.ForwardingHooks):
         consumer = self.consumer
         if consumer is None or consumer.producer.history is None:
             return
+        # aiortc's NACK parser can hand on numbers past 65535 (pid + bit
+        # without the wrap).
+        sequence_number &= 0xFFFF
         numbering = self.numbering
         seq = numbering.source_seq(sequence_number)
         if seq is None:
@@ -339,14 +346,15 @@ class Slot(aiortc_hooks.ForwardingHooks):
     def sender_info(self) -> RtcpSenderInfo | None:
         consumer = self.consumer
         report = consumer.producer.sender_report if consumer is not None else None
-        # While a switch awaits the new source's first packet, the offset is
-        # still the old source's: the new one's report would be mapped wrong.
-        if report is None or self.numbering.highest is None or self.numbering.switching:
+        if report is None:
             return None
         ntp, rtp_timestamp = report
+        mapped = self.numbering.sender_timestamp(rtp_timestamp)
+        if mapped is None:
+            return None
         return RtcpSenderInfo(
             ntp_timestamp=ntp,
-            rtp_timestamp=rtp.ts_add(rtp_timestamp, self.numbering.ts_offset),
+            rtp_timestamp=mapped,
             packet_count=self.packets & 0xFFFFFFFF,
             octet_count=self.octets & 0xFFFFFFFF,
         )

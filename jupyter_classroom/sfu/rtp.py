@@ -223,6 +223,14 @@ class Numbering:
         self.ts = out_ts
         return True
 
+    def sender_timestamp(self, rtp_timestamp: int) -> int | None:
+        """The current source's sender-report RTP timestamp in outgoing
+        numbers, or None while a switch awaits the new source's first packet
+        (the offset is still the old source's then)."""
+        if self._switching or self.highest is None:
+            return None
+        return (rtp_timestamp + self.ts_offset) & 0xFFFFFFFF
+
     def extend(self, out_seq: int) -> int | None:
         """The extended outgoing number of a 16-bit one a subscriber names
         (in a NACK), taken as the nearest to the highest sent; None before

@@ -133,3 +133,15 @@ def test_a_long_call_loses_no_packet() -> None:
     # A NACK for one of the last packets finds it, one lap later.
     assert n.source((seq + 69_999) & 0xFFFF) == (seq + 69_999) & 0xFFFF
     assert n.source_seq((seq + 69_000) & 0xFFFF) == seq + 69_000
+
+
+def test_unwrapping_across_wraps_reordering_and_a_new_stream() -> None:
+    u = rtp.SeqUnwrapper()
+    assert [u.unwrap(s) for s in (65534, 0, 65535, 1, 2)] == [65534, 65536, 65535, 65537, 65538]
+    assert u.highest == 65538
+    # A late packet half the circle back still counts as late.
+    assert u.unwrap((2 - 32767) & 0xFFFF) == 65538 - 32767
+    # A new stream (another SSRC) starts above everything before it, so its
+    # packets never meet the old stream's in a history keyed by these numbers.
+    assert u.restart(5) == 2 * 65536 + 5 > 65538
+    assert u.unwrap(4) == 2 * 65536 + 4 and u.unwrap(6) == 2 * 65536 + 6
