@@ -87,6 +87,9 @@ HOSTILE = [
     ("[" * 5000 + "]" * 5000, ErrorCode.BAD_MESSAGE),
     ('{"a":' * 2500 + "1" + "}" * 2500, ErrorCode.BAD_MESSAGE),
     ('{"type":"move","x":1,"y":1,"id":' + "[" * 9 + "]" * 9 + "}", ErrorCode.BAD_MESSAGE),
+    # Shallow but wide: more objects and arrays than any message has.
+    ('{"type":"ping","id":[' + "[]," * 64 + "[]]}", ErrorCode.BAD_MESSAGE),
+    ("[" + "{}," * 3000 + "{}]", ErrorCode.BAD_MESSAGE),
     # Numbers a float or a JavaScript number cannot hold.
     ('{"type":"move","x":1e400,"y":1}', ErrorCode.BAD_MESSAGE),
     ('{"type":"move","x":-1e400,"y":1}', ErrorCode.BAD_MESSAGE),
@@ -143,12 +146,18 @@ def test_valid_text_and_numbers_at_the_edges_still_decode() -> None:
     m = protocol.decode_client(frame.encode(), 16384)
     assert m == protocol.ChatSend(channel="class", text=text, id=2**53)
     assert "\\ud800" in m.text and "\U0001f600" in m.text
+    code = "x = [[{'a': [1]}] for _ in range(3)]\n" * 100
+    m = protocol.decode_client(json.dumps({"type": "chat_send", "channel": "class", "text": code}), 16384)
+    assert m.text == code
     m = protocol.decode_client('{"type":"move","x":-9007199254740992,"y":1.5e-300}', 1000)
     assert m == protocol.Move(x=-(2.0**53), y=1.5e-300)
 
 
-def test_the_depth_bound_fits_every_client_message() -> None:
+def test_the_structure_bounds_fit_every_client_message() -> None:
     assert protocol.SPEC.client_depth <= protocol.MAX_DEPTH
+    # None would mean a client list without max_items: give it one.
+    containers = protocol.SPEC.client_containers
+    assert containers is not None and containers <= protocol.MAX_CONTAINERS
     deepest = {
         "type": "signal",
         "to": "b",

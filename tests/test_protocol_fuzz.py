@@ -158,10 +158,29 @@ def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
     return out
 
 
+def get(value: Any, path: tuple) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
 def mutate(data: st.DataObject, message: dict[str, Any], ids: list[str]) -> Any:
     how = data.draw(
-        st.sampled_from(["none", "replace", "replace", "replace", "delete", "extra", "rename", "whole"])
+        st.sampled_from(
+            ["none", "replace", "replace", "replace", "taint", "taint", "delete", "extra", "rename", "whole"]
+        )
     )
+    if how == "taint":
+        # A lone surrogate inside one of the message's own strings, so the
+        # rest of the message stays valid and it reaches as far as it can.
+        strings = [p for p in paths(message) if p and isinstance(get(message, p), str)]
+        if strings:
+            path = data.draw(st.sampled_from(strings))
+            parent = get(message, path[:-1])
+            text = parent[path[-1]]
+            at = data.draw(st.integers(0, len(text)))
+            parent[path[-1]] = text[:at] + data.draw(lone_surrogates) + text[at:]
+        return message
     if how == "none":
         return message
     if how == "whole":
@@ -195,7 +214,10 @@ def frame(data: st.DataObject, value: Any) -> str | bytes:
             return f"@deep{len(deep) - 1}@"
         raise TypeError(o)
 
-    text = json.dumps(value, ensure_ascii=data.draw(st.booleans()), allow_nan=True, default=placeholder)
+    # Escaped (\\uXXXX) most of the time: that is how a lone surrogate gets
+    # past a strict UTF-8 decoder into the parsed text.
+    ascii_only = data.draw(st.sampled_from([True, True, True, False]))
+    text = json.dumps(value, ensure_ascii=ascii_only, allow_nan=True, default=placeholder)
     for i, d in enumerate(deep):
         text = text.replace(f'"@deep{i}@"', "[" * d.depth + "]" * d.depth)
     how = data.draw(st.sampled_from(["text"] * 4 + ["utf-8"] * 2 + ["bom", "utf-16", "truncated"]))
@@ -332,4 +354,32 @@ def test_mutated_messages_get_stable_errors_and_the_session_lives_on(
         assert [m for m in client.inbox if m["type"] == "pong"] == [
             {"type": "pong", "t": client.inbox[0]["t"], "id": 77}
         ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+# --------------------------------------------------------------------------
+# What the first fuzzing run found, each pinned down
+
+
+FOUND = [
+    ("[" * 5000 + "]" * 5000, "bad_message"),  # RecursionError in the parser
+    ('{"type":"move","x":1' + "0" * 400 + ',"y":1}', "bad_message"),  # OverflowError
+    ('{"type":"chat_send","channel":"class","text":"hi \\ud800"}', "bad_message"),  # UnicodeEncodeError in SQLite
+    (b'\xef\xbb\xbf{"type":"chat_send","channel":"class","text":"hi"}', "bad_json"),  # a BOM was accepted
+    ('{"type":"chat_send","channel":"class","text":"hi"}'.encode("utf-16"), "bad_json"),  # so was UTF-16
+]
+
+
+@pytest.mark.parametrize("frame_, code", FOUND)
+def test_what_fuzzing_found_is_refused_and_never_stored(
+    room: FuzzedClassroom, frame_: str | bytes, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    client = room.clients[0]
+    client.inbox.clear()
+    client.session.receive(frame_)
+    assert [(m["type"], m["code"]) for m in client.inbox] == [("error", code)]
+    assert room.store.recent_class(10) == []
+    client.send({"type": "ping", "id": 5})
+    assert client.inbox[-1]["type"] == "pong"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -13,7 +13,7 @@ Everything is re-exported here: ``from jupyter_classroom import protocol``
 then ``protocol.Move``, ``protocol.decode_client``, ``protocol.ErrorCode``.
 """
 
-from .codec import MAX_DEPTH, SPEC, decode_client, encode, error, parse, to_dict, validate
+from .codec import MAX_CONTAINERS, MAX_DEPTH, SPEC, decode_client, encode, error, parse, to_dict, validate
 from .codegen import json_schema, typescript
 from .messages import *  # noqa: F403 (the messages are this package's API)
 from .messages import ProtocolError

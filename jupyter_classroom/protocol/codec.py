@@ -38,17 +38,16 @@ from .schema import (
 #: The form of the protocol in messages.py, built once at import.
 SPEC: ProtocolSpec = spec_of_module(messages)
 
-#: How deeply a client frame may nest objects and arrays. Every client message
-#: fits (a test checks it); anything deeper is refused before parsing, since
-#: Python's JSON parser recurses once per level.
+#: How deeply a client frame may nest objects and arrays, and how many it may
+#: hold. Every client message fits (a test checks it); a frame beyond either
+#: is refused before parsing, since Python's JSON parser recurses once per
+#: level and everything after it walks what the parser built.
 MAX_DEPTH = 8
+MAX_CONTAINERS = 64
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-# A JSON string (with its escapes) or a bracket: enough to measure nesting.
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
-# The only way a surrogate reaches a str decoded strictly from UTF-8 is a
-# \uD800-\uDFFF escape; frames without one skip the check entirely.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class _Invalid(ValueError):
@@ -65,24 +64,33 @@ def _show(value: Any, limit: int = 40) -> str:
 # Before parsing
 
 
-def nesting_depth_exceeds(text: str, limit: int) -> bool:
-    """Whether ``text`` nests JSON objects and arrays more than ``limit`` deep.
+def check_structure(text: str) -> None:
+    """Refuse ``text`` if it nests objects and arrays deeper than
+    :data:`MAX_DEPTH` or holds more than :data:`MAX_CONTAINERS` of them.
 
-    Brackets inside strings do not count. Most frames have fewer brackets in
-    all than the limit and are answered by two ``str.count`` calls.
+    Most frames have fewer brackets in all than the depth bound and are
+    answered by two ``str.count`` calls. Otherwise the strings are cut out
+    (brackets in chat text do not nest) and at most ``2 * MAX_CONTAINERS``
+    brackets are walked, so no frame costs more than two regular-expression
+    scans.
     """
-    if text.count("[") + text.count("{") <= limit:
-        return False
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    structure = _JSON_STRING.sub("", text)
+    if sum(structure.count(b) for b in "[]{}") > 2 * MAX_CONTAINERS:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"Message holds more than {MAX_CONTAINERS} objects and arrays."
+        )
     depth = 0
-    for match in _STRING_OR_BRACKET.finditer(text):
-        token = match.group()
-        if token in "[{":
+    for bracket in _BRACKET.findall(structure):
+        if bracket in "[{":
             depth += 1
-            if depth > limit:
-                return True
-        elif token in "]}":
+            if depth > MAX_DEPTH:
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE, f"Message nests deeper than {MAX_DEPTH} levels."
+                )
+        else:
             depth -= 1
-    return False
 
 
 def _parse_int(text: str) -> int:
@@ -138,8 +146,7 @@ def parse(data: str | bytes, max_bytes: int) -> Any:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError(ErrorCode.BAD_JSON, "Message is not valid UTF-8 text.") from None
-    if nesting_depth_exceeds(text, MAX_DEPTH):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"Message nests deeper than {MAX_DEPTH} levels.")
+    check_structure(text)
     try:
         value = json.loads(
             text,
@@ -151,7 +158,9 @@ def parse(data: str | bytes, max_bytes: int) -> Any:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, str(e)) from None
     except ValueError as e:
         raise ProtocolError(ErrorCode.BAD_JSON, f"Message is not valid JSON: {e}") from None
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    # The only way a surrogate reaches a str decoded strictly from UTF-8 is a
+    # \uD800-\uDFFF escape: frames without "\ud" skip the walk.
+    if ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(value):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "Message holds a lone surrogate (invalid text).")
     return value
 

@@ -138,6 +138,34 @@ class ProtocolSpec:
             return 1 + max((self.depth(n) for n in node.items), default=0)
         return 0
 
+    def containers(self, node: Node | RecordSpec) -> int | None:
+        """How many JSON objects and arrays a value of ``node`` holds at most
+        (``None``: a list without ``max_items`` makes it unbounded)."""
+        if isinstance(node, RecordSpec):
+            counts = [self.containers(f.node) for f in node.fields]
+            return None if None in counts else 1 + sum(typing.cast(list[int], counts))
+        if isinstance(node, RecordRef):
+            return self.containers(self.records[node.name])
+        if isinstance(node, Nullable):
+            return self.containers(node.inner)
+        if isinstance(node, ListOf):
+            item = self.containers(node.item)
+            if item == 0:
+                return 1
+            if item is None or node.max_items is None:
+                return None
+            return 1 + node.max_items * item
+        if isinstance(node, TupleOf):
+            counts = [self.containers(n) for n in node.items]
+            return None if None in counts else 1 + sum(typing.cast(list[int], counts))
+        return 0
+
+    @property
+    def client_containers(self) -> int | None:
+        """The most objects and arrays a valid client message holds."""
+        counts = [self.containers(r) for r in self.client]
+        return None if None in counts else max(typing.cast(list[int], counts))
+
     @property
     def client_depth(self) -> int:
         """The deepest nesting any valid client message has."""
