@@ -12,29 +12,23 @@ import tornado.websocket
 from jupyter_classroom import protocol
 from jupyter_classroom.turn import verify_turn_credentials
 
-from .clients import Client, NamedUsers
-from .servers import JupyterProcess
+from .clients import Client
+from .servers import JupyterProcess, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_classroom": True},
-            "identity_provider_class": NamedUsers,
-        },
-        "ClassroomApp": {
-            "chat_db_path": str(tmp_path / "chat.sqlite"),
-            "max_messages_per_second": 20.0,
-            "max_message_bytes": 4096,
-            "max_participants": 3,
-            "reconnect_grace": 30.0,
-            "turn_urls": ["turn:turn.example.org:3478?transport=udp"],
-            "turn_secret": "test-secret",
-        },
-    }
+    return server_config(
+        tmp_path,
+        max_messages_per_second=20.0,
+        max_message_bytes=4096,
+        max_participants=3,
+        reconnect_grace=30.0,
+        turn_urls=["turn:turn.example.org:3478?transport=udp"],
+        turn_secret="test-secret",
+    )
 
 
 @pytest.fixture
