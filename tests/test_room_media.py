@@ -254,7 +254,10 @@ async def test_walking_to_another_table_brings_its_voices_at_once(join) -> None:
 async def flowing(peer: RoomPeer, pid: str, source: str, deadline: float) -> None:
     """``pid``'s ``source`` reaches ``peer``: new packets arrive (decoded
     frames count up) before the loop's clock passes ``deadline``."""
-    left = lambda: max(0.0, deadline - asyncio.get_running_loop().time())  # noqa: E731
+
+    def left() -> float:
+        return max(0.0, deadline - asyncio.get_running_loop().time())
+
     await until(lambda: peer.watch(pid, source), left(), f"{pid}'s {source} track")
     watcher = peer.watch(pid, source)
     assert watcher is not None
