@@ -29,6 +29,7 @@ from aiortc import (
     RTCSessionDescription,
     VideoStreamTrack,
 )
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from jupyter_core.utils import ensure_async
@@ -125,6 +126,11 @@ class RoomPeer:
     ) -> None:
         self.send: Send = send or (lambda message: None)
         self.sources = dict(sources or {})
+        # aiortc's senders stop their track when their connection ends; a
+        # browser's do not, and its next room connection sends the same
+        # tracks. Each connection sends its own copy of the sources.
+        self._relay = MediaRelay()
+        self._sending: dict[str, MediaStreamTrack] = {}
         self.pc: RTCPeerConnection | None = None
         self.number: int | None = None
         #: Received tracks by mid, and what the server says each carries.
@@ -190,7 +196,10 @@ class RoomPeer:
             source = publish.get(transceiver.mid)
             if source is not None:
                 transceiver.direction = "sendonly"
-                track = self.sources.get(source)
+                track = self._sending.get(source)
+                if track is None and source in self.sources:
+                    track = self._relay.subscribe(self.sources[source])
+                    self._sending[source] = track
                 if transceiver.sender.track is not track:
                     transceiver.sender.replaceTrack(track)
         await pc.setLocalDescription(await pc.createAnswer())
@@ -213,6 +222,9 @@ class RoomPeer:
         if self.pc is not None:
             pc, self.pc = self.pc, None
             await pc.close()
+        for track in self._sending.values():
+            track.stop()
+        self._sending = {}
 
 
 class NamedUsers(IdentityProvider):

@@ -95,3 +95,24 @@ class JupyterProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
+
+
+def server_config(tmp_path: Path, **classroom_config: object) -> dict[str, dict[str, object]]:
+    """pytest-jupyter's ``jp_server_config`` for a server with the classroom
+    on, its chat in ``tmp_path``, ``?user=NAME`` naming people (see
+    :class:`~tests.clients.NamedUsers`) and these ClassroomApp settings."""
+    from .clients import NamedUsers
+
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_classroom": True},
+            "identity_provider_class": NamedUsers,
+        },
+        "ClassroomApp": {"chat_db_path": str(tmp_path / "chat.sqlite"), **classroom_config},
+    }
+
+
+def classroom_service(serverapp):
+    """The classroom service of an in-process Jupyter server."""
+    (app,) = serverapp.extension_manager.extension_apps["jupyter_classroom"]
+    return app.service

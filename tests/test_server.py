@@ -12,29 +12,23 @@ import tornado.websocket
 from jupyter_classroom import protocol
 from jupyter_classroom.turn import verify_turn_credentials
 
-from .clients import Client, NamedUsers
-from .servers import JupyterProcess
+from .clients import Client
+from .servers import JupyterProcess, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_classroom": True},
-            "identity_provider_class": NamedUsers,
-        },
-        "ClassroomApp": {
-            "chat_db_path": str(tmp_path / "chat.sqlite"),
-            "max_messages_per_second": 20.0,
-            "max_message_bytes": 4096,
-            "max_participants": 3,
-            "reconnect_grace": 30.0,
-            "turn_urls": ["turn:turn.example.org:3478?transport=udp"],
-            "turn_secret": "test-secret",
-        },
-    }
+    return server_config(
+        tmp_path,
+        max_messages_per_second=20.0,
+        max_message_bytes=4096,
+        max_participants=3,
+        reconnect_grace=30.0,
+        turn_urls=["turn:turn.example.org:3478?transport=udp"],
+        turn_secret="test-secret",
+    )
 
 
 @pytest.fixture
@@ -55,15 +49,28 @@ async def test_no_token_is_rejected(http_server_client, jp_http_port, jp_base_ur
     assert e.value.code == 403
 
 
-async def test_a_wrong_origin_is_rejected(http_server_client, jp_http_port, jp_base_url) -> None:
-    # Cookie-style login from another site must not open the socket.
-    req = tornado.httpclient.HTTPRequest(
-        f"ws://localhost:{jp_http_port}{jp_base_url}classroom/ws",
-        headers={"Origin": "http://evil.example", "Cookie": "x=y"},
-    )
+async def test_a_wrong_origin_is_rejected(
+    jp_serverapp, http_server_client, jp_http_port, jp_base_url
+) -> None:
+    # A browser logged in with a cookie (a token in the URL sets it)...
+    base = f"localhost:{jp_http_port}{jp_base_url}"
+    token = jp_serverapp.identity_provider.token
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(f"http://{base}api/status?token={token}")
+    cookie = "; ".join(c.split(";")[0] for c in response.headers.get_list("Set-Cookie"))
+    assert cookie
+
+    def request(origin: str) -> tornado.httpclient.HTTPRequest:
+        return tornado.httpclient.HTTPRequest(
+            f"ws://{base}classroom/ws", headers={"Origin": origin, "Cookie": cookie}
+        )
+
+    # ...may open the socket from the server's own pages...
+    ws = await tornado.websocket.websocket_connect(request(f"http://localhost:{jp_http_port}"))
+    ws.close()
+    # ...but another site must not open it with that cookie.
     with pytest.raises(tornado.httpclient.HTTPClientError) as e:
-        await tornado.websocket.websocket_connect(req)
-    assert e.value.code in (403, 404)
+        await tornado.websocket.websocket_connect(request("http://evil.example"))
+    assert e.value.code == 403
 
 
 async def test_bad_messages_get_error_replies_and_the_socket_lives_on(connect) -> None:

@@ -260,10 +260,15 @@ class SfuConnection:
                 protocol.ErrorCode.BAD_DESCRIPTION, "An answer must be of type 'answer' with SDP.", request_id
             )
         try:
-            SessionDescription.parse(description.sdp)
+            check_answer(self.pc.localDescription.sdp, description.sdp)
         except Exception as e:
+            # Refused before aiortc sees it: aiortc would fail half-way
+            # through applying it, and the connection would be lost. The
+            # offer stays open for a good answer.
             raise protocol.ProtocolError(
-                protocol.ErrorCode.BAD_DESCRIPTION, f"The answer's SDP cannot be read ({e}).", request_id
+                protocol.ErrorCode.BAD_DESCRIPTION,
+                f"That answer does not fit the room connection's offer ({e}).",
+                request_id,
             ) from None
         self._answer.set_result(RTCSessionDescription(sdp=description.sdp, type="answer"))
 
@@ -380,6 +385,34 @@ def candidate_refusal(host: str, allowed: Sequence[IPv4Network | IPv6Network] = 
         if bad:
             return f"a {what} address"
     return None
+
+
+def check_answer(offer: str, answer: str) -> None:
+    """Raise ValueError (saying why) unless ``answer`` is an answer aiortc
+    can apply to ``offer``: the same media sections (kind and mid, in order),
+    each with ICE credentials, a DTLS role and fingerprint, RTCP multiplexing
+    and a codec the SFU forwards."""
+    offered = SessionDescription.parse(offer)
+    answered = SessionDescription.parse(answer)
+    want = [(m.kind, m.rtp.muxId) for m in offered.media]
+    got = [(m.kind, m.rtp.muxId) for m in answered.media]
+    if got != want:
+        raise ValueError(f"its media sections {got} are not the offer's {want}")
+    for media in answered.media:
+        where = f"media section {media.rtp.muxId!r}"
+        if media.ice is None or not media.ice.usernameFragment or not media.ice.password:
+            raise ValueError(f"{where} has no ICE username fragment or password")
+        if media.dtls is None or media.dtls.role not in ("client", "server"):
+            raise ValueError(f"{where} needs a DTLS setup of 'active' or 'passive'")
+        if not media.dtls.fingerprints:
+            raise ValueError(f"{where} has no DTLS fingerprint")
+        if media.kind in CODECS:
+            if not media.rtcp_mux:
+                raise ValueError(f"{where} does not multiplex RTCP")
+            codecs = {c.mimeType.lower() for c in media.rtp.codecs}
+            forwarded = {m.lower() for m in CODECS[media.kind] if not m.endswith("/rtx")}
+            if not codecs & forwarded:
+                raise ValueError(f"{where} has none of the codecs offered ({', '.join(sorted(forwarded))})")
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):
