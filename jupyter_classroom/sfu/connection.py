@@ -248,11 +248,19 @@ class SfuConnection:
             )
         try:
             SessionDescription.parse(description.sdp)
+            sdp, count = filter_candidates(description.sdp, self.allowed_candidate_networks)
         except Exception as e:
             raise protocol.ProtocolError(
                 protocol.ErrorCode.BAD_DESCRIPTION, f"The answer's SDP cannot be read ({e}).", request_id
             ) from None
-        self._answer.set_result(RTCSessionDescription(sdp=description.sdp, type="answer"))
+        if self._candidates_received + count > self.max_candidates:
+            raise protocol.ProtocolError(
+                protocol.ErrorCode.TOO_MANY_CANDIDATES,
+                f"A room connection takes at most {self.max_candidates} ICE candidates.",
+                request_id,
+            )
+        self._candidates_received += count
+        self._answer.set_result(RTCSessionDescription(sdp=sdp, type="answer"))
 
     def candidate(self, candidate: protocol.IceCandidate | None, request_id: int | None) -> None:
         """One of the client's ICE candidates (None: it has no more)."""
@@ -367,6 +375,24 @@ def candidate_refusal(host: str, allowed: Sequence[IPv4Network | IPv6Network] = 
         if bad:
             return f"a {what} address"
     return None
+
+
+def filter_candidates(
+    sdp: str, allowed: Sequence[IPv4Network | IPv6Network] = ()
+) -> tuple[str, int]:
+    """``sdp`` without the candidates :func:`candidate_refusal` refuses, and
+    how many candidates it had in all."""
+    lines = sdp.splitlines()
+    kept = []
+    count = 0
+    for line in lines:
+        if line.startswith("a=candidate:"):
+            count += 1
+            refusal = candidate_refusal(candidate_from_sdp(line[len("a=candidate:"):]).host, allowed)
+            if refusal is not None:
+                continue
+        kept.append(line)
+    return "\r\n".join(kept) + "\r\n", count
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):
