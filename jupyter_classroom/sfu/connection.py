@@ -280,11 +280,11 @@ class SfuConnection:
                 raise protocol.ProtocolError(
                     protocol.ErrorCode.BAD_MESSAGE, "That ICE candidate cannot be read.", request_id
                 ) from None
-            refusal = candidate_refusal(parsed.host, self.allowed_candidate_networks)
+            refusal = candidate_refusal(parsed.ip, self.allowed_candidate_networks)
             if refusal is not None:
                 # Browsers offer such addresses as a matter of course: not an
                 # error, but the server must not send checks there.
-                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.host, self.participant, refusal)
+                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.ip, self.participant, refusal)
                 return
         if self._negotiation is not None:
             # It belongs to the answer being applied: add it after.
@@ -388,7 +388,7 @@ def filter_candidates(
     for line in lines:
         if line.startswith("a=candidate:"):
             count += 1
-            refusal = candidate_refusal(candidate_from_sdp(line[len("a=candidate:"):]).host, allowed)
+            refusal = candidate_refusal(candidate_from_sdp(line[len("a=candidate:"):]).ip, allowed)
             if refusal is not None:
                 continue
         kept.append(line)
