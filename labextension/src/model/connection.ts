@@ -6,6 +6,8 @@ import {
   CLOSE_PROTOCOL_VERSION,
   CLOSE_REPLACED,
   CLOSE_SERVER_SHUTDOWN,
+  CLOSE_TOO_MANY_CONNECTIONS,
+  CLOSE_TOO_SLOW,
   ClientMessage,
   ServerMessage
 } from '../protocol';
@@ -25,12 +27,17 @@ export interface IConnectionState {
 const FINAL_CLOSES: Record<number, string> = {
   [CLOSE_CLASSROOM_FULL]: 'The classroom is full.',
   [CLOSE_PROTOCOL_VERSION]: 'The classroom was updated on the server: reload the page.',
-  [CLOSE_REPLACED]: 'You joined the classroom from another connection.'
+  [CLOSE_REPLACED]: 'You joined the classroom from another connection.',
+  [CLOSE_TOO_MANY_CONNECTIONS]:
+    'You are in the classroom in too many tabs or windows: close one of them, then reload this page.'
 };
 
 function reasonFor(code: number): string {
   if (code === CLOSE_SERVER_SHUTDOWN) {
     return 'The server is restarting.';
+  }
+  if (code === CLOSE_TOO_SLOW) {
+    return 'The connection could not keep up with the classroom.';
   }
   if (code === 1006) {
     return 'The connection to the server was lost.';
