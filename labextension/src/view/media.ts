@@ -153,7 +153,10 @@ export class MediaControls extends Widget {
     const roomId = this.model.me?.room;
     let text = '';
     if (roomId && !this.model.config?.room_media) {
-      text = `${this.model.roomName(roomId)}: rooms have chat only on this server`;
+      const why = this.model.config?.room_media_unavailable;
+      text = why
+        ? `${this.model.roomName(roomId)}: room calls are unavailable (${why}); chat only`
+        : `${this.model.roomName(roomId)}: rooms have chat only on this server`;
     } else if (roomId) {
       const name = this.model.roomName(roomId);
       switch (this.room.state) {
