@@ -261,6 +261,7 @@ class SfuConnection:
             )
         try:
             check_answer(self.pc.localDescription.sdp, description.sdp)
+            sdp, count = filter_candidates(description.sdp, self.allowed_candidate_networks)
         except Exception as e:
             # Refused before aiortc sees it: aiortc would fail half-way
             # through applying it, and the connection would be lost. The
@@ -270,7 +271,14 @@ class SfuConnection:
                 f"That answer does not fit the room connection's offer ({e}).",
                 request_id,
             ) from None
-        self._answer.set_result(RTCSessionDescription(sdp=description.sdp, type="answer"))
+        if self._candidates_received + count > self.max_candidates:
+            raise protocol.ProtocolError(
+                protocol.ErrorCode.TOO_MANY_CANDIDATES,
+                f"A room connection takes at most {self.max_candidates} ICE candidates.",
+                request_id,
+            )
+        self._candidates_received += count
+        self._answer.set_result(RTCSessionDescription(sdp=sdp, type="answer"))
 
     def candidate(self, candidate: protocol.IceCandidate | None, request_id: int | None) -> None:
         """One of the client's ICE candidates (None: it has no more)."""
@@ -290,11 +298,11 @@ class SfuConnection:
                 raise protocol.ProtocolError(
                     protocol.ErrorCode.BAD_MESSAGE, "That ICE candidate cannot be read.", request_id
                 ) from None
-            refusal = candidate_refusal(parsed.host, self.allowed_candidate_networks)
+            refusal = candidate_refusal(parsed.ip, self.allowed_candidate_networks)
             if refusal is not None:
                 # Browsers offer such addresses as a matter of course: not an
                 # error, but the server must not send checks there.
-                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.host, self.participant, refusal)
+                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.ip, self.participant, refusal)
                 return
         if self._negotiation is not None:
             # It belongs to the answer being applied: add it after.
@@ -413,6 +421,24 @@ def check_answer(offer: str, answer: str) -> None:
             forwarded = {m.lower() for m in CODECS[media.kind] if not m.endswith("/rtx")}
             if not codecs & forwarded:
                 raise ValueError(f"{where} has none of the codecs offered ({', '.join(sorted(forwarded))})")
+
+
+def filter_candidates(
+    sdp: str, allowed: Sequence[IPv4Network | IPv6Network] = ()
+) -> tuple[str, int]:
+    """``sdp`` without the candidates :func:`candidate_refusal` refuses, and
+    how many candidates it had in all."""
+    lines = sdp.splitlines()
+    kept = []
+    count = 0
+    for line in lines:
+        if line.startswith("a=candidate:"):
+            count += 1
+            refusal = candidate_refusal(candidate_from_sdp(line[len("a=candidate:"):]).ip, allowed)
+            if refusal is not None:
+                continue
+        kept.append(line)
+    return "\r\n".join(kept) + "\r\n", count
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):

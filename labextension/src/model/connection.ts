@@ -7,6 +7,8 @@ import {
   CLOSE_PROTOCOL_VERSION,
   CLOSE_REPLACED,
   CLOSE_SERVER_SHUTDOWN,
+  CLOSE_TOO_MANY_CONNECTIONS,
+  CLOSE_TOO_SLOW,
   ClientMessage,
   ServerMessage
 } from '../protocol';
@@ -34,6 +36,10 @@ function finalReason(code: number, trans: TranslationBundle): string | null {
       return trans.__('The classroom was updated on the server: reload the page.');
     case CLOSE_REPLACED:
       return trans.__('You joined the classroom from another connection.');
+    case CLOSE_TOO_MANY_CONNECTIONS:
+      return trans.__(
+        'You are in the classroom in too many tabs or windows: close one of them, then reload this page.'
+      );
   }
   return null;
 }
@@ -41,6 +47,9 @@ function finalReason(code: number, trans: TranslationBundle): string | null {
 function reasonFor(code: number, trans: TranslationBundle): string {
   if (code === CLOSE_SERVER_SHUTDOWN) {
     return trans.__('The server is restarting.');
+  }
+  if (code === CLOSE_TOO_SLOW) {
+    return trans.__('The connection could not keep up with the classroom.');
   }
   if (code === 1006) {
     return trans.__('The connection to the server was lost.');

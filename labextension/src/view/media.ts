@@ -187,7 +187,10 @@ export class MediaControls extends Widget {
     const trans = this.model.trans;
     let text = '';
     if (roomId && !this.model.config?.room_media) {
-      text = trans.__('%1: rooms have chat only on this server', this.model.roomName(roomId));
+      const why = this.model.config?.room_media_unavailable;
+      text = why
+        ? trans.__('%1: room calls are unavailable (%2); chat only', this.model.roomName(roomId), why)
+        : trans.__('%1: rooms have chat only on this server', this.model.roomName(roomId));
     } else if (roomId) {
       const name = this.model.roomName(roomId);
       switch (this.room.state) {
