@@ -57,7 +57,9 @@ function rms(analyser: AnalyserNode): number {
  * Stereo Opus at a high bitrate keeps the pan and the quality.
  */
 export class Loopback {
-  constructor(stream: MediaStream) {
+  /** `failed` is called once if the pair does not connect (then nothing plays through it). */
+  constructor(stream: MediaStream, failed: () => void) {
+    this._failed = failed;
     this.element = new Audio();
     this.element.autoplay = true;
     this._sender.addTrack(stream.getAudioTracks()[0], stream);
@@ -69,7 +71,21 @@ export class Loopback {
       candidate && void this._receiver.addIceCandidate(candidate).catch(() => undefined);
     this._receiver.onicecandidate = ({ candidate }) =>
       candidate && void this._sender.addIceCandidate(candidate).catch(() => undefined);
-    void this._connect().catch(error => console.warn('classroom: audio loopback failed', error));
+    this._receiver.onconnectionstatechange = () => {
+      const state = this._receiver.connectionState;
+      if (state === 'connected') {
+        window.clearTimeout(this._timer);
+      } else if (state === 'failed') {
+        this._fail();
+      }
+    };
+    // Without microphone permission Chrome hides host addresses behind mDNS
+    // names, which may not resolve here: then the sound must go another way.
+    this._timer = window.setTimeout(() => this._fail(), LOOPBACK_TIMEOUT_MS);
+    void this._connect().catch(error => {
+      console.warn('classroom: audio loopback failed', error);
+      this._fail();
+    });
   }
 
   /** The element that plays every voice. */
@@ -87,9 +103,20 @@ export class Loopback {
   }
 
   close(): void {
+    window.clearTimeout(this._timer);
+    this._receiver.onconnectionstatechange = null;
     this.element.srcObject = null;
     this._sender.close();
     this._receiver.close();
+  }
+
+  private _fail(): void {
+    if (this._receiver.connectionState !== 'connected' && this._failed) {
+      const failed = this._failed;
+      this._failed = null;
+      this.close();
+      failed();
+    }
   }
 
   private async _connect(): Promise<void> {
@@ -104,10 +131,15 @@ export class Loopback {
     await this._sender.setRemoteDescription(answer);
   }
 
+  private _failed: (() => void) | null;
+  private _timer = 0;
   // Both ends are in this page: no ICE servers, host candidates only.
   private _sender = new RTCPeerConnection({ iceServers: [] });
   private _receiver = new RTCPeerConnection({ iceServers: [] });
 }
+
+/** How long the loopback may take to connect before the mix plays directly. */
+const LOOPBACK_TIMEOUT_MS = 5000;
 
 /** Opus in stereo at up to 256 kbit/s, without the voice-only DTX. */
 export function stereoOpus(sdp: string): string {
@@ -235,6 +267,7 @@ export class AudioMixer implements IDisposable {
   }
 
   async setSpeaker(deviceId: string): Promise<void> {
+    this._speaker = deviceId;
     this._context();
     const sink = (this._loopback?.element ?? this._ctx) as { setSinkId?: (id: string) => Promise<void> };
     if (sink.setSinkId) {
@@ -259,10 +292,21 @@ export class AudioMixer implements IDisposable {
     if (!this._ctx) {
       this._ctx = new AudioContext();
       if (isChromium()) {
+        const bus = this._ctx.createGain();
         const out = this._ctx.createMediaStreamDestination();
         out.channelCount = 2;
-        this._loopback = new Loopback(out.stream);
-        this._out = out;
+        bus.connect(out);
+        this._loopback = new Loopback(out.stream, () => {
+          // Better echo than silence.
+          console.warn('classroom: audio loopback did not connect; playing voices directly');
+          this._loopback = null;
+          bus.disconnect();
+          bus.connect(this._ctx!.destination);
+          if (this._speaker) {
+            void this.setSpeaker(this._speaker).catch(() => undefined);
+          }
+        });
+        this._out = bus;
       } else {
         this._out = this._ctx.destination;
       }
@@ -275,6 +319,7 @@ export class AudioMixer implements IDisposable {
   private _ctx: AudioContext | null = null;
   private _out: AudioNode | null = null;
   private _loopback: Loopback | null = null;
+  private _speaker = '';
   private _local: AnalyserNode | null = null;
   private _localTrack: MediaStreamTrack | null = null;
   private _disposed = false;
