@@ -467,6 +467,10 @@ class Classroom:
             return a if people[a].seq > people[b].seq else b
 
         moved, self._mesh_moved = self._mesh_moved, set()
+        # Between ticks (a disconnect), the mesh already measures the people
+        # who moved since the last tick where they now stand, as it always
+        # has; the next tick finds their distances unchanged.
+        moved |= {pid for pid in self._moved if pid in people}
         dirty, self._mesh_dirty = self._mesh_dirty | moved, set()
         change = self.mesh.update(
             {pid: people[pid].neighbours for pid in dirty if pid in people},
