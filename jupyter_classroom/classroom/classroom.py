@@ -200,6 +200,8 @@ class Classroom:
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
+        # Those of them who moved.
+        self._mesh_moved: set[str] = set()
 
     # -- lookups ----------------------------------------------------------
 
@@ -439,7 +441,7 @@ class Classroom:
         grid = self._grid
         for p in moved:
             grid.place(p.id, p.x, p.y)
-            self._mesh_dirty.add(p.id)  # distances, and maybe the room, changed
+            self._mesh_moved.add(p.id)  # distances, and maybe the room, changed
         if len(grid) > len(people):
             # Someone left since the last flush (every participant is in the
             # grid: joining puts them in the next flush).
@@ -514,13 +516,19 @@ class Classroom:
             # The one who arrived later calls the one already there.
             return a if people[a].seq > people[b].seq else b
 
-        dirty, self._mesh_dirty = self._mesh_dirty, set()
+        moved, self._mesh_moved = self._mesh_moved, set()
+        # Between ticks (a disconnect), the mesh already measures the people
+        # who moved since the last tick where they now stand, as it always
+        # has; the next tick finds their distances unchanged.
+        moved |= {pid for pid in self._moved if pid in people}
+        dirty, self._mesh_dirty = self._mesh_dirty | moved, set()
         change = self.mesh.update(
             {pid: people[pid].neighbours for pid in dirty if pid in people},
             on_floor,
             distance,
             offerer,
             changed=dirty,
+            moved=moved,
         )
         return self._mesh_messages(change)
 

@@ -51,23 +51,25 @@ class PeerMesh:
     Pure state: it is told what changed and returns what changed in the mesh;
     the caller turns that into messages. Every pair is reported exactly once
     when it forms and once when it breaks. Work per update is proportional to
-    the people named as changed and their neighbourhoods.
+    the people named as changed, their neighbourhoods and the pairs that flip.
     """
 
     def __init__(self, max_degree: int) -> None:
         if max_degree < 0:
             raise ValueError("max_degree must be 0 or more")
         self.max_degree = max_degree
-        #: Candidate pairs: participant -> {near participant: distance}.
-        self._near: dict[str, dict[str, float]] = {}
+        #: Candidate pairs: participant -> {near participant: the pair's key}.
+        #: Both sides hold the same key: its place in the last update's order.
+        self._near: dict[str, dict[str, Key]] = {}
         #: Pairs in the mesh: participant -> peers.
         self._peers: dict[str, set[str]] = {}
+        #: Who was on the open floor at the last update.
+        self._floor: set[str] = set()
         # Pairs that formed or broke in the last update: their keep bonus
         # changed, so their place in the order changes in the next one.
-        # Value: whether the pair was in the mesh before that update.
-        self._rekey: dict[tuple[str, str], bool] = {}
-        # People who lost a pair through remove(): the pairs they still have
-        # are looked at again in the next update.
+        self._rekey: set[tuple[str, str]] = set()
+        # People who lost a pair through remove(): their other pairs are
+        # looked at again in the next update.
         self._pending: set[str] = set()
 
     # -- queries ----------------------------------------------------------
@@ -87,8 +89,7 @@ class PeerMesh:
         near = self._near.get(pid)
         if not near:
             return frozenset()
-        peers = self._peers.get(pid, ())
-        return frozenset(q for q in near if q not in peers)
+        return frozenset(near.keys() - self._peers.get(pid, set()))
 
     def paired(self, a: str, b: str) -> bool:
         return b in self._peers.get(a, ())
@@ -102,6 +103,7 @@ class PeerMesh:
         distance: Callable[[str, str], float],
         offerer: Callable[[str, str], str],
         changed: Iterable[str] | None = None,
+        moved: Iterable[str] | None = None,
     ) -> MeshChange:
         """Bring the mesh up to date.
 
@@ -110,35 +112,46 @@ class PeerMesh:
         measures a pair and ``offerer`` picks which of a new pair makes the
         offer.
 
-        ``changed`` names the participants whose neighbours, position or
-        floor status changed since the last update; only they are read from
+        ``changed`` names the participants whose neighbours or floor status
+        changed, or who moved, since the last update; only they are read from
         ``neighbours`` (which must then be symmetric), and a participant
-        missing from it has no neighbours. Without ``changed`` the whole
-        graph is read, as given, and nobody else is assumed to exist.
+        missing from it has no neighbours. ``moved``, when given, says which
+        of them moved (the others keep their distances). Without ``changed``
+        the whole graph is read, as given, and nobody else is assumed to exist.
         """
         if changed is None:
             desired = self._desired_all(neighbours, on_floor)
+            moved_set = set(desired)
         else:
-            desired = {}
-            for a in set(changed):
-                near = neighbours.get(a)
-                if near is None or not on_floor(a):
-                    desired[a] = set()
+            changed_set = set(changed)
+            floor = self._floor
+            for a in changed_set:
+                if a in neighbours and on_floor(a):
+                    floor.add(a)
                 else:
-                    desired[a] = {b for b in near if b != a and on_floor(b)}
-        return _Update(self, desired, distance, offerer).run()
+                    floor.discard(a)
+            desired = {}
+            for a in changed_set:
+                if a in floor:
+                    want = floor.intersection(neighbours[a])
+                    want.discard(a)
+                    desired[a] = want
+                else:
+                    desired[a] = set()
+            moved_set = changed_set if moved is None else set(moved)
+        return _Update(self, desired, moved_set, distance, offerer).run()
 
     def remove(self, pid: str) -> MeshChange:
         """Forget a participant who left; their pairs break."""
         near = self._near.pop(pid, {})
         peers = self._peers.pop(pid, set())
+        self._floor.discard(pid)
         changed: set[str] = set()
         for q in near:
-            q_near = self._near.get(q)
-            if q_near is not None:
-                q_near.pop(pid, None)
-                if not q_near:
-                    del self._near[q]
+            q_near = self._near[q]
+            del q_near[pid]
+            if not q_near:
+                del self._near[q]
             if q in peers:
                 q_peers = self._peers[q]
                 q_peers.discard(pid)
@@ -147,9 +160,8 @@ class PeerMesh:
                 self._pending.add(q)
             else:
                 changed.add(q)  # pid was one of q's capped neighbours
+            self._rekey.discard(_ordered(pid, q))
         self._pending.discard(pid)
-        for key in [k for k in self._rekey if pid in k]:
-            del self._rekey[key]
         return MeshChange(
             connected=(),
             disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
@@ -162,12 +174,17 @@ class PeerMesh:
         self, neighbours: Mapping[str, Iterable[str]], on_floor: Callable[[str], bool]
     ) -> dict[str, set[str]]:
         desired: dict[str, set[str]] = {a: set() for a in self._near}
+        floor = self._floor
+        floor.clear()
+        for a in neighbours:
+            if on_floor(a):
+                floor.add(a)
         for a, near in neighbours.items():
             desired.setdefault(a, set())
-            if not on_floor(a):
+            if a not in floor:
                 continue
             for b in near:
-                if a != b and on_floor(b):
+                if a != b and (b in floor or (b not in neighbours and on_floor(b))):
                     desired[a].add(b)
                     desired.setdefault(b, set()).add(a)
         return desired
@@ -175,44 +192,37 @@ class PeerMesh:
 
 class _Update:
     """One update of a :class:`PeerMesh`: the greedy rule re-run in order,
-    only over the pairs that may have changed."""
+    only over the pairs that may have changed.
+
+    A pair at key k is kept when each of its two people has fewer than the
+    cap pairs kept before k. So when a kept pair appears before k at someone,
+    only their kept pairs after it can change (they may now be one too many);
+    when a kept pair disappears before k, only their capped pairs after it
+    can (they may now fit).
+    """
 
     def __init__(
         self,
         mesh: PeerMesh,
         desired: dict[str, set[str]],
+        moved: set[str],
         distance: Callable[[str, str], float],
         offerer: Callable[[str, str], str],
     ) -> None:
         self.mesh = mesh
         self.desired = desired
+        self.moved = moved
         self.distance = distance
         self.offerer = offerer
         self.cap = mesh.max_degree
-        # Whether each pair that formed or broke in this update was in the
-        # mesh before it (the keep bonus follows that, not the new state).
+        # Whether each pair that flipped in this update was in the mesh
+        # before it.
         self.before: dict[tuple[str, str], bool] = {}
+        # Capped neighbours, before this update, of the people whose near
+        # pairs appeared or went.
         self.capped_before: dict[str, frozenset[str]] = {}
         self.heap: list[Key] = []
         self.queued: dict[tuple[str, str], Key] = {}
-        self.rekey: dict[tuple[str, str], bool] = {}
-
-    def key(self, a: str, b: str) -> Key:
-        """The pair's place in this update's order (``a`` < ``b``)."""
-        d = self.mesh._near[a][b]
-        was = self.before.get((a, b))
-        if was is None:
-            was = b in self.mesh._peers.get(a, ())
-        return (d * KEEP_BONUS if was else d, a, b)
-
-    def key_then(self, a: str, b: str) -> Key:
-        """The pair's place in the last update's order, which the mesh follows
-        until this update has run."""
-        d = self.mesh._near[a][b]
-        was = self.rekey.get((a, b))
-        if was is None:
-            was = b in self.mesh._peers.get(a, ())
-        return (d * KEEP_BONUS if was else d, a, b)
 
     def push(self, key: Key) -> None:
         pair = (key[1], key[2])
@@ -220,12 +230,22 @@ class _Update:
             self.queued[pair] = key
             heapq.heappush(self.heap, key)
 
-    def push_after(self, pid: str, after: Key | None) -> None:
-        """Queue ``pid``'s pairs that come after ``after`` in the order (all of
-        them when None)."""
-        for q in self.mesh._near.get(pid, ()):
-            k = self.key(*_ordered(pid, q))
-            if after is None or k > after:
+    def push_kept(self, pid: str, lo: Key, hi: Key | None = None) -> None:
+        """Queue ``pid``'s kept pairs placed after ``lo`` (up to ``hi``)."""
+        near = self.mesh._near[pid]
+        for q in self.mesh._peers.get(pid, ()):
+            k = near[q]
+            if k > lo and (hi is None or k <= hi):
+                self.push(k)
+
+    def push_capped(self, pid: str, lo: Key | None, hi: Key | None = None) -> None:
+        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``)."""
+        near = self.mesh._near.get(pid)
+        if not near:
+            return
+        peers = self.mesh._peers.get(pid, ())
+        for q, k in near.items():
+            if (lo is None or k > lo) and (hi is None or k <= hi) and q not in peers:
                 self.push(k)
 
     def touch(self, pid: str) -> None:
@@ -234,8 +254,6 @@ class _Update:
 
     def set_paired(self, a: str, b: str, on: bool) -> None:
         mesh = self.mesh
-        self.touch(a)
-        self.touch(b)
         self.before.setdefault((a, b), not on)
         if on:
             mesh._peers.setdefault(a, set()).add(b)
@@ -247,33 +265,38 @@ class _Update:
                 if not peers:
                     del mesh._peers[x]
 
+    def new_key(self, a: str, b: str, paired: bool) -> Key:
+        d = self.distance(a, b)
+        return (d * KEEP_BONUS if paired else d, a, b)
+
     def run(self) -> MeshChange:
         mesh = self.mesh
         near = mesh._near
         peers = mesh._peers
-        # Pairs whose place in the order changes, with their place before and
-        # whether they were in the mesh: the pairs after the earlier of the
-        # two places, at the same people, may change.
+        # Pairs whose place in the order changes: their place before.
         moved: dict[tuple[str, str], Key] = {}
+        # Kept pairs that went: their place.
         broken: list[tuple[str, str, Key]] = []
+        fresh: list[Key] = []
 
-        # Pairs that formed or broke in the last update get or lose their
-        # keep bonus now.
-        self.rekey, mesh._rekey = mesh._rekey, {}
-        for a, b in self.rekey:
-            if b in near.get(a, ()):
-                moved[(a, b)] = self.key_then(a, b)
-        pending, mesh._pending = mesh._pending, set()
+        def rekey(x: str, y: str) -> None:
+            old = near[x][y]
+            new = self.new_key(x, y, y in peers.get(x, ()))
+            if new != old:
+                moved.setdefault((x, y), old)
+                near[x][y] = near[y][x] = new
 
         # The candidate pairs of the changed people: gone, new or moved.
         for a, want in self.desired.items():
             have = near.get(a)
             if have:
-                for b in [q for q in have if q not in want]:
+                gone = have.keys() - want
+                if gone:
+                    self.touch(a)
+                for b in gone:
                     x, y = _ordered(a, b)
-                    old = moved.pop((x, y), None) or self.key_then(x, y)
-                    self.touch(x)
-                    self.touch(y)
+                    old = moved.pop((x, y), None) or near[x][y]
+                    self.touch(b)
                     if y in peers.get(x, ()):
                         self.set_paired(x, y, False)
                         broken.append((x, y, old))
@@ -281,82 +304,134 @@ class _Update:
                     for z in (x, y):
                         if not near[z]:
                             del near[z]
-            for b in want:
+            have = near.get(a, {})
+            added = want - have.keys()
+            if added:
+                self.touch(a)
+            for b in added:
+                self.touch(b)
                 x, y = _ordered(a, b)
-                d = self.distance(x, y)
-                known = near.get(x, {}).get(y)
-                if known is None:
-                    self.touch(x)
-                    self.touch(y)
-                    near.setdefault(x, {})[y] = d
-                    near.setdefault(y, {})[x] = d
-                    moved[(x, y)] = (float("inf"), x, y)  # new: nobody counted it
-                elif known != d:
-                    if (x, y) not in moved:
-                        moved[(x, y)] = self.key_then(x, y)
-                    near[x][y] = near[y][x] = d
+                key = self.new_key(x, y, False)
+                near.setdefault(x, {})[y] = key
+                near.setdefault(y, {})[x] = key
+                fresh.append(key)
+            if a in self.moved and have:
+                for b in have.keys() - added:
+                    rekey(*_ordered(a, b))
+        # Pairs that formed or broke in the last update get or lose their
+        # keep bonus now.
+        for x, y in mesh._rekey:
+            if (x, y) not in moved and y in near.get(x, ()):
+                rekey(x, y)
+        mesh._rekey = set()
 
+        # A capped pair placed after the cap-th kept pair of one of its people
+        # stays capped unless one of those kept pairs goes, and then the
+        # pairs after it are queued anyway: most of a crowd's pairs are never
+        # looked at.
+        limits: dict[str, Key | None] = {}
+
+        def fits(key: Key) -> bool:
+            if self.cap == 0:
+                return False
+            for x in (key[1], key[2]):
+                if x not in limits:
+                    kept = self.mesh._peers.get(x, ())
+                    if len(kept) < self.cap:
+                        limits[x] = None
+                    else:
+                        x_near = near[x]
+                        limits[x] = sorted(x_near[q] for q in kept)[self.cap - 1]
+                limit = limits[x]
+                if limit is not None and key > limit:
+                    return False
+            return True
+
+        for key in fresh:
+            if fits(key):
+                self.push(key)
         for (a, b), old in moved.items():
-            new = self.key(a, b)
-            self.push(new)
+            new = near[a][b]
             if b in peers.get(a, ()):
-                first = min(old, new)
-                self.push_after(a, first)
-                self.push_after(b, first)
+                self.push(new)
+                for x in (a, b):
+                    if new < old:
+                        self.push_kept(x, new, old)
+                    else:
+                        self.push_capped(x, old, new)
+            elif fits(new):
+                self.push(new)
         for a, b, old in broken:
-            self.push_after(a, old)
-            self.push_after(b, old)
+            self.push_capped(a, old)
+            self.push_capped(b, old)
+        pending, mesh._pending = mesh._pending, set()
         for pid in pending:
-            # A pair of theirs broke: all their other pairs may now fit.
-            self.push_after(pid, None)
+            self.push_capped(pid, None)
 
         # The greedy rule, in order, over what may have changed. A pair's
         # fate depends only on the pairs before it at the same people: once
         # those are settled (the heap pops in order), so is it.
         heap = self.heap
+        queued = self.queued
         while heap:
             k = heapq.heappop(heap)
             _, a, b = k
-            if self.queued.get((a, b)) != k or b not in near.get(a, ()):
+            if queued.get((a, b)) != k:
                 continue  # queued again at another place, or gone
+            near_a = near.get(a)
+            if near_a is None or near_a.get(b) != k:
+                continue
             take = self.room_before(a, b, k) and self.room_before(b, a, k)
             if take != (b in peers.get(a, ())):
                 self.set_paired(a, b, take)
-                self.push_after(a, k)
-                self.push_after(b, k)
+                if take:
+                    self.push_kept(a, k)
+                    self.push_kept(b, k)
+                else:
+                    self.push_capped(a, k)
+                    self.push_capped(b, k)
         return self.result()
 
     def room_before(self, a: str, b: str, k: Key) -> bool:
         """Whether ``a`` has fewer than the cap peers before ``k`` in the order."""
-        if self.cap == 0:
+        cap = self.cap
+        if cap == 0:
             return False
+        near = self.mesh._near[a]
         count = 0
         for q in self.mesh._peers.get(a, ()):
-            if q != b and self.key(*_ordered(a, q)) < k:
+            if q != b and near[q] < k:
                 count += 1
-                if count >= self.cap:
+                if count >= cap:
                     return False
         return True
 
     def result(self) -> MeshChange:
         mesh = self.mesh
+        peers = mesh._peers
         added: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
+        changed: set[str] = set()
         for (a, b), was in self.before.items():
-            now = b in mesh._peers.get(a, ())
+            now = b in peers.get(a, ())
             if now == was:
                 continue
-            mesh._rekey[(a, b)] = was
             (added if now else removed).append((a, b))
+            if b in mesh._near.get(a, ()):
+                mesh._rekey.add((a, b))
+                changed.add(a)
+                changed.add(b)
+        for pid, before in self.capped_before.items():
+            if mesh.capped(pid) != before:
+                changed.add(pid)
+            else:
+                changed.discard(pid)
         connected = []
         for a, b in sorted(added):
             first = self.offerer(a, b)
             connected.append((first, b if first == a else a))
-        changed = frozenset(
-            pid for pid, before in self.capped_before.items() if mesh.capped(pid) != before
-        )
         return MeshChange(
             connected=tuple(connected),
             disconnected=tuple(frozenset(p) for p in sorted(removed)),
-            capped_changed=changed,
+            capped_changed=frozenset(changed),
         )

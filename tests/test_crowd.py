@@ -1,0 +1,232 @@
+"""A crowd on the open floor: proximity and the peer mesh agree with the plain
+rules, a disconnect touches only the people around it, and honest moves that
+arrive bunched up are accepted while jumps are not."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from jupyter_classroom import protocol
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomMap,
+    ClassroomSettings,
+    Outgoing,
+)
+from jupyter_classroom.protocol import ErrorCode
+
+from .conftest import person
+from .test_pairing import ReferenceMesh
+
+
+class ReferenceClassroom(Classroom):
+    """The classroom with proximity and the mesh computed the plain way: every
+    mover against everyone, the whole mesh from scratch at every update."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mesh = ReferenceMesh(self.settings.max_mesh_degree)  # type: ignore[assignment]
+
+    def flush(self, now: float):
+        moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
+        self._moved.clear()
+        if not moved:
+            return []
+        out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
+        join2 = self.settings.proximity_radius ** 2
+        drop2 = self.settings.proximity_drop_radius ** 2
+        online = [q for q in self.participants.values() if q.connection == "online"]
+        for p in moved:
+            if p.connection != "online":
+                continue
+            near = set()
+            for q in online:
+                if q is p:
+                    continue
+                d2 = (p.x - q.x) ** 2 + (p.y - q.y) ** 2
+                if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
+                    near.add(q.id)
+            out += self._set_neighbours(p, near)
+        return out + self._update_mesh()
+
+    def _update_mesh(self):
+        people = self.participants
+
+        def on_floor(pid: str) -> bool:
+            p = people.get(pid)
+            return p is not None and p.room is None and p.connection == "online"
+
+        def distance(a: str, b: str) -> float:
+            pa, pb = people[a], people[b]
+            return math.hypot(pa.x - pb.x, pa.y - pb.y)
+
+        def offerer(a: str, b: str) -> str:
+            return a if people[a].seq > people[b].seq else b
+
+        change = self.mesh.update(
+            {pid: p.neighbours for pid, p in people.items()}, on_floor, distance, offerer
+        )
+        return self._mesh_messages(change)
+
+
+def crowd_pair(cmap: ClassroomMap, n: int, seed: int, **settings):
+    s = ClassroomSettings(max_participants=n + 10, **settings)
+    new = Classroom(cmap, s, random.Random(seed))
+    ref = ReferenceClassroom(cmap, ClassroomSettings(max_participants=n + 10, **settings), random.Random(seed))
+    return new, ref
+
+
+def both(new: Classroom, ref: Classroom, call: str, *args):
+    """Run one command on both classrooms: same outcome, same messages."""
+    results = []
+    for c in (new, ref):
+        try:
+            results.append(("ok", getattr(c, call)(*args)))
+        except ClassroomError as e:
+            results.append(("error", e.code))
+    assert results[0] == results[1], call
+    return results[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, seed: int) -> None:
+    rng = random.Random(100 + seed)
+    n = 80
+    new, ref = crowd_pair(default_map, n, seed, max_mesh_degree=rng.choice([2, 4]))
+    for i in range(n):
+        a, _ = new.join(person(f"P{i}"), 0)
+        b, _ = ref.join(person(f"P{i}"), 0)
+        assert a.id == b.id
+    # Scatter them over the map (tables included) in a way both accept.
+    for c in (new, ref):
+        spot = random.Random(seed)
+        for p in c.participants.values():
+            p.x, p.y = spot.uniform(60, 1540), spot.uniform(300, 900)
+            room = c.map.room_at(p.x, p.y)
+            p.room = room.id if room else None
+            c._moved.add(p.id)
+    t = 0.0
+    assert new.flush(t) == ref.flush(t)
+    heading = {pid: rng.uniform(0, 2 * math.pi) for pid in new.participants}
+    for tick in range(120):
+        t += 1 / 15
+        for pid in list(new.participants):
+            p = new.participants[pid]
+            roll = rng.random()
+            if p.connection != "online":
+                if roll < 0.2:
+                    tokens = (new.participants[pid].resume, ref.participants[pid].resume)
+                    for c, token in zip((new, ref), tokens):
+                        c.join(c.participants[pid].identity, t, token)
+                continue
+            if roll < 0.01:
+                both(new, ref, "disconnect", pid, t)
+            elif roll < 0.015:
+                both(new, ref, "leave", pid)
+                heading.pop(pid)
+            elif roll < 0.3:
+                step = rng.choice([10.0, 30.0, 60.0])
+                h = heading[pid]
+                x = min(1550.0, max(50.0, p.x + step * math.cos(h)))
+                y = min(900.0, max(60.0, p.y + step * math.sin(h)))
+                kind, _ = both(new, ref, "move", pid, x, y, t)
+                if kind == "error" or rng.random() < 0.1:
+                    heading[pid] = rng.uniform(0, 2 * math.pi)
+        out_new, out_ref = new.flush(t), ref.flush(t)
+        assert out_new == out_ref, f"tick {tick}"
+        assert new.mesh.pairs == ref.mesh.pairs
+    assert new.mesh.pairs  # the walk did form a mesh
+
+
+def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) -> None:
+    new, ref = crowd_pair(default_map, 200, 1)
+    for c in (new, ref):
+        spot = random.Random(5)
+        for i in range(200):
+            p, _ = c.join(person(f"P{i}"), 0)
+        for p in c.participants.values():
+            # The open floor in front of the tables, crowded.
+            p.x, p.y = spot.uniform(40, 1560), spot.uniform(570, 670)
+            p.room = None
+            c._moved.add(p.id)
+        c.flush(0)
+    gone = sorted(new.participants)[17]
+    around = set(new.participants[gone].neighbours)
+    second = set().union(*(new.participants[q].neighbours for q in around)) - {gone}
+    peers = new.mesh.peers(gone)
+    assert peers and len(around) < 60  # a real neighbourhood, not the whole room
+    out = new.disconnect(gone, 1.0)
+    assert out == ref.disconnect(gone, 1.0)
+    told = {}
+    for o in out:
+        if isinstance(o.message, protocol.ParticipantUpdated):
+            continue  # the one broadcast: everyone sees them reconnecting
+        (who,) = o.to
+        told.setdefault(type(o.message).__name__, set()).add(who)
+    assert told["Neighbours"] == around | {gone}
+    # Their pairs close; a freed slot may pair someone else around them.
+    assert peers | {gone} <= told["PeerDisconnect"]
+    touched = set().union(*told.values())
+    assert touched <= around | second | {gone}
+    assert len(touched) < len(new.participants) // 2
+
+
+def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    p = classroom.participants[a.id]
+    p.x, p.y, p.room = 300.0, 620.0, None
+    speed = classroom.settings.speed
+    t = 10.0
+    # Walking at 80 % of the speed, four moves a second, for two seconds...
+    sent = []
+    for i in range(8):
+        sent.append((300.0 + (i + 1) * speed * 0.8 / 4, 620.0))
+    # ...held up by a slow tick: the first four arrive on time, the rest all
+    # at once.
+    for i, (x, y) in enumerate(sent):
+        at = t + min(i, 4) * 0.25 + (0.001 * i if i > 4 else 0)
+        classroom.move(a.id, x, y, at)
+    assert (p.x, p.y) == sent[-1]
+
+
+def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    p = classroom.participants[a.id]
+    p.x, p.y, p.room = 300.0, 620.0, None
+    s = classroom.settings
+    burst = s.speed * s.speed_tolerance * s.walk_burst
+    with pytest.raises(ClassroomError) as e:
+        classroom.move(a.id, 300.0 + burst + 2 * s.avatar_radius + 5, 620.0, 3600.0)
+    assert e.value.code == ErrorCode.MOVE_BLOCKED
+    assert (p.x, p.y) == (300.0, 620.0)
+    # Right after joining, only a small step.
+    b, _ = classroom.join(person("B"), 3600.0)
+    q = classroom.participants[b.id]
+    q.x, q.y, q.room = 900.0, 620.0, None
+    with pytest.raises(ClassroomError):
+        classroom.move(b.id, 960.0, 620.0, 3600.0)
+    classroom.move(b.id, 910.0, 620.0, 3600.0)
+
+
+def test_running_is_refused_once_the_budget_is_spent(classroom: Classroom) -> None:
+    a, _ = classroom.join(person("A"), 0)
+    p = classroom.participants[a.id]
+    p.x, p.y, p.room = 200.0, 620.0, None
+    s = classroom.settings
+    # Twice the allowed speed, ten moves a second, starting with a full budget.
+    t, x, refused = 100.0, 200.0, 0
+    for _ in range(40):
+        t += 0.1
+        try:
+            classroom.move(a.id, x + 2 * s.speed * s.speed_tolerance * 0.1, 620.0, t)
+            x = p.x
+        except ClassroomError as e:
+            assert e.code == ErrorCode.MOVE_BLOCKED
+            refused += 1
+    assert refused > 0
+    # Over the 4 s walked, no farther than the rate allows plus one burst.
+    assert p.x - 200.0 <= s.speed * s.speed_tolerance * (4.0 + s.walk_burst) + 2 * s.avatar_radius
