@@ -112,6 +112,12 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number")
 
 
+# Built once: json.loads with hooks builds a new decoder and scanner per call.
+_DECODER = json.JSONDecoder(
+    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant
+)
+
+
 def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
         try:
@@ -148,12 +154,7 @@ def parse(data: str | bytes, max_bytes: int) -> Any:
         raise ProtocolError(ErrorCode.BAD_JSON, "Message is not valid UTF-8 text.") from None
     check_structure(text)
     try:
-        value = json.loads(
-            text,
-            parse_int=_parse_int,
-            parse_float=_parse_float,
-            parse_constant=_reject_constant,
-        )
+        value = _DECODER.decode(text)
     except _Invalid as e:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, str(e)) from None
     except ValueError as e:
