@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import time
 
+import pytest
+
 from .test_classroom_ui import PANEL, joined, my_id, my_position, wait_until
 
 PEERS = f"document.getElementById('{PANEL[1:]}').classroomPeers"
@@ -38,6 +40,7 @@ def grows(page, peer: str, key: str, timeout: float = 10) -> None:
     wait_until(lambda: stats(page, peer)[key] > first, timeout=timeout, what=f"{key} from {peer} to grow")
 
 
+@pytest.mark.timeout(300)  # three JupyterLabs to load on a shared machine
 def test_three_in_a_line(person) -> None:
     # One at a time, so that A and C never stand near each other on the way.
     a = person()
