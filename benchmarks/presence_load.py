@@ -56,7 +56,15 @@ class Walker:
         self.sent: dict[tuple[float, float], float] = {}
 
     async def connect(self) -> None:
-        self.ws = await tornado.websocket.websocket_connect(self.url, max_message_size=64 << 20)
+        for attempt in range(20):
+            try:
+                self.ws = await tornado.websocket.websocket_connect(self.url, max_message_size=64 << 20)
+                break
+            except ConnectionRefusedError:
+                # A full accept queue on a busy machine: try again.
+                await asyncio.sleep(0.1 * (attempt + 1))
+        else:
+            raise ConnectionRefusedError(self.url)
         await self.ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
         while True:
             m = json.loads(await self.ws.read_message())
@@ -171,6 +179,8 @@ def run(n: int, args: argparse.Namespace) -> None:
         connected = 0
         while connected < n:
             kind, count = queue.get(timeout=300)[:2]
+            if kind != "connected":
+                raise RuntimeError("a client process finished before everyone was connected")
             connected += count
         wait = start_at - time.time()
         if wait < 0:

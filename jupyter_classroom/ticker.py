@@ -41,7 +41,8 @@ class Ticker:
                 if self.timed:
                     started = time.thread_time()
                     self.tick()
-                    log.info("classroom: %s took %.3f ms CPU", self.name, (time.thread_time() - started) * 1e3)
+                    took = (time.thread_time() - started) * 1e3
+                    log.info("classroom: %s took %.3f ms CPU", self.name, took)
                 else:
                     self.tick()
             except Exception:
