@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import psutil
+import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,9 +59,11 @@ class Walker:
     async def connect(self) -> None:
         for attempt in range(20):
             try:
-                self.ws = await tornado.websocket.websocket_connect(self.url, max_message_size=64 << 20)
+                self.ws = await tornado.websocket.websocket_connect(
+                    self.url, max_message_size=64 << 20, connect_timeout=120
+                )
                 break
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, tornado.httpclient.HTTPClientError):
                 # A full accept queue on a busy machine: try again.
                 await asyncio.sleep(0.1 * (attempt + 1))
         else:
@@ -122,7 +125,7 @@ class Walker:
                 self.stats["chats"] += 1
 
 
-async def client_process(url: str, indices: list[int], start_at: float, args: dict, queue) -> None:
+async def client_process(url: str, indices: list[int], go, args: dict, queue) -> None:
     stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
     samples: list = []
     walkers = [Walker(url, i, stats, samples) for i in indices]
@@ -131,7 +134,8 @@ async def client_process(url: str, indices: list[int], start_at: float, args: di
     queue.put(("connected", len(walkers)))
     stop = asyncio.Event()
     readers = [asyncio.create_task(w.read(stop)) for w in walkers]
-    await asyncio.sleep(max(0.0, start_at - time.time()))
+    while not go.is_set():  # everyone connected, in every process
+        await asyncio.sleep(0.05)
     for key in stats:
         stats[key] = 0
     samples.clear()
@@ -146,8 +150,8 @@ async def client_process(url: str, indices: list[int], start_at: float, args: di
     queue.put(("done", stats, sent, samples))
 
 
-def run_clients(url, indices, start_at, args, queue) -> None:
-    asyncio.run(client_process(url, indices, start_at, args, queue))
+def run_clients(url, indices, go, args, queue) -> None:
+    asyncio.run(client_process(url, indices, go, args, queue))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -167,10 +171,10 @@ def run(n: int, args: argparse.Namespace) -> None:
         url = f"{server.ws_url}?token={server.token}"
         queue = multiprocessing.Queue()
         chunks = [list(range(n))[i :: args.processes] for i in range(args.processes)]
-        start_at = time.time() + 10 + n / 20  # time to connect everyone
+        go = multiprocessing.Event()
         work = {"duration": args.duration, "chat_every": args.chat_every}
         procs = [
-            multiprocessing.Process(target=run_clients, args=(url, c, start_at, work, queue))
+            multiprocessing.Process(target=run_clients, args=(url, c, go, work, queue))
             for c in chunks
             if c
         ]
@@ -182,10 +186,8 @@ def run(n: int, args: argparse.Namespace) -> None:
             if kind != "connected":
                 raise RuntimeError("a client process finished before everyone was connected")
             connected += count
-        wait = start_at - time.time()
-        if wait < 0:
-            print(f"warning: connecting took {-wait:.1f} s longer than planned")
-        time.sleep(max(0.0, wait))
+        time.sleep(2.0)  # let the joins settle
+        go.set()
         log_from = server.log_path.stat().st_size
         rss0 = proc.memory_info().rss
         cpu0 = proc.cpu_times()
