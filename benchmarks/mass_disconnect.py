@@ -28,6 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,7 +57,16 @@ class Probe(threading.Thread):
 
 
 async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, dict]:
-    ws = await tornado.websocket.websocket_connect(url, max_message_size=64 << 20)
+    for attempt in range(20):
+        try:
+            ws = await tornado.websocket.websocket_connect(
+                url, max_message_size=64 << 20, connect_timeout=120
+            )
+            break
+        except (ConnectionRefusedError, tornado.httpclient.HTTPClientError):
+            await asyncio.sleep(0.1 * (attempt + 1))  # a busy machine
+    else:
+        raise ConnectionRefusedError(url)
     await ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
     while True:
         m = json.loads(await ws.read_message())
