@@ -1,20 +1,23 @@
 """Presence under load: N simulated participants walking against a real server.
 
-Starts ``jupyter server`` with the classroom on 127.0.0.1, connects N
-participants over the real WebSocket (one asyncio process), has each of them
-walk at R position updates a second for D seconds, and prints:
+Starts ``jupyter server`` with the classroom on 127.0.0.1 (a fresh one for
+each crowd size), connects N participants over the real WebSocket from a few
+client processes, has each of them walk at 2-5 position updates a second
+(and now and then chat) for D seconds, and prints per crowd size:
 
-* server CPU (% of one core, from the server process's CPU time),
+* the position ticker's CPU per tick inside the server (p50/p99/max; the
+  server logs each tick's CPU time when JUPYTER_CLASSROOM_TICK_TIMING is set),
+* server CPU (% of one core) and RSS at the start and the end of the walk,
 * messages per second into and out of the server,
+* honest moves refused (every move is at 80 % of the walking speed),
 * position-update latency: from a participant sending a move to another
   participant receiving the batch that carries it (p50/p95/p99).
 
 Run it by hand (not part of the tests):
 
-    python benchmarks/presence_load.py --participants 50 --rate 10 --duration 20
+    python benchmarks/presence_load.py --participants 100,200,500 --duration 60
 
-The clients share this machine with the server: on a small machine, read the
-server's CPU figure as the cost of the server, and the latency as an upper
+The clients share the machine with the server: read the latency as an upper
 bound that includes client-side scheduling.
 """
 
@@ -24,29 +27,47 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
+import os
 import random
-import statistics
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
+import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.servers import JupyterProcess
+from tests.servers import JupyterProcess  # noqa: E402
+
+# The open floor between the table rows, and its middle.
+FLOOR = (210.0, 1390.0, 575.0, 905.0)
+MIDDLE = (800.0, 740.0)
 
 
 class Walker:
-    def __init__(self, url: str, index: int, stats: dict) -> None:
+    def __init__(self, url: str, index: int, stats: dict, samples: list) -> None:
         self.url = url
         self.index = index
         self.stats = stats
+        self.samples = samples
         self.sent: dict[tuple[float, float], float] = {}
 
     async def connect(self) -> None:
-        self.ws = await tornado.websocket.websocket_connect(self.url, max_message_size=64 << 20)
+        for attempt in range(20):
+            try:
+                self.ws = await tornado.websocket.websocket_connect(
+                    self.url, max_message_size=64 << 20, connect_timeout=120
+                )
+                break
+            except (ConnectionRefusedError, tornado.httpclient.HTTPClientError):
+                # A full accept queue on a busy machine: try again.
+                await asyncio.sleep(0.1 * (attempt + 1))
+        else:
+            raise ConnectionRefusedError(self.url)
         await self.ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
         while True:
             m = json.loads(await self.ws.read_message())
@@ -57,7 +78,7 @@ class Walker:
         self.x, self.y = me["x"], me["y"]
         self.speed = m["config"]["speed"] * 0.8
 
-    async def read(self, walkers_by_id: dict, stop: asyncio.Event) -> None:
+    async def read(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             text = await self.ws.read_message()
             if text is None:
@@ -67,36 +88,70 @@ class Walker:
             m = json.loads(text)
             if m["type"] == "positions" and not m.get("correction"):
                 for pos in m["moves"]:
-                    w = walkers_by_id.get(pos["id"])
-                    if w is None or w is self:
-                        continue
-                    sent = w.sent.get((pos["x"], pos["y"]))
-                    # One sample per (move, receiver pair) is plenty; sample a few receivers.
-                    if sent is not None and (self.index + w.index) % 7 == 0:
-                        self.stats["latency"].append(now - sent)
-            elif m["type"] == "error" and m["code"] != "move_blocked":
-                self.stats["errors"] += 1
-            elif m["type"] == "error":
+                    # A sample of receivers is plenty.
+                    if pos["id"] != self.id and hash((self.index, pos["id"])) % 7 == 0:
+                        self.samples.append((pos["id"], pos["x"], pos["y"], now))
+            elif m["type"] == "error" and m["code"] == "move_blocked":
                 self.stats["blocked"] += 1
+            elif m["type"] == "error":
+                self.stats["errors"] += 1
 
-    async def walk(self, rate: float, duration: float) -> None:
-        # Pace back and forth along the open floor between the table rows.
+    async def walk(self, duration: float, chat_every: float) -> None:
+        rate = random.uniform(2.0, 5.0)
         period = 1.0 / rate
         heading = random.uniform(0, 2 * math.pi)
         end = time.perf_counter() + duration
-        next_at = time.perf_counter()
+        next_at = time.perf_counter() + random.uniform(0, period)
+        next_chat = time.perf_counter() + random.uniform(0, chat_every)
+        x0, x1, y0, y1 = FLOOR
         while time.perf_counter() < end:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            next_at += period
             step = self.speed * period
             nx, ny = self.x + step * math.cos(heading), self.y + step * math.sin(heading)
-            if not (210 < nx < 1390 and 575 < ny < 905) or random.random() < 0.05:
-                heading = math.atan2(740 - self.y, 800 - self.x) + random.uniform(-1, 1)
+            if not (x0 < nx < x1 and y0 < ny < y1) or random.random() < 0.05:
+                heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
                 continue
             self.x, self.y = round(nx, 1), round(ny, 1)
             self.sent[(self.x, self.y)] = time.perf_counter()
             await self.ws.write_message(json.dumps({"type": "move", "x": self.x, "y": self.y}))
             self.stats["sent"] += 1
-            next_at += period
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            if time.perf_counter() >= next_chat:
+                next_chat += chat_every
+                channel = random.choice(["nearby", "class"])
+                await self.ws.write_message(
+                    json.dumps({"type": "chat", "channel": channel, "text": f"hello from {self.index}"})
+                )
+                self.stats["chats"] += 1
+
+
+async def client_process(url: str, indices: list[int], go, args: dict, queue) -> None:
+    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+    samples: list = []
+    walkers = [Walker(url, i, stats, samples) for i in indices]
+    for w in walkers:
+        await w.connect()
+    queue.put(("connected", len(walkers)))
+    stop = asyncio.Event()
+    readers = [asyncio.create_task(w.read(stop)) for w in walkers]
+    while not go.is_set():  # everyone connected, in every process
+        await asyncio.sleep(0.05)
+    for key in stats:
+        stats[key] = 0
+    samples.clear()
+    await asyncio.gather(*(w.walk(args["duration"], args["chat_every"]) for w in walkers))
+    await asyncio.sleep(1.0)
+    stop.set()
+    for w in walkers:
+        w.ws.close()
+    for r in readers:
+        r.cancel()
+    sent = {(w.id, x, y): t for w in walkers for (x, y), t in w.sent.items()}
+    queue.put(("done", stats, sent, samples))
+
+
+def run_clients(url, indices, go, args, queue) -> None:
+    asyncio.run(client_process(url, indices, go, args, queue))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,60 +161,86 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def run(args: argparse.Namespace) -> None:
+def run(n: int, args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="classroom-bench-"))
-    server = JupyterProcess(
-        root,
-        app="jupyter_server",
-        max_participants=max(200, args.participants),
-        max_messages_per_second=max(30, args.rate * 3),
-    )
+    os.environ["JUPYTER_CLASSROOM_TICK_TIMING"] = "1"
+    server = JupyterProcess(root, app="jupyter_server", max_participants=max(200, n))
     server.start()
     try:
         proc = psutil.Process(server.proc.pid)
         url = f"{server.ws_url}?token={server.token}"
-        stats = {"sent": 0, "received": 0, "latency": [], "errors": 0, "blocked": 0}
-        walkers = [Walker(url, i, stats) for i in range(args.participants)]
-        for w in walkers:
-            await w.connect()
-        by_id = {w.id: w for w in walkers}
-        stop = asyncio.Event()
-        readers = [asyncio.create_task(w.read(by_id, stop)) for w in walkers]
-        await asyncio.sleep(1.0)
-        stats.update(sent=0, received=0, latency=[], errors=0, blocked=0)
+        queue = multiprocessing.Queue()
+        chunks = [list(range(n))[i :: args.processes] for i in range(args.processes)]
+        go = multiprocessing.Event()
+        work = {"duration": args.duration, "chat_every": args.chat_every}
+        procs = [
+            multiprocessing.Process(target=run_clients, args=(url, c, go, work, queue))
+            for c in chunks
+            if c
+        ]
+        for p in procs:
+            p.start()
+        connected = 0
+        while connected < n:
+            kind, count = queue.get(timeout=300)[:2]
+            if kind != "connected":
+                raise RuntimeError("a client process finished before everyone was connected")
+            connected += count
+        time.sleep(2.0)  # let the joins settle
+        go.set()
+        log_from = server.log_path.stat().st_size
+        rss0 = proc.memory_info().rss
         cpu0 = proc.cpu_times()
         t0 = time.perf_counter()
-        await asyncio.gather(*(w.walk(args.rate, args.duration) for w in walkers))
-        elapsed = time.perf_counter() - t0
+        results = [queue.get(timeout=args.duration + 300) for _ in procs]
+        elapsed = time.perf_counter() - t0 - 1.0
         cpu1 = proc.cpu_times()
-        await asyncio.sleep(0.5)
-        stop.set()
-        for w in walkers:
-            w.ws.close()
-        for r in readers:
-            r.cancel()
+        rss1 = proc.memory_info().rss
+        for p in procs:
+            p.join()
+        with open(server.log_path, "rb") as f:
+            f.seek(log_from)
+            text = f.read().decode(errors="replace")
+        ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
+        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+        sent: dict = {}
+        samples: list = []
+        for _, s, snt, smp in results:
+            for k in stats:
+                stats[k] += s[k]
+            sent.update(snt)
+            samples.extend(smp)
+        lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
         cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / elapsed * 100
-        lat = [v * 1000 for v in stats["latency"]]
-        print(f"participants            {args.participants}")
-        print(f"moves per participant   {args.rate}/s for {args.duration:.0f} s")
+        print(f"participants            {n}   ({args.processes} client processes)")
+        print(f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s")
+        print(
+            f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
+            f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)}, {len(ticks) / elapsed:.1f}/s)"
+        )
         print(f"server CPU              {cpu:.1f} % of one core")
-        print(f"messages in             {stats['sent'] / elapsed:.0f} /s")
+        print(f"server RSS (MB)         start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
+        print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
-        print(f"refused moves           {stats['blocked']}   other errors {stats['errors']}")
+        print(f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']}")
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
-            f"p99 {pct(lat, 0.99):.1f}   (n={len(lat)}, mean {statistics.fmean(lat) if lat else float('nan'):.1f})"
+            f"p99 {pct(lat, 0.99):.1f}   (n={len(lat)})"
         )
+        print(flush=True)
     finally:
         server.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--participants", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=10.0, help="position updates per second each")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds of walking")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--participants", default="100,200,500", help="crowd sizes, comma separated")
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds of walking per crowd")
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--chat-every", type=float, default=30.0, help="seconds between one walker's chats")
+    args = parser.parse_args()
+    for n in (int(v) for v in args.participants.split(",")):
+        run(n, args)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ class ReferenceClassroom(Classroom):
         self._moved.clear()
         if not moved:
             return []
-        out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
+        moves = [p.position() for p in moved]
+        positions = protocol.Positions(t=round(now * 1000.0, 1), moves=moves)
+        out = [Outgoing(positions)]
         join2 = self.settings.proximity_radius ** 2
         drop2 = self.settings.proximity_drop_radius ** 2
         online = [q for q in self.participants.values() if q.connection == "online"]
@@ -76,7 +78,8 @@ class ReferenceClassroom(Classroom):
 def crowd_pair(cmap: ClassroomMap, n: int, seed: int, **settings):
     s = ClassroomSettings(max_participants=n + 10, **settings)
     new = Classroom(cmap, s, random.Random(seed))
-    ref = ReferenceClassroom(cmap, ClassroomSettings(max_participants=n + 10, **settings), random.Random(seed))
+    ref_settings = ClassroomSettings(max_participants=n + 10, **settings)
+    ref = ReferenceClassroom(cmap, ref_settings, random.Random(seed))
     return new, ref
 
 

@@ -284,7 +284,11 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
         on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
         want = old.update(near, on_floor, floor.distance, offerer)
         got = new.update(
-            {p: near[p] for p in changed if p in near}, on_floor, floor.distance, offerer, changed=changed
+            {p: near[p] for p in changed if p in near},
+            on_floor,
+            floor.distance,
+            offerer,
+            changed=changed,
         )
         assert got == want, f"step {step}"
         assert new.pairs == old.pairs

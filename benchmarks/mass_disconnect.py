@@ -1,0 +1,173 @@
+"""A crowd dropping at once: N participants lose their connections together.
+
+Starts ``jupyter server`` with the classroom on 127.0.0.1, connects N
+participants (spread over the open floor by walking them there first) and
+one observer, then aborts every participant's TCP connection at the same
+moment (RST, no WebSocket close: what a crashed laptop or a dropped Wi-Fi
+looks like). Meanwhile a probe thread fetches /api/status every few
+milliseconds: the longest answer is about the longest time the server's
+event loop was blocked. Prints that, and how long until the observer has seen
+everyone marked as reconnecting and, after the reconnect grace, gone.
+
+    python benchmarks/mass_disconnect.py --participants 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import tornado.httpclient
+import tornado.websocket
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.servers import JupyterProcess  # noqa: E402
+
+
+class Probe(threading.Thread):
+    """Fetches a cheap URL in a loop and remembers the slowest answers."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(self.url, timeout=120) as r:
+                r.read()
+            self.samples.append((t0, time.perf_counter() - t0))
+            time.sleep(0.005)
+
+    def longest(self, since: float) -> float:
+        return max((d for t, d in self.samples if t + d >= since), default=float("nan"))
+
+
+async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, dict]:
+    for attempt in range(20):
+        try:
+            ws = await tornado.websocket.websocket_connect(
+                url, max_message_size=64 << 20, connect_timeout=120
+            )
+            break
+        except (ConnectionRefusedError, tornado.httpclient.HTTPClientError):
+            await asyncio.sleep(0.1 * (attempt + 1))  # a busy machine
+    else:
+        raise ConnectionRefusedError(url)
+    await ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
+    while True:
+        m = json.loads(await ws.read_message())
+        if m["type"] == "welcome":
+            return ws, m
+
+
+async def drain(ws) -> None:
+    while await ws.read_message() is not None:
+        pass
+
+
+async def run(args: argparse.Namespace) -> None:
+    root = Path(tempfile.mkdtemp(prefix="classroom-drop-"))
+    server = JupyterProcess(
+        root,
+        app="jupyter_server",
+        max_participants=max(200, args.participants + 1),
+        reconnect_grace=args.grace,
+    )
+    server.start()
+    try:
+        url = f"{server.ws_url}?token={server.token}"
+        observer, _ = await join(url)
+        people = []
+        for _ in range(args.participants):
+            people.append(await join(url))
+        drains = [asyncio.create_task(drain(ws)) for ws, _ in people]
+        # Spread them over the open floor so that each has a neighbourhood
+        # and the mesh is full, as in a real crowd.
+        rng = random.Random(1)
+        speed = people[0][1]["config"]["speed"] * 0.8
+        for _ in range(int(args.spread / 0.25)):
+            for ws, welcome in people:
+                me = welcome.setdefault("me", next(p for p in welcome["participants"] if p["id"] == welcome["you"]))
+                h = welcome.setdefault("heading", rng.uniform(math.pi, 2 * math.pi))
+                nx, ny = me["x"] + 0.25 * speed * math.cos(h), me["y"] + 0.25 * speed * math.sin(h)
+                if not (210 < nx < 1390 and 575 < ny < 905):
+                    welcome["heading"] = rng.uniform(0, 2 * math.pi)
+                    continue
+                me["x"], me["y"] = round(nx, 1), round(ny, 1)
+                await ws.write_message(json.dumps({"type": "move", "x": me["x"], "y": me["y"]}))
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1.0)
+        while True:  # forget what the observer got so far
+            try:
+                await asyncio.wait_for(observer.read_message(), 0.2)
+            except asyncio.TimeoutError:
+                break
+
+        probe = Probe(f"{server.url}api/status?token={server.token}")
+        probe.start()
+        await asyncio.sleep(1.0)
+        before = probe.longest(0.0)
+        ids = {welcome["you"] for _, welcome in people}
+        t0 = time.perf_counter()
+        for ws, _ in people:
+            sock = ws.protocol.stream.socket
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        marked: set[str] = set()
+        gone: set[str] = set()
+        marked_at = gone_at = float("nan")
+        deadline = t0 + args.grace + 120
+        while len(gone) < len(ids) and time.perf_counter() < deadline:
+            try:
+                text = await asyncio.wait_for(observer.read_message(), 5)
+            except asyncio.TimeoutError:
+                continue
+            if text is None:
+                break
+            m = json.loads(text)
+            if m["type"] == "participant_updated" and m["participant"]["connection"] == "reconnecting":
+                marked.add(m["participant"]["id"])
+                if marked >= ids:
+                    marked_at = time.perf_counter() - t0
+            elif m["type"] == "participant_left":
+                gone.add(m["participant_id"])
+                if gone >= ids:
+                    gone_at = time.perf_counter() - t0
+        await asyncio.sleep(0.5)
+        probe.stop.set()
+        probe.join()
+        for d in drains:
+            d.cancel()
+        print(f"participants dropped        {len(ids)} at once (TCP reset), reconnect grace {args.grace:.0f} s")
+        print(f"longest /api/status answer  {probe.longest(t0) * 1000:.0f} ms after the drop "
+              f"({before * 1000:.0f} ms before it)")
+        print(f"all marked reconnecting     {marked_at:.2f} s   ({len(marked)} seen)")
+        print(f"all gone                    {gone_at:.2f} s   ({len(gone)} seen)")
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--grace", type=float, default=5.0, help="reconnect grace, seconds")
+    parser.add_argument("--spread", type=float, default=6.0, help="seconds of walking before the drop")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
