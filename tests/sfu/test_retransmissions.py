@@ -6,6 +6,7 @@ RTCP packets sent by the subscriber's receiver."""
 from __future__ import annotations
 
 import asyncio
+from ipaddress import ip_network
 
 import pytest
 import pytest_asyncio
@@ -28,7 +29,13 @@ def sent(slot) -> int:
 
 @pytest_asyncio.fixture
 async def room():
-    r = Room(SfuSettings(retransmits=RetransmitLimits(per_second=PER_SECOND, interval=0.1)))
+    r = Room(
+        SfuSettings(
+            retransmits=RetransmitLimits(per_second=PER_SECOND, interval=0.1),
+            # The peers' candidates are on loopback, which a real server ignores.
+            allowed_candidate_networks=(ip_network("127.0.0.0/8"),),
+        )
+    )
     r.sfu.start()
     yield r
     await r.close()
