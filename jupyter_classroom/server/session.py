@@ -156,10 +156,8 @@ class ClassroomSession:
             message = protocol.decode_client(data, self.service.limits.max_message_bytes)
             request_id = getattr(message, "id", None)
             self._dispatch(message)
-        except ProtocolError as e:
+        except ProtocolError as e:  # the decoder's, the core's and the SFU's refusals
             self.error(e.code, e.message, e.request_id if request_id is None else request_id)
-        except ClassroomError as e:
-            self.error(e.code, e.message, request_id)
         except Exception:
             log.exception("classroom: unexpected error handling a message")
             self.error(ErrorCode.INTERNAL, "The server failed to handle that message.", request_id)
