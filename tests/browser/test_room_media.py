@@ -104,7 +104,7 @@ def test_the_stage_speaker_gets_the_large_tile(person) -> None:
     # The server hears who speaks from the audio levels it forwards ...
     wait_until(
         lambda: listener.evaluate(
-            f"document.getElementById('{PANEL[1:]}').classroomRoom.model.speakers[0]"
+            f"document.getElementById('{PANEL[1:]}').classroomRoom.model.roster.speakers[0]"
         ) == ids,
         timeout=15,
         what="the speaker to be the active speaker",
