@@ -15,6 +15,7 @@ from jupyter_classroom.classroom import (
     ClassroomError,
     ClassroomMap,
     ClassroomSettings,
+    Effects,
     Outgoing,
 )
 from jupyter_classroom.protocol import ErrorCode
@@ -35,7 +36,7 @@ class ReferenceClassroom(Classroom):
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
         self._moved.clear()
         if not moved:
-            return []
+            return Effects()
         moves = [p.position() for p in moved]
         positions = protocol.Positions(t=round(now * 1000.0, 1), moves=moves)
         out = [Outgoing(positions)]
@@ -53,7 +54,7 @@ class ReferenceClassroom(Classroom):
                 if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
                     near.add(q.id)
             out += self._set_neighbours(p, near)
-        return out + self._update_mesh()
+        return Effects(out + self._update_mesh())
 
     def _update_mesh(self):
         people = self.participants
@@ -101,8 +102,8 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
     n = 80
     new, ref = crowd_pair(default_map, n, seed, max_mesh_degree=rng.choice([2, 4]))
     for i in range(n):
-        a, _ = new.join(person(f"P{i}"), 0)
-        b, _ = ref.join(person(f"P{i}"), 0)
+        a = new.join(person(f"P{i}"), 0).participant
+        b = ref.join(person(f"P{i}"), 0).participant
         assert a.id == b.id
     # Scatter them over the map (tables included) in a way both accept.
     for c in (new, ref):
@@ -150,7 +151,7 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     for c in (new, ref):
         spot = random.Random(5)
         for i in range(200):
-            p, _ = c.join(person(f"P{i}"), 0)
+            p = c.join(person(f"P{i}"), 0).participant
         for p in c.participants.values():
             # The open floor in front of the tables, crowded.
             p.x, p.y = spot.uniform(40, 1560), spot.uniform(570, 670)
@@ -165,7 +166,7 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     out = new.disconnect(gone, 1.0)
     assert out == ref.disconnect(gone, 1.0)
     told = {}
-    for o in out:
+    for o in out.messages:
         if isinstance(o.message, protocol.ParticipantUpdated):
             continue  # the one broadcast: everyone sees them reconnecting
         (who,) = o.to
@@ -179,7 +180,7 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
 
 
 def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
+    a = classroom.join(person("A"), 0).participant
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 300.0, 620.0, None
     speed = classroom.settings.speed
@@ -197,7 +198,7 @@ def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:
 
 
 def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
+    a = classroom.join(person("A"), 0).participant
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 300.0, 620.0, None
     s = classroom.settings
@@ -207,7 +208,7 @@ def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None
     assert e.value.code == ErrorCode.MOVE_BLOCKED
     assert (p.x, p.y) == (300.0, 620.0)
     # Right after joining, only a small step.
-    b, _ = classroom.join(person("B"), 3600.0)
+    b = classroom.join(person("B"), 3600.0).participant
     q = classroom.participants[b.id]
     q.x, q.y, q.room = 900.0, 620.0, None
     with pytest.raises(ClassroomError):
@@ -216,7 +217,7 @@ def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None
 
 
 def test_running_is_refused_once_the_budget_is_spent(classroom: Classroom) -> None:
-    a, _ = classroom.join(person("A"), 0)
+    a = classroom.join(person("A"), 0).participant
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 200.0, 620.0, None
     s = classroom.settings
