@@ -109,6 +109,14 @@ class ClassroomApp(ExtensionApp):
     ).tag(config=True)
     position_rate_hz = Float(15.0, help="Position batches sent to everyone per second, at most.").tag(config=True)
     speed = Float(240.0, help="Walking speed in map pixels per second.").tag(config=True)
+    walk_burst = Float(
+        1.0,
+        help=(
+            "Seconds of walking a participant may save up: moves that arrive bunched after "
+            "a pause (a slow network, a busy server) are accepted up to this much distance "
+            "at once; farther jumps are refused."
+        ),
+    ).tag(config=True)
     max_participants = Int(200, help="Participants per classroom.").tag(config=True)
     max_chat_length = Int(4000, help="Characters per chat message.").tag(config=True)
     max_message_bytes = Int(16384, help="Size of one protocol message in bytes.").tag(config=True)
@@ -249,6 +257,7 @@ class ClassroomApp(ExtensionApp):
     def settings_for_core(self) -> ClassroomSettings:
         return ClassroomSettings(
             speed=self.speed,
+            walk_burst=self.walk_burst,
             proximity_radius=self.proximity_radius,
             proximity_drop_factor=self.proximity_drop_factor,
             position_rate_hz=self.position_rate_hz,
