@@ -111,6 +111,9 @@ class ClassroomSession:
                 limit,
             )
             self.close(protocol.CLOSE_TOO_SLOW, "too slow")
+            # The closing handshake waits behind everything queued (seconds,
+            # or never): the participant is reconnecting from now on.
+            self.connection_lost(protocol.CLOSE_TOO_SLOW)
             return
         self._send(text)
 
@@ -234,6 +237,7 @@ class ClassroomSession:
         self.error(ErrorCode.BAD_MESSAGE, "A text frame was not valid UTF-8: the connection is closed.")
         self._leaving = True
         self.close(protocol.CLOSE_INVALID_DATA, "invalid UTF-8")
+        self.connection_lost(protocol.CLOSE_INVALID_DATA)
 
     def connection_lost(self, code: int | None) -> None:
         """The transport closed (the page left, the network dropped, or the
