@@ -131,6 +131,9 @@ class RoomPeer:
         # tracks. Each connection sends its own copy of the sources.
         self._relay = MediaRelay()
         self._sending: dict[str, MediaStreamTrack] = {}
+        # One message at a time, in order, as a browser handles signaling: a
+        # connection's close must not interleave with the next one's offer.
+        self._handling = asyncio.Lock()
         self.pc: RTCPeerConnection | None = None
         self.number: int | None = None
         #: Received tracks by mid, and what the server says each carries.
@@ -157,6 +160,10 @@ class RoomPeer:
         return None
 
     async def handle(self, message: dict[str, Any]) -> None:
+        async with self._handling:
+            await self._handle(message)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "sfu_offer":
             await self._offer(message)
