@@ -48,6 +48,12 @@ class ErrorCode(str, Enum):
     INTERNAL = "internal"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     TOO_MANY_CANDIDATES = "too_many_candidates"
+    #: A request to the hub's classroom service without a valid hub token.
+    NOT_AUTHENTICATED = "not_authenticated"
+    #: The hub token lacks the scope to use the classroom service.
+    FORBIDDEN = "forbidden"
+    #: No classroom of that name that this user is a member of.
+    UNKNOWN_CLASSROOM = "unknown_classroom"
 
 
 class ProtocolError(Exception):
@@ -241,6 +247,38 @@ class SfuTrack:
     mid: str
     participant: str
     source: TrackSource
+
+
+@dataclass
+class ClassroomEndpoint:
+    """``GET {base_url}classroom/config`` on a Jupyter server: where its page
+    finds the classroom. ``hub_service_url`` null: the server's own
+    (``{base_url}classroom/ws``); else the URL path of the JupyterHub
+    classroom service, e.g. ``/services/classroom/``."""
+
+    hub_service_url: str | None = None
+
+
+@dataclass
+class HubClassroom:
+    """A classroom of the hub's classroom service that the user may enter."""
+
+    name: str
+    title: str
+    #: The user's role there.
+    role: Role
+    #: The classroom's socket, relative to the service's URL.
+    ws_path: str
+    #: People in it now.
+    online: int = 0
+
+
+@dataclass
+class HubClassrooms:
+    """``GET {service}api/classrooms``: the classrooms the user may enter."""
+
+    user: str
+    classrooms: list[HubClassroom]
 
 
 # --------------------------------------------------------------------------
@@ -565,6 +603,9 @@ RECORDS: tuple[type, ...] = (
     IceCandidate,
     SfuPublication,
     SfuTrack,
+    ClassroomEndpoint,
+    HubClassroom,
+    HubClassrooms,
 )
 
 ClientMessage = Union[

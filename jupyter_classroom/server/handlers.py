@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
@@ -19,44 +20,19 @@ from .session import ClassroomSession
 AUTH_RESOURCE = "classroom"
 
 
-class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
-    """``{base_url}classroom/ws``: one participant per connection."""
+class ClassroomSocketMixin:
+    """The transport half of a classroom WebSocket handler, whichever host
+    authenticates it: hands frames to a :class:`ClassroomSession` and the
+    session's messages to the socket. Mixed into a tornado
+    ``WebSocketHandler``; the host calls :meth:`start_session` in ``open``."""
 
-    auth_resource = AUTH_RESOURCE
     session: ClassroomSession | None = None
+    service: ClassroomService
 
-    def initialize(self, name: str, service: ClassroomService, role_of: Any, **kwargs: Any) -> None:
-        super().initialize(name, **kwargs)
+    def start_session(self, service: ClassroomService, identity: Identity) -> None:
         self.service = service
-        self.role_of = role_of
-
-    def set_default_headers(self) -> None:
-        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
-
-    @ws_authenticated
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        authorized = await ensure_async(
-            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
-        )
-        if not authorized:
-            raise web.HTTPError(403)
-        await super().get(*args, **kwargs)
-
-    def identity(self) -> Identity:
-        user = self.current_user
-        return Identity(
-            username=user.username,
-            name=user.display_name or user.name or user.username,
-            initials=user.initials or "",
-            color=user.color,
-            avatar_url=user.avatar_url,
-            role=self.role_of(user.username),
-        )
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        super().open(*args, **kwargs)
         self.session = ClassroomSession(
-            self.service, self.identity(), self._send, self._close, buffered=self._buffered
+            service, identity, self._send, self._close, buffered=self._buffered
         )
 
     def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
@@ -103,6 +79,64 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
     def on_close(self) -> None:
         if self.session is not None:
             self.session.connection_lost(self.close_code)
+
+
+class ClassroomWebSocketHandler(
+    ClassroomSocketMixin, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler
+):
+    """``{base_url}classroom/ws``: one participant per connection."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, service: ClassroomService, role_of: Any, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.service = service
+        self.role_of = role_of
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def identity(self) -> Identity:
+        user = self.current_user
+        return Identity(
+            username=user.username,
+            name=user.display_name or user.name or user.username,
+            initials=user.initials or "",
+            color=user.color,
+            avatar_url=user.avatar_url,
+            role=self.role_of(user.username),
+        )
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self.start_session(self.service, self.identity())
+
+
+class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):
+    """``{base_url}classroom/config``: where the page finds its classroom.
+
+    ``{"hub_service_url": null}``: this server's own (``classroom/ws``);
+    otherwise the URL path of the JupyterHub classroom service to join.
+    """
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, hub_service_url: str, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.hub_service_url = hub_service_url
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.finish(json.dumps({"hub_service_url": self.hub_service_url or None}))
 
 
 class _ClassroomProtocol(WebSocketProtocol13):

@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'internal'
   | 'too_many_connections'
   | 'too_many_candidates'
+  | 'not_authenticated'
+  | 'forbidden'
+  | 'unknown_classroom'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -162,6 +165,26 @@ export interface ISfuTrack {
   mid: string;
   participant: string;
   source: TrackSource;
+}
+
+/** ``GET {base_url}classroom/config`` on a Jupyter server: where its page finds the classroom. ``hub_service_url`` null: the server's own (``{base_url}classroom/ws``); else the URL path of the JupyterHub classroom service, e.g. ``/services/classroom/``. */
+export interface IClassroomEndpoint {
+  hub_service_url?: string | null;
+}
+
+/** A classroom of the hub's classroom service that the user may enter. */
+export interface IHubClassroom {
+  name: string;
+  title: string;
+  role: Role;
+  ws_path: string;
+  online?: number;
+}
+
+/** ``GET {service}api/classrooms``: the classrooms the user may enter. */
+export interface IHubClassrooms {
+  user: string;
+  classrooms: IHubClassroom[];
 }
 
 /** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). */
