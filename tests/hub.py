@@ -58,6 +58,7 @@ class HubProcess:
         groups: dict[str, list[str]] | None = None,
         classrooms: dict[str, Any] | None = None,
         service_args: list[str] | None = None,
+        service_env: dict[str, str] | None = None,
     ) -> None:
         self.root = root
         self.port = free_port()
@@ -68,6 +69,7 @@ class HubProcess:
         self.groups = groups or {"instructors": ["teacher"]}
         self.classrooms = classrooms
         self.service_args = service_args or []
+        self.service_env = {"PYTHONPATH": str(REPO), **(service_env or {})}
         self.log_path = root / "jupyterhub.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = None
@@ -126,7 +128,7 @@ c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "VIRTUAL_ENV"]
 service = c.JupyterHub.services[0]
 service["url"] = "http://127.0.0.1:{service_port}"
 service["command"] = [*service["command"], *{extra_args!r}]
-service.setdefault("environment", {{}})["PYTHONPATH"] = {str(REPO)!r}
+service.setdefault("environment", {{}}).update({self.service_env!r})
 c.JupyterHub.services.append({{"name": "hub-admin", "api_token": {self.admin_token!r}}})
 c.JupyterHub.load_roles.append({{
     "name": "hub-admin",
