@@ -22,7 +22,18 @@ pytestmark = pytest.mark.timeout(600)  # a hub and three single-user servers on 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path_factory.mktemp("hub"), groups={"instructors": ["teacher"]})
+    process = HubProcess(
+        tmp_path_factory.mktemp("hub"),
+        groups={
+            "instructors": ["teacher"],
+            "physics": ["teacher", "alice", "bob"],
+            "chemistry": ["teacher"],
+        },
+        classrooms={
+            "physics": {"title": "Physics 101", "groups": ["physics"]},
+            "chemistry": {"title": "Chemistry 201", "groups": ["chemistry"]},
+        },
+    )
     process.start()
     try:
         yield process
@@ -74,6 +85,14 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     for page in (teacher, alice, bob):
         joined(page, 3)
     ids = {name: my_id(page) for name, page in (("teacher", teacher), ("alice", alice), ("bob", bob))}
+    # Students are in their one class; the teacher, in two, may choose.
+    for page in (alice, bob):
+        assert page.locator(f"{PANEL} .jp-Classroom-title").inner_text() == "Physics 101"
+        assert not page.get_by_label("Classroom", exact=True).is_visible()
+    chooser = teacher.get_by_label("Classroom", exact=True)
+    assert chooser.input_value() == "physics"
+    # (Listed as the teacher arrived, first: nobody was in yet.)
+    assert chooser.locator("option").all_inner_texts() == ["Physics 101", "Chemistry 201"]
 
     # Everyone sees everyone under their hub name, and the teacher as the instructor.
     for page in (teacher, alice, bob):
@@ -118,3 +137,13 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     room_grows(teacher, ids["alice"], "audioBytes", timeout=20)
     room_grows(alice, ids["teacher"], "audioBytes", timeout=20)
     assert set(remote(bob)) == {ids["teacher"], ids["alice"]}
+
+    # The teacher goes over to the other class: alone there, gone from physics.
+    teacher.get_by_label("Classroom", exact=True).select_option("chemistry")
+    teacher.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    if not teacher.locator(PANEL).is_visible():
+        open_classroom(teacher)
+    joined(teacher, 1)
+    assert teacher.get_by_label("Classroom", exact=True).input_value() == "chemistry"
+    assert teacher.locator(f"{PANEL} li.jp-Classroom-person").count() == 1
+    wait_until(lambda: entry_of(alice, ids["teacher"]).count() == 0, timeout=30, what="the teacher to leave physics")

@@ -18,6 +18,7 @@ export const modelPlugin: JupyterFrontEndPlugin<IClassroom> = {
     // This server's classroom, or the hub's when the server says so.
     const endpoint = new ClassroomEndpoint(trans);
     const model = new ClassroomModel(new ClassroomConnection(() => endpoint.socketUrl(), trans), trans);
+    model.endpoint = endpoint;
     window.addEventListener('beforeunload', () => model.dispose());
     return model;
   }

@@ -10,6 +10,7 @@ import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
+import { ClassroomChooser } from './classrooms';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
@@ -61,6 +62,9 @@ export class ClassroomPanel extends Widget {
     this._move.className = 'jp-Button jp-mod-styled';
     this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
     bar.node.append(this._status, this._retry, this._hand, this._move);
+    if (model.endpoint) {
+      bar.node.prepend(new ClassroomChooser(model, model.endpoint).node);
+    }
 
     this.controls = new MediaControls(model, media, mixer, room);
     this.strip = new MediaStrip(model, media, peers, room, openInMain);
