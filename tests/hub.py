@@ -155,6 +155,14 @@ c.JupyterHub.load_roles.append({{
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        try:
+            self._wait_started()
+        except BaseException:  # a timeout of the test included: leave nothing running
+            self.stop()
+            raise
+
+    def _wait_started(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

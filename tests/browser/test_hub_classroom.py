@@ -147,3 +147,18 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     assert teacher.get_by_label("Classroom", exact=True).input_value() == "chemistry"
     assert teacher.locator(f"{PANEL} li.jp-Classroom-person").count() == 1
     wait_until(lambda: entry_of(alice, ids["teacher"]).count() == 0, timeout=30, what="the teacher to leave physics")
+
+
+def test_someone_in_no_class_is_told_so(hub: HubProcess, hub_person) -> None:
+    eve = hub_person("eve")  # a hub user in neither class
+    status = eve.locator(f"{PANEL} .jp-Classroom-status")
+    wait_until(
+        lambda: "not a member of any classroom on this hub" in status.inner_text(),
+        timeout=30,
+        what="the panel to say eve is in no class",
+    )
+    # It says so once and does not keep retrying.
+    assert eve.locator(f"{PANEL} li.jp-Classroom-person").count() == 0
+    eve.wait_for_timeout(3000)
+    assert "not a member of any classroom" in status.inner_text()
+    assert "Reconnecting" not in status.inner_text()
