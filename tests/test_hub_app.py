@@ -57,3 +57,20 @@ def test_without_a_hub_token_the_service_says_how_to_run_it(
     with pytest.raises(SystemExit):
         app.initialize([])
     assert "c.JupyterHub.services" in caplog.text
+
+
+def test_the_readmes_zero_to_jupyterhub_values_are_valid_yaml() -> None:
+    import re
+
+    import yaml
+
+    from .servers import REPO
+
+    text = (REPO / "README.md").read_text()
+    (block,) = re.findall(r"```yaml\n(hub:.*?)```", text, re.S)
+    values = yaml.safe_load(block)
+    service = values["hub"]["services"]["classroom"]
+    assert service["command"][:3] == ["python3", "-m", "jupyter_classroom.hub"]
+    assert values["hub"]["service"]["extraPorts"][0]["port"] == 10101
+    assert values["hub"]["loadRoles"]["classroom-instructor"]["scopes"] == ["custom:classroom:teach"]
+    assert values["singleuser"]["extraEnv"] == {"JUPYTER_CLASSROOM_HUB_SERVICE_URL": "/services/classroom/"}
