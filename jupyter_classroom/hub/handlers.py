@@ -151,6 +151,7 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
                     f"{user.name} is not a member of a classroom named {name!r}.",
                 )
         except Refused as e:
+            log.warning("%d %s %s: %s", e.status_code, self.request.method, self.request.path, e.message)
             self.set_status(e.status_code)
             self.write_error(e.status_code, exc_info=(type(e), e, None))
             return
