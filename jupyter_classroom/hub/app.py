@@ -20,7 +20,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyterhub.services.auth import HubAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Dict, Float, Instance, Unicode, default
+from traitlets import Bool, Dict, Float, Instance, Unicode, default
 from traitlets.config import Application, catch_config_error
 
 from .. import __version__
@@ -89,6 +89,12 @@ class ClassroomHub(ClassroomConfig, Application):
             "balancers and ingresses (they often drop a socket silent for 60 s)."
         ),
     ).tag(config=True)
+
+    # Settings of the server extension that mean nothing here.
+    chat_db_path = Unicode(help="Not used by the hub service: see data_dir.")
+    owner_is_instructor = Bool(
+        False, help="Not used by the hub service: instructors hold teach_scope (or are in instructors)."
+    )
 
     hub_auth = Instance(HubAuth)
     services: dict[str, ClassroomService]
