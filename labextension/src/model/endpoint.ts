@@ -4,6 +4,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { IClassroomEndpoint, IError, IHubClassroom, IHubClassrooms } from '../protocol';
 import { ClassroomUnavailable } from './connection';
+import { hubSocketUrl, pickClassroom } from './hubclassrooms';
 
 /** Where the classroom the page last joined on a hub is remembered. */
 const CHOICE_KEY = 'jupyterlab-classroom:hub-classroom';
@@ -103,12 +104,9 @@ export class ClassroomEndpoint {
         choice = null;
       }
     }
-    const current = listing.classrooms.find(c => c.name === choice) ?? listing.classrooms[0];
+    const current = pickClassroom(listing.classrooms, choice)!;
     this._current = current;
-    const url = new URL(current.ws_path, base);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('token', token);
-    return url.href;
+    return hubSocketUrl(service, current, token, window.location.href);
   }
 
   /** undefined: not asked yet; null: this server's own classroom. */
