@@ -23,6 +23,7 @@ from .effects import Effects, Outgoing
 from .grid import SpatialGrid
 from .map import ClassroomMap
 from .pairing import MeshChange, PeerMesh
+from .teaching import Teaching
 
 # Readable on both light and dark backgrounds.
 PALETTE = (
@@ -202,6 +203,8 @@ class Classroom:
         self._mesh_dirty: set[str] = set()
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
+        #: The instructors' powers and what they set for the class.
+        self.teaching = Teaching(self)
 
     # -- lookups ----------------------------------------------------------
 
@@ -355,6 +358,7 @@ class Classroom:
         out = self._set_neighbours(p, set())
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
+        out += self.teaching.left(pid)
         return Effects(out, media_changed=self._media_key(p) is not None)
 
     def expire(self, now: float) -> Effects:
@@ -395,6 +399,8 @@ class Classroom:
                     ErrorCode.ROOM_FULL,
                     f"{room.name} is full ({capacity} {people}): try another room.",
                 )
+        if room is not None and room_id != p.room:
+            self.teaching.check_enter(p, room)
         p.x, p.y, p.moved_at, p.walk_budget = x, y, now, budget - step
         self._moved.add(pid)
         if room_id == p.room:
@@ -582,10 +588,14 @@ class Classroom:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        now: float | None = None,
     ) -> Effects:
-        """Change what a participant shows the others (None: unchanged)."""
+        """Change what a participant shows the others (None: unchanged).
+        Turning on what an instructor locked is refused (``locked``)."""
         p = self.get(pid)
+        self.teaching.check_presence(p, mic, camera, screen)
         before = self._media_key(p)
+        raised = p.hand
         changed = False
         for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
             if value is not None and getattr(p, name) != value:
@@ -593,10 +603,10 @@ class Classroom:
                 changed = True
         if not changed:
             return Effects()
-        return Effects(
-            [Outgoing(protocol.ParticipantUpdated(p.info()))],
-            media_changed=self._media_key(p) != before,
-        )
+        out = [Outgoing(protocol.ParticipantUpdated(p.info()))]
+        if p.hand != raised:
+            out += self.teaching.hand_changed(p, now)
+        return Effects(out, media_changed=self._media_key(p) != before)
 
     # -- chat ----------------------------------------------------------------
 
@@ -615,6 +625,7 @@ class Classroom:
         self, pid: str, channel: str, text: str, to: str | None, now: float
     ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
         p = self.get(pid)
+        self.teaching.check_chat(p, channel, to)
         text = text.strip()
         if not text:
             raise ClassroomError(ErrorCode.EMPTY_TEXT, "The message is empty.")
