@@ -11,6 +11,7 @@
     c.end_breakouts()
     c.summon()               # every student to the stage
     c.mute_all()
+    c.broadcast(True)        # speak to everyone (from your classroom tab's media)
 
 :class:`Classroom` connects to the classroom's WebSocket like a browser does
 and keeps a mirror of the classroom from the messages the server sends. The
@@ -510,3 +511,23 @@ class Classroom:
     def end_breakouts(self) -> None:
         """End the breakouts now: everyone comes back to the stage."""
         self._send("end_breakouts")
+
+    @property
+    def broadcasting(self) -> dict[str, Any] | None:
+        """The broadcast running (``by``, ``floor``: participant ids), or None."""
+        conn = self._live()
+        with conn.lock:
+            b = conn.state.get("broadcast")
+        return dict(b) if b else None
+
+    def broadcast(self, on: bool = True) -> None:
+        """Start (or stop) speaking to the whole classroom: your voice, camera
+        and screen reach everyone, at the tables and on the open floor. It is
+        your classroom tab's media (open the classroom in JupyterLab first)."""
+        self._send("broadcast", on=bool(on))
+
+    def give_floor(self, who: str, on: bool = True) -> None:
+        """Let ``who`` (a username or participant id) speak in the broadcast,
+        or take the floor back (``on=False``)."""
+        for pid in self._ids(who) or []:
+            self._send("give_floor", participant=pid, on=bool(on))

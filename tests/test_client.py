@@ -171,6 +171,15 @@ def test_the_instructor_teaches_from_a_notebook(server: JupyterProcess, kernel: 
                 print(e.code)
             """
         ).strip() == "unknown_room"
+        # The notebook's user has no classroom tab with media here: said clearly.
+        assert kernel.run(
+            """
+            try:
+                c.broadcast(True)
+            except ClassroomRefused as e:
+                print(e.code)
+            """
+        ).strip() == "no_connection"
         assert kernel.run("print(len(c.roster))").strip() == "2"
     finally:
         ann.close()
@@ -184,7 +193,7 @@ def test_a_student_in_a_notebook_gets_classroom_forbidden(server: JupyterProcess
         s = Classroom(url={server.url + '?user=dan'!r}, token={server.token!r})
         print(s.me['role'])
         for command in (lambda: s.announce('hi'), s.mute_all, lambda: s.breakouts(2), s.end_breakouts,
-                        lambda: s.summon(), lambda: s.lock(chat=True)):
+                        lambda: s.summon(), lambda: s.lock(chat=True), lambda: s.broadcast(True)):
             try:
                 command()
             except ClassroomForbidden as e:
@@ -192,7 +201,7 @@ def test_a_student_in_a_notebook_gets_classroom_forbidden(server: JupyterProcess
         s.close()
         """
     )
-    assert printed.split() == ["student"] + ["forbidden"] * 6
+    assert printed.split() == ["student"] + ["forbidden"] * 7
 
 
 def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:

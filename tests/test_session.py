@@ -472,6 +472,8 @@ def test_a_student_is_refused_every_instructor_command_with_forbidden(setup: Set
         dict(type="summon", to="me"),
         dict(type="start_breakouts", mode="groups", groups=[{"users": ["ben"]}], minutes=5),
         dict(type="end_breakouts"),
+        dict(type="broadcast", on=True),
+        dict(type="give_floor", participant=ann.session.pid, on=True),
     ]
     for n, command in enumerate(commands, 10):
         setup.clock.advance(1)

@@ -321,3 +321,88 @@ def test_ending_breakouts_early(cls) -> None:
     effects = c.teaching.end_breakouts(teacher.id, 5)
     assert state_of(effects).breakout is None
     assert all(p.room == "stage" for p in c.participants.values())
+
+
+# -- the broadcast ------------------------------------------------------------------------
+
+
+def test_a_broadcast_reaches_everyone_through_the_sfu_and_ends_when_stopped(cls) -> None:
+    c, teacher, (ann, ben, cat) = cls
+    place(c, teacher.id, 800, 150)  # the stage
+    place(c, ann.id, 300, 450)  # table-1
+    place(c, ben.id, 320, 450)
+    # cat stands on the open floor and never stood in a room: no room connection.
+    c.set_presence(teacher.id, mic=True, camera=True, now=0)
+    c.set_presence(ann.id, mic=True, now=0)
+    c.set_presence(ben.id, mic=True, now=0)
+    assert cat.id not in c.room_media()
+    effects = c.teaching.set_broadcast(teacher.id, True, 1)
+    assert effects.media_changed and state_of(effects).broadcast == protocol.Broadcast(by=teacher.id, floor=[])
+    plan = c.room_media()
+    live = {(teacher.id, "microphone"), (teacher.id, "camera")}
+    assert plan[cat.id].tracks == live and plan[cat.id].room is None
+    assert plan[ann.id].tracks == live | {(ben.id, "microphone")}  # their table still talks
+    assert plan[teacher.id].tracks == frozenset()  # the stage is empty but for her
+    # Someone who joins while it runs gets it.
+    dan = c.join(person("Dan"), 2, media=True)
+    assert dan.media_changed and c.room_media()[dan.participant.id].tracks == live
+    # The instructor's camera goes off: everyone's plan follows.
+    assert c.set_presence(teacher.id, camera=False, now=3).media_changed
+    assert c.room_media()[cat.id].tracks == {(teacher.id, "microphone")}
+
+    # The floor: a student with a raised hand speaks to everyone.
+    c.set_presence(ann.id, hand=True, now=4)
+    effects = c.teaching.give_floor(teacher.id, ann.id, True, 5)
+    assert effects.media_changed and not ann.hand and c.teaching.hands == []
+    assert state_of(Effects(of(effects, protocol.ClassUpdated)[-1:])).broadcast.floor == [ann.id]
+    assert (ann.id, "microphone") in c.room_media()[cat.id].tracks
+    assert (ann.id, "microphone") in c.room_media()[teacher.id].tracks
+    effects = c.teaching.give_floor(teacher.id, ann.id, False, 6)
+    assert (ann.id, "microphone") not in c.room_media()[cat.id].tracks
+
+    effects = c.teaching.set_broadcast(teacher.id, False, 7)
+    assert effects.media_changed and state_of(effects).broadcast is None
+    # Cat keeps the connection the broadcast opened, receiving nothing.
+    assert c.room_media()[cat.id].tracks == frozenset()
+    assert c.room_media()[ann.id].tracks == {(ben.id, "microphone")}
+    assert c.teaching.set_broadcast(teacher.id, False, 8).messages == []
+
+
+def test_a_broadcast_ends_when_the_broadcaster_leaves(cls) -> None:
+    c, teacher, (ann, _, cat) = cls
+    c.set_presence(teacher.id, mic=True, now=0)
+    c.teaching.set_broadcast(teacher.id, True, 1)
+    assert (teacher.id, "microphone") in c.room_media()[cat.id].tracks
+    effects = c.leave(teacher.id)
+    assert effects.media_changed and c.teaching.broadcast is None
+    assert state_of(Effects(of(effects, protocol.ClassUpdated))).broadcast is None
+    assert c.room_media()[cat.id].tracks == frozenset()
+
+
+def test_a_notebook_starts_the_broadcast_of_its_users_browser(cls) -> None:
+    c, teacher, (ann, *_) = cls
+    notebook = c.join(person("Tess", "instructor"), 0).participant  # no media
+    c.teaching.set_broadcast(notebook.id, True, 1)
+    assert c.teaching.broadcast.by == teacher.id
+    c.leave(teacher.id)
+    with pytest.raises(ClassroomError) as e:
+        c.teaching.set_broadcast(notebook.id, True, 2)
+    assert e.value.code == ErrorCode.NO_CONNECTION
+
+
+def test_broadcast_refusals(cls) -> None:
+    c, teacher, (ann, ben, _) = cls
+    before = snapshot(c)
+    for command, code in (
+        (lambda: c.teaching.set_broadcast(ann.id, True, 1), ErrorCode.FORBIDDEN),
+        (lambda: c.teaching.give_floor(ann.id, ben.id, True, 1), ErrorCode.FORBIDDEN),
+        (lambda: c.teaching.give_floor(teacher.id, ben.id, True, 1), ErrorCode.NOT_BROADCASTING),
+    ):
+        with pytest.raises(ClassroomError) as e:
+            command()
+        assert e.value.code == code
+        assert snapshot(c) == before and c.teaching.broadcast is None
+    c.teaching.set_broadcast(teacher.id, True, 1)
+    with pytest.raises(ClassroomError) as e:
+        c.teaching.set_broadcast(ann.id, False, 2)
+    assert e.value.code == ErrorCode.FORBIDDEN and c.teaching.broadcast is not None

@@ -358,8 +358,9 @@ class Classroom:
         out = self._set_neighbours(p, set())
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
-        out += self.teaching.left(pid)
-        return Effects(out, media_changed=self._media_key(p) is not None)
+        in_plan = self._media_key(p) is not None
+        out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
+        return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
         """Those whose reconnect grace is over leave."""
@@ -491,12 +492,23 @@ class Classroom:
             sent = [(q.id, source) for q in members for source in q.sources()]
             for p in members:
                 plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id), p.generation)
+        broadcast = self.teaching.broadcast_tracks()
+        if self.teaching.broadcast is not None:
+            # Everyone taking part in media hears the broadcast, wherever they stand.
+            for p in self.participants.values():
+                if p.media and p.connection == "online":
+                    mine = plan.get(p.id)
+                    tracks = frozenset(t for t in broadcast if t[0] != p.id)
+                    plan[p.id] = RoomMedia(
+                        p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
+                    )
         return plan
 
-    @staticmethod
-    def _media_key(p: Participant) -> tuple[object, ...] | None:
+    def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
         A command changed the plan exactly when it changed this."""
+        if self.teaching.broadcast is not None and p.media and p.connection == "online":
+            return ("broadcast", p.room, p.sources(), p.generation)
         if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
             return None
         return (p.room, p.sources() if p.room is not None else (), p.generation)

@@ -19,7 +19,11 @@ What the server enforces and what it asks of clients:
   ``class_updated``) and the client turns its track off;
 * a locked room: the server refuses students' moves into it (``room_locked``);
 * summons and breakouts move people on the server (a position correction to
-  the person moved, their new position in the next batch to everyone).
+  the person moved, their new position in the next batch to everyone);
+* a broadcast is part of the rooms' media plan: everyone taking part in media,
+  at a table or on the open floor, receives the broadcaster's tracks (and the
+  microphones of those given the floor) through the SFU. It ends when stopped
+  or when the broadcaster leaves.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ MAX_BREAKOUT_MINUTES = 24 * 60.0
 
 
 @dataclass
+class _Broadcast:
+    by: str
+    floor: list[str]
+
+
+@dataclass
 class _Breakout:
     mode: protocol.BreakoutMode
     tables: list[str]
@@ -63,6 +73,7 @@ class Teaching:
         self.locked_rooms: set[str] = set()
         self.announcement: protocol.Announcement | None = None
         self.breakout: _Breakout | None = None
+        self.broadcast: _Broadcast | None = None
         # The latest time a command was given, for the breakout timer in
         # messages sent by commands that are not given one (a leave).
         self._now = 0.0
@@ -85,6 +96,9 @@ class Teaching:
             locked_rooms=sorted(self.locked_rooms),
             announcement=self.announcement,
             breakout=breakout,
+            broadcast=None
+            if self.broadcast is None
+            else protocol.Broadcast(by=self.broadcast.by, floor=list(self.broadcast.floor)),
         )
 
     def _updated(self, now: float) -> Outgoing:
@@ -139,9 +153,17 @@ class Teaching:
         return [self._updated(self._now if now is None else now)]
 
     def left(self, pid: str) -> list[Outgoing]:
-        if self._hands.pop(pid, 0) is not None:
-            return []
-        return [self._updated(self._now)]
+        """``pid`` left the classroom (the caller's effects carry the media
+        plan change: a broadcaster or a speaker took part in media)."""
+        changed = self._hands.pop(pid, 0) is None
+        b = self.broadcast
+        if b is not None and b.by == pid:
+            self._end_broadcast()
+            changed = True
+        elif b is not None and pid in b.floor:
+            b.floor.remove(pid)
+            changed = True
+        return [self._updated(self._now)] if changed else []
 
     # -- hands, muting, locks, announcements, rooms ----------------------------------
 
@@ -224,6 +246,87 @@ class Teaching:
         else:
             self.locked_rooms.discard(room)
         return Effects([self._updated(now)])
+
+    # -- the broadcast ------------------------------------------------------------
+
+    def set_broadcast(self, pid: str, on: bool, now: float) -> Effects:
+        """Start (or take over) or stop the broadcast. The broadcaster is the
+        caller, or, when the caller takes no part in media (a notebook), the
+        same user's connection that does."""
+        me = self._instructor(pid)
+        if not on:
+            if self.broadcast is None:
+                return Effects()
+            self._end_broadcast()
+            return Effects([self._updated(now)], media_changed=True)
+        c = self.classroom
+        if me.media:
+            by = me
+        else:
+            by = next(
+                (
+                    q
+                    for q in c.participants.values()
+                    if q.identity.username == me.identity.username and q.media and q.connection == "online"
+                ),
+                None,
+            )
+        if by is None:
+            raise ClassroomError(
+                ErrorCode.NO_CONNECTION,
+                "None of your connections takes part in the classroom's media: "
+                "open the classroom in JupyterLab (with room media) to broadcast.",
+            )
+        if self.broadcast is not None and self.broadcast.by == by.id:
+            return Effects()
+        self.broadcast = _Broadcast(by=by.id, floor=[])
+        return Effects([self._updated(now)], media_changed=True)
+
+    def _end_broadcast(self) -> None:
+        """No more broadcast. Everyone keeps the room connection it opened, as
+        after standing in a room: the next broadcast or room needs no new one."""
+        self.broadcast = None
+        for p in self.classroom.participants.values():
+            if p.media and p.connection == "online":
+                p.conference = True
+
+    def give_floor(self, pid: str, target: str, on: bool, now: float) -> Effects:
+        """Add ``target``'s microphone to the broadcast, or take it back."""
+        self._instructor(pid)
+        c = self.classroom
+        p = c.get(target)
+        b = self.broadcast
+        if b is None:
+            raise ClassroomError(ErrorCode.NOT_BROADCASTING, "Start a broadcast before giving someone the floor.")
+        if on == (p.id in b.floor) or p.id == b.by:
+            return Effects()
+        if on:
+            b.floor.append(p.id)
+        else:
+            b.floor.remove(p.id)
+        effects = Effects()
+        if on and p.hand:
+            effects.add(c.set_presence(p.id, hand=False, now=now))
+        effects.messages.append(self._updated(now))
+        effects.media_changed = True
+        return effects
+
+    def broadcast_tracks(self) -> frozenset[tuple[str, protocol.TrackSource]]:
+        """What the broadcast sends everyone: the broadcaster's tracks and
+        the microphones of those with the floor (while they are online)."""
+        b = self.broadcast
+        if b is None:
+            return frozenset()
+        people = self.classroom.participants
+        tracks: set[tuple[str, protocol.TrackSource]] = set()
+        by = people.get(b.by)
+        if by is not None and by.connection == "online":
+            tracks |= {(by.id, source) for source in by.sources()}
+        for pid in b.floor:
+            q = people.get(pid)
+            if q is not None and q.connection == "online" and q.mic:
+                tracks.add((pid, "microphone"))
+        return frozenset(tracks)
 
     # -- moving people ----------------------------------------------------------
 

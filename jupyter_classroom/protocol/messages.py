@@ -58,6 +58,8 @@ class ErrorCode(str, Enum):
     UNKNOWN_ROOM = "unknown_room"
     #: Breakouts need more tables than the map has, or none is running.
     NO_TABLES = "no_tables"
+    #: Giving the floor needs a broadcast running.
+    NOT_BROADCASTING = "not_broadcasting"
 
 
 class ProtocolError(Exception):
@@ -299,6 +301,16 @@ class Breakout:
 
 
 @dataclass
+class Broadcast:
+    """An instructor speaks to the whole classroom: ``by``'s microphone,
+    camera and screen reach everyone (at the tables and on the open floor)
+    through the server, with the microphones of those given the floor."""
+
+    by: str
+    floor: list[str]
+
+
+@dataclass
 class ClassState:
     """What the instructors set for the whole class."""
 
@@ -308,6 +320,7 @@ class ClassState:
     locked_rooms: list[str]
     announcement: Announcement | None = None
     breakout: Breakout | None = None
+    broadcast: Broadcast | None = None
 
 
 @dataclass
@@ -498,6 +511,28 @@ class EndBreakouts:
     """Instructors: end the breakouts now; everyone comes back to the stage."""
 
     type: ClassVar[str] = "end_breakouts"
+    id: int | None = None
+
+
+@dataclass
+class SetBroadcast:
+    """Instructors: start (``on``) or stop the broadcast. It is the sender's
+    media, or, when the sender takes no part in media (a notebook), that of
+    the same user's connection that does."""
+
+    type: ClassVar[str] = "broadcast"
+    on: bool
+    id: int | None = None
+
+
+@dataclass
+class GiveFloor:
+    """Instructors: add ``participant``'s microphone to the broadcast
+    (``on``), or take it back. Their raised hand is lowered."""
+
+    type: ClassVar[str] = "give_floor"
+    participant: str = field(**limit(max_length=64))
+    on: bool
     id: int | None = None
 
 
@@ -731,6 +766,8 @@ CLIENT_MESSAGES: tuple[type, ...] = (
     Summon,
     StartBreakouts,
     EndBreakouts,
+    SetBroadcast,
+    GiveFloor,
 )
 SERVER_MESSAGES: tuple[type, ...] = (
     Welcome,
@@ -773,6 +810,7 @@ RECORDS: tuple[type, ...] = (
     Locks,
     Announcement,
     Breakout,
+    Broadcast,
     ClassState,
     BreakoutGroup,
 )
@@ -780,12 +818,15 @@ RECORDS: tuple[type, ...] = (
 #: The instructors' commands (refused from students with ``forbidden``).
 TEACHING_MESSAGES: tuple[type, ...] = (
     LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
 )
 TeachingMessage = Union[
     LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
 ]
 
 ClientMessage = Union[
     Join, Move, SetPresence, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate,
     LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
 ]

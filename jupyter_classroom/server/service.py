@@ -210,8 +210,12 @@ class ClassroomService:
             effects = teaching.start_breakouts(
                 pid, m.mode, now, tables=m.tables, groups=groups, minutes=m.minutes
             )
-        else:
+        elif isinstance(m, protocol.EndBreakouts):
             effects = teaching.end_breakouts(pid, now)
+        elif isinstance(m, protocol.SetBroadcast):
+            effects = teaching.set_broadcast(pid, m.on, now)
+        else:
+            effects = teaching.give_floor(pid, m.participant, m.on, now)
         self.apply(effects)
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:

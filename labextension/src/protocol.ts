@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'room_locked'
   | 'unknown_room'
   | 'no_tables'
+  | 'not_broadcasting'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -196,6 +197,12 @@ export interface IBreakout {
   warned?: boolean;
 }
 
+/** An instructor speaks to the whole classroom: ``by``'s microphone, camera and screen reach everyone (at the tables and on the open floor) through the server, with the microphones of those given the floor. */
+export interface IBroadcast {
+  by: string;
+  floor: string[];
+}
+
 /** What the instructors set for the whole class. */
 export interface IClassState {
   locks: ILocks;
@@ -203,6 +210,7 @@ export interface IClassState {
   locked_rooms: string[];
   announcement?: IAnnouncement | null;
   breakout?: IBreakout | null;
+  broadcast?: IBroadcast | null;
 }
 
 /** The usernames sent to one table. */
@@ -350,6 +358,22 @@ export interface IStartBreakouts {
 /** Instructors: end the breakouts now; everyone comes back to the stage. */
 export interface IEndBreakouts {
   type: 'end_breakouts';
+  id?: number | null;
+}
+
+/** Instructors: start (``on``) or stop the broadcast. It is the sender's media, or, when the sender takes no part in media (a notebook), that of the same user's connection that does. */
+export interface ISetBroadcast {
+  type: 'broadcast';
+  on: boolean;
+  id?: number | null;
+}
+
+/** Instructors: add ``participant``'s microphone to the broadcast (``on``), or take it back. Their raised hand is lowered. */
+export interface IGiveFloor {
+  type: 'give_floor';
+  /** At most 64 characters. */
+  participant: string;
+  on: boolean;
   id?: number | null;
 }
 
@@ -527,6 +551,8 @@ export type ClientMessage =
   | ISummon
   | IStartBreakouts
   | IEndBreakouts
+  | ISetBroadcast
+  | IGiveFloor
 ;
 
 export type ServerMessage =

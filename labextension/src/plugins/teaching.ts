@@ -20,6 +20,8 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
     let announcement: IAnnouncement | null = null;
     let shown: string | null = null;
     let last: IClassState | null = null;
+    let live: string | null = null;
+    let liveBy: string | null = null;
 
     const isStudent = () => model.me?.role !== 'instructor';
 
@@ -34,6 +36,31 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
         }
         if (state.locks.screen && media.screenOn) {
           void media.setScreen(false);
+        }
+      }
+      // The LIVE banner while someone broadcasts; instructors get its Stop.
+      const by = state.broadcast?.by ?? null;
+      if (by !== liveBy) {
+        liveBy = by;
+        if (live !== null) {
+          Notification.dismiss(live);
+          live = null;
+        }
+        if (by !== null) {
+          const name = model.roster.get(by)?.name ?? trans.__('An instructor');
+          const actions = isStudent()
+            ? []
+            : [
+                {
+                  label: trans.__('Stop'),
+                  caption: trans.__('Stop broadcasting to the whole classroom'),
+                  callback: () => connection.send({ type: 'broadcast', on: false })
+                }
+              ];
+          live = Notification.warning(trans.__('LIVE: %1 is speaking to the whole classroom.', name), {
+            autoClose: false,
+            actions
+          });
         }
       }
       const next = state.announcement ?? null;
