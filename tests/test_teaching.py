@@ -406,3 +406,18 @@ def test_broadcast_refusals(cls) -> None:
     with pytest.raises(ClassroomError) as e:
         c.teaching.set_broadcast(ann.id, False, 2)
     assert e.value.code == ErrorCode.FORBIDDEN and c.teaching.broadcast is not None
+
+
+def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(classroom: Classroom) -> None:
+    c = classroom
+    c.settings.max_participants = 300
+    teacher = c.join(person("Tess", "instructor"), 0).participant
+    crowd = [c.join(person(f"S{i}"), 0).participant for i in range(200)]
+    c.teaching.start_breakouts(teacher.id, "groups", 1, groups=[[p.identity.username for p in crowd]])
+    r = c.settings.avatar_radius
+    assert all(p.room == "table-1" and not c.map.blocked(p.x, p.y, r) for p in crowd)
+    c.teaching.summon(teacher.id, None, "stage", 2)
+    assert all(p.room == "stage" and not c.map.blocked(p.x, p.y, r) for p in crowd)
+    # The stage's free spots are used before anyone shares one.
+    spots = {(p.x, p.y) for p in crowd}
+    assert len(spots) == min(len(crowd), len(c.teaching._room_spots(c.map.rooms_by_id["stage"])))

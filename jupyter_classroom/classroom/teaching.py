@@ -47,6 +47,29 @@ BREAKOUT_WARNING = 60.0
 MAX_BREAKOUT_MINUTES = 24 * 60.0
 
 
+class _Occupied:
+    """Where avatars stand, hashed by cells of one avatar's width, so that
+    finding a free spot costs the same in a crowd as in an empty room."""
+
+    def __init__(self, radius: float) -> None:
+        self.size = 2 * radius
+        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        self.count = 0
+
+    def add(self, x: float, y: float) -> None:
+        self.cells.setdefault((int(x // self.size), int(y // self.size)), []).append((x, y))
+        self.count += 1
+
+    def free(self, x: float, y: float) -> bool:
+        cx, cy, d2 = int(x // self.size), int(y // self.size), self.size**2
+        for i in (cx - 1, cx, cx + 1):
+            for j in (cy - 1, cy, cy + 1):
+                for tx, ty in self.cells.get((i, j), ()):
+                    if (x - tx) ** 2 + (y - ty) ** 2 < d2:
+                        return False
+        return True
+
+
 @dataclass
 class _Broadcast:
     by: str
@@ -74,6 +97,9 @@ class Teaching:
         self.announcement: protocol.Announcement | None = None
         self.breakout: _Breakout | None = None
         self.broadcast: _Broadcast | None = None
+        # Walkable spots of each room (None: the spawn area), nearest its
+        # centre first: the map does not change.
+        self._spots: dict[str | None, list[tuple[float, float]]] = {}
         # The latest time a command was given, for the breakout timer in
         # messages sent by commands that are not given one (a leave).
         self._now = 0.0
@@ -343,7 +369,7 @@ class Teaching:
                 x, y = self._spot_in_room(self._stage(), taken)
             else:
                 x, y = self._spot_near(me, taken)
-            taken.append((x, y))
+            taken.add(x, y)
             effects.add(self.teleport(p, x, y, now))
             text = f"{me.name} brought you to the stage." if to == "stage" else f"{me.name} brought you next to them."
             effects.messages.append(Outgoing(protocol.Notice(kind="summoned", text=text), frozenset({p.id})))
@@ -374,26 +400,29 @@ class Teaching:
         rooms = self.classroom.map.rooms
         return next((r for r in rooms if r.kind == "stage"), None)
 
-    def _taken(self, moving: list[Participant]) -> list[tuple[float, float]]:
+    def _taken(self, moving: list[Participant]) -> _Occupied:
         """Where people who stay put stand."""
         moving_ids = {p.id for p in moving}
-        return [(q.x, q.y) for q in self.classroom.participants.values() if q.id not in moving_ids]
+        taken = _Occupied(self.classroom.settings.avatar_radius)
+        for q in self.classroom.participants.values():
+            if q.id not in moving_ids:
+                taken.add(q.x, q.y)
+        return taken
 
-    def _free(self, x: float, y: float, taken: list[tuple[float, float]]) -> bool:
-        r = self.classroom.settings.avatar_radius
-        if self.classroom.map.blocked(x, y, r):
-            return False
-        return all((x - tx) ** 2 + (y - ty) ** 2 >= (2 * r) ** 2 for tx, ty in taken)
+    def _free(self, x: float, y: float, taken: _Occupied) -> bool:
+        return not self.classroom.map.blocked(x, y, self.classroom.settings.avatar_radius) and taken.free(x, y)
 
-    def _spot_in_room(self, room: Room | None, taken: list[tuple[float, float]]) -> tuple[float, float]:
-        """A walkable spot in ``room`` (None: the spawn area) free of other
-        avatars, nearest its centre; when the room is packed, a walkable spot
-        shared with someone."""
+    def _room_spots(self, room: Room | None) -> list[tuple[float, float]]:
+        """Walkable spots of ``room`` (None: the spawn area) an avatar apart,
+        nearest its centre first."""
+        key = room.id if room is not None else None
+        if key in self._spots:
+            return self._spots[key]
         c = self.classroom
         r = c.settings.avatar_radius
         if room is None:
-            s = c.map.spawn
-            box = (s.x, s.y, s.x + s.width, s.y + s.height)
+            sp = c.map.spawn
+            box = (sp.x, sp.y, sp.x + sp.width, sp.y + sp.height)
             inside = lambda x, y: True  # noqa: E731
         else:
             xs = [pt[0] for pt in room.polygon]
@@ -412,14 +441,23 @@ class Teaching:
                 x += step
             y += step
         spots.sort(key=lambda s: (s[0] - cx) ** 2 + (s[1] - cy) ** 2)
+        self._spots[key] = spots
+        return spots
+
+    def _spot_in_room(self, room: Room | None, taken: _Occupied) -> tuple[float, float]:
+        """A walkable spot in ``room`` (None: the spawn area) free of other
+        avatars, nearest its centre; when the room is packed, a walkable spot
+        shared with someone."""
+        spots = self._room_spots(room)
         for x, y in spots:
-            if self._free(x, y, taken):
+            if taken.free(x, y):
                 return x, y
         if spots:
-            return spots[len(taken) % len(spots)]
-        return c.map.spawn_point(c.rng, r)
+            return spots[taken.count % len(spots)]
+        c = self.classroom
+        return c.map.spawn_point(c.rng, c.settings.avatar_radius)
 
-    def _spot_near(self, me: Participant, taken: list[tuple[float, float]]) -> tuple[float, float]:
+    def _spot_near(self, me: Participant, taken: _Occupied) -> tuple[float, float]:
         """A free walkable spot around ``me``, in the same room as them (or on
         the open floor with them), close enough to hear them."""
         c = self.classroom
@@ -502,7 +540,7 @@ class Teaching:
                     continue  # in two groups: the first one counts
                 placed.add(p.id)
                 x, y = self._spot_in_room(table, taken)
-                taken.append((x, y))
+                taken.add(x, y)
                 effects.add(self.teleport(p, x, y, now))
                 effects.messages.append(
                     Outgoing(
@@ -537,7 +575,7 @@ class Teaching:
         taken = self._taken(moving)
         for p in moving:
             x, y = self._spot_in_room(stage, taken)
-            taken.append((x, y))
+            taken.add(x, y)
             effects.add(self.teleport(p, x, y, now))
         effects.messages.append(
             Outgoing(protocol.Notice(kind="breakout_ended", text="Breakouts are over: back to the stage."))
