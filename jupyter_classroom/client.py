@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import threading
 import urllib.parse
@@ -51,6 +52,8 @@ from typing import Any
 from . import protocol
 
 __all__ = ["Classroom", "ClassroomForbidden", "ClassroomRefused", "ClassroomUnreachable"]
+
+log = logging.getLogger(__name__)
 
 #: Seconds to wait for the server to answer.
 DEFAULT_TIMEOUT = 10.0
@@ -94,7 +97,9 @@ def _socket_url(url: str, token: str | None) -> str:
 
 def _under(path: str, root: str) -> bool:
     try:
-        return os.path.commonpath([os.path.realpath(path), os.path.realpath(root)]) == os.path.realpath(root)
+        return os.path.commonpath(
+            [os.path.realpath(path), os.path.realpath(root)]
+        ) == os.path.realpath(root)
     except ValueError:
         return False
 
@@ -143,7 +148,9 @@ class _Connection:
         self.url = url
         self.timeout = timeout
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="classroom-client", daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="classroom-client", daemon=True
+        )
         self.thread.start()
         self.ws: Any = None
         self.ids = itertools.count(1)
@@ -161,16 +168,22 @@ class _Connection:
             return future.result(self.timeout + 1)
         except FutureTimeout:
             future.cancel()
-            raise ClassroomUnreachable(f"The classroom did not answer within {self.timeout:g} seconds.") from None
+            raise ClassroomUnreachable(
+                f"The classroom did not answer within {self.timeout:g} seconds."
+            ) from None
 
     async def open(self) -> None:
         from tornado import httpclient, websocket
 
-        request = httpclient.HTTPRequest(self.url, connect_timeout=self.timeout, request_timeout=self.timeout)
+        request = httpclient.HTTPRequest(
+            self.url, connect_timeout=self.timeout, request_timeout=self.timeout
+        )
         try:
             self.ws = await websocket.websocket_connect(request)
-        except Exception as e:  # refused, 403, 404, a name that does not resolve...
-            raise ClassroomUnreachable(f"Cannot reach the classroom at {_redact(self.url)}: {e}") from None
+        except Exception as e:  # noqa: BLE001 (refused, 403, 404, a name that does not resolve...)
+            raise ClassroomUnreachable(
+                f"Cannot reach the classroom at {_redact(self.url)}: {e}"
+            ) from None
         asyncio.ensure_future(self._read())
         await self.request({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "media": False})
 
@@ -184,7 +197,9 @@ class _Connection:
             await self.ws.write_message(json.dumps({**message, "id": rid}))
             reply = await asyncio.wait_for(future, self.timeout)
         except asyncio.TimeoutError:
-            raise ClassroomUnreachable(f"The classroom did not answer within {self.timeout:g} seconds.") from None
+            raise ClassroomUnreachable(
+                f"The classroom did not answer within {self.timeout:g} seconds."
+            ) from None
         except Exception as e:
             if isinstance(e, (ClassroomRefused, ClassroomUnreachable)):
                 raise
@@ -205,8 +220,8 @@ class _Connection:
                 break
             try:
                 self._handle(json.loads(text))
-            except Exception:  # one odd message must not stop the mirror
-                continue
+            except (ValueError, KeyError, TypeError):  # one odd message must not stop the mirror
+                log.debug("classroom: a message the notebook client could not read: %.200s", text)
         self.closed = True
         for future in self.waiting.values():
             if not future.done():
@@ -275,7 +290,21 @@ def _table(records: list[dict[str, Any]], columns: list[str]) -> Any:
 #: have a few connections at once).
 _open: weakref.WeakValueDictionary[str, Classroom] = weakref.WeakValueDictionary()
 
-ROSTER_COLUMNS = ["id", "user", "name", "role", "room", "hand", "mic", "camera", "screen", "status", "connection", "x", "y"]
+ROSTER_COLUMNS = [
+    "id",
+    "user",
+    "name",
+    "role",
+    "room",
+    "hand",
+    "mic",
+    "camera",
+    "screen",
+    "status",
+    "connection",
+    "x",
+    "y",
+]
 
 
 class Classroom:
@@ -287,7 +316,9 @@ class Classroom:
     a participant of its own (without media), left out of ``roster``.
     """
 
-    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         if url is None:
             url, found_token = find_server()
             token = token or found_token
@@ -362,7 +393,9 @@ class Classroom:
     @property
     def roster(self) -> Any:
         """Everyone in the classroom: one record each (a DataFrame with pandas)."""
-        return _table([{k: p.get(k) for k in ROSTER_COLUMNS} for p in self._people()], ROSTER_COLUMNS)
+        return _table(
+            [{k: p.get(k) for k in ROSTER_COLUMNS} for p in self._people()], ROSTER_COLUMNS
+        )
 
     @property
     def hands(self) -> Any:
@@ -372,7 +405,12 @@ class Classroom:
             order = list(conn.state.get("hands", []))
             people = dict(conn.participants)
         records = [
-            {"id": pid, "user": people[pid]["user"], "name": people[pid]["name"], "room": people[pid].get("room")}
+            {
+                "id": pid,
+                "user": people[pid]["user"],
+                "name": people[pid]["name"],
+                "room": people[pid].get("room"),
+            }
             for pid in order
             if pid in people
         ]
@@ -432,10 +470,13 @@ class Classroom:
         people = self._people()
         ids: list[str] = []
         for w in wanted:
-            found = [p["id"] for p in people if p["id"] == w] or [p["id"] for p in people if p["user"] == w]
+            found = [p["id"] for p in people if p["id"] == w] or [
+                p["id"] for p in people if p["user"] == w
+            ]
             if not found:
                 raise ClassroomRefused(
-                    protocol.ErrorCode.UNKNOWN_PARTICIPANT.value, f"Nobody in the classroom is called {w!r}."
+                    protocol.ErrorCode.UNKNOWN_PARTICIPANT.value,
+                    f"Nobody in the classroom is called {w!r}.",
                 )
             ids += found
         return ids
@@ -467,13 +508,20 @@ class Classroom:
         """Turn off every student's microphone (they may turn it on again unless locked)."""
         self._send("mute")
 
-    def lock(self, *, mic: bool = False, camera: bool = False, screen: bool = False, chat: bool = False) -> None:
+    def lock(
+        self, *, mic: bool = False, camera: bool = False, screen: bool = False, chat: bool = False
+    ) -> None:
         """Lock what is named for students, e.g. ``lock(mic=True, chat=True)``."""
-        self._send("set_locks", **{k: True for k, v in dict(mic=mic, camera=camera, screen=screen, chat=chat).items() if v})
+        self._set_locks(True, mic=mic, camera=camera, screen=screen, chat=chat)
 
-    def unlock(self, *, mic: bool = False, camera: bool = False, screen: bool = False, chat: bool = False) -> None:
+    def unlock(
+        self, *, mic: bool = False, camera: bool = False, screen: bool = False, chat: bool = False
+    ) -> None:
         """Unlock what is named, e.g. ``unlock(mic=True)``."""
-        self._send("set_locks", **{k: False for k, v in dict(mic=mic, camera=camera, screen=screen, chat=chat).items() if v})
+        self._set_locks(False, mic=mic, camera=camera, screen=screen, chat=chat)
+
+    def _set_locks(self, locked: bool, **named: bool) -> None:
+        self._send("set_locks", **{k: locked for k, v in named.items() if v})
 
     def lock_room(self, room: str, locked: bool = True) -> None:
         """Keep students out of ``room`` (its id, e.g. ``"table-2"``); those inside stay."""
@@ -489,7 +537,11 @@ class Classroom:
             raise ValueError('to is "stage" or "me"')
         self._send("summon", to=to, participants=self._ids(who))
 
-    def breakouts(self, groups_or_n: int | str | Iterable[Iterable[str]] | None = None, minutes: float | None = None) -> None:
+    def breakouts(
+        self,
+        groups_or_n: int | str | Iterable[Iterable[str]] | None = None,
+        minutes: float | None = None,
+    ) -> None:
         """Send students to tables: ``n`` (shuffled over n tables), a list of
         groups of usernames (a table each), ``"choose"`` (they pick), or None
         (shuffled over every table). ``minutes``: a timer, with a warning a
@@ -497,15 +549,22 @@ class Classroom:
         if groups_or_n is None:
             self._send("start_breakouts", mode="random", minutes=minutes)
         elif isinstance(groups_or_n, bool):
-            raise TypeError("breakouts() takes a number of tables, groups of usernames or 'choose'")
+            raise TypeError(
+                "breakouts() takes a number of tables, groups of usernames or 'choose'"
+            )
         elif isinstance(groups_or_n, int):
             self._send("start_breakouts", mode="random", tables=groups_or_n, minutes=minutes)
         elif groups_or_n == "choose":
             self._send("start_breakouts", mode="choose", minutes=minutes)
         elif isinstance(groups_or_n, str):
-            raise ValueError("breakouts() takes a number of tables, groups of usernames or 'choose'")
+            raise ValueError(
+                "breakouts() takes a number of tables, groups of usernames or 'choose'"
+            )
         else:
-            groups = [{"users": [groups] if isinstance(groups, str) else list(groups)} for groups in groups_or_n]
+            groups = [
+                {"users": [groups] if isinstance(groups, str) else list(groups)}
+                for groups in groups_or_n
+            ]
             self._send("start_breakouts", mode="groups", groups=groups, minutes=minutes)
 
     def end_breakouts(self) -> None:

@@ -63,21 +63,28 @@ async def test_the_broadcast_reaches_the_open_floor_and_the_floor_joins_it(join)
 
     await prof.send(type="broadcast", on=True, id=500)
     await prof.expect("ack", id=500)
-    await until(lambda: bob.room.track_of(prof.id, "microphone"), what="prof's voice on the open floor")
+    await until(
+        lambda: bob.room.track_of(prof.id, "microphone"), what="prof's voice on the open floor"
+    )
     voice = bob.room.watch(prof.id, "microphone")
     await until(lambda: voice.frames > 30, what="prof's audio frames")
     assert bob.room.track_of(ann.id, "microphone") is None  # a table's talk stays there
 
     await prof.send(type="give_floor", participant=ann.id, on=True, id=501)
     await prof.expect("ack", id=501)
-    await until(lambda: bob.room.track_of(ann.id, "microphone"), what="ann's voice joining the broadcast")
+    await until(
+        lambda: bob.room.track_of(ann.id, "microphone"), what="ann's voice joining the broadcast"
+    )
     voice = bob.room.watch(ann.id, "microphone")
     await until(lambda: voice.frames > 30, what="ann's audio frames")
 
     await prof.send(type="broadcast", on=False, id=502)
     await prof.expect("ack", id=502)
     await until(
-        lambda: bob.room.track_of(prof.id, "microphone") is None and bob.room.track_of(ann.id, "microphone") is None,
+        lambda: (
+            bob.room.track_of(prof.id, "microphone") is None
+            and bob.room.track_of(ann.id, "microphone") is None
+        ),
         what="the broadcast to stop",
     )
     # A student may not start one.

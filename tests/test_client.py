@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from jupyter_client import BlockingKernelClient, KernelManager
 
-from jupyter_classroom import Classroom, ClassroomForbidden, ClassroomRefused, ClassroomUnreachable
+from jupyter_classroom import Classroom, ClassroomRefused, ClassroomUnreachable
 
 from .servers import JupyterProcess, free_port
 
@@ -151,49 +151,68 @@ def test_the_instructor_teaches_from_a_notebook(server: JupyterProcess, kernel: 
 
         kernel.run("c.breakouts([['ann'], ['ben']], minutes=5)")
         rooms = {r["id"]: r for r in kernel.value("c.rooms")}
-        wait_for(lambda: kernel.value("[r['people'] for r in c.rooms if r['id'] in ('table-1', 'table-2')]") == [["Ann"], ["Ben"]], "the breakouts")
+        wait_for(
+            lambda: (
+                kernel.value("[r['people'] for r in c.rooms if r['id'] in ('table-1', 'table-2')]")
+                == [["Ann"], ["Ben"]]
+            ),
+            "the breakouts",
+        )
         assert kernel.value("c.breakout")["tables"] == ["table-1", "table-2"]
         kernel.run("c.end_breakouts()")
         wait_for(lambda: kernel.value("c.breakout") is None, "the end of the breakouts")
-        wait_for(lambda: rooms_of(kernel) == {"ann": "stage", "ben": "stage"}, "everyone back on the stage")
+        wait_for(
+            lambda: rooms_of(kernel) == {"ann": "stage", "ben": "stage"},
+            "everyone back on the stage",
+        )
 
         kernel.run("c.lock_room('table-3')")
         assert [r["locked"] for r in kernel.value("c.rooms") if r["id"] == "table-3"] == [True]
         assert rooms["stage"]["kind"] == "stage"
 
         # Refusals are clear exceptions with the protocol's code, and the connection lives on.
-        assert kernel.run(
-            """
+        assert (
+            kernel.run(
+                """
             from jupyter_classroom import ClassroomRefused
             try:
                 c.lock_room('no-such-room')
             except ClassroomRefused as e:
                 print(e.code)
             """
-        ).strip() == "unknown_room"
+            ).strip()
+            == "unknown_room"
+        )
         # The notebook's user has no classroom tab with media here: said clearly.
-        assert kernel.run(
-            """
+        assert (
+            kernel.run(
+                """
             try:
                 c.broadcast(True)
             except ClassroomRefused as e:
                 print(e.code)
             """
-        ).strip() == "no_connection"
+            ).strip()
+            == "no_connection"
+        )
         assert kernel.run("print(len(c.roster))").strip() == "2"
     finally:
         ann.close()
         ben.close()
 
 
-def test_a_student_in_a_notebook_gets_classroom_forbidden(server: JupyterProcess, kernel: Kernel) -> None:
+def test_a_student_in_a_notebook_gets_classroom_forbidden(
+    server: JupyterProcess, kernel: Kernel
+) -> None:
     printed = kernel.run(
         f"""
         from jupyter_classroom import Classroom, ClassroomForbidden
-        s = Classroom(url={server.url + '?user=dan'!r}, token={server.token!r})
+        s = Classroom(url={server.url + "?user=dan"!r}, token={server.token!r})
         print(s.me['role'])
-        for command in (lambda: s.announce('hi'), s.mute_all, lambda: s.breakouts(2), s.end_breakouts,
-                        lambda: s.summon(), lambda: s.lock(chat=True), lambda: s.broadcast(True)):
+        commands = (lambda: s.announce('hi'), s.mute_all, lambda: s.breakouts(2),
+                    s.end_breakouts, lambda: s.summon(), lambda: s.lock(chat=True),
+                    lambda: s.broadcast(True))
+        for command in commands:
             try:
                 command()
             except ClassroomForbidden as e:
@@ -209,7 +228,11 @@ def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
     km = KernelManager()
     runtime = tmp_path / "runtime"
     runtime.mkdir()
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env = dict(
+        os.environ,
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
     for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN"):
         env.pop(name, None)
     km.start_kernel(cwd=str(tmp_path), env=env)

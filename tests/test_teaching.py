@@ -30,21 +30,33 @@ def state_of(effects: Effects) -> protocol.ClassState:
 def cls(classroom: Classroom):
     """An instructor and three students, all with room media."""
     teacher = classroom.join(person("Tess", "instructor"), 0, media=True).participant
-    students = [classroom.join(person(n), 0, media=True).participant for n in ("Ann", "Ben", "Cat")]
+    students = [
+        classroom.join(person(n), 0, media=True).participant for n in ("Ann", "Ben", "Cat")
+    ]
     return classroom, teacher, students
 
 
 def snapshot(c: Classroom) -> tuple:
     t = c.teaching
-    people = {p.id: (p.x, p.y, p.room, p.hand, p.mic, p.camera, p.screen) for p in c.participants.values()}
-    return (people, copy.deepcopy(vars(t.locks)), t.hands, set(t.locked_rooms), t.announcement, t.breakout)
+    people = {
+        p.id: (p.x, p.y, p.room, p.hand, p.mic, p.camera, p.screen)
+        for p in c.participants.values()
+    }
+    return (
+        people,
+        copy.deepcopy(vars(t.locks)),
+        t.hands,
+        set(t.locked_rooms),
+        t.announcement,
+        t.breakout,
+    )
 
 
 # -- refusals ---------------------------------------------------------------------
 
 
 def test_every_power_is_refused_to_a_student_and_changes_nothing(cls) -> None:
-    c, teacher, (ann, ben, _) = cls
+    c, _teacher, (ann, ben, _) = cls
     c.set_presence(ben.id, hand=True, mic=True, now=0)
     t = c.teaching
     powers = [
@@ -70,7 +82,7 @@ def test_every_power_is_refused_to_a_student_and_changes_nothing(cls) -> None:
 
 
 def test_bad_input_gets_stable_codes(cls) -> None:
-    c, teacher, (ann, *_) = cls
+    c, teacher, (_ann, *_) = cls
     t = c.teaching
     cases = [
         (lambda: t.lock_room(teacher.id, "no-such-room", True, 1), ErrorCode.UNKNOWN_ROOM),
@@ -79,7 +91,10 @@ def test_bad_input_gets_stable_codes(cls) -> None:
         (lambda: t.summon(teacher.id, ["nobody"], "stage", 1), ErrorCode.UNKNOWN_PARTICIPANT),
         (lambda: t.start_breakouts(teacher.id, "random", 1, tables=0), ErrorCode.NO_TABLES),
         (lambda: t.start_breakouts(teacher.id, "random", 1, tables=7), ErrorCode.NO_TABLES),
-        (lambda: t.start_breakouts(teacher.id, "groups", 1, groups=[["ann"]] * 7), ErrorCode.NO_TABLES),
+        (
+            lambda: t.start_breakouts(teacher.id, "groups", 1, groups=[["ann"]] * 7),
+            ErrorCode.NO_TABLES,
+        ),
         (lambda: t.start_breakouts(teacher.id, "groups", 1, groups=[]), ErrorCode.BAD_MESSAGE),
         (lambda: t.start_breakouts(teacher.id, "random", 1, minutes=0), ErrorCode.BAD_MESSAGE),
         (lambda: t.start_breakouts(teacher.id, "random", 1, minutes=-5), ErrorCode.BAD_MESSAGE),
@@ -149,7 +164,7 @@ def test_mute_all_reaches_every_student_but_not_the_instructors(cls) -> None:
 
 
 def test_locks_turn_things_off_refuse_them_and_unlock(cls) -> None:
-    c, teacher, (ann, ben, _) = cls
+    c, teacher, (ann, _ben, _) = cls
     c.set_presence(ann.id, mic=True, camera=True, screen=True, now=0)
     c.set_presence(teacher.id, mic=True, camera=True, now=0)
     effects = c.teaching.set_locks(teacher.id, 1, mic=True, camera=True, screen=True)
@@ -194,7 +209,10 @@ def test_announcement_is_kept_replaced_and_cleared(cls) -> None:
         text="Quiz at 3pm", sender=teacher.id, sender_name="Tess", ts=1700000000000
     )
     assert c.teaching.state(2).announcement.text == "Quiz at 3pm"  # late joiners get it
-    assert state_of(c.teaching.announce(teacher.id, "Quiz moved", 3, 1)).announcement.text == "Quiz moved"
+    assert (
+        state_of(c.teaching.announce(teacher.id, "Quiz moved", 3, 1)).announcement.text
+        == "Quiz moved"
+    )
     assert state_of(c.teaching.announce(teacher.id, " ", 4, 1)).announcement is None
     assert c.teaching.announce(teacher.id, None, 5, 1).messages == []
 
@@ -202,7 +220,9 @@ def test_announcement_is_kept_replaced_and_cleared(cls) -> None:
 def test_a_locked_room_keeps_students_out_but_not_instructors(cls) -> None:
     c, teacher, (ann, ben, _) = cls
     place(c, ben.id, 700, 400)  # at table-2
-    assert state_of(c.teaching.lock_room(teacher.id, "table-2", True, 0)).locked_rooms == ["table-2"]
+    assert state_of(c.teaching.lock_room(teacher.id, "table-2", True, 0)).locked_rooms == [
+        "table-2"
+    ]
     assert ben.room == "table-2"  # those inside stay
     t = walk(c, ann.id, 600, 580, 0)
     ann.moved_at = t
@@ -234,7 +254,7 @@ def test_summon_everyone_to_the_stage_puts_them_on_free_walkable_spots(cls) -> N
         assert effects.entered_rooms[s.id] == "stage"
     assert teacher.room is None  # the one who summons stays
     for i, a in enumerate(spots):
-        for b in spots[i + 1:]:
+        for b in spots[i + 1 :]:
             assert (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= (2 * r) ** 2
     assert effects.media_changed and all(s.id in c.room_media() for s in students)
     assert {m.message.kind for m in of(effects, protocol.Notice)} == {"summoned"}
@@ -269,7 +289,9 @@ def test_random_breakouts_spread_students_over_the_tables(classroom: Classroom) 
     students = [c.join(person(f"S{i}"), 0).participant for i in range(7)]
     effects = c.teaching.start_breakouts(teacher.id, "random", 1, tables=3)
     state = state_of(effects)
-    assert state.breakout == protocol.Breakout(mode="random", tables=["table-1", "table-2", "table-3"])
+    assert state.breakout == protocol.Breakout(
+        mode="random", tables=["table-1", "table-2", "table-3"]
+    )
     counts = {t: len(c.members(t)) for t in state.breakout.tables}
     assert sorted(counts.values()) == [2, 2, 3] and teacher.room is None
     notices = of(effects, protocol.Notice)
@@ -299,7 +321,7 @@ def test_choose_breakouts_move_nobody(cls) -> None:
 
 
 def test_the_timer_warns_a_minute_before_and_brings_everyone_back_to_the_stage(cls) -> None:
-    c, teacher, students = cls
+    c, teacher, _students = cls
     c.teaching.start_breakouts(teacher.id, "random", 100.0, tables=2, minutes=5)
     assert c.teaching.state(160.0).breakout.seconds_left == 240.0
     assert c.teaching.tick(100.0 + 300 - BREAKOUT_WARNING - 1).messages == []
@@ -316,7 +338,7 @@ def test_the_timer_warns_a_minute_before_and_brings_everyone_back_to_the_stage(c
 
 
 def test_ending_breakouts_early(cls) -> None:
-    c, teacher, students = cls
+    c, teacher, _students = cls
     c.teaching.start_breakouts(teacher.id, "random", 0, minutes=10)
     effects = c.teaching.end_breakouts(teacher.id, 5)
     assert state_of(effects).breakout is None
@@ -337,7 +359,9 @@ def test_a_broadcast_reaches_everyone_through_the_sfu_and_ends_when_stopped(cls)
     c.set_presence(ben.id, mic=True, now=0)
     assert cat.id not in c.room_media()
     effects = c.teaching.set_broadcast(teacher.id, True, 1)
-    assert effects.media_changed and state_of(effects).broadcast == protocol.Broadcast(by=teacher.id, floor=[])
+    assert effects.media_changed and state_of(effects).broadcast == protocol.Broadcast(
+        by=teacher.id, floor=[]
+    )
     plan = c.room_media()
     live = {(teacher.id, "microphone"), (teacher.id, "camera")}
     assert plan[cat.id].tracks == live and plan[cat.id].room is None
@@ -369,7 +393,7 @@ def test_a_broadcast_reaches_everyone_through_the_sfu_and_ends_when_stopped(cls)
 
 
 def test_a_broadcast_ends_when_the_broadcaster_leaves(cls) -> None:
-    c, teacher, (ann, _, cat) = cls
+    c, teacher, (_ann, _, cat) = cls
     c.set_presence(teacher.id, mic=True, now=0)
     c.teaching.set_broadcast(teacher.id, True, 1)
     assert (teacher.id, "microphone") in c.room_media()[cat.id].tracks
@@ -380,7 +404,7 @@ def test_a_broadcast_ends_when_the_broadcaster_leaves(cls) -> None:
 
 
 def test_a_notebook_starts_the_broadcast_of_its_users_browser(cls) -> None:
-    c, teacher, (ann, *_) = cls
+    c, teacher, (_ann, *_) = cls
     notebook = c.join(person("Tess", "instructor"), 0).participant  # no media
     c.teaching.set_broadcast(notebook.id, True, 1)
     assert c.teaching.broadcast.by == teacher.id
@@ -408,12 +432,16 @@ def test_broadcast_refusals(cls) -> None:
     assert e.value.code == ErrorCode.FORBIDDEN and c.teaching.broadcast is not None
 
 
-def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(classroom: Classroom) -> None:
+def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(
+    classroom: Classroom,
+) -> None:
     c = classroom
     c.settings.max_participants = 300
     teacher = c.join(person("Tess", "instructor"), 0).participant
     crowd = [c.join(person(f"S{i}"), 0).participant for i in range(200)]
-    c.teaching.start_breakouts(teacher.id, "groups", 1, groups=[[p.identity.username for p in crowd]])
+    c.teaching.start_breakouts(
+        teacher.id, "groups", 1, groups=[[p.identity.username for p in crowd]]
+    )
     r = c.settings.avatar_radius
     assert all(p.room == "table-1" and not c.map.blocked(p.x, p.y, r) for p in crowd)
     c.teaching.summon(teacher.id, None, "stage", 2)

@@ -115,7 +115,9 @@ class Teaching:
         breakout = None
         if b is not None:
             left = None if b.ends_at is None else round(max(0.0, b.ends_at - now), 1)
-            breakout = protocol.Breakout(mode=b.mode, tables=list(b.tables), seconds_left=left, warned=b.warned)
+            breakout = protocol.Breakout(
+                mode=b.mode, tables=list(b.tables), seconds_left=left, warned=b.warned
+            )
         return protocol.ClassState(
             locks=protocol.Locks(**vars(self.locks)),
             hands=self.hands,
@@ -142,7 +144,9 @@ class Teaching:
 
     # -- rules the rest of the core asks about ------------------------------------
 
-    def check_presence(self, p: Participant, mic: bool | None, camera: bool | None, screen: bool | None) -> None:
+    def check_presence(
+        self, p: Participant, mic: bool | None, camera: bool | None, screen: bool | None
+    ) -> None:
         """Refuse a student turning on what is locked."""
         if p.identity.role == "instructor":
             return
@@ -163,12 +167,15 @@ class Teaching:
             if other is not None and other.identity.role == "instructor":
                 return
         raise ClassroomError(
-            ErrorCode.LOCKED, "Chat is locked by the instructor: you may still write to an instructor directly."
+            ErrorCode.LOCKED,
+            "Chat is locked by the instructor: you may still write to an instructor directly.",
         )
 
     def check_enter(self, p: Participant, room: Room) -> None:
         if room.id in self.locked_rooms and p.identity.role != "instructor":
-            raise ClassroomError(ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor.")
+            raise ClassroomError(
+                ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor."
+            )
 
     def hand_changed(self, p: Participant, now: float | None) -> list[Outgoing]:
         """``p.hand`` changed: keep the queue in the order raised."""
@@ -197,7 +204,9 @@ class Teaching:
         """Lower one hand, or all of them (``target`` None)."""
         self._instructor(pid)
         c = self.classroom
-        targets = [c.get(target)] if target is not None else [c.participants[h] for h in self._hands]
+        targets = (
+            [c.get(target)] if target is not None else [c.participants[h] for h in self._hands]
+        )
         effects = Effects()
         for p in targets:
             effects.add(c.set_presence(p.id, hand=False, now=now))
@@ -210,7 +219,9 @@ class Teaching:
         targets = [c.get(target)] if target is not None else self._students()
         return self._switch_off(me, targets, "mic", now)
 
-    def _switch_off(self, me: Participant, targets: list[Participant], what: str, now: float) -> Effects:
+    def _switch_off(
+        self, me: Participant, targets: list[Participant], what: str, now: float
+    ) -> Effects:
         c = self.classroom
         effects = Effects()
         for p in targets:
@@ -218,7 +229,9 @@ class Teaching:
                 effects.add(c.set_presence(p.id, now=now, **{what: False}))
             if what == "mic":
                 locked = self.locks.mic and p.identity.role != "instructor"
-                effects.messages.append(Outgoing(protocol.Muted(by=me.id, locked=locked), frozenset({p.id})))
+                effects.messages.append(
+                    Outgoing(protocol.Muted(by=me.id, locked=locked), frozenset({p.id}))
+                )
         return effects
 
     def set_locks(
@@ -233,8 +246,12 @@ class Teaching:
         """Lock or unlock (None: unchanged). Locking turns the thing off for
         every student."""
         me = self._instructor(pid)
-        changes = {k: v for k, v in (("mic", mic), ("camera", camera), ("screen", screen), ("chat", chat))}
-        changed = {k: v for k, v in changes.items() if v is not None and getattr(self.locks, k) != v}
+        changes = {
+            k: v for k, v in (("mic", mic), ("camera", camera), ("screen", screen), ("chat", chat))
+        }
+        changed = {
+            k: v for k, v in changes.items() if v is not None and getattr(self.locks, k) != v
+        }
         if not changed:
             return Effects()
         for k, v in changed.items():
@@ -293,7 +310,9 @@ class Teaching:
                 (
                     q
                     for q in c.participants.values()
-                    if q.identity.username == me.identity.username and q.media and q.connection == "online"
+                    if q.identity.username == me.identity.username
+                    and q.media
+                    and q.connection == "online"
                 ),
                 None,
             )
@@ -323,7 +342,9 @@ class Teaching:
         p = c.get(target)
         b = self.broadcast
         if b is None:
-            raise ClassroomError(ErrorCode.NOT_BROADCASTING, "Start a broadcast before giving someone the floor.")
+            raise ClassroomError(
+                ErrorCode.NOT_BROADCASTING, "Start a broadcast before giving someone the floor."
+            )
         if on == (p.id in b.floor) or p.id == b.by:
             return Effects()
         if on:
@@ -356,11 +377,15 @@ class Teaching:
 
     # -- moving people ----------------------------------------------------------
 
-    def summon(self, pid: str, targets: list[str] | None, to: protocol.SummonTarget, now: float) -> Effects:
+    def summon(
+        self, pid: str, targets: list[str] | None, to: protocol.SummonTarget, now: float
+    ) -> Effects:
         """Bring people (None: every student) to the stage or next to the caller."""
         me = self._instructor(pid)
         c = self.classroom
-        people = [c.get(t) for t in dict.fromkeys(targets)] if targets is not None else self._students()
+        people = (
+            [c.get(t) for t in dict.fromkeys(targets)] if targets is not None else self._students()
+        )
         people = [p for p in people if p is not me]
         effects = Effects()
         taken = self._taken(people)
@@ -371,8 +396,14 @@ class Teaching:
                 x, y = self._spot_near(me, taken)
             taken.add(x, y)
             effects.add(self.teleport(p, x, y, now))
-            text = f"{me.name} brought you to the stage." if to == "stage" else f"{me.name} brought you next to them."
-            effects.messages.append(Outgoing(protocol.Notice(kind="summoned", text=text), frozenset({p.id})))
+            text = (
+                f"{me.name} brought you to the stage."
+                if to == "stage"
+                else f"{me.name} brought you next to them."
+            )
+            effects.messages.append(
+                Outgoing(protocol.Notice(kind="summoned", text=text), frozenset({p.id}))
+            )
         return effects
 
     def teleport(self, p: Participant, x: float, y: float, now: float) -> Effects:
@@ -383,7 +414,11 @@ class Teaching:
         before = c._media_key(p)
         p.x, p.y, p.moved_at, p.walk_budget = x, y, now, None
         c._moved.add(p.id)
-        out = [Outgoing(protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({p.id}))]
+        out = [
+            Outgoing(
+                protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({p.id})
+            )
+        ]
         effects = Effects(out)
         room = c.map.room_at(x, y)
         room_id = room.id if room else None
@@ -410,7 +445,9 @@ class Teaching:
         return taken
 
     def _free(self, x: float, y: float, taken: _Occupied) -> bool:
-        return not self.classroom.map.blocked(x, y, self.classroom.settings.avatar_radius) and taken.free(x, y)
+        return not self.classroom.map.blocked(
+            x, y, self.classroom.settings.avatar_radius
+        ) and taken.free(x, y)
 
     def _room_spots(self, room: Room | None) -> list[tuple[float, float]]:
         """Walkable spots of ``room`` (None: the spawn area) an avatar apart,
@@ -423,7 +460,7 @@ class Teaching:
         if room is None:
             sp = c.map.spawn
             box = (sp.x, sp.y, sp.x + sp.width, sp.y + sp.height)
-            inside = lambda x, y: True  # noqa: E731
+            inside = lambda x, y: True
         else:
             xs = [pt[0] for pt in room.polygon]
             ys = [pt[1] for pt in room.polygon]
@@ -491,7 +528,8 @@ class Teaching:
         c = self.classroom
         if minutes is not None and not (0 < minutes <= MAX_BREAKOUT_MINUTES):
             raise ClassroomError(
-                ErrorCode.BAD_MESSAGE, f"Breakouts last between 0 and {MAX_BREAKOUT_MINUTES:g} minutes."
+                ErrorCode.BAD_MESSAGE,
+                f"Breakouts last between 0 and {MAX_BREAKOUT_MINUTES:g} minutes.",
             )
         all_tables = [r for r in c.map.rooms if r.kind == "table"]
         if not all_tables:
@@ -501,24 +539,37 @@ class Teaching:
             n = len(all_tables) if tables is None else tables
             if not 1 <= n <= len(all_tables):
                 raise ClassroomError(
-                    ErrorCode.NO_TABLES, f"Choose between 1 and {len(all_tables)} tables (the map has {len(all_tables)})."
+                    ErrorCode.NO_TABLES,
+                    f"Choose between 1 and {len(all_tables)} tables: the map has "
+                    f"{len(all_tables)}.",
                 )
             students = self._students()
             c.rng.shuffle(students)
             assignment = [(all_tables[i], students[i::n]) for i in range(n)]
         elif mode == "groups":
             if not groups:
-                raise ClassroomError(ErrorCode.BAD_MESSAGE, "Breakouts by groups need at least one group.")
+                raise ClassroomError(
+                    ErrorCode.BAD_MESSAGE, "Breakouts by groups need at least one group."
+                )
             if len(groups) > len(all_tables):
                 raise ClassroomError(
-                    ErrorCode.NO_TABLES, f"{len(groups)} groups, but the map has {len(all_tables)} tables."
+                    ErrorCode.NO_TABLES,
+                    f"{len(groups)} groups, but the map has {len(all_tables)} tables.",
                 )
             by_user: dict[str, list[Participant]] = {}
             for p in c.participants.values():
                 by_user.setdefault(p.identity.username, []).append(p)
             # Someone absent is no reason to refuse: the rest of the group goes.
             assignment = [
-                (table, [p for user in dict.fromkeys(group) for p in by_user.get(user, []) if p is not me])
+                (
+                    table,
+                    [
+                        p
+                        for user in dict.fromkeys(group)
+                        for p in by_user.get(user, [])
+                        if p is not me
+                    ],
+                )
                 for table, group in zip(all_tables, groups)
             ]
         else:
@@ -544,14 +595,21 @@ class Teaching:
                 effects.add(self.teleport(p, x, y, now))
                 effects.messages.append(
                     Outgoing(
-                        protocol.Notice(kind="breakout_assigned", text=f"You are at {table.name}.", room=table.id),
+                        protocol.Notice(
+                            kind="breakout_assigned",
+                            text=f"You are at {table.name}.",
+                            room=table.id,
+                        ),
                         frozenset({p.id}),
                     )
                 )
         if mode == "choose":
             effects.messages.append(
                 Outgoing(
-                    protocol.Notice(kind="breakout_assigned", text="Breakouts: walk to the table of your choice."),
+                    protocol.Notice(
+                        kind="breakout_assigned",
+                        text="Breakouts: walk to the table of your choice.",
+                    ),
                     frozenset(p.id for p in self._students()),
                 )
             )
@@ -578,7 +636,11 @@ class Teaching:
             taken.add(x, y)
             effects.add(self.teleport(p, x, y, now))
         effects.messages.append(
-            Outgoing(protocol.Notice(kind="breakout_ended", text="Breakouts are over: back to the stage."))
+            Outgoing(
+                protocol.Notice(
+                    kind="breakout_ended", text="Breakouts are over: back to the stage."
+                )
+            )
         )
         return effects
 
@@ -598,7 +660,8 @@ class Teaching:
                     self._updated(now),
                     Outgoing(
                         protocol.Notice(
-                            kind="breakout_warning", text=f"Breakouts end in {seconds} seconds: wrap up."
+                            kind="breakout_warning",
+                            text=f"Breakouts end in {seconds} seconds: wrap up.",
                         )
                     ),
                 ]
