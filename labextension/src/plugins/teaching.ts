@@ -7,15 +7,17 @@ import { IClassroom, IClassroomMedia } from '../tokens';
 /**
  * What the instructors' powers ask of this browser: a student's client turns
  * off what an instructor muted or locked (on the open floor media goes peer
- * to peer, out of the server's reach), and everyone sees the announcement
- * and the notices (summoned, breakouts) as notifications.
+ * to peer, out of the server's reach), everyone sees the announcement and
+ * the notices (summoned, breakouts) as notifications, and while someone
+ * broadcasts a LIVE banner (with a Stop for instructors) and other voices
+ * ducked.
  */
 export const teachingPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-classroom:teaching',
   description: "Obeys the instructors' mutes and locks; shows announcements and notices.",
   autoStart: true,
   requires: [IClassroom, IClassroomMedia],
-  activate: (app: JupyterFrontEnd, model: IClassroom, { media }: IClassroomMedia): void => {
+  activate: (app: JupyterFrontEnd, model: IClassroom, { media, mixer }: IClassroomMedia): void => {
     const { connection, trans } = model;
     let announcement: IAnnouncement | null = null;
     let shown: string | null = null;
@@ -38,6 +40,8 @@ export const teachingPlugin: JupyterFrontEndPlugin<void> = {
           void media.setScreen(false);
         }
       }
+      // Other voices duck while someone broadcasts.
+      mixer.duck(state.broadcast ? [state.broadcast.by, ...state.broadcast.floor] : null);
       // The LIVE banner while someone broadcasts; instructors get its Stop.
       const by = state.broadcast?.by ?? null;
       if (by !== liveBy) {
