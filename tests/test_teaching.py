@@ -130,9 +130,11 @@ def test_hands_queue_in_the_order_raised_and_instructors_lower_one_or_all(cls) -
 
     c.leave(ben.id)
     assert c.teaching.hands == [ann.id]
+    c.set_presence(cat.id, hand=True, now=7)
     effects = c.teaching.lower_hand(teacher.id, None, 8)
-    assert c.teaching.hands == [] and not ann.hand
-    assert state_of(Effects(of(effects, protocol.ClassUpdated)[-1:])).hands == []
+    assert c.teaching.hands == [] and not ann.hand and not cat.hand
+    assert state_of(effects).hands == []  # one update for all of them
+    assert len(of(effects, protocol.ParticipantUpdated)) == 2
 
 
 # -- muting and locks -------------------------------------------------------------------
@@ -156,11 +158,16 @@ def test_mute_one_tells_them_and_stops_their_microphone_in_the_room(cls) -> None
 
 def test_mute_all_reaches_every_student_but_not_the_instructors(cls) -> None:
     c, teacher, students = cls
-    for p in (teacher, *students):
+    for p in (teacher, *students[1:]):
         c.set_presence(p.id, mic=True, now=0)
     effects = c.teaching.mute(teacher.id, None, 1)
     assert teacher.mic and not any(s.mic for s in students)
-    assert {next(iter(m.to)) for m in of(effects, protocol.Muted)} == {s.id for s in students}
+    # Told: those whose microphone was on.
+    told = {next(iter(m.to)) for m in of(effects, protocol.Muted)}
+    assert told == {s.id for s in students[1:]}
+    # Muting one person tells them even if it was off already.
+    (muted,) = of(c.teaching.mute(teacher.id, students[0].id, 2), protocol.Muted)
+    assert muted.to == {students[0].id}
 
 
 def test_locks_turn_things_off_refuse_them_and_unlock(cls) -> None:
@@ -378,11 +385,22 @@ def test_a_broadcast_reaches_everyone_through_the_sfu_and_ends_when_stopped(cls)
     c.set_presence(ann.id, hand=True, now=4)
     effects = c.teaching.give_floor(teacher.id, ann.id, True, 5)
     assert effects.media_changed and not ann.hand and c.teaching.hands == []
-    assert state_of(Effects(of(effects, protocol.ClassUpdated)[-1:])).broadcast.floor == [ann.id]
+    state = state_of(effects)
+    assert state.broadcast.floor == [ann.id] and state.hands == []
     assert (ann.id, "microphone") in c.room_media()[cat.id].tracks
     assert (ann.id, "microphone") in c.room_media()[teacher.id].tracks
     effects = c.teaching.give_floor(teacher.id, ann.id, False, 6)
     assert (ann.id, "microphone") not in c.room_media()[cat.id].tracks
+    # With microphones locked, the one given the floor may still speak.
+    c.teaching.set_locks(teacher.id, 6, mic=True)
+    c.teaching.give_floor(teacher.id, ann.id, True, 6)
+    c.set_presence(ann.id, mic=True, now=6)
+    assert (ann.id, "microphone") in c.room_media()[cat.id].tracks
+    with pytest.raises(ClassroomError):
+        c.set_presence(ben.id, mic=True, now=6)
+    c.teaching.give_floor(teacher.id, ann.id, False, 6)
+    c.teaching.set_locks(teacher.id, 6, mic=False)
+    c.set_presence(ben.id, mic=True, now=6)  # the lock turned it off
 
     effects = c.teaching.set_broadcast(teacher.id, False, 7)
     assert effects.media_changed and state_of(effects).broadcast is None

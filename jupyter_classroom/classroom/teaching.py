@@ -147,11 +147,13 @@ class Teaching:
     def check_presence(
         self, p: Participant, mic: bool | None, camera: bool | None, screen: bool | None
     ) -> None:
-        """Refuse a student turning on what is locked."""
+        """Refuse a student turning on what is locked (a microphone given the
+        floor of a broadcast is not)."""
         if p.identity.role == "instructor":
             return
+        floor = self.broadcast is not None and p.id in self.broadcast.floor
         for what, value, locked in (
-            ("Microphones", mic, self.locks.mic),
+            ("Microphones", mic, self.locks.mic and not floor),
             ("Cameras", camera, self.locks.camera),
             ("Screen sharing", screen, self.locks.screen),
         ):
@@ -210,24 +212,38 @@ class Teaching:
         effects = Effects()
         for p in targets:
             effects.add(c.set_presence(p.id, hand=False, now=now))
+        return self._one_update(effects, now)
+
+    def _one_update(self, effects: Effects, now: float) -> Effects:
+        """One ``class_updated`` at the end instead of one per person."""
+        before = len(effects.messages)
+        effects.messages = [
+            o for o in effects.messages if not isinstance(o.message, protocol.ClassUpdated)
+        ]
+        if len(effects.messages) != before:
+            effects.messages.append(self._updated(now))
         return effects
 
     def mute(self, pid: str, target: str | None, now: float) -> Effects:
         """Turn one microphone off, or every student's (``target`` None)."""
         me = self._instructor(pid)
         c = self.classroom
-        targets = [c.get(target)] if target is not None else self._students()
-        return self._switch_off(me, targets, "mic", now)
+        if target is not None:
+            return self._switch_off(me, [c.get(target)], "mic", now, tell=True)
+        return self._switch_off(me, self._students(), "mic", now)
 
     def _switch_off(
-        self, me: Participant, targets: list[Participant], what: str, now: float
+        self, me: Participant, targets: list[Participant], what: str, now: float, tell: bool = False
     ) -> Effects:
+        """Turn ``what`` off for ``targets``; a microphone's owner is told
+        (``muted``) when it was on, or always with ``tell``."""
         c = self.classroom
         effects = Effects()
         for p in targets:
-            if getattr(p, what):
+            was_on = getattr(p, what)
+            if was_on:
                 effects.add(c.set_presence(p.id, now=now, **{what: False}))
-            if what == "mic":
+            if what == "mic" and (was_on or tell):
                 locked = self.locks.mic and p.identity.role != "instructor"
                 effects.messages.append(
                     Outgoing(protocol.Muted(by=me.id, locked=locked), frozenset({p.id}))
@@ -356,7 +372,7 @@ class Teaching:
             effects.add(c.set_presence(p.id, hand=False, now=now))
         effects.messages.append(self._updated(now))
         effects.media_changed = True
-        return effects
+        return self._one_update(effects, now)
 
     def broadcast_tracks(self) -> frozenset[tuple[str, protocol.TrackSource]]:
         """What the broadcast sends everyone: the broadcaster's tracks and
