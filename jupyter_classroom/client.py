@@ -161,6 +161,7 @@ class _Connection:
         self.state: dict[str, Any] = {}
         self.closed = False
         self.lock = threading.Lock()
+        self._reader: asyncio.Future[None] | None = None
 
     def run(self, coro: Any) -> Any:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -184,7 +185,7 @@ class _Connection:
             raise ClassroomUnreachable(
                 f"Cannot reach the classroom at {_redact(self.url)}: {e}"
             ) from None
-        asyncio.ensure_future(self._read())
+        self._reader = asyncio.ensure_future(self._read())
         await self.request({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "media": False})
 
     async def request(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -256,6 +257,12 @@ class _Connection:
         self.closed = True
         if self.ws is not None:
             self.ws.close(1000, "closed from the notebook")
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except asyncio.CancelledError:
+                pass
 
     def close(self) -> None:
         if self.loop.is_closed():
