@@ -78,6 +78,20 @@ async def test_the_broadcast_reaches_the_open_floor_and_the_floor_joins_it(join)
     voice = bob.room.watch(ann.id, "microphone")
     await until(lambda: voice.frames > 30, what="ann's audio frames")
 
+    # Muted, and microphones locked: the server stops forwarding her voice,
+    # and refuses turning it on again.
+    await prof.send(type="mute", participant=ann.id, id=510)
+    await prof.expect("ack", id=510)
+    await until(lambda: bob.room.track_of(ann.id, "microphone") is None, what="ann muted")
+    await ann.expect("muted")
+    await prof.send(type="give_floor", participant=ann.id, on=False, id=511)
+    await prof.send(type="set_locks", mic=True, id=512)
+    await prof.expect("ack", id=512)
+    await ann.send(type="presence", mic=True, id=513)
+    assert (await ann.expect("error", id=513))["code"] == "locked"
+    await prof.send(type="set_locks", mic=False, id=514)
+    await prof.expect("ack", id=514)
+
     await prof.send(type="broadcast", on=False, id=502)
     await prof.expect("ack", id=502)
     await until(
