@@ -98,7 +98,7 @@ def test_bad_input_gets_stable_codes(cls) -> None:
         (lambda: t.start_breakouts(teacher.id, "groups", 1, groups=[]), ErrorCode.BAD_MESSAGE),
         (lambda: t.start_breakouts(teacher.id, "random", 1, minutes=0), ErrorCode.BAD_MESSAGE),
         (lambda: t.start_breakouts(teacher.id, "random", 1, minutes=-5), ErrorCode.BAD_MESSAGE),
-        (lambda: t.end_breakouts(teacher.id, 1), ErrorCode.NO_TABLES),
+        (lambda: t.end_breakouts(teacher.id, 1), ErrorCode.NO_BREAKOUTS),
     ]
     before = snapshot(c)
     for command, code in cases:

@@ -635,7 +635,7 @@ class Teaching:
         """End the breakouts now (instructors)."""
         self._instructor(pid)
         if self.breakout is None:
-            raise ClassroomError(ErrorCode.NO_TABLES, "No breakouts are running.")
+            raise ClassroomError(ErrorCode.NO_BREAKOUTS, "No breakouts are running.")
         return self._end(now)
 
     def _end(self, now: float) -> Effects:

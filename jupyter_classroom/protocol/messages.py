@@ -56,8 +56,10 @@ class ErrorCode(str, Enum):
     #: An instructor locked that room.
     ROOM_LOCKED = "room_locked"
     UNKNOWN_ROOM = "unknown_room"
-    #: Breakouts need more tables than the map has, or none is running.
+    #: Breakouts need more tables than the map has.
     NO_TABLES = "no_tables"
+    #: No breakouts are running.
+    NO_BREAKOUTS = "no_breakouts"
     #: Giving the floor needs a broadcast running.
     NOT_BROADCASTING = "not_broadcasting"
 

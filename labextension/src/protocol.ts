@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'room_locked'
   | 'unknown_room'
   | 'no_tables'
+  | 'no_breakouts'
   | 'not_broadcasting'
 ;
 
