@@ -70,10 +70,17 @@ def start_kernel(server: JupyterProcess) -> BlockingKernelClient:
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         kernel_id = json.loads(response.read())["id"]
+    # Until the server has heard from its kernel: on a busy machine the
+    # kernel's heartbeat may not answer yet, which jupyter_client reads as a
+    # dead kernel.
+    deadline = time.monotonic() + 60
+    state = "starting"
+    while state == "starting" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        url = f"{server.url}api/kernels/{kernel_id}?token={server.token}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            state = json.loads(response.read())["execution_state"]
     connection = server.root / "runtime" / f"kernel-{kernel_id}.json"
-    deadline = time.monotonic() + 30
-    while not connection.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
     client = BlockingKernelClient()
     client.load_connection_file(str(connection))
     client.start_channels()
