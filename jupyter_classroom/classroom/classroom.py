@@ -23,6 +23,7 @@ from .effects import Effects, Outgoing
 from .grid import SpatialGrid
 from .map import ClassroomMap
 from .pairing import MeshChange, PeerMesh
+from .teaching import Teaching
 
 # Readable on both light and dark backgrounds.
 PALETTE = (
@@ -202,6 +203,8 @@ class Classroom:
         self._mesh_dirty: set[str] = set()
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
+        #: The instructors' powers and what they set for the class.
+        self.teaching = Teaching(self)
 
     # -- lookups ----------------------------------------------------------
 
@@ -355,7 +358,9 @@ class Classroom:
         out = self._set_neighbours(p, set())
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
-        return Effects(out, media_changed=self._media_key(p) is not None)
+        in_plan = self._media_key(p) is not None
+        out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
+        return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
         """Those whose reconnect grace is over leave."""
@@ -395,6 +400,8 @@ class Classroom:
                     ErrorCode.ROOM_FULL,
                     f"{room.name} is full ({capacity} {people}): try another room.",
                 )
+        if room is not None and room_id != p.room:
+            self.teaching.check_enter(p, room)
         p.x, p.y, p.moved_at, p.walk_budget = x, y, now, budget - step
         self._moved.add(pid)
         if room_id == p.room:
@@ -485,12 +492,23 @@ class Classroom:
             sent = [(q.id, source) for q in members for source in q.sources()]
             for p in members:
                 plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id), p.generation)
+        broadcast = self.teaching.broadcast_tracks()
+        if self.teaching.broadcast is not None:
+            # Everyone taking part in media hears the broadcast, wherever they stand.
+            for p in self.participants.values():
+                if p.media and p.connection == "online":
+                    mine = plan.get(p.id)
+                    tracks = frozenset(t for t in broadcast if t[0] != p.id)
+                    plan[p.id] = RoomMedia(
+                        p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
+                    )
         return plan
 
-    @staticmethod
-    def _media_key(p: Participant) -> tuple[object, ...] | None:
+    def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
         A command changed the plan exactly when it changed this."""
+        if self.teaching.broadcast is not None and p.media and p.connection == "online":
+            return ("broadcast", p.room, p.sources(), p.generation)
         if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
             return None
         return (p.room, p.sources() if p.room is not None else (), p.generation)
@@ -582,10 +600,14 @@ class Classroom:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        now: float | None = None,
     ) -> Effects:
-        """Change what a participant shows the others (None: unchanged)."""
+        """Change what a participant shows the others (None: unchanged).
+        Turning on what an instructor locked is refused (``locked``)."""
         p = self.get(pid)
+        self.teaching.check_presence(p, mic, camera, screen)
         before = self._media_key(p)
+        raised = p.hand
         changed = False
         for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
             if value is not None and getattr(p, name) != value:
@@ -593,10 +615,10 @@ class Classroom:
                 changed = True
         if not changed:
             return Effects()
-        return Effects(
-            [Outgoing(protocol.ParticipantUpdated(p.info()))],
-            media_changed=self._media_key(p) != before,
-        )
+        out = [Outgoing(protocol.ParticipantUpdated(p.info()))]
+        if p.hand != raised:
+            out += self.teaching.hand_changed(p, now)
+        return Effects(out, media_changed=self._media_key(p) != before)
 
     # -- chat ----------------------------------------------------------------
 
@@ -615,6 +637,7 @@ class Classroom:
         self, pid: str, channel: str, text: str, to: str | None, now: float
     ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
         p = self.get(pid)
+        self.teaching.check_chat(p, channel, to)
         text = text.strip()
         if not text:
             raise ClassroomError(ErrorCode.EMPTY_TEXT, "The message is empty.")

@@ -196,6 +196,10 @@ class ClassroomSession:
                 self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.SfuCandidate):
             service.sfu_candidate(self, message)
+        elif isinstance(message, protocol.TEACHING_MESSAGES):
+            service.teach(self, message)
+            if message.id is not None:
+                self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.ChatSend):
             message_id = service.chat(self, message.channel, message.text, message.to)
             if message.id is not None:
