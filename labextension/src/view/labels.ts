@@ -33,6 +33,14 @@ export class MapLabels {
     this._pointer = at;
   }
 
+  /** Someone whose name must show (focused in the participant list), or null. */
+  get focused(): string | null {
+    return this._focused;
+  }
+  set focused(id: string | null) {
+    this._focused = id;
+  }
+
   /** Start a frame: labels are written `size` map units high in `font`. */
   begin(ctx: CanvasRenderingContext2D, size: number, font: string, radius: number): void {
     this._requests = [];
@@ -58,7 +66,10 @@ export class MapLabels {
     } else if (speaking) {
       rank = 3;
     }
-    if (this._pointer) {
+    if (p.id === this._focused) {
+      this._pointed = p.id;
+      this._pointedDistance = -1;
+    } else if (this._pointer) {
       const d = Math.hypot(this._pointer[0] - x, this._pointer[1] - y);
       if (d <= this._radius * 1.5 && d < this._pointedDistance) {
         this._pointed = p.id;
@@ -131,6 +142,7 @@ export class MapLabels {
   private _pointer: [number, number] | null = null;
   private _pointed: string | null = null;
   private _mine: string | null = null;
+  private _focused: string | null = null;
   private _pointedDistance = Infinity;
   private _size = 16;
   private _radius = 16;

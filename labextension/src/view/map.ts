@@ -66,6 +66,11 @@ export class ClassroomMap extends Widget {
     this.node.dataset.names = value ? 'shown' : 'hidden';
   }
 
+  /** Show this person's name on the map even where names crowd (null: nobody in particular). */
+  showNameOf(id: string | null): void {
+    this._labels.focused = id;
+  }
+
   handleEvent(event: Event): void {
     switch (event.type) {
       case 'keydown':

@@ -92,6 +92,12 @@ export class ClassroomPanel extends Widget {
       this.chat.focusInput();
     });
     this.participants.callStatus = this.callStatus;
+    // The person focused in the list has their name shown on the map.
+    this.participants.node.addEventListener('focusin', event => {
+      const entry = (event.target as HTMLElement).closest<HTMLElement>('li[data-id]');
+      this.map.showNameOf(entry?.dataset.id ?? null);
+    });
+    this.participants.node.addEventListener('focusout', () => this.map.showNameOf(null));
     this.chat = new ChatPane(model);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
