@@ -237,3 +237,14 @@ def test_a_resumed_participant_keeps_their_number() -> None:
     classroom.disconnect(b.id, 1.0)
     again = classroom.join(anonymous("u2"), 2.0, resume=b.resume, name="Ada").participant
     assert again is b and b.name == "Ada (2)"
+
+
+def test_a_name_is_free_again_once_its_holder_leaves_or_renames(classroom: Classroom) -> None:
+    a = classroom.join(anonymous("u1"), 0.0, name="Ada").participant
+    b = classroom.join(anonymous("u2"), 0.0, name="Ada").participant
+    assert b.name == "Ada (2)"
+    classroom.leave(a.id)
+    assert classroom.join(anonymous("u3"), 0.0, name="Ada").participant.name == "Ada"
+    classroom.set_profile(b.id, name="Grace")
+    assert b.name == "Grace"
+    assert classroom.join(anonymous("u4"), 0.0, name="Ada").participant.name == "Ada (2)"

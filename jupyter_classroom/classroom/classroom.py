@@ -27,6 +27,7 @@ from .identity import (
     colour_of,
     distinct_name,
     initials_of,
+    name_key,
 )
 from .map import ClassroomMap, Room
 from .pairing import MeshChange, PeerMesh
@@ -137,13 +138,16 @@ class Participant:
 
     def info(self) -> protocol.ParticipantInfo:
         ident = self.identity
-        chosen = self.naming and self.chosen_name
+        if self.naming and self.chosen_name:
+            initials = initials_of(self.chosen_name)
+        else:
+            initials = ident.initials or initials_of(ident.name)
         colour = (self.chosen_color if self.naming else None) or ident.color
         return protocol.ParticipantInfo(
             id=self.id,
             user=ident.username,
             name=self.name,
-            initials=initials_of(self.chosen_name) if chosen else ident.initials or initials_of(ident.name),  # type: ignore[arg-type]
+            initials=initials,
             color=colour or colour_of(ident.username),
             role=ident.role,
             x=round(self.x, 1),
@@ -182,6 +186,8 @@ class Classroom:
         self.rng = rng or random.Random()
         self.participants: dict[str, Participant] = {}
         self._by_resume: dict[str, Participant] = {}
+        # Everyone's name, by name_key: who holds it.
+        self._names: dict[str, str] = {}
         self._moved: set[str] = set()
         self._seq = 0
         self._generation = 0
@@ -354,8 +360,11 @@ class Classroom:
         wanted = p.wanted_name()
         if wanted == p.base_name and p.name:
             return
+        if p.name and self._names.get(name_key(p.name)) == p.id:
+            del self._names[name_key(p.name)]
         p.base_name = wanted
-        p.name = distinct_name(wanted, (q.name for q in self.participants.values() if q is not p))
+        p.name = distinct_name(wanted, self._names)
+        self._names[name_key(p.name)] = p.id
 
     def _check_place(self, identity: Identity, x: float, y: float) -> tuple[float, float]:
         """Whether someone may be put at (x, y) at once: inside the map, clear
@@ -440,6 +449,8 @@ class Classroom:
         if p is None:
             return Effects()
         self._by_resume.pop(p.resume, None)
+        if self._names.get(name_key(p.name)) == pid:
+            del self._names[name_key(p.name)]
         self._moved.discard(pid)
         out = self._set_neighbours(p, set())
         out += self._mesh_messages(self.mesh.remove(pid))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from .. import protocol
@@ -165,7 +165,9 @@ def check_colour(raw: str) -> str:
     """A colour a client chose; refused (``bad_color``) unless ``#rrggbb``."""
     colour = clean_colour(raw)
     if colour is None:
-        raise ClassroomError(ErrorCode.BAD_COLOR, "A colour must be written #rrggbb, for example #1f77b4.")
+        raise ClassroomError(
+            ErrorCode.BAD_COLOR, "A colour must be written #rrggbb, for example #1f77b4."
+        )
     return colour
 
 
@@ -199,10 +201,13 @@ def name_key(name: str) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in _JOINERS)
 
 
-def distinct_name(name: str, taken: Iterable[str]) -> str:
-    """``name``, or ``name (2)``, ``name (3)``... whichever is not among the
-    ``taken`` names (compared with :func:`name_key`)."""
-    keys = {name_key(t) for t in taken}
+def distinct_name(name: str, taken: Iterable[str] | Container[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... whichever is not taken.
+
+    ``taken`` is either the names in use (an iterable) or a container of their
+    :func:`name_key` (a set or dict kept up to date by the caller, so that
+    naming someone does not look at everyone)."""
+    keys = taken if isinstance(taken, (set, frozenset, dict)) else {name_key(t) for t in taken}
     candidate, n = name, 1
     while name_key(candidate) in keys:
         n += 1
