@@ -205,9 +205,13 @@ def test_after_a_restart_people_come_back_as_they_were(person, lab) -> None:
     walk_to(a, 720, 760)  # Table 5
     walk_to(b, 880, 760)
     a.get_by_role("button", name="Raise hand").click()
+    a.get_by_role("button", name="Start camera").click()
     ida, idb = my_id(a), my_id(b)
     wait_until(lambda: remote(b).get(ida, {}).get("audio"), timeout=30, what="A heard at the table")
-    wait_until(lambda: "hand raised" in entry_of(b, ida).inner_text(), what="A's hand at B")
+    wait_until(
+        lambda: all(w in entry_of(b, ida).inner_text() for w in ("hand raised", "camera on")),
+        what="A's hand and camera at B",
+    )
     before_a, before_b = my_position(a), my_position(b)
     status_a = a.locator(f"{PANEL} .jp-Classroom-status")
 
@@ -223,17 +227,19 @@ def test_after_a_restart_people_come_back_as_they_were(person, lab) -> None:
     # ... but the same places ...
     assert math.dist(my_position(a), before_a) < 2 and math.dist(my_position(b), before_b) < 2
     wait_until(lambda: entry_of(b, new_a).get_attribute("data-room") == "table-5", what="A at Table 5, seen by B")
-    # ... the hand still up, the microphones still on (as every button says) ...
+    # ... the hand still up, the microphone and camera still on (as every button says) ...
     text = entry_of(b, new_a).inner_text()
-    assert "hand raised" in text and "microphone on" in text, text
+    assert all(w in text for w in ("hand raised", "microphone on", "camera on")), text
     assert a.get_by_role("button", name="Lower hand").is_visible()
     assert a.get_by_role("button", name="Microphone on: mute it").is_visible()
+    assert a.get_by_role("button", name="Stop camera").is_visible()
     # ... and the table hears A again.
     def heard() -> bool:
         got = remote(b).get(new_a, {})
         return bool(got.get("audio")) and stats(b, new_a)["audioBytes"] > 0
 
     wait_until(heard, timeout=30, what="A heard at the table again")
+    wait_until(lambda: remote(b).get(new_a, {}).get("camera"), timeout=30, what="A seen at the table again")
     first = stats(b, new_a)["audioBytes"]
     wait_until(lambda: stats(b, new_a)["audioBytes"] > first, timeout=10, what="A's audio flowing")
     heard_after = time.monotonic() - back
