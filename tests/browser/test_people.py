@@ -247,3 +247,40 @@ def test_after_a_restart_people_come_back_as_they_were(person, lab) -> None:
     call = a.locator(f"{PANEL} .jp-Classroom-callStatus")
     wait_until(lambda: "in the room's call" in call.inner_text(), what="A's call badge")
     assert "in the room's call" in my_entry(a).inner_text()
+
+
+# Room calls that cannot connect: only relayed candidates are allowed, and
+# there is no relay (TURN) server, so no ICE path exists.
+NO_PATH = """
+const Native = window.RTCPeerConnection;
+window.RTCPeerConnection = function (config) {
+  return new Native({ ...(config || {}), iceTransportPolicy: 'relay' });
+};
+window.RTCPeerConnection.prototype = Native.prototype;
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_room_call_that_does_not_connect_is_warned_about(browser, lab) -> None:
+    from .conftest import SCREEN_STUB, open_classroom, open_lab
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"])
+    try:
+        context.add_init_script(SCREEN_STUB)
+        context.add_init_script(NO_PATH)
+        page = context.new_page()
+        open_lab(page, lab)
+        open_classroom(page)
+        joined(page, 1)
+        call = page.locator(f"{PANEL} .jp-Classroom-callStatus")
+        assert call.is_hidden()  # the open floor has no room call
+        walk_to(page, 800, 790)  # Table 5
+        wait_until(lambda: "joining the room's call" in call.inner_text(), what="joining")
+        # A few seconds on, a warning where people look: over the map, and in
+        # our own entry of the participant list.
+        wait_until(lambda: call.get_attribute("data-state") == "not-connected", timeout=30, what="the warning")
+        assert "nobody here hears you" in call.inner_text()
+        assert "jp-mod-warning" in (call.get_attribute("class") or "")
+        assert "room's call not connected" in my_entry(page).inner_text()
+    finally:
+        context.close()
