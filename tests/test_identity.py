@@ -54,7 +54,9 @@ def test_names_are_cleaned(raw: str, clean: str) -> None:
     assert host_name(raw, fallback="x") == clean
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "\u200b\u200b", "\x00\x01\x1b", "...", "\u202e\u202d"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "\u200b\u200b", "\x00\x01\x1b", "...", "\u202e\u202d", "\u3164\u3164", "\u2800"]
+)
 def test_a_chosen_name_with_nothing_to_read_is_refused(raw: str) -> None:
     with pytest.raises(ClassroomError) as e:
         check_name(raw)

@@ -7,7 +7,8 @@ name. Both pass through here before anyone else sees them:
 
 - a name is put in Unicode NFC, loses control and format characters (bidi
   overrides, zero-width spaces; the joiners some scripts need are kept), has
-  its runs of whitespace made one space and is trimmed; runs of combining
+  its runs of whitespace (and of characters that draw nothing, such as the
+  Hangul fillers) made one space and is trimmed; runs of combining
   marks are cut short; it must hold a letter, digit or symbol, and is at most
   :data:`MAX_NAME_LENGTH` characters. The host's names are cut to fit (they
   cannot be refused); a client's are refused with ``bad_name``.
@@ -53,6 +54,9 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _JOINERS = "\u200c\u200d"
 # Control, format, surrogate, private use, line and paragraph separators.
 _DROPPED = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille
+# pattern): read as spaces, so nobody is named with nothing visible.
+_BLANK = "\u115f\u1160\u3164\uffa0\u2800"
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def _cleaned(raw: str) -> str:
                 continue
         else:
             marks = 0
-        out.append(" " if ch.isspace() else ch)
+        out.append(" " if ch.isspace() or ch in _BLANK else ch)
     # Dropping a character can bring a base and its marks together again.
     return unicodedata.normalize("NFC", " ".join("".join(out).split()))
 
