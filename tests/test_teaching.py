@@ -467,3 +467,33 @@ def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(
     # The stage's free spots are used before anyone shares one.
     spots = {(p.x, p.y) for p in crowd}
     assert len(spots) == min(len(crowd), len(c.teaching._room_spots(c.map.rooms_by_id["stage"])))
+
+
+# -- coming back after a restart ----------------------------------------------------
+
+
+def test_a_restated_presence_keeps_to_the_locks_and_joins_the_hands_queue(cls) -> None:
+    from .test_classroom import restore
+
+    c, teacher, (ann, _ben, _cat) = cls
+    c.teaching.set_locks(teacher.id, 1.0, mic=True)
+    c.set_presence(ann.id, hand=True, now=1.5)
+    effects = c.join(person("Dan"), 2.0, restore=restore(800, 450, mic=True, camera=True, hand=True))
+    dan = effects.participant
+    assert (dan.mic, dan.camera, dan.hand) == (False, True, True)  # the locked microphone stays off
+    (note,) = [o.message for o in effects.messages if isinstance(o.message, protocol.Error)]
+    assert note.code == ErrorCode.LOCKED
+    assert state_of(effects).hands == [ann.id, dan.id]  # the end of the queue, seen by everyone
+    assert c.teaching.hands == [ann.id, dan.id]
+
+
+def test_a_restated_place_in_a_locked_room_is_refused(cls) -> None:
+    from .test_classroom import restore
+
+    c, teacher, _students = cls
+    c.teaching.lock_room(teacher.id, "table-1", True, 1.0)
+    effects = c.join(person("Dan"), 2.0, restore=restore(320, 450))
+    assert effects.participant.room is None
+    assert [o.message.code for o in effects.messages if isinstance(o.message, protocol.Error)] == [
+        ErrorCode.PLACE_REFUSED
+    ]

@@ -62,6 +62,16 @@ class ErrorCode(str, Enum):
     NO_BREAKOUTS = "no_breakouts"
     #: Giving the floor needs a broadcast running.
     NOT_BROADCASTING = "not_broadcasting"
+    #: A name a client chose is empty, unreadable or too long.
+    BAD_NAME = "bad_name"
+    #: A colour a client chose is not ``#rrggbb``.
+    BAD_COLOR = "bad_color"
+    #: The host (JupyterHub, an identity provider) names this person: the
+    #: client cannot choose another name or colour.
+    NAME_FROM_HOST = "name_from_host"
+    #: The place a client restated on joining again (after the server
+    #: restarted) could not be taken: it was placed at the entrance instead.
+    PLACE_REFUSED = "place_refused"
 
 
 class ProtocolError(Exception):
@@ -332,6 +342,22 @@ class BreakoutGroup:
     users: list[str] = field(**limit(max_length=128, max_items=MAX_GROUP_SIZE))
 
 
+@dataclass
+class Restore:
+    """What a client had before it joined again: where it stood and its
+    presence. Sent with ``join`` when a session could not be resumed (the
+    server restarted), so people come back as they were. Omitted presence
+    fields stay as they are."""
+
+    x: float
+    y: float
+    status: Status | None = None
+    hand: bool | None = None
+    mic: bool | None = None
+    camera: bool | None = None
+    screen: bool | None = None
+
+
 # --------------------------------------------------------------------------
 # Client -> server
 
@@ -340,13 +366,30 @@ class BreakoutGroup:
 class Join:
     """First message on a socket. ``resume`` brings back a dropped participant;
     ``media`` says the client takes part in the rooms' conferences (it answers
-    ``sfu_offer``)."""
+    ``sfu_offer``). ``name`` and ``color`` are the ones the person chose
+    (used when the host gives no name, see ``welcome.naming``); ``restore``
+    is what the client had in its previous session: its presence is applied
+    in any case, its position when the session is not resumed."""
 
     type: ClassVar[str] = "join"
     protocol: int
     id: int | None = None
     resume: str | None = field(default=None, **limit(max_length=128))
     media: bool | None = None
+    name: str | None = field(default=None, **limit(max_length=256))
+    color: str | None = field(default=None, **limit(max_length=64))
+    restore: Restore | None = None
+
+
+@dataclass
+class SetProfile:
+    """Change the name or colour the sender chose (omitted: unchanged).
+    Refused with ``name_from_host`` when the host names the sender."""
+
+    type: ClassVar[str] = "profile"
+    id: int | None = None
+    name: str | None = field(default=None, **limit(max_length=256))
+    color: str | None = field(default=None, **limit(max_length=64))
 
 
 @dataclass
@@ -556,6 +599,9 @@ class Welcome:
     id: int | None = None
     #: Locks, raised hands, locked rooms, the announcement, breakouts.
     classroom: ClassState | None = None
+    #: The receiver may choose its own name and colour (``profile``): the
+    #: host gave no real name.
+    naming: bool = False
 
 
 @dataclass
@@ -755,6 +801,7 @@ CLIENT_MESSAGES: tuple[type, ...] = (
     Join,
     Move,
     SetPresence,
+    SetProfile,
     ChatSend,
     Ping,
     RelaySignal,
@@ -815,6 +862,7 @@ RECORDS: tuple[type, ...] = (
     Broadcast,
     ClassState,
     BreakoutGroup,
+    Restore,
 )
 
 #: The instructors' commands (refused from students with ``forbidden``).
@@ -828,7 +876,7 @@ TeachingMessage = Union[
 ]
 
 ClientMessage = Union[
-    Join, Move, SetPresence, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate,
+    Join, Move, SetPresence, SetProfile, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate,
     LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
     SetBroadcast, GiveFloor,
 ]

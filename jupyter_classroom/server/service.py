@@ -123,6 +123,9 @@ class ClassroomService:
         resume: str | None,
         request_id: int | None,
         media: bool = False,
+        name: str | None = None,
+        color: str | None = None,
+        restore: protocol.Restore | None = None,
     ) -> None:
         try:
             self.start()  # a host that did not start the ticker still gets positions
@@ -130,7 +133,13 @@ class ClassroomService:
             pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
         effects = classroom.join(
-            session.identity, self.clock(), resume, media=media and self.sfu is not None
+            session.identity,
+            self.clock(),
+            resume,
+            media=media and self.sfu is not None,
+            name=name,
+            color=color,
+            restore=restore,
         )
         participant = effects.participant
         assert participant is not None
@@ -217,6 +226,10 @@ class ClassroomService:
         else:
             effects = teaching.give_floor(pid, m.participant, m.on, now)
         self.apply(effects)
+
+    def set_profile(self, session: ClassroomSession, name: str | None, color: str | None) -> None:
+        assert session.pid is not None
+        self.apply(self.classroom.set_profile(session.pid, name, color))
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
         """Send a chat message; returns its id when it is kept."""

@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'no_tables'
   | 'no_breakouts'
   | 'not_broadcasting'
+  | 'bad_name'
+  | 'bad_color'
+  | 'name_from_host'
+  | 'place_refused'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -220,7 +224,18 @@ export interface IBreakoutGroup {
   users: string[];
 }
 
-/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). */
+/** What a client had before it joined again: where it stood and its presence. Sent with ``join`` when a session could not be resumed (the server restarted), so people come back as they were. Omitted presence fields stay as they are. */
+export interface IRestore {
+  x: number;
+  y: number;
+  status?: Status | null;
+  hand?: boolean | null;
+  mic?: boolean | null;
+  camera?: boolean | null;
+  screen?: boolean | null;
+}
+
+/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). ``name`` and ``color`` are the ones the person chose (used when the host gives no name, see ``welcome.naming``); ``restore`` is what the client had in its previous session: its presence is applied in any case, its position when the session is not resumed. */
 export interface IJoin {
   type: 'join';
   protocol: number;
@@ -228,6 +243,11 @@ export interface IJoin {
   /** At most 128 characters. */
   resume?: string | null;
   media?: boolean | null;
+  /** At most 256 characters. */
+  name?: string | null;
+  /** At most 64 characters. */
+  color?: string | null;
+  restore?: IRestore | null;
 }
 
 /** The sender's new position (map pixels). No reply unless refused. */
@@ -247,6 +267,16 @@ export interface ISetPresence {
   mic?: boolean | null;
   camera?: boolean | null;
   screen?: boolean | null;
+}
+
+/** Change the name or colour the sender chose (omitted: unchanged). Refused with ``name_from_host`` when the host names the sender. */
+export interface ISetProfile {
+  type: 'profile';
+  id?: number | null;
+  /** At most 256 characters. */
+  name?: string | null;
+  /** At most 64 characters. */
+  color?: string | null;
 }
 
 /** Post to a channel; ``to`` (a participant id) only for ``direct``. */
@@ -390,6 +420,7 @@ export interface IWelcome {
   ice_servers: IIceServer[];
   id?: number | null;
   classroom?: IClassState | null;
+  naming?: boolean;
 }
 
 export interface IParticipantJoined {
@@ -539,6 +570,7 @@ export type ClientMessage =
   | IJoin
   | IMove
   | ISetPresence
+  | ISetProfile
   | IChatSend
   | IPing
   | IRelaySignal
