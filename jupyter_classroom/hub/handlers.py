@@ -156,7 +156,14 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
             self.write_error(e.status_code, exc_info=(type(e), e, None))
             return
         self.service = self.hub.services[name]
-        self.identity = Identity(username=user.name, name=user.name, role=self.hub.role_of(user))
+        # The hub names everyone: people choose their own name only if the
+        # service allows it to all (chosen_names = "always").
+        self.identity = Identity.from_host(
+            username=user.name,
+            name=user.name,
+            role=self.hub.role_of(user),
+            named_by_host=self.hub.chosen_names != "always",
+        )
         await super().get(name)
 
     def open(self, *args: Any, **kwargs: Any) -> None:

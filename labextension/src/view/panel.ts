@@ -10,10 +10,12 @@ import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
+import { RoomCallStatus } from './callstatus';
 import { ClassroomChooser } from './classrooms';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
+import { ProfileForm } from './profile';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
@@ -61,7 +63,16 @@ export class ClassroomPanel extends Widget {
     this._move = document.createElement('button');
     this._move.className = 'jp-Button jp-mod-styled';
     this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
-    bar.node.append(this._status, this._retry, this._hand, this._move);
+    this.profile = new ProfileForm(model);
+    bar.node.append(
+      this._status,
+      this._retry,
+      this._hand,
+      this.profile.node,
+      this._move,
+      this.profile.error.node,
+      this.profile.saved.node
+    );
     if (model.endpoint) {
       bar.node.prepend(new ClassroomChooser(model, model.endpoint).node);
     }
@@ -77,12 +88,20 @@ export class ClassroomPanel extends Widget {
     model.joined.connect(() => void this.controls.start());
     this.node.addEventListener('pointerdown', () => mixer.resume());
     this.node.addEventListener('keydown', () => mixer.resume());
+    this.callStatus = new RoomCallStatus(model, room);
     const side = new Panel();
     side.addClass('jp-Classroom-side');
     this.participants = new ParticipantList(model, mixer, peers, room, user => {
       this.chat.showChannel(`direct:${user}`);
       this.chat.focusInput();
     });
+    this.participants.callStatus = this.callStatus;
+    // The person focused in the list has their name shown on the map.
+    this.participants.node.addEventListener('focusin', event => {
+      const entry = (event.target as HTMLElement).closest<HTMLElement>('li[data-id]');
+      this.map.showNameOf(entry?.dataset.id ?? null);
+    });
+    this.participants.node.addEventListener('focusout', () => this.map.showNameOf(null));
     this.chat = new ChatPane(model);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
@@ -90,6 +109,7 @@ export class ClassroomPanel extends Widget {
     body.addClass('jp-Classroom-body');
     const stage = new Panel();
     stage.addClass('jp-Classroom-stage');
+    stage.addWidget(this.callStatus);
     stage.addWidget(this.map);
     stage.addWidget(this.strip);
     body.addWidget(stage);
@@ -106,6 +126,8 @@ export class ClassroomPanel extends Widget {
   }
 
   readonly map: ClassroomMap;
+  readonly profile: ProfileForm;
+  readonly callStatus: RoomCallStatus;
   readonly controls: MediaControls;
   readonly strip: MediaStrip;
   readonly participants: ParticipantList;
