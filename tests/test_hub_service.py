@@ -206,3 +206,20 @@ def test_bad_messages_get_an_error_and_the_connection_lives_on(hub: HubProcess) 
         assert receive(ws, "error")["code"] == "bad_json"
         ws.send(json.dumps({"type": "ping", "id": 9}))
         assert receive(ws, "pong")["id"] == 9
+
+
+def test_the_notebook_api_reaches_the_hubs_classroom(hub: HubProcess) -> None:
+    # An instructor's notebook, with a hub token that may use the classroom
+    # (made on the hub's token page with these scopes), and the socket's URL.
+    from jupyter_classroom.client import Classroom, ClassroomForbidden
+
+    url = f"{hub.ws_base}classrooms/physics/ws"
+    with Classroom(url=url, token=hub.token_for("teacher", [ACCESS_SCOPE, TEACH_SCOPE])) as c:
+        assert (c.me["user"], c.me["role"]) == ("teacher", "instructor")
+        c.announce("Lab 3 starts now")
+        assert c.announcement == "Lab 3 starts now"
+        c.clear_announcement()
+    with Classroom(url=url, token=hub.token_for("bob", [ACCESS_SCOPE])) as c:
+        assert c.me["role"] == "student"
+        with pytest.raises(ClassroomForbidden):
+            c.announce("not mine to say")
