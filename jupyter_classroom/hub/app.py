@@ -41,6 +41,7 @@ class ClassroomHub(ClassroomConfig, Application):
         "The JupyterHub classroom service: one classroom for a whole hub, behind the hub's "
         "proxy at /services/<name>/. Run it as a hub-managed service (see the README)."
     )
+    classes = [HubAuth]
     aliases = {
         "config": "ClassroomHub.config_file",
         "url": "ClassroomHub.url",
@@ -115,8 +116,6 @@ class ClassroomHub(ClassroomConfig, Application):
     @default("hub_auth")
     def _default_hub_auth(self) -> HubAuth:
         return HubAuth(parent=self)
-
-    classes = [HubAuth]
 
     @default("log_format")
     def _default_log_format(self) -> str:
