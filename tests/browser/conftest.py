@@ -115,9 +115,16 @@ def open_lab(page: object, lab: JupyterProcess, path: str = "lab") -> None:
 
 
 def open_classroom(page: object) -> None:
-    """Reveal the Classroom panel from its left sidebar tab."""
-    page.click('.jp-SideBar [data-id="jp-classroom-panel"]')  # type: ignore[attr-defined]
-    page.wait_for_selector("#jp-classroom-panel", state="visible")  # type: ignore[attr-defined]
+    """Reveal the Classroom panel from its left sidebar tab.
+
+    The layout restorer may have shown it already (the workspace is the
+    server's, shared by every browser): clicking its tab then would hide it.
+    """
+    panel = page.locator("#jp-classroom-panel")  # type: ignore[attr-defined]
+    page.wait_for_selector("#jp-classroom-panel[data-restored]", state="attached")  # type: ignore[attr-defined]
+    if not panel.is_visible():
+        page.click('.jp-SideBar [data-id="jp-classroom-panel"]')  # type: ignore[attr-defined]
+    panel.wait_for(state="visible")
 
 
 @pytest.fixture

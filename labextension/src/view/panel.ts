@@ -28,7 +28,7 @@ export class ClassroomPanel extends Widget {
     readonly peers: PeerManager,
     readonly room: RoomConnection,
     private readonly _place: (where: 'main' | 'left') => void,
-    openInMain: (widget: Widget) => void
+    showScreen: (pid: string) => void
   ) {
     super();
     const trans = model.trans;
@@ -63,7 +63,7 @@ export class ClassroomPanel extends Widget {
     bar.node.append(this._status, this._retry, this._hand, this._move);
 
     this.controls = new MediaControls(model, media, mixer, room);
-    this.strip = new MediaStrip(model, media, peers, room, openInMain);
+    this.strip = new MediaStrip(model, media, peers, room, showScreen);
     this.map = new ClassroomMap(model);
     this.map.decorations = {
       level: pid => (pid === model.myId ? mixer.localLevel(media.micTrack) : mixer.level(pid)),
@@ -111,6 +111,7 @@ export class ClassroomPanel extends Widget {
   setPlacement(where: 'main' | 'left'): void {
     this._inMain = where === 'main';
     this.toggleClass('jp-mod-main', this._inMain);
+    this.node.dataset.placement = where;
     const trans = this.model.trans;
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
