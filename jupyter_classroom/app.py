@@ -19,7 +19,8 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
-from .server.handlers import ClassroomWebSocketHandler
+from .server.handlers import ClassroomMapHandler, ClassroomMapImageHandler, ClassroomWebSocketHandler
+from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
@@ -325,6 +326,11 @@ class ClassroomApp(ExtensionApp):
             media=media,
             media_unavailable=unavailable,
         )
+        try:
+            self.map_files: MapFiles | None = MapFiles(self.map_path)
+        except (OSError, ValueError) as e:  # it loaded just above: a race with an edit
+            self.log.error("classroom: the map %s cannot be drawn: %s", self.map_path, e)
+            self.map_files = None
         self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
 
     def _list_setting(self, name: str) -> list[str] | None:
@@ -401,6 +407,9 @@ class ClassroomApp(ExtensionApp):
                 {"service": self.service, "role_of": self.role_of},
             )
         )
+        files = {"files": getattr(self, "map_files", None)}
+        self.handlers.append((r"/classroom/map", ClassroomMapHandler, files))
+        self.handlers.append((r"/classroom/map/files/(.+)", ClassroomMapImageHandler, files))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)

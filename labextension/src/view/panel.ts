@@ -1,6 +1,6 @@
 import { LabIcon } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
-import { Panel, PanelLayout, Widget } from '@lumino/widgets';
+import { Message, MessageLoop } from '@lumino/messaging';
+import { Panel, PanelLayout, SplitPanel, Widget } from '@lumino/widgets';
 
 import classroomSvg from '../../style/icons/classroom.svg';
 import { IConnectionState } from '../model/connection';
@@ -11,6 +11,7 @@ import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
 import { ClassroomMap } from './map';
+import { MapControls } from './mapcontrols';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 
@@ -82,14 +83,27 @@ export class ClassroomPanel extends Widget {
     this.chat = new ChatPane(model);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
-    const body = new Panel();
+    // The map and the rest share the panel with a handle between them: the
+    // map above in the sidebar, on the left in the main area.
+    const body = new SplitPanel({ orientation: 'vertical', spacing: 4 });
     body.addClass('jp-Classroom-body');
     const stage = new Panel();
     stage.addClass('jp-Classroom-stage');
     stage.addWidget(this.map);
+    // Over the map's corner; after it in the keyboard's order.
+    stage.addWidget(new MapControls(this.map));
     stage.addWidget(this.strip);
     body.addWidget(stage);
     body.addWidget(side);
+    this._body = body;
+    // The rows above the body change height (an error, a wrapped toolbar)
+    // without telling Lumino: lay the split out again whenever its size does.
+    this._bodyResize = new ResizeObserver(() => {
+      if (body.isAttached) {
+        MessageLoop.sendMessage(body, Widget.ResizeMessage.UnknownSize);
+      }
+    });
+    this._bodyResize.observe(body.node);
     layout.addWidget(bar);
     layout.addWidget(this.controls);
     layout.addWidget(body);
@@ -112,12 +126,19 @@ export class ClassroomPanel extends Widget {
     this._inMain = where === 'main';
     this.toggleClass('jp-mod-main', this._inMain);
     this.node.dataset.placement = where;
+    this._body.orientation = this._inMain ? 'horizontal' : 'vertical';
+    this._body.setRelativeSizes(this._inMain ? [2, 1] : [3, 2]);
     const trans = this.model.trans;
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
       'aria-label',
       this._inMain ? trans.__('Move the classroom to the left sidebar') : trans.__('Open the classroom in the main area')
     );
+  }
+
+  dispose(): void {
+    this._bodyResize.disconnect();
+    super.dispose();
   }
 
   toggleHand(): void {
@@ -181,6 +202,8 @@ export class ClassroomPanel extends Widget {
     }
   }
 
+  private _body: SplitPanel;
+  private _bodyResize: ResizeObserver;
   private _status: HTMLSpanElement;
   private _retry: HTMLButtonElement;
   private _hand: HTMLButtonElement;
