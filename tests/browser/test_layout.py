@@ -37,6 +37,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
         server.stop()
 
 
+def watch_workspace(page) -> list[tuple[str, int]]:
+    """Every failed workspace request of this page (JupyterLab's layout saves)."""
+    failures: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda r: "/lab/api/workspaces" in r.url and r.status >= 400 and failures.append((r.request.method, r.status)),
+    )
+    return failures
+
+
 def workspace_saved(page):
     """Wait for JupyterLab's next workspace save (after the action in the with-block)."""
     return page.expect_response(
@@ -102,6 +112,7 @@ def test_shortcuts_collide_with_nothing_in_the_running_lab(person) -> None:
 
 def test_the_panel_comes_back_where_it_was_after_a_reload(person) -> None:
     page = person()
+    failures = watch_workspace(page)
     joined(page, 1)
     assert page.locator(PANEL).get_attribute("data-placement") == "left"
 
@@ -129,6 +140,7 @@ def test_the_panel_comes_back_where_it_was_after_a_reload(person) -> None:
     page.locator(PANEL).wait_for(state="visible")
     assert page.locator(f"#jp-main-dock-panel {PANEL}").count() == 0
     assert page.locator(PANEL).get_attribute("data-placement") == "left"
+    assert failures == []
 
 
 def screen_tab(page, name: str):
