@@ -193,12 +193,10 @@ export class ClassroomMap extends Widget {
 
   /** Fetch the map's pictures after each welcome (a restarted server may have a new map). */
   private _loadTiles(): void {
-    TileMap.load()
+    TileMap.load(this._tiles)
       .then(tiles => {
-        if (tiles?.revision !== this._tiles?.revision || !tiles !== !this._tiles) {
-          this._tiles = tiles;
-          this.node.dataset.tiles = tiles ? 'drawn' : 'none';
-        }
+        this._tiles = tiles;
+        this.node.dataset.tiles = tiles ? 'drawn' : 'none';
       })
       .catch(reason => {
         console.warn('classroom: the map is drawn without its pictures', reason);

@@ -101,9 +101,17 @@ export class ClassroomPanel extends Widget {
     this._bodyResize = new ResizeObserver(() => {
       if (body.isAttached) {
         MessageLoop.sendMessage(body, Widget.ResizeMessage.UnknownSize);
+        this._fitSplitToMap();
       }
     });
+    this._stage = stage;
+    model.joined.connect(() => this._fitSplitToMap());
     this._bodyResize.observe(body.node);
+    // Cameras coming and going change what the map has around it.
+    this._bodyResize.observe(this.strip.node);
+    body.handleMoved.connect(() => {
+      this._splitByHand = true;
+    });
     layout.addWidget(bar);
     layout.addWidget(this.controls);
     layout.addWidget(body);
@@ -128,6 +136,8 @@ export class ClassroomPanel extends Widget {
     this.node.dataset.placement = where;
     this._body.orientation = this._inMain ? 'horizontal' : 'vertical';
     this._body.setRelativeSizes(this._inMain ? [2, 1] : [3, 2]);
+    this._splitByHand = false;
+    this._fitSplitToMap();
     const trans = this.model.trans;
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
@@ -145,8 +155,35 @@ export class ClassroomPanel extends Widget {
     this.model.setHand(!this.model.me?.hand);
   }
 
+  /**
+   * In the sidebar, give the map about the height the whole map takes at the
+   * sidebar's width (between a third and two thirds of the panel), as the
+   * sidebar is resized, until the reader moves the handle: then it is theirs.
+   */
+  private _fitSplitToMap(): void {
+    const map = this.model.map;
+    const body = this._body;
+    if (this._inMain || this._splitByHand || !map || !body.isVisible) {
+      return;
+    }
+    const total = body.node.clientHeight;
+    const width = this.map.node.clientWidth;
+    if (!total || !width) {
+      return;
+    }
+    // The stage's other parts (the strip, margins) keep their height.
+    const around = this._stage.node.clientHeight - this.map.node.clientHeight;
+    const wanted = (width * map.height) / map.width + Math.max(0, around);
+    const stage = Math.min((2 / 3) * total, Math.max(total / 3, wanted));
+    const [now] = body.relativeSizes();
+    if (Math.abs(now * total - stage) > 2) {
+      body.setRelativeSizes([stage, total - stage]);
+    }
+  }
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this._fitSplitToMap();
     this.model.start();
     this.mixer.resume();
   }
@@ -203,6 +240,8 @@ export class ClassroomPanel extends Widget {
   }
 
   private _body: SplitPanel;
+  private _stage: Panel;
+  private _splitByHand = false;
   private _bodyResize: ResizeObserver;
   private _status: HTMLSpanElement;
   private _retry: HTMLButtonElement;

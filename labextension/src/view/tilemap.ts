@@ -63,15 +63,23 @@ export class TileMap {
 
   /**
    * Fetch the map and its images and draw them. Null when the map has no
-   * pictures (then the view draws rooms and walls itself).
+   * pictures (then the view draws rooms and walls itself). `current` is
+   * kept when the server's map is still the one it was drawn from (after a
+   * reconnection, say).
    */
-  static async load(settings: ServerConnection.ISettings = ServerConnection.makeSettings()): Promise<TileMap | null> {
+  static async load(
+    current: TileMap | null = null,
+    settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ): Promise<TileMap | null> {
     const base = URLExt.join(settings.baseUrl, 'classroom', 'map');
     const response = await ServerConnection.makeRequest(base, {}, settings);
     if (!response.ok) {
       throw new Error(`the map could not be loaded (${response.status})`);
     }
     const doc = (await response.json()) as IMapDocument;
+    if (current && doc.classroomRevision && doc.classroomRevision === current.revision) {
+      return current;
+    }
     const names = new Set<string>();
     const collect = (layers: ILayer[] | undefined) => {
       for (const layer of layers ?? []) {
