@@ -155,9 +155,12 @@ def test_a_shared_screen_opens_in_a_tab_of_its_own(person) -> None:
 
     # Alice shares; Bob gets a tab titled with her name, playing her screen,
     # beside his notebooks, while his classroom stays in the sidebar.
+    live = bob.locator(f"{PANEL} .jp-Classroom-map [aria-live]")
     alice.get_by_role("button", name="Share screen").click()
     tab = screen_tab(bob, a_name)
     tab.wait_for(timeout=30_000)
+    # Screen readers hear of the tab that opened without taking the focus.
+    wait_until(lambda: "is sharing their screen" in live.inner_text(), what="the announcement")
     video = bob.locator(f"#jp-classroom-screen-{ida} video")
     wait_until(
         lambda: video.evaluate("v => v.getVideoPlaybackQuality().totalVideoFrames") > 5,
@@ -182,6 +185,7 @@ def test_a_shared_screen_opens_in_a_tab_of_its_own(person) -> None:
     ended = bob.locator(f"#jp-classroom-screen-{ida} .jp-Classroom-screenEnded")
     ended.wait_for()
     assert "stopped sharing" in ended.inner_text()
+    wait_until(lambda: "stopped sharing" in live.inner_text(), what="the announcement of the end")
 
     # She shares again: the same tab shows it.
     alice.get_by_role("button", name="Share screen").click()

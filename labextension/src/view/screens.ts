@@ -201,12 +201,19 @@ export class ScreenTabs implements IDisposable {
         tab.setStream(stream);
       } else if (!this._opened.has(pid)) {
         this._open(pid, stream, false);
+        this.model.announcements.announce(
+          this.model.trans.__(
+            '%1 is sharing their screen: it opened in a tab beside your notebooks.',
+            this._name(pid)
+          )
+        );
       }
       this._opened.add(pid);
     }
     for (const [pid, tab] of this._tabs) {
-      if (!screens.has(pid)) {
+      if (!screens.has(pid) && tab.live) {
         tab.end();
+        this.model.announcements.announce(this.model.trans.__('%1 stopped sharing their screen.', this._name(pid)));
       }
     }
     for (const pid of [...this._opened]) {
@@ -215,6 +222,10 @@ export class ScreenTabs implements IDisposable {
         this._opened.delete(pid);
       }
     }
+  }
+
+  private _name(pid: string): string {
+    return this.model.roster.get(pid)?.name ?? this.model.trans.__('Someone');
   }
 
   private _rename(): void {
