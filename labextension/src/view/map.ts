@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IClassroom } from '../tokens';
+import { MapLabels } from './labels';
 import { TileMap } from './tilemap';
 import { computeView, IView, stepZoom, toMap, ZOOM_LEVELS } from './viewport';
 
@@ -64,6 +65,7 @@ export class ClassroomMap extends Widget {
     model.announcements.announced.connect((_, text) => {
       this._live.textContent = text;
     });
+    this._labels = new MapLabels(model, this.node);
     this._resize = new ResizeObserver(entries => {
       const box = entries[entries.length - 1].contentRect;
       this._box = [box.width, box.height];
@@ -122,6 +124,11 @@ export class ClassroomMap extends Widget {
     this.node.dataset.names = value ? 'shown' : 'hidden';
   }
 
+  /** Show this person's name on the map even where names crowd (null: nobody in particular). */
+  showNameOf(id: string | null): void {
+    this._labels.focused = id;
+  }
+
   handleEvent(event: Event): void {
     switch (event.type) {
       case 'keydown':
@@ -141,6 +148,10 @@ export class ClassroomMap extends Widget {
         break;
       case 'pointermove':
         this._onPointerMove(event as PointerEvent);
+        this._labels.pointAt(this._toMap(event as MouseEvent));
+        break;
+      case 'pointerleave':
+        this._labels.pointAt(null);
         break;
       case 'pointerup':
       case 'pointercancel':
@@ -162,6 +173,7 @@ export class ClassroomMap extends Widget {
     this.node.addEventListener('pointermove', this);
     this.node.addEventListener('pointerup', this);
     this.node.addEventListener('pointercancel', this);
+    this.node.addEventListener('pointerleave', this);
     this.node.addEventListener('wheel', this, { passive: false });
     this._resize.observe(this.node);
     this._frame = requestAnimationFrame(this._draw);
@@ -176,6 +188,7 @@ export class ClassroomMap extends Widget {
     this.node.removeEventListener('pointermove', this);
     this.node.removeEventListener('pointerup', this);
     this.node.removeEventListener('pointercancel', this);
+    this.node.removeEventListener('pointerleave', this);
     this.node.removeEventListener('wheel', this);
     this._resize.unobserve(this.node);
     cancelAnimationFrame(this._frame);
@@ -288,6 +301,18 @@ export class ClassroomMap extends Widget {
     }
   }
 
+  /** A pointer's place on the map (map units), or null off the map. */
+  private _toMap(event: MouseEvent): [number, number] | null {
+    const map = this.model.map;
+    const view = this._view;
+    if (!map || !view) {
+      return null;
+    }
+    const rect = this._canvas.getBoundingClientRect();
+    const [x, y] = toMap(view, event.clientX - rect.left, event.clientY - rect.top);
+    return x < 0 || y < 0 || x > map.width || y > map.height ? null : [x, y];
+  }
+
   /** The view's keys: + and - zoom, 0 shows the whole map, F follows. */
   private _viewKey(key: string): boolean {
     switch (key) {
@@ -370,6 +395,7 @@ export class ClassroomMap extends Widget {
     const scale = view.scale;
     ctx.setTransform(dpr * scale, 0, 0, dpr * scale, -view.originX * scale * dpr, -view.originY * scale * dpr);
     const ink = this._colour('--jp-ui-font-color1', '#222');
+    const floor = this._colour('--jp-layout-color1', '#fff');
     const accent = this._colour('--jp-brand-color1', '#1976d2');
     const font = this._colour('--jp-ui-font-family', 'sans-serif');
 
@@ -396,6 +422,7 @@ export class ClassroomMap extends Widget {
       ctx.globalAlpha = 1;
     }
     ctx.textAlign = 'center';
+    this._labels.begin(ctx, label, font, r);
     for (const p of this.model.roster.participants.values()) {
       const pos = this.model.positionOf(p.id, now);
       if (!pos) {
@@ -431,18 +458,17 @@ export class ClassroomMap extends Widget {
         ctx.stroke();
       }
       if (this._showNames) {
-        ctx.fillStyle = ink;
-        ctx.font = `${label}px ${font}`;
-        ctx.textBaseline = 'top';
-        ctx.fillText(p.id === me?.id ? this.model.trans.__('%1 (you)', p.name) : p.name, x, y + radius + 4);
+        this._labels.add(p, x, y, level > 0.02);
       }
       ctx.globalAlpha = 1;
     }
     if (tiles?.above) {
+      // What the map puts over the avatars (roofs, treetops); names stay on top.
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(tiles.above, 0, 0, map.width, map.height);
       ctx.imageSmoothingEnabled = true;
     }
+    this._labels.draw(ctx, r, scale, { ink, floor });
     // For the tests and the console: the map point at the canvas's corner, and the scale.
     this.node.dataset.view = `${view.originX.toFixed(1)},${view.originY.toFixed(1)},${view.scale.toFixed(4)}`;
     this.node.dataset.x = mine ? mine[0].toFixed(1) : '';
@@ -514,6 +540,7 @@ export class ClassroomMap extends Widget {
   private _live: HTMLDivElement;
   private _frame = 0;
   private _showNames = true;
+  private _labels: MapLabels;
   private _resize: ResizeObserver;
   private _box: [number, number] = [0, 0];
   private _view: IView | null = null;
