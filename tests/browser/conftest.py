@@ -112,6 +112,14 @@ def open_lab(page: object, lab: JupyterProcess, path: str = "lab") -> None:
     """Log in with the token (which sets this context's cookie) and wait for JupyterLab."""
     page.goto(f"{lab.url}{path}?token={lab.token}")  # type: ignore[attr-defined]
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)  # type: ignore[attr-defined]
+    # Once its layout is restored JupyterLab opens its launcher (or the
+    # restored tabs), which takes the focus: a test that focused the map
+    # before then would lose it mid-walk. Wait for the main area to hold a
+    # widget and for its activation (a message, run on a frame) to be done.
+    page.wait_for_selector(  # type: ignore[attr-defined]
+        "#jp-main-dock-panel .lm-DockPanel-widget", state="attached", timeout=60_000
+    )
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # type: ignore[attr-defined]
 
 
 def open_classroom(page: object) -> None:
