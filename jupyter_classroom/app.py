@@ -22,7 +22,13 @@ from traitlets.config import LoggingConfigurable
 
 from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
-from .server.handlers import ClassroomConfigHandler, ClassroomWebSocketHandler
+from .server.handlers import (
+    ClassroomConfigHandler,
+    ClassroomMapHandler,
+    ClassroomMapImageHandler,
+    ClassroomWebSocketHandler,
+)
+from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
@@ -368,6 +374,11 @@ class ClassroomConfig(LoggingConfigurable):
             media=media,
             media_unavailable=unavailable,
         )
+        try:
+            self.map_files: MapFiles | None = MapFiles(self.map_path)
+        except (OSError, ValueError) as e:  # it loaded just above: a race with an edit
+            self.log.error("classroom: the map %s cannot be drawn: %s", self.map_path, e)
+            self.map_files = None
         self.log.info("classroom: map %r, chat history in %s", cmap.name, chat_db_path)
         return service
 
@@ -487,6 +498,9 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
                 {"service": self.service, "role_of": self.role_of, "named_by_host": self.named_by_host},
             )
         )
+        files = {"files": getattr(self, "map_files", None)}
+        self.handlers.append((r"/classroom/map", ClassroomMapHandler, files))
+        self.handlers.append((r"/classroom/map/files/(.+)", ClassroomMapImageHandler, files))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)

@@ -14,6 +14,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
+from .mapfiles import MAX_IMAGE_BYTES, MapFiles, served_name
 from .service import ClassroomService
 from .session import ClassroomSession
 
@@ -148,6 +149,74 @@ class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):
     @web.authenticated
     async def get(self) -> None:
         self.finish(json.dumps({"hub_service_url": self.hub_service_url or None}))
+
+
+class _MapHandler(ExtensionHandlerMixin, JupyterHandler):
+    """Shared by the map's handlers: authenticated, authorized to read the classroom."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, files: MapFiles | None, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.files = files
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await ensure_async(super().prepare())
+        if self.current_user is None:
+            raise web.HTTPError(403)
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "read", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        if self.files is None:
+            raise web.HTTPError(404, "the classroom map could not be read")
+
+    def _cache(self, etag: str) -> bool:
+        """Set the validators; True when the browser's copy is current (304 sent)."""
+        self.set_header("ETag", f'"{etag}"')
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if self.request.headers.get("If-None-Match", "") == f'"{etag}"':
+            self.set_status(304)
+            self.finish()
+            return True
+        return False
+
+
+class ClassroomMapHandler(_MapHandler):
+    """``{base_url}classroom/map``: the map as browsers draw it (Tiled JSON,
+    tilesets inlined, tile layers as arrays, image names to fetch below)."""
+
+    def get(self) -> None:
+        assert self.files is not None
+        if self._cache(self.files.revision):
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(self.files.body)
+
+
+class ClassroomMapImageHandler(_MapHandler):
+    """``{base_url}classroom/map/files/<name>``: one image the map names, from
+    the map's own folder; any other name is 404."""
+
+    def get(self, name: str) -> None:
+        assert self.files is not None
+        normal = served_name(name)
+        image = self.files.image(normal) if normal is not None else None
+        if image is None:
+            raise web.HTTPError(404, "no such image in the classroom map")
+        try:
+            stat = image.path.stat()
+            if stat.st_size > MAX_IMAGE_BYTES:
+                raise web.HTTPError(404, "the image is too large to serve")
+            if self._cache(f"{stat.st_mtime_ns:x}-{stat.st_size:x}"):
+                return
+            body = image.path.read_bytes()
+        except OSError:
+            raise web.HTTPError(404, "no such image in the classroom map") from None
+        self.set_header("Content-Type", image.content_type)
+        self.finish(body)
 
 
 class _ClassroomProtocol(WebSocketProtocol13):
