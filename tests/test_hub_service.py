@@ -223,3 +223,33 @@ def test_the_notebook_api_reaches_the_hubs_classroom(hub: HubProcess) -> None:
         assert c.me["role"] == "student"
         with pytest.raises(ClassroomForbidden):
             c.announce("not mine to say")
+
+
+def fetch(hub: HubProcess, path: str, token: str | None) -> tuple[int, str, bytes]:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    request = urllib.request.Request(hub.service_url + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def test_members_get_the_classrooms_map_and_its_images(hub: HubProcess) -> None:
+    alice = hub.token_for("alice", [ACCESS_SCOPE])
+    status, kind, body = fetch(hub, "classrooms/physics/map", alice)
+    assert (status, kind.split(";")[0]) == (200, "application/json")
+    document = json.loads(body)
+    images = {ts["image"] for ts in document["tilesets"] if ts.get("image")}
+    assert images, "the default map is drawn with the project's tileset"
+    status, kind, png = fetch(hub, f"classrooms/physics/map/files/{sorted(images)[0]}", alice)
+    assert (status, kind) == (200, "image/png") and png.startswith(b"\x89PNG")
+    # Only what the map names, only for members, only with a token.
+    for path, token, expected in (
+        ("classrooms/physics/map/files/..%2F..%2Fclassroom.json", alice, (404, "not_found")),
+        ("classrooms/physics/map/files/classroom.json", alice, (404, "not_found")),
+        ("classrooms/chemistry/map", alice, (404, "unknown_classroom")),
+        ("classrooms/physics/map", None, (401, "not_authenticated")),
+    ):
+        status, _kind, body = fetch(hub, path, token)
+        assert (status, json.loads(body)["code"]) == expected, path

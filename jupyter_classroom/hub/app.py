@@ -28,7 +28,13 @@ from ..app import ClassroomConfig
 from ..classroom import MapError
 from ..protocol import Role
 from ..server.service import ClassroomService
-from .handlers import ClassroomsHandler, HubClassroomSocket, ServiceHomeHandler, log_request
+from .handlers import (
+    ClassroomsHandler,
+    HubClassroomSocket,
+    HubMapHandler,
+    ServiceHomeHandler,
+    log_request,
+)
 from .members import TEACH_SCOPE, ClassroomsError, ClassroomSpec, HubUser, parse_classrooms, role_of
 
 
@@ -177,6 +183,12 @@ class ClassroomHub(ClassroomConfig, Application):
                 (prefix, ServiceHomeHandler),
                 (prefix + "api/classrooms", ClassroomsHandler, {"hub": self}),
                 (prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/ws", HubClassroomSocket, {"hub": self}),
+                (prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/map", HubMapHandler, {"hub": self}),
+                (
+                    prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/map/files/(.+)",
+                    HubMapHandler,
+                    {"hub": self},
+                ),
             ],
             websocket_ping_interval=self.websocket_ping_interval,
             # A client gone silent (a laptop closed) is noticed within two pings.

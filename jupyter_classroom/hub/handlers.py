@@ -20,7 +20,7 @@ from tornado.websocket import WebSocketHandler
 from .. import protocol
 from ..classroom import Identity
 from ..protocol import ErrorCode
-from ..server.handlers import ClassroomSocketMixin
+from ..server.handlers import ClassroomSocketMixin, MapServing
 from .members import HubUser
 
 if TYPE_CHECKING:
@@ -132,6 +132,38 @@ class ClassroomsHandler(HubAuthenticated, web.RequestHandler):
         )
         self.set_header("Content-Type", "application/json")
         self.finish(protocol.encode(listing))
+
+
+class HubMapHandler(MapServing, HubAuthenticated, web.RequestHandler):
+    """``{prefix}classrooms/<name>/map`` and ``…/map/files/<image>``: the
+    classroom's map and the images it names, for its members (the same
+    files and checks as a single server's ``classroom/map``)."""
+
+    def check_xsrf_cookie(self) -> None:
+        """Token-authenticated, never by cookie: nothing to forge."""
+
+    async def prepare(self) -> None:
+        user = await self.hub_user()
+        name = self.path_args[0] if self.path_args else ""
+        spec = self.hub.specs.get(name)
+        if spec is None or not spec.admits(user):
+            raise Refused(
+                404,
+                ErrorCode.UNKNOWN_CLASSROOM,
+                f"{user.name} is not a member of a classroom named {name!r}.",
+            )
+        self.files = getattr(self.hub, "map_files", None)
+
+    def get(self, name: str, image: str | None = None) -> None:
+        try:
+            if image is None:
+                self.serve_map()
+            else:
+                self.serve_image(image)
+        except web.HTTPError as e:
+            if e.status_code != 404:
+                raise
+            raise Refused(404, ErrorCode.NOT_FOUND, e.log_message or "Not found.") from None
 
 
 class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandler):

@@ -77,6 +77,8 @@ class ErrorCode(str, Enum):
     NOT_AUTHENTICATED = "not_authenticated"
     #: No classroom of that name that this user is a member of.
     UNKNOWN_CLASSROOM = "unknown_classroom"
+    #: No such file: an image the classroom's map does not name.
+    NOT_FOUND = "not_found"
 
 
 class ProtocolError(Exception):

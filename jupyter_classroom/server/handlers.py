@@ -151,7 +151,55 @@ class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps({"hub_service_url": self.hub_service_url or None}))
 
 
-class _MapHandler(ExtensionHandlerMixin, JupyterHandler):
+class MapServing:
+    """Serving the map's document and images (mixed into a tornado handler);
+    shared by this server's handlers and the JupyterHub service's."""
+
+    files: MapFiles | None
+
+    def _cache(self, etag: str) -> bool:
+        """Set the validators; True when the browser's copy is current (304 sent)."""
+        self.set_header("ETag", f'"{etag}"')  # type: ignore[attr-defined]
+        self.set_header("Cache-Control", "private, no-cache")  # type: ignore[attr-defined]
+        self.set_header("X-Content-Type-Options", "nosniff")  # type: ignore[attr-defined]
+        if self.request.headers.get("If-None-Match", "") == f'"{etag}"':  # type: ignore[attr-defined]
+            self.set_status(304)  # type: ignore[attr-defined]
+            self.finish()  # type: ignore[attr-defined]
+            return True
+        return False
+
+    def serve_map(self) -> None:
+        """The map as browsers draw it (Tiled JSON, tilesets inlined, tile
+        layers as arrays, image names to fetch)."""
+        if self.files is None:
+            raise web.HTTPError(404, "the classroom map could not be read")
+        if self._cache(self.files.revision):
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")  # type: ignore[attr-defined]
+        self.finish(self.files.body)  # type: ignore[attr-defined]
+
+    def serve_image(self, name: str) -> None:
+        """One image the map names, from the map's own folder; any other name is 404."""
+        if self.files is None:
+            raise web.HTTPError(404, "the classroom map could not be read")
+        normal = served_name(name)
+        image = self.files.image(normal) if normal is not None else None
+        if image is None:
+            raise web.HTTPError(404, "no such image in the classroom map")
+        try:
+            stat = image.path.stat()
+            if stat.st_size > MAX_IMAGE_BYTES:
+                raise web.HTTPError(404, "the image is too large to serve")
+            if self._cache(f"{stat.st_mtime_ns:x}-{stat.st_size:x}"):
+                return
+            body = image.path.read_bytes()
+        except OSError:
+            raise web.HTTPError(404, "no such image in the classroom map") from None
+        self.set_header("Content-Type", image.content_type)  # type: ignore[attr-defined]
+        self.finish(body)  # type: ignore[attr-defined]
+
+
+class _MapHandler(MapServing, ExtensionHandlerMixin, JupyterHandler):
     """Shared by the map's handlers: authenticated, authorized to read the classroom."""
 
     auth_resource = AUTH_RESOURCE
@@ -172,51 +220,19 @@ class _MapHandler(ExtensionHandlerMixin, JupyterHandler):
         if self.files is None:
             raise web.HTTPError(404, "the classroom map could not be read")
 
-    def _cache(self, etag: str) -> bool:
-        """Set the validators; True when the browser's copy is current (304 sent)."""
-        self.set_header("ETag", f'"{etag}"')
-        self.set_header("Cache-Control", "private, no-cache")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        if self.request.headers.get("If-None-Match", "") == f'"{etag}"':
-            self.set_status(304)
-            self.finish()
-            return True
-        return False
-
 
 class ClassroomMapHandler(_MapHandler):
-    """``{base_url}classroom/map``: the map as browsers draw it (Tiled JSON,
-    tilesets inlined, tile layers as arrays, image names to fetch below)."""
+    """``{base_url}classroom/map``: the map as browsers draw it."""
 
     def get(self) -> None:
-        assert self.files is not None
-        if self._cache(self.files.revision):
-            return
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(self.files.body)
+        self.serve_map()
 
 
 class ClassroomMapImageHandler(_MapHandler):
-    """``{base_url}classroom/map/files/<name>``: one image the map names, from
-    the map's own folder; any other name is 404."""
+    """``{base_url}classroom/map/files/<name>``: one image the map names."""
 
     def get(self, name: str) -> None:
-        assert self.files is not None
-        normal = served_name(name)
-        image = self.files.image(normal) if normal is not None else None
-        if image is None:
-            raise web.HTTPError(404, "no such image in the classroom map")
-        try:
-            stat = image.path.stat()
-            if stat.st_size > MAX_IMAGE_BYTES:
-                raise web.HTTPError(404, "the image is too large to serve")
-            if self._cache(f"{stat.st_mtime_ns:x}-{stat.st_size:x}"):
-                return
-            body = image.path.read_bytes()
-        except OSError:
-            raise web.HTTPError(404, "no such image in the classroom map") from None
-        self.set_header("Content-Type", image.content_type)
-        self.finish(body)
+        self.serve_image(name)
 
 
 class _ClassroomProtocol(WebSocketProtocol13):

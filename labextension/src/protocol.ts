@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'place_refused'
   | 'not_authenticated'
   | 'unknown_classroom'
+  | 'not_found'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;

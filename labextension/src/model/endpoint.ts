@@ -40,6 +40,25 @@ export class ClassroomEndpoint {
     }
   }
 
+  /**
+   * Fetch a file of the classroom's map (`[]`: the map itself; `['files',
+   * …]`: an image it names) from wherever the classroom is: this server's
+   * `classroom/map`, or the hub classroom's `map` (token-authenticated).
+   */
+  fetchMap(path: readonly string[]): Promise<Response> {
+    const settings = this._settings;
+    const parts = path.map(encodeURIComponent);
+    if (!this._service || !this._current) {
+      return ServerConnection.makeRequest(URLExt.join(settings.baseUrl, 'classroom', 'map', ...parts), {}, settings);
+    }
+    const base = new URL(this._service.endsWith('/') ? this._service : this._service + '/', window.location.href);
+    const url = new URL([`classrooms/${encodeURIComponent(this._current.name)}/map`, ...parts].join('/'), base);
+    return fetch(url.href, {
+      headers: { Authorization: `token ${settings.token}` },
+      credentials: 'omit'
+    });
+  }
+
   /** The socket URL to connect to now; rejects with ClassroomUnavailable when there is none. */
   async socketUrl(): Promise<string> {
     const settings = this._settings;

@@ -206,7 +206,8 @@ export class ClassroomMap extends Widget {
 
   /** Fetch the map's pictures after each welcome (a restarted server may have a new map). */
   private _loadTiles(): void {
-    TileMap.load(this._tiles)
+    const endpoint = this.model.endpoint;
+    TileMap.load(this._tiles, endpoint ? path => endpoint.fetchMap(path) : undefined)
       .then(tiles => {
         this._tiles = tiles;
         this.node.dataset.tiles = tiles ? 'drawn' : 'none';

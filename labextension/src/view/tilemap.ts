@@ -37,6 +37,16 @@ interface IMapDocument {
   classroomRevision?: string;
 }
 
+/** Fetch a file of the classroom's map: `[]` for the map, `['files', …]` for an image. */
+export type MapFetch = (path: readonly string[]) => Promise<Response>;
+
+/** This Jupyter server's own `classroom/map`. */
+function fetchFromServer(path: readonly string[]): Promise<Response> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'classroom', 'map', ...path.map(encodeURIComponent));
+  return ServerConnection.makeRequest(url, {}, settings);
+}
+
 /** Object layers the classroom's rules read: not drawn as pictures. */
 const RULE_LAYERS = new Set(['walls', 'rooms', 'spawn']);
 /** WorkAdventure's marker: the layers after it are drawn over the avatars. */
@@ -67,12 +77,8 @@ export class TileMap {
    * kept when the server's map is still the one it was drawn from (after a
    * reconnection, say).
    */
-  static async load(
-    current: TileMap | null = null,
-    settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-  ): Promise<TileMap | null> {
-    const base = URLExt.join(settings.baseUrl, 'classroom', 'map');
-    const response = await ServerConnection.makeRequest(base, {}, settings);
+  static async load(current: TileMap | null = null, fetchMap: MapFetch = fetchFromServer): Promise<TileMap | null> {
+    const response = await fetchMap([]);
     if (!response.ok) {
       throw new Error(`the map could not be loaded (${response.status})`);
     }
@@ -103,9 +109,8 @@ export class TileMap {
     const images = new Map<string, Source>();
     await Promise.all(
       [...names].map(async name => {
-        const url = URLExt.join(base, 'files', ...name.split('/').map(encodeURIComponent));
         try {
-          const r = await ServerConnection.makeRequest(url, {}, settings);
+          const r = await fetchMap(['files', ...name.split('/')]);
           if (r.ok) {
             images.set(name, await createImageBitmap(await r.blob()));
           } else {
