@@ -13,6 +13,7 @@ import { ChatPane } from './chat';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
+import { TeachingTools } from './teaching';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
@@ -80,6 +81,8 @@ export class ClassroomPanel extends Widget {
       this.chat.focusInput();
     });
     this.chat = new ChatPane(model);
+    this.teaching = new TeachingTools(model);
+    side.addWidget(this.teaching);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
     const body = new Panel();
@@ -106,6 +109,8 @@ export class ClassroomPanel extends Widget {
   readonly strip: MediaStrip;
   readonly participants: ParticipantList;
   readonly chat: ChatPane;
+  /** The class's state for everyone, and the instructors' controls. */
+  readonly teaching: TeachingTools;
 
   /** Called by the plugin when the panel moves between the sidebar and the main area. */
   setPlacement(where: 'main' | 'left'): void {
