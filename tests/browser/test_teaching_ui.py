@@ -197,3 +197,84 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     walk_to(ann, 560, 300)
     teacher.wait_for_timeout(1500)
     assert math.dist(my_position(teacher), here) < 5
+
+
+def write_notebook(path: Path, *cells: str) -> None:
+    nb = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c}
+            for i, c in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb))
+
+
+def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, login) -> None:
+    ann = login("ann")
+    joined(ann, 1)
+    ida = my_id(ann)
+    # The notebook's own connection logs in as the teacher (``?user=`` names it here).
+    write_notebook(
+        lab.root / "notebooks" / "teach.ipynb",
+        "from jupyter_classroom import Classroom\n"
+        f"c = Classroom(url='{lab.url}?user=teacher', token='{lab.token}')\n"
+        "c",
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and print("notebook:", m.text))
+        page.goto(f"{lab.url}lab/tree/teach.ipynb?token={lab.token}&user=teacher")
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.click(timeout=60_000)
+        page.keyboard.press("Shift+Enter")
+        widget = page.locator(".jp-ClassroomWidget")
+        widget.wait_for(timeout=90_000)
+        # The live roster: Ann, where she is; her raised hand appears without running anything.
+        row = widget.locator(f'tr[data-id="{ida}"]')
+        row.wait_for()
+        assert "Ann" in row.inner_text()
+        ann.get_by_role("button", name="Raise hand").click()
+        widget.locator(f'.jp-ClassroomWidget-hands li[data-id="{ida}"]').wait_for()
+        assert "1 hand raised" in widget.inner_text()
+        # Its buttons act on the class, through the notebook API and the server.
+        widget.get_by_role("button", name="Lower Ann's hand").click()
+        ann.get_by_role("button", name="Raise hand").wait_for()
+        widget.locator(".jp-ClassroomWidget-hands").wait_for(state="detached")
+
+        widget.get_by_role("button", name="Chat", exact=True).click()
+        wait_until(
+            lambda: "Locked for students: chat." in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text(),
+            what="the chat lock at Ann",
+        )
+        widget.get_by_role("button", name="Chat", exact=True).click()
+        ann.locator(f"{PANEL} .jp-Classroom-locksLine").wait_for(state="hidden")
+
+        widget.get_by_role("button", name="Lock Table 1").click()
+        widget.get_by_role("button", name="Unlock Table 1").wait_for()
+        assert "Table 1: empty (locked)" in widget.inner_text()
+
+        # The breakout planner: Ann's group to a table, then ended.
+        widget.get_by_role("combobox", name="How students get to tables").select_option("groups")
+        widget.get_by_role("textbox", name="Groups").fill("ann")
+        widget.get_by_role("button", name="Start breakouts").click()
+        wait_until(lambda: room_of(ann, ida).startswith("table-"), timeout=15, what="Ann at her table")
+        wait_until(lambda: "Breakouts" in widget.locator(".jp-ClassroomWidget-timer").inner_text(), what="the timer")
+        widget.get_by_role("button", name="End breakouts").click()
+        wait_until(lambda: room_of(ann, ida) == "stage", timeout=15, what="Ann back on the stage")
+
+        # A refusal is shown, not swallowed: more tables than the map has.
+        wait_until(lambda: widget.get_by_role("button", name="End breakouts").is_disabled(), what="no breakouts")
+        widget.get_by_role("combobox", name="How students get to tables").select_option("random")
+        widget.get_by_role("spinbutton", name="Tables").fill("99")
+        widget.get_by_role("button", name="Start breakouts").click()
+        alert = widget.get_by_role("alert")
+        alert.wait_for()
+        assert "table" in alert.inner_text().lower()
+    finally:
+        context.close()
