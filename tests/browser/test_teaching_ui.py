@@ -73,6 +73,13 @@ def tools(page):
     return page.locator(TOOLS)
 
 
+def open_group(page, title: str) -> None:
+    """Unfold a group of the instructor's controls."""
+    group = page.locator(f"{TOOLS} details.jp-Classroom-teachGroup", has=page.locator("summary", has_text=title))
+    if group.get_attribute("open") is None:
+        group.locator("summary").click()
+
+
 def room_of(page, pid: str) -> str:
     return page.locator(f'{PANEL} li.jp-Classroom-person[data-id="{pid}"]').get_attribute("data-room") or ""
 
@@ -132,6 +139,7 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     ida, idb = my_id(ann), my_id(ben)
 
     # Random breakouts over two tables for a few seconds.
+    open_group(teacher, "Breakouts")
     teacher.get_by_role("combobox", name="How students get to tables").select_option("random")
     teacher.get_by_role("spinbutton", name="Tables").fill("2")
     teacher.get_by_role("spinbutton", name="Minutes").fill("0.15")
@@ -165,6 +173,7 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     ann.locator(TIMER).wait_for(state="hidden")
 
     # Locks: the instructor locks chat, students read it.
+    open_group(teacher, "Lock for students")
     teacher.get_by_role("button", name="Chat", exact=True).click()
     wait_until(
         lambda: "Locked for students: chat." in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text(),
@@ -175,6 +184,7 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     ann.locator(f"{PANEL} .jp-Classroom-locksLine").wait_for(state="hidden")
 
     # A room locked and unlocked again (the server's rule is tested on its own).
+    open_group(teacher, "Rooms")
     teacher.get_by_role("combobox", name="Room").select_option(label="Table 1")
     teacher.get_by_role("button", name="Lock room", exact=True).click()
     teacher.get_by_role("button", name="Unlock room", exact=True).wait_for()

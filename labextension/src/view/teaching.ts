@@ -129,15 +129,17 @@ export class TeachingTools extends Widget {
 
   // -- building the instructor's groups ----------------------------------
 
-  private _group(title: string): HTMLFieldSetElement {
-    const set = el('fieldset', 'jp-Classroom-teachGroup') as HTMLFieldSetElement;
-    set.append(el('legend', undefined, title));
+  /** A group of controls that folds away (the sidebar is narrow): open ones are used most. */
+  private _group(title: string, open: boolean): HTMLDetailsElement {
+    const set = el('details', 'jp-Classroom-teachGroup') as HTMLDetailsElement;
+    set.open = open;
+    set.append(el('summary', undefined, title));
     return set;
   }
 
   private _handsGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Raised hands'));
+    const set = this._group(trans.__('Raised hands'), true);
     this._hands = el('ol', 'jp-Classroom-hands') as HTMLOListElement;
     this._hands.setAttribute('aria-label', trans.__('Raised hands, in the order raised'));
     this._noHands = el('p', 'jp-Classroom-empty', trans.__('No hands raised.'));
@@ -148,7 +150,7 @@ export class TeachingTools extends Widget {
 
   private _personGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('One person'));
+    const set = this._group(trans.__('One person'), true);
     this._person = el('select', 'jp-mod-styled jp-Classroom-person-pick') as HTMLSelectElement;
     this._person.setAttribute('aria-label', trans.__('Participant'));
     this._person.addEventListener('change', () => this._updateFloorButton());
@@ -191,7 +193,7 @@ export class TeachingTools extends Widget {
 
   private _classGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Everyone'));
+    const set = this._group(trans.__('Everyone'), true);
     this._broadcast = button(trans.__('Start broadcast'), () =>
       this._send({ type: 'broadcast', on: !this.classState.state?.broadcast })
     );
@@ -209,7 +211,7 @@ export class TeachingTools extends Widget {
 
   private _locksGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Lock for students'));
+    const set = this._group(trans.__('Lock for students'), false);
     const labels: [LockKind, string][] = [
       ['mic', trans.__('Microphones')],
       ['camera', trans.__('Cameras')],
@@ -232,7 +234,7 @@ export class TeachingTools extends Widget {
 
   private _roomsGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Rooms'));
+    const set = this._group(trans.__('Rooms'), false);
     this._room = el('select', 'jp-mod-styled') as HTMLSelectElement;
     this._room.setAttribute('aria-label', trans.__('Room'));
     this._room.addEventListener('change', () => this._updateRoomButton());
@@ -250,7 +252,7 @@ export class TeachingTools extends Widget {
 
   private _breakoutGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Breakouts'));
+    const set = this._group(trans.__('Breakouts'), false);
     this._mode = el('select', 'jp-mod-styled') as HTMLSelectElement;
     this._mode.setAttribute('aria-label', trans.__('How students get to tables'));
     for (const [value, label] of [
@@ -287,7 +289,7 @@ export class TeachingTools extends Widget {
 
   private _announceGroup(): HTMLElement {
     const trans = this._trans;
-    const set = this._group(trans.__('Announcement'));
+    const set = this._group(trans.__('Announcement'), false);
     const text = el('textarea', 'jp-mod-styled jp-Classroom-announceText') as HTMLTextAreaElement;
     text.rows = 2;
     text.maxLength = 1000;
