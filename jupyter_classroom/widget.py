@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ipywidgets
 from traitlets import Dict, List, Unicode
@@ -87,9 +87,7 @@ class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
                 for pid, p in conn.participants.items()
                 if pid != conn.you
             ]
-            rooms = [
-                {k: r.get(k) for k in ("id", "name", "kind", "capacity")} for r in conn.rooms
-            ]
+            rooms = [{k: r.get(k) for k in ("id", "name", "kind", "capacity")} for r in conn.rooms]
             state = json.loads(json.dumps(conn.state))
             me = conn.participants.get(conn.you or "", {})
         people.sort(key=lambda p: (p["role"] != "instructor", str(p["name"]).lower()))
@@ -126,7 +124,7 @@ class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
         else:
             c.breakouts(int(m["tables"]) if m.get("tables") else None, minutes=minutes)
 
-    _ACTIONS: dict[str, Any] = {
+    _ACTIONS: ClassVar[dict[str, Any]] = {
         "lower_hand": lambda c, m: c.lower_hand(m["who"]),
         "lower_hands": lambda c, m: c.lower_hands(),
         "mute": lambda c, m: c.mute(m["who"]),

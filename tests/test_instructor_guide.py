@@ -47,7 +47,10 @@ def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None
         wait_for(lambda: ann.me["hand"] is False and ben.me["hand"] is False, "hands lowered")
         wait_for(lambda: ann.me["mic"] is False, "Ann muted")
         assert ann.locks == {"mic": False, "camera": False, "screen": False, "chat": False}
-        wait_for(lambda: ann.me["room"] == "stage" and ben.me["room"] == "stage", "everyone on the stage")
+        wait_for(
+            lambda: ann.me["room"] == "stage" and ben.me["room"] == "stage",
+            "everyone on the stage",
+        )
         assert ann.announcement is None
         assert ann.breakout is None
         # No Classroom panel is open for this user: the broadcast cell says so and goes on.

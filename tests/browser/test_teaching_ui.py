@@ -75,13 +75,18 @@ def tools(page):
 
 def open_group(page, title: str) -> None:
     """Unfold a group of the instructor's controls."""
-    group = page.locator(f"{TOOLS} details.jp-Classroom-teachGroup", has=page.locator("summary", has_text=title))
+    group = page.locator(
+        f"{TOOLS} details.jp-Classroom-teachGroup", has=page.locator("summary", has_text=title)
+    )
     if group.get_attribute("open") is None:
         group.locator("summary").click()
 
 
 def room_of(page, pid: str) -> str:
-    return page.locator(f'{PANEL} li.jp-Classroom-person[data-id="{pid}"]').get_attribute("data-room") or ""
+    return (
+        page.locator(f'{PANEL} li.jp-Classroom-person[data-id="{pid}"]').get_attribute("data-room")
+        or ""
+    )
 
 
 def test_broadcast_reaches_a_table_and_the_open_floor_and_the_hands_queue(login) -> None:
@@ -102,12 +107,19 @@ def test_broadcast_reaches_a_table_and_the_open_floor_and_the_hands_queue(login)
 
     teacher.get_by_role("button", name="Start broadcast").click()
     wait_until(
-        lambda: teacher.get_by_role("button", name="Stop broadcast").count() == 1, what="the broadcast to start"
+        lambda: teacher.get_by_role("button", name="Stop broadcast").count() == 1,
+        what="the broadcast to start",
     )
     for page, who in ((ann, "Ann at Table 5"), (ben, "Ben on the open floor")):
-        wait_until(lambda p=page: stats(p, idt)["audioBytes"] > 0, timeout=30, what=f"{who} to hear")
+        wait_until(
+            lambda p=page: stats(p, idt)["audioBytes"] > 0, timeout=30, what=f"{who} to hear"
+        )
         first = stats(page, idt)["audioBytes"]
-        wait_until(lambda p=page: stats(p, idt)["audioBytes"] > first, timeout=15, what=f"{who}'s audio to grow")
+        wait_until(
+            lambda p=page, first=first: stats(p, idt)["audioBytes"] > first,
+            timeout=15,
+            what=f"{who}'s audio to grow",
+        )
 
     # Ann raises her hand: the instructor sees it in the queue, gives her the
     # floor, then lowers it with the queue's button.
@@ -145,8 +157,12 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     teacher.get_by_role("spinbutton", name="Minutes").fill("0.15")
     teacher.get_by_role("button", name="Start breakouts").click()
     for page in (teacher, ann, ben):
-        wait_until(lambda p=page: room_of(p, ida).startswith("table-"), timeout=15, what="Ann at a table")
-        wait_until(lambda p=page: room_of(p, idb).startswith("table-"), timeout=15, what="Ben at a table")
+        wait_until(
+            lambda p=page: room_of(p, ida).startswith("table-"), timeout=15, what="Ann at a table"
+        )
+        wait_until(
+            lambda p=page: room_of(p, idb).startswith("table-"), timeout=15, what="Ben at a table"
+        )
     # Everyone sees the countdown (a timer region); students do not get End.
     for page in (ann, ben, teacher):
         timer = page.locator(TIMER)
@@ -157,10 +173,14 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     # The timer (under a minute: the warning is given at once) ends them and
     # brings everyone to the stage.
     for page in (ann, ben):
-        wait_until(lambda p=page: room_of(p, my_id(p)) == "stage", timeout=30, what="back on the stage")
+        wait_until(
+            lambda p=page: room_of(p, my_id(p)) == "stage", timeout=30, what="back on the stage"
+        )
         page.locator(TIMER).wait_for(state="hidden")
         wait_until(
-            lambda p=page: "Breakouts ended." in p.locator(f"{PANEL} .jp-Classroom-teachingLive").inner_text(),
+            lambda p=page: (
+                "Breakouts ended." in p.locator(f"{PANEL} .jp-Classroom-teachingLive").inner_text()
+            ),
             what="the end to be announced",
         )
 
@@ -168,7 +188,10 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     teacher.get_by_role("combobox", name="How students get to tables").select_option("choose")
     teacher.get_by_role("spinbutton", name="Minutes").fill("")
     teacher.get_by_role("button", name="Start breakouts").click()
-    wait_until(lambda: "no time limit" in ann.locator(TIMER).inner_text(), what="the untimed breakout at Ann")
+    wait_until(
+        lambda: "no time limit" in ann.locator(TIMER).inner_text(),
+        what="the untimed breakout at Ann",
+    )
     teacher.get_by_role("button", name="End breakouts").click()
     ann.locator(TIMER).wait_for(state="hidden")
 
@@ -176,10 +199,16 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     open_group(teacher, "Lock for students")
     teacher.get_by_role("button", name="Chat", exact=True).click()
     wait_until(
-        lambda: "Locked for students: chat." in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text(),
+        lambda: (
+            "Locked for students: chat."
+            in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text()
+        ),
         what="the chat lock at Ann",
     )
-    assert teacher.get_by_role("button", name="Chat", exact=True).get_attribute("aria-pressed") == "true"
+    assert (
+        teacher.get_by_role("button", name="Chat", exact=True).get_attribute("aria-pressed")
+        == "true"
+    )
     teacher.get_by_role("button", name="Chat", exact=True).click()
     ann.locator(f"{PANEL} .jp-Classroom-locksLine").wait_for(state="hidden")
 
@@ -188,7 +217,10 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     teacher.get_by_role("combobox", name="Room").select_option(label="Table 1")
     teacher.get_by_role("button", name="Lock room", exact=True).click()
     teacher.get_by_role("button", name="Unlock room", exact=True).wait_for()
-    assert teacher.get_by_role("combobox", name="Room").locator("option:checked").inner_text() == "Table 1 (locked)"
+    assert (
+        teacher.get_by_role("combobox", name="Room").locator("option:checked").inner_text()
+        == "Table 1 (locked)"
+    )
     teacher.get_by_role("button", name="Unlock room", exact=True).click()
     teacher.get_by_role("button", name="Lock room", exact=True).wait_for()
 
@@ -197,9 +229,17 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     teacher.get_by_role("button", name="Follow", exact=True).click()
     teacher.locator(f"{PANEL} .jp-Classroom-followLine").wait_for()
     walk_to(ann, 560, 300)
-    wait_until(lambda: math.dist(my_position(teacher), (560, 300)) < 90, timeout=30, what="the teacher to follow")
+    wait_until(
+        lambda: math.dist(my_position(teacher), (560, 300)) < 90,
+        timeout=30,
+        what="the teacher to follow",
+    )
     walk_to(ann, 1000, 300)
-    wait_until(lambda: math.dist(my_position(teacher), (1000, 300)) < 90, timeout=30, what="the teacher to follow on")
+    wait_until(
+        lambda: math.dist(my_position(teacher), (1000, 300)) < 90,
+        timeout=30,
+        what="the teacher to follow on",
+    )
     teacher.focus(f"{PANEL} .jp-Classroom-map")
     teacher.keyboard.press("Escape")
     teacher.locator(f"{PANEL} .jp-Classroom-followLine").wait_for(state="hidden")
@@ -212,7 +252,14 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
 def write_notebook(path: Path, *cells: str) -> None:
     nb = {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": c,
+            }
             for i, c in enumerate(cells)
         ],
         "metadata": {
@@ -259,7 +306,10 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
 
         widget.get_by_role("button", name="Chat", exact=True).click()
         wait_until(
-            lambda: "Locked for students: chat." in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text(),
+            lambda: (
+                "Locked for students: chat."
+                in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text()
+            ),
             what="the chat lock at Ann",
         )
         widget.get_by_role("button", name="Chat", exact=True).click()
@@ -273,13 +323,21 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
         widget.get_by_role("combobox", name="How students get to tables").select_option("groups")
         widget.get_by_role("textbox", name="Groups").fill("ann")
         widget.get_by_role("button", name="Start breakouts").click()
-        wait_until(lambda: room_of(ann, ida).startswith("table-"), timeout=15, what="Ann at her table")
-        wait_until(lambda: "Breakouts" in widget.locator(".jp-ClassroomWidget-timer").inner_text(), what="the timer")
+        wait_until(
+            lambda: room_of(ann, ida).startswith("table-"), timeout=15, what="Ann at her table"
+        )
+        wait_until(
+            lambda: "Breakouts" in widget.locator(".jp-ClassroomWidget-timer").inner_text(),
+            what="the timer",
+        )
         widget.get_by_role("button", name="End breakouts").click()
         wait_until(lambda: room_of(ann, ida) == "stage", timeout=15, what="Ann back on the stage")
 
         # A refusal is shown, not swallowed: more tables than the map has.
-        wait_until(lambda: widget.get_by_role("button", name="End breakouts").is_disabled(), what="no breakouts")
+        wait_until(
+            lambda: widget.get_by_role("button", name="End breakouts").is_disabled(),
+            what="no breakouts",
+        )
         widget.get_by_role("combobox", name="How students get to tables").select_option("random")
         widget.get_by_role("spinbutton", name="Tables").fill("99")
         widget.get_by_role("button", name="Start breakouts").click()
