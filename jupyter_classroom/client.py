@@ -45,7 +45,7 @@ import os
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -141,6 +141,12 @@ def find_server() -> tuple[str, str | None]:
 # -- the connection ---------------------------------------------------------------------
 
 
+#: The messages that change what :meth:`Classroom.watch` listeners are told about.
+_CHANGES = frozenset(
+    ("welcome", "participant_joined", "participant_updated", "participant_left", "class_updated")
+)
+
+
 class _Connection:
     """The socket and the classroom's mirror, on a loop of their own."""
 
@@ -162,6 +168,9 @@ class _Connection:
         self.closed = False
         self.lock = threading.Lock()
         self._reader: asyncio.Future[None] | None = None
+        #: Called (on this connection's thread) after who is here or the
+        #: class state changed; positions alone do not count.
+        self.listeners: list[Callable[[], None]] = []
 
     def run(self, coro: Any) -> Any:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -247,6 +256,12 @@ class _Connection:
                         p["x"], p["y"] = move["x"], move["y"]
             elif kind == "class_updated":
                 self.state = m["state"]
+        if kind in _CHANGES:
+            for listener in list(self.listeners):
+                try:
+                    listener()
+                except Exception:  # a listener's failure must not stop the mirror
+                    log.exception("classroom: a listener failed")
         rid = m.get("id")
         if kind in ("welcome", "ack", "error", "pong") and rid in self.waiting:
             future = self.waiting[rid]
@@ -332,6 +347,7 @@ class Classroom:
         self._url = _socket_url(url, token)
         self._timeout = timeout
         self._conn: _Connection | None = None
+        self._listeners: list[Callable[[], None]] = []
         previous = _open.get(self._url)
         if previous is not None:
             previous.close()
@@ -340,6 +356,7 @@ class Classroom:
 
     def _connect(self) -> _Connection:
         conn = _Connection(self._url, self._timeout)
+        conn.listeners = self._listeners  # kept across reconnections
         try:
             conn.run(conn.open())
         except BaseException:
@@ -382,6 +399,34 @@ class Classroom:
             people = sum(1 for pid in conn.participants if pid != conn.you)
             hands = len(conn.state.get("hands", []))
         return f"<Classroom at {_redact(self._url)}: {people} people, {hands} hands raised>"
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever someone joins, leaves or changes
+        (room, hand, microphone...) or the class state changes. It runs on
+        the connection's own thread: keep it short."""
+        self._listeners.append(callback)
+
+    def unwatch(self, callback: Callable[[], None]) -> None:
+        """Stop calling ``callback`` (see :meth:`watch`)."""
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def widget(self) -> Any:
+        """A live panel for this notebook (ipywidgets): the roster with rooms
+        and hands, and buttons for the instructor's powers."""
+        from .widget import ClassroomWidget
+
+        return ClassroomWidget(self)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        try:
+            panel = self.widget()
+        except ImportError:  # no ipywidgets: the summary line
+            print(repr(self))
+            return
+        display(panel)
 
     # -- reading ------------------------------------------------------------------------
 

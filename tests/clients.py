@@ -260,6 +260,20 @@ class OwnerUsers(NamedUsers):
         return User(username=owner, name=owner, display_name=owner.title())
 
 
+class LoginNamedUsers(IdentityProvider):
+    """Token login where ``?user=NAME`` on the login request names the
+    browser's user, and the login cookie keeps that name for the rest of its
+    session: for browser tests that need a known user, such as an instructor
+    (tests only)."""
+
+    async def get_user_token(self, handler: Any) -> User | None:  # type: ignore[override]
+        user = await ensure_async(super().get_user_token(handler))
+        name = handler.get_argument("user", None)
+        if user is None or not name:
+            return user
+        return User(username=name, name=name.title(), display_name=name.title())
+
+
 class Client:
     """A participant's socket. With ``room`` (a :class:`RoomPeer`), a reader
     hands the room connection's messages to it as they come, and the rest to

@@ -50,6 +50,10 @@ export class OwnAvatar implements IDisposable {
   get roomRefused(): ISignal<this, IRoomInfo> {
     return this._roomRefused;
   }
+  /** We steered ourselves: a movement key, or a point to walk to. */
+  get steered(): ISignal<this, void> {
+    return this._steered;
+  }
   /** The server put us back somewhere else. */
   get corrected(): ISignal<this, void> {
     return this._corrected;
@@ -76,6 +80,7 @@ export class OwnAvatar implements IDisposable {
     if (pressed) {
       this._keys.add(direction);
       this._path = [];
+      this._steered.emit();
     } else {
       this._keys.delete(direction);
     }
@@ -85,8 +90,18 @@ export class OwnAvatar implements IDisposable {
     this._keys.clear();
   }
 
+  /** Stop walking along a path (keys held still count). */
+  halt(): void {
+    this._path = [];
+  }
+
   /** Walk to a map point along a path around walls. Returns false if unreachable. */
   walkTo(x: number, y: number): boolean {
+    this._steered.emit();
+    return this._walk(x, y);
+  }
+
+  private _walk(x: number, y: number): boolean {
     if (!this._map || !this._config || !this._pos) {
       return false;
     }
@@ -100,13 +115,19 @@ export class OwnAvatar implements IDisposable {
 
   /** Walk up next to another participant. */
   goTo(id: string): boolean {
+    this._steered.emit();
+    return this.approach(id);
+  }
+
+  /** Walk up next to another participant on someone else's behalf (following them): not steering. */
+  approach(id: string): boolean {
     const target = this.roster.lastKnown(id);
     if (!target || !this._config) {
       return false;
     }
     const gap = this._config.avatar_radius * 2.5;
     for (const [dx, dy] of [[0, gap], [-gap, 0], [gap, 0], [0, -gap], [gap, gap], [-gap, gap]]) {
-      if (this.walkTo(target[0] + dx, target[1] + dy)) {
+      if (this._walk(target[0] + dx, target[1] + dy)) {
         return true;
       }
     }
@@ -216,6 +237,7 @@ export class OwnAvatar implements IDisposable {
   private _pending = false;
   private _disposed = false;
   private _roomEntered = new Signal<this, IRoomInfo | null>(this);
+  private _steered = new Signal<this, void>(this);
   private _roomRefused = new Signal<this, IRoomInfo>(this);
   private _corrected = new Signal<this, void>(this);
 }

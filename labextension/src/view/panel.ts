@@ -17,6 +17,7 @@ import { MapControls } from './mapcontrols';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 import { ProfileForm } from './profile';
+import { TeachingTools } from './teaching';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
@@ -104,6 +105,8 @@ export class ClassroomPanel extends Widget {
     });
     this.participants.node.addEventListener('focusout', () => this.map.showNameOf(null));
     this.chat = new ChatPane(model);
+    this.teaching = new TeachingTools(model);
+    side.addWidget(this.teaching);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
     // The map and the rest share the panel with a handle between them: the
@@ -158,6 +161,8 @@ export class ClassroomPanel extends Widget {
   readonly strip: MediaStrip;
   readonly participants: ParticipantList;
   readonly chat: ChatPane;
+  /** The class's state for everyone, and the instructors' controls. */
+  readonly teaching: TeachingTools;
 
   /** Called by the plugin when the panel moves between the sidebar and the main area. */
   setPlacement(where: 'main' | 'left'): void {

@@ -1,0 +1,140 @@
+"""The classroom as a live panel in a notebook (ipywidgets).
+
+``Classroom().widget()`` (or just ``c`` at the end of a cell) shows who is
+here, in which room, with raised hands in order, and buttons for the
+instructor's powers. The view is this package's own labextension
+(``jupyterlab-classroom``), registered with JupyterLab's widget manager; its
+buttons come back here as comm messages and run the :class:`Classroom`
+methods, so the server enforces every power as it does for any other call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ipywidgets
+from traitlets import Dict, List, Unicode
+
+from .client import Classroom, ClassroomRefused, ClassroomUnreachable
+
+log = logging.getLogger(__name__)
+
+#: The labextension that renders the widget (its npm package name).
+NPM_NAME = "jupyterlab-classroom"
+
+
+def _npm_version() -> str:
+    """The built labextension's version, as a semver range for the widget manager."""
+    package = Path(__file__).parent / "labextension" / "package.json"
+    try:
+        return "^" + json.loads(package.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "*"
+
+
+NPM_VERSION = _npm_version()
+
+#: Who is here, as the panel shows them.
+PERSON_FIELDS = ("id", "user", "name", "role", "room", "hand", "mic", "camera", "screen", "status")
+
+
+def _lockable(what: object) -> str:
+    if what not in ("mic", "camera", "screen", "chat"):
+        raise ValueError(f"Nothing called {what!r} can be locked.")
+    return str(what)
+
+
+class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
+    """A live roster with rooms and hands, and the instructor's controls."""
+
+    _model_name = Unicode("ClassroomWidgetModel").tag(sync=True)
+    _view_name = Unicode("ClassroomWidgetView").tag(sync=True)
+    _model_module = Unicode(NPM_NAME).tag(sync=True)
+    _view_module = Unicode(NPM_NAME).tag(sync=True)
+    _model_module_version = Unicode(NPM_VERSION).tag(sync=True)
+    _view_module_version = Unicode(NPM_VERSION).tag(sync=True)
+
+    #: Everyone but this notebook's connection.
+    people = List(Dict()).tag(sync=True)
+    #: The map's rooms: id, name, kind, capacity.
+    rooms = List(Dict()).tag(sync=True)
+    #: The class state (locks, hands, locked rooms, announcement, breakout, broadcast).
+    state = Dict().tag(sync=True)
+    #: The notebook user's role: the controls are for ``instructor``.
+    role = Unicode("student").tag(sync=True)
+    #: The last refusal, in words ("" when the last command went through).
+    error = Unicode("").tag(sync=True)
+
+    def __init__(self, classroom: Classroom, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.classroom = classroom
+        self._refresh()
+        classroom.watch(self._refresh)
+        self.on_msg(self._on_msg)
+
+    def close(self) -> None:
+        self.classroom.unwatch(self._refresh)
+        super().close()
+
+    def _refresh(self) -> None:
+        conn = self.classroom._live()
+        with conn.lock:
+            people = [
+                {k: p.get(k) for k in PERSON_FIELDS}
+                for pid, p in conn.participants.items()
+                if pid != conn.you
+            ]
+            rooms = [{k: r.get(k) for k in ("id", "name", "kind", "capacity")} for r in conn.rooms]
+            state = json.loads(json.dumps(conn.state))
+            me = conn.participants.get(conn.you or "", {})
+        people.sort(key=lambda p: (p["role"] != "instructor", str(p["name"]).lower()))
+        with self.hold_sync():
+            self.people = people
+            self.rooms = rooms
+            self.state = state
+            self.role = me.get("role", "student")
+
+    # -- the view's buttons ---------------------------------------------------------------
+
+    def _on_msg(self, _: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+        action = content.get("action")
+        handler = self._ACTIONS.get(action)  # type: ignore[arg-type]
+        if handler is None:
+            self.error = f"Unknown action {action!r}."
+            return
+        try:
+            handler(self.classroom, content)
+        except (ClassroomRefused, ClassroomUnreachable, ValueError, TypeError) as e:
+            self.error = str(e)
+        else:
+            self.error = ""
+
+    @staticmethod
+    def _breakouts(c: Classroom, m: dict[str, Any]) -> None:
+        minutes = m.get("minutes") or None
+        mode = m.get("mode")
+        if mode == "groups":
+            groups = [g for g in m.get("groups", []) if g]
+            c.breakouts(groups, minutes=minutes)
+        elif mode == "choose":
+            c.breakouts("choose", minutes=minutes)
+        else:
+            c.breakouts(int(m["tables"]) if m.get("tables") else None, minutes=minutes)
+
+    _ACTIONS: ClassVar[dict[str, Any]] = {
+        "lower_hand": lambda c, m: c.lower_hand(m["who"]),
+        "lower_hands": lambda c, m: c.lower_hands(),
+        "mute": lambda c, m: c.mute(m["who"]),
+        "mute_all": lambda c, m: c.mute_all(),
+        "summon": lambda c, m: c.summon(m.get("who"), to=m.get("to", "stage")),
+        "give_floor": lambda c, m: c.give_floor(m["who"], bool(m.get("on", True))),
+        "lock": lambda c, m: (c.lock if m["locked"] else c.unlock)(**{_lockable(m["what"]): True}),
+        "lock_room": lambda c, m: c.lock_room(m["room"], bool(m["locked"])),
+        "announce": lambda c, m: c.announce(m.get("text") or None),
+        "broadcast": lambda c, m: c.broadcast(bool(m["on"])),
+        "breakouts": _breakouts,
+        "end_breakouts": lambda c, m: c.end_breakouts(),
+    }
