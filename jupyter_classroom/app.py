@@ -162,7 +162,9 @@ class ClassroomConfig(LoggingConfigurable):
         True,
         help=(
             "The server's owner is an instructor: the JupyterHub user who owns the server "
-            "(JUPYTERHUB_USER), or else the operating-system user running it."
+            "(JUPYTERHUB_USER), or else the operating-system user running it, and anyone "
+            "logged in with the server's own token or password (which gives them the "
+            "owner's whole server)."
         ),
     ).tag(config=True)
 
@@ -289,12 +291,33 @@ class ClassroomConfig(LoggingConfigurable):
     def owner(self) -> str:
         return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
-    def role_of(self, username: str) -> str:
+    def role_of(self, user) -> str:
+        """A person's role (``user``: a Jupyter user, or a username): listed in
+        ``instructors``, or the server's owner when ``owner_is_instructor``.
+
+        The owner is the JupyterHub user who owns the server
+        (``JUPYTERHUB_USER``) or the operating-system user running it; and,
+        where people log in with Jupyter's own login (the server's token or
+        password), whoever logged in: knowing the token or password gives them
+        the owner's whole server (kernels, terminals, files), so they are the
+        owner here too. Those logins know nobody's name, so ``instructors``
+        cannot name them: classes that need students should meet through the
+        JupyterHub service.
+        """
+        username = user if isinstance(user, str) else user.username
         if username in self.instructors:
             return "instructor"
-        if self.owner_is_instructor and username == self.owner():
+        if self.owner_is_instructor and (username == self.owner() or self.server_login(user)):
             return "instructor"
         return "student"
+
+    def server_login(self, user) -> bool:
+        """Whether ``user`` logged in with Jupyter's own login (the server's
+        token or password), which holds the owner's access to the server."""
+        if isinstance(user, str):
+            return False
+        provider = getattr(self.serverapp, "identity_provider", None)
+        return type(provider) in (IdentityProvider, PasswordIdentityProvider)
 
     def named_by_host(self, user) -> bool:
         """Whether the host's name for ``user`` wins over one they choose."""

@@ -40,7 +40,9 @@ class JupyterProcess:
         self.ws_url = f"ws://127.0.0.1:{self.port}/classroom/ws"
         self.chat_db = root / "chat.sqlite"
         self.log_path = root / "jupyter.log"
-        self.classroom_config = {"reconnect_grace": 2, **classroom_config}
+        # Jupyter's own token login makes everyone the owner, an instructor by
+        # default: tests are among students unless they say otherwise.
+        self.classroom_config = {"reconnect_grace": 2, "owner_is_instructor": False, **classroom_config}
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = None
 

@@ -329,3 +329,23 @@ async def test_signaling_is_relayed_only_between_paired_participants(connect) ->
     await bob.send(type="signal", to=wa["you"], description={"type": "offer", "sdp": "x"})
     assert (await bob.expect("error"))["code"] == "not_paired"
     await alice.nothing("signal")
+
+
+async def test_a_login_with_the_servers_token_is_the_owner_and_an_instructor(tmp_path) -> None:
+    # Jupyter's own login knows nobody's name; whoever knows the token holds
+    # the owner's whole server, and is the owner (an instructor) here too.
+    for owner_is_instructor, role in ((True, "instructor"), (False, "student")):
+        server = JupyterProcess(
+            tmp_path / role, app="jupyter_server", owner_is_instructor=owner_is_instructor
+        )
+        server.root.mkdir()
+        server.start()
+        try:
+            url = f"{server.ws_url}?token={server.token}"
+            client = Client(await tornado.websocket.websocket_connect(url))
+            welcome = await client.join()
+            me = next(p for p in welcome["participants"] if p["id"] == welcome["you"])
+            assert me["role"] == role
+            client.ws.close(1000)
+        finally:
+            server.stop()

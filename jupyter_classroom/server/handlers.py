@@ -124,7 +124,7 @@ class ClassroomWebSocketHandler(
             initials=user.initials,
             color=user.color,
             avatar_url=user.avatar_url,
-            role=self.role_of(user.username),
+            role=self.role_of(user),
             named_by_host=self.named_by_host(user),
         )
 
