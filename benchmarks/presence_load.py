@@ -41,6 +41,7 @@ import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
 from tests.servers import JupyterProcess  # noqa: E402
 
 # The open floor between the table rows, and its middle.
@@ -68,7 +69,7 @@ class Walker:
                 await asyncio.sleep(0.1 * (attempt + 1))
         else:
             raise ConnectionRefusedError(self.url)
-        await self.ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
+        await self.ws.write_message(json.dumps({"type": "join", "protocol": PROTOCOL_VERSION, "id": 1}))
         while True:
             m = json.loads(await self.ws.read_message())
             if m["type"] == "welcome":

@@ -202,6 +202,12 @@ class Classroom:
         self._mesh_dirty: set[str] = set()
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
+        # Neighbour changes not sent yet: participant -> {other: whether they
+        # came near (True) or went (False)}. A tick sends each participant one
+        # ``neighbours`` with what changed, not a list per change.
+        self._near_news: dict[str, dict[str, bool]] = {}
+        # The capped neighbours each participant was last told of.
+        self._capped_told: dict[str, frozenset[str]] = {}
 
     # -- lookups ----------------------------------------------------------
 
@@ -256,13 +262,23 @@ class Classroom:
             p = self._by_resume[resume]
             if p.identity.username == identity.username:
                 before = self._media_key(p)
+                out: list[Outgoing] = []
+                if p.connection == "online":
+                    # Taking over a half-open connection: the new page knows
+                    # no neighbours and has no calls. The old page's end (its
+                    # peers are told) and the next flush pairs the new one.
+                    self._set_neighbours(p, set())
+                    mine = frozenset({p.id})  # the welcome says it all to p
+                    out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
+                # The welcome tells the page that nobody is capped.
+                self._capped_told.pop(p.id, None)
                 p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
                 self._new_session(p)
                 self._moved.add(p.id)  # recompute proximity on the next flush
                 return Effects(
-                    [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))],
+                    out + [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))],
                     media_changed=self._media_key(p) != before,
                     participant=p,
                 )
@@ -340,8 +356,9 @@ class Classroom:
         p.disconnected_at = now
         p.conference = False
         out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
+        self._set_neighbours(p, set())
         return Effects(
-            out + self._set_neighbours(p, set()) + self._update_mesh(),
+            out + self._neighbour_messages() + self._update_mesh(),
             media_changed=before is not None,
         )
 
@@ -352,8 +369,10 @@ class Classroom:
             return Effects()
         self._by_resume.pop(p.resume, None)
         self._moved.discard(pid)
-        out = self._set_neighbours(p, set())
+        self._set_neighbours(p, set())
+        out = self._neighbour_messages()
         out += self._mesh_messages(self.mesh.remove(pid))
+        self._capped_told.pop(pid, None)
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         return Effects(out, media_changed=self._media_key(p) is not None)
 
@@ -461,8 +480,8 @@ class Classroom:
                 d2 = (px - q.x) ** 2 + (py - q.y) ** 2
                 if d2 <= join2 or (qid in mine and d2 <= drop2):
                     near.add(qid)
-            out += self._set_neighbours(p, near)
-        return Effects(out + self._update_mesh())
+            self._set_neighbours(p, near)
+        return Effects(out + self._neighbour_messages() + self._update_mesh())
 
     # -- rooms' conferences ---------------------------------------------------
 
@@ -542,34 +561,59 @@ class Classroom:
         for offerer, answerer in change.connected:
             out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
             out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
+        told = self._capped_told
         for pid in sorted(change.capped_changed):
-            if pid in self.participants:
-                ids = sorted(self.mesh.capped(pid))
-                out.append(Outgoing(protocol.MeshCapped(ids=ids), frozenset({pid})))
+            if pid not in self.participants:
+                told.pop(pid, None)
+                continue
+            now, before = self.mesh.capped(pid), told.get(pid, frozenset())
+            if now == before:
+                continue
+            if now:
+                told[pid] = now
+            else:
+                del told[pid]
+            message = protocol.MeshCapped(added=sorted(now - before), removed=sorted(before - now))
+            out.append(Outgoing(message, frozenset({pid})))
         return out
 
-    def _set_neighbours(self, p: Participant, near: set[str]) -> list[Outgoing]:
-        """Make ``p``'s neighbour set ``near`` (symmetric) and tell whoever changed."""
-        if near == p.neighbours:
-            return []
-        changed = {p.id}
-        self._mesh_dirty.add(p.id)
-        for qid in p.neighbours - near:
+    def _set_neighbours(self, p: Participant, near: set[str]) -> None:
+        """Make ``p``'s neighbour set ``near`` (symmetric); what changed is
+        sent by the next :meth:`_neighbour_messages`."""
+        mine = p.neighbours
+        if near == mine:
+            return
+        news = self._near_news
+        dirty = self._mesh_dirty
+        dirty.add(p.id)
+        pid = p.id
+        for qid in mine - near:
             q = self.participants.get(qid)
             if q is not None:
-                q.neighbours.discard(p.id)
-                changed.add(qid)
-        for qid in near - p.neighbours:
-            q = self.participants[qid]
-            q.neighbours.add(p.id)
-            changed.add(qid)
+                q.neighbours.discard(pid)
+                dirty.add(qid)
+            _note(news, qid, pid, False)
+            _note(news, pid, qid, False)
+        for qid in near - mine:
+            self.participants[qid].neighbours.add(pid)
+            dirty.add(qid)
+            _note(news, qid, pid, True)
+            _note(news, pid, qid, True)
         p.neighbours = set(near)
-        self._mesh_dirty |= changed
-        return [
-            Outgoing(protocol.Neighbours(ids=sorted(self.participants[c].neighbours)), frozenset({c}))
-            for c in sorted(changed)
-            if c in self.participants
-        ]
+
+    def _neighbour_messages(self) -> list[Outgoing]:
+        """One ``neighbours`` for each participant whose neighbours changed
+        since the last call: who came near and who went."""
+        news, self._near_news = self._near_news, {}
+        out = []
+        for pid in sorted(news):
+            changes = news[pid]
+            if not changes or pid not in self.participants:
+                continue
+            added = sorted(q for q, came in changes.items() if came)
+            removed = sorted(q for q, came in changes.items() if not came)
+            out.append(Outgoing(protocol.Neighbours(added=added, removed=removed), frozenset({pid})))
+        return out
 
     # -- presence ------------------------------------------------------------
 
@@ -651,3 +695,15 @@ class Classroom:
             message.to_name = other.name
             return message, frozenset({p.id, other.id}), True
         raise ClassroomError(ErrorCode.BAD_MESSAGE, f"Unknown channel {channel!r}.")
+
+
+def _note(news: dict[str, dict[str, bool]], pid: str, other: str, came: bool) -> None:
+    """Record that ``other`` came near ``pid`` (or went); a change and its
+    undoing before they were sent cancel out."""
+    changes = news.get(pid)
+    if changes is None:
+        news[pid] = {other: came}
+    elif changes.get(other, came) != came:
+        del changes[other]
+    else:
+        changes[other] = came
