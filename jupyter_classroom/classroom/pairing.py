@@ -223,6 +223,8 @@ class _Update:
         self.capped_before: dict[str, frozenset[str]] = {}
         self.heap: list[Key] = []
         self.queued: dict[tuple[str, str], Key] = {}
+        # full_from() of the people asked about, until their pairs change.
+        self.full: dict[str, Key | None] = {}
 
     def push(self, key: Key) -> None:
         pair = (key[1], key[2])
@@ -239,14 +241,35 @@ class _Update:
                 self.push(k)
 
     def push_capped(self, pid: str, lo: Key | None, hi: Key | None = None) -> None:
-        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``)."""
+        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``):
+        ``pid`` has a free place before them now.
+
+        A pair whose other side is full before it, as things stand, is left
+        out: in a crowd most capped pairs are capped at both ends. Whatever
+        later frees a place on that side before the pair (a pair of theirs
+        that breaks or moves after it) queues that side's capped pairs in
+        turn, so the pair is looked at if it can change."""
         near = self.mesh._near.get(pid)
-        if not near:
+        if not near or self.cap == 0:
             return
         peers = self.mesh._peers.get(pid, ())
+        full = self.full
         for q, k in near.items():
             if (lo is None or k > lo) and (hi is None or k <= hi) and q not in peers:
-                self.push(k)
+                limit = full[q] if q in full else self.full_from(q)
+                if limit is None or k < limit:
+                    self.push(k)
+
+    def full_from(self, pid: str) -> Key | None:
+        """The key of ``pid``'s last kept pair when it has the cap of them
+        (no pair placed after it fits), or None."""
+        kept = self.mesh._peers.get(pid, ())
+        limit = None
+        if len(kept) >= self.cap:
+            near = self.mesh._near[pid]
+            limit = sorted(near[q] for q in kept)[self.cap - 1]
+        self.full[pid] = limit
+        return limit
 
     def touch(self, pid: str) -> None:
         if pid not in self.capped_before:
@@ -255,6 +278,8 @@ class _Update:
     def set_paired(self, a: str, b: str, on: bool) -> None:
         mesh = self.mesh
         self.before.setdefault((a, b), not on)
+        self.full.pop(a, None)
+        self.full.pop(b, None)
         if on:
             mesh._peers.setdefault(a, set()).add(b)
             mesh._peers.setdefault(b, set()).add(a)
@@ -278,6 +303,7 @@ class _Update:
         # Kept pairs that went: their place.
         broken: list[tuple[str, str, Key]] = []
         fresh: list[Key] = []
+        full = self.full
 
         def rekey(x: str, y: str) -> None:
             old = near[x][y]
@@ -285,6 +311,9 @@ class _Update:
             if new != old:
                 moved.setdefault((x, y), old)
                 near[x][y] = near[y][x] = new
+                if y in peers.get(x, ()):
+                    full.pop(x, None)
+                    full.pop(y, None)
 
         # The candidate pairs of the changed people: gone, new or moved.
         for a, want in self.desired.items():
