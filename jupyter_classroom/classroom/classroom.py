@@ -132,6 +132,7 @@ class Participant:
     connection: protocol.Connection = "online"
     #: Whether the client takes part in the rooms' conferences.
     media: bool = False
+    #: Reconnecting: when the client was last heard from (see ``disconnect``).
     disconnected_at: float | None = None
     #: Bumped (classroom-wide counter) on every join and resume.
     generation: int = 0
@@ -346,14 +347,16 @@ class Classroom:
             id=request_id,
         )
 
-    def disconnect(self, pid: str, now: float) -> Effects:
-        """The connection dropped: keep the participant for a while."""
+    def disconnect(self, pid: str, seen: float) -> Effects:
+        """The connection dropped: keep the participant for a while, until
+        ``reconnect_grace`` after ``seen``, when their client was last heard
+        from (on the clock :meth:`expire` is given)."""
         p = self.participants.get(pid)
         if p is None or p.connection == "reconnecting":
             return Effects()
         before = self._media_key(p)
         p.connection = "reconnecting"
-        p.disconnected_at = now
+        p.disconnected_at = seen
         p.conference = False
         out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
         self._set_neighbours(p, set())

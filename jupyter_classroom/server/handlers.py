@@ -24,6 +24,8 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
 
     auth_resource = AUTH_RESOURCE
     session: ClassroomSession | None = None
+    #: Jupyter's keep-alive closed the connection: the client stopped answering.
+    _silent = False
 
     def initialize(self, name: str, service: ClassroomService, role_of: Any, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
@@ -100,9 +102,23 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         if self.session is not None:
             self.session.receive(message)
 
+    def on_pong(self, data: bytes) -> None:
+        super().on_pong(data)
+        if self.session is not None:
+            self.session.pong()
+
+    def send_ping(self) -> None:
+        # Jupyter's keep-alive closes a connection whose pongs stopped coming.
+        ws = self.ws_connection
+        open_before = ws is not None and not ws.server_terminated and not ws.client_terminated
+        super().send_ping()
+        ws = self.ws_connection
+        if open_before and (ws is None or ws.server_terminated):
+            self._silent = True
+
     def on_close(self) -> None:
         if self.session is not None:
-            self.session.connection_lost(self.close_code)
+            self.session.connection_lost(self.close_code, silent=self._silent)
 
 
 class _ClassroomProtocol(WebSocketProtocol13):
