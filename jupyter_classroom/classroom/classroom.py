@@ -207,8 +207,6 @@ class Classroom:
         # came near (True) or went (False)}. A tick sends each participant one
         # ``neighbours`` with what changed, not a list per change.
         self._near_news: dict[str, dict[str, bool]] = {}
-        # The capped neighbours each participant was last told of.
-        self._capped_told: dict[str, frozenset[str]] = {}
 
     # -- lookups ----------------------------------------------------------
 
@@ -271,8 +269,6 @@ class Classroom:
                     self._set_neighbours(p, set())
                     mine = frozenset({p.id})  # the welcome says it all to p
                     out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
-                # The welcome tells the page that nobody is capped.
-                self._capped_told.pop(p.id, None)
                 p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
@@ -375,7 +371,6 @@ class Classroom:
         self._set_neighbours(p, set())
         out = self._neighbour_messages()
         out += self._mesh_messages(self.mesh.remove(pid))
-        self._capped_told.pop(pid, None)
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         return Effects(out, media_changed=self._media_key(p) is not None)
 
@@ -564,20 +559,10 @@ class Classroom:
         for offerer, answerer in change.connected:
             out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
             out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
-        told = self._capped_told
-        for pid in sorted(change.capped_changed):
-            if pid not in self.participants:
-                told.pop(pid, None)
-                continue
-            now, before = self.mesh.capped(pid), told.get(pid, frozenset())
-            if now == before:
-                continue
-            if now:
-                told[pid] = now
-            else:
-                del told[pid]
-            message = protocol.MeshCapped(added=sorted(now - before), removed=sorted(before - now))
-            out.append(Outgoing(message, frozenset({pid})))
+        for pid, came, went in change.capped:
+            if pid in self.participants:
+                message = protocol.MeshCapped(added=list(came), removed=list(went))
+                out.append(Outgoing(message, frozenset({pid})))
         return out
 
     def _set_neighbours(self, p: Participant, near: set[str]) -> None:

@@ -39,6 +39,8 @@ class MeshChange:
     disconnected: tuple[Pair, ...]
     capped_changed: frozenset[str]
     """Participants whose set of capped neighbours changed."""
+    capped: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    """How: (participant, who became capped, who no longer is), by participant."""
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -147,6 +149,7 @@ class PeerMesh:
         peers = self._peers.pop(pid, set())
         self._floor.discard(pid)
         changed: set[str] = set()
+        capped = []
         for q in near:
             q_near = self._near[q]
             del q_near[pid]
@@ -160,12 +163,14 @@ class PeerMesh:
                 self._pending.add(q)
             else:
                 changed.add(q)  # pid was one of q's capped neighbours
+                capped.append((q, (), (pid,)))
             self._rekey.discard(_ordered(pid, q))
         self._pending.discard(pid)
         return MeshChange(
             connected=(),
             disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
             capped_changed=frozenset(changed),
+            capped=tuple(sorted(capped)),
         )
 
     # -- internals --------------------------------------------------------
@@ -218,9 +223,9 @@ class _Update:
         # Whether each pair that flipped in this update was in the mesh
         # before it.
         self.before: dict[tuple[str, str], bool] = {}
-        # Capped neighbours, before this update, of the people whose near
-        # pairs appeared or went.
-        self.capped_before: dict[str, frozenset[str]] = {}
+        # Whether each pair that appeared (False) or went (True) in this
+        # update was a candidate before it.
+        self.near_before: dict[tuple[str, str], bool] = {}
         self.heap: list[Key] = []
         self.queued: dict[tuple[str, str], Key] = {}
         # full_from() of the people asked about, until their pairs change.
@@ -271,10 +276,6 @@ class _Update:
         self.full[pid] = limit
         return limit
 
-    def touch(self, pid: str) -> None:
-        if pid not in self.capped_before:
-            self.capped_before[pid] = self.mesh.capped(pid)
-
     def set_paired(self, a: str, b: str, on: bool) -> None:
         mesh = self.mesh
         self.before.setdefault((a, b), not on)
@@ -320,12 +321,10 @@ class _Update:
             have = near.get(a)
             if have:
                 gone = have.keys() - want
-                if gone:
-                    self.touch(a)
                 for b in gone:
                     x, y = _ordered(a, b)
                     old = moved.pop((x, y), None) or near[x][y]
-                    self.touch(b)
+                    self.near_before.setdefault((x, y), True)
                     if y in peers.get(x, ()):
                         self.set_paired(x, y, False)
                         broken.append((x, y, old))
@@ -335,11 +334,9 @@ class _Update:
                             del near[z]
             have = near.get(a, {})
             added = want - have.keys()
-            if added:
-                self.touch(a)
             for b in added:
-                self.touch(b)
                 x, y = _ordered(a, b)
+                self.near_before.setdefault((x, y), False)
                 key = self.new_key(x, y, False)
                 near.setdefault(x, {})[y] = key
                 near.setdefault(y, {})[x] = key
@@ -440,21 +437,30 @@ class _Update:
         peers = mesh._peers
         added: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
-        changed: set[str] = set()
+        near = mesh._near
         for (a, b), was in self.before.items():
             now = b in peers.get(a, ())
             if now == was:
                 continue
             (added if now else removed).append((a, b))
-            if b in mesh._near.get(a, ()):
+            if b in near.get(a, ()):
                 mesh._rekey.add((a, b))
-                changed.add(a)
-                changed.add(b)
-        for pid, before in self.capped_before.items():
-            if mesh.capped(pid) != before:
-                changed.add(pid)
-            else:
-                changed.discard(pid)
+        # A pair is capped while it is a candidate and not kept: whose capped
+        # neighbours changed follows from the pairs that appeared, went or
+        # flipped, without building anyone's whole set.
+        capped: dict[str, tuple[list[str], list[str]]] = {}
+        before, near_before = self.before, self.near_before
+        for pair in near_before.keys() | before.keys():
+            a, b = pair
+            kept = b in peers.get(a, ())
+            now = not kept and b in near.get(a, ())
+            was = not before.get(pair, kept) and near_before.get(pair, True)
+            if now != was:
+                for x, y in ((a, b), (b, a)):
+                    lists = capped.get(x)
+                    if lists is None:
+                        lists = capped[x] = ([], [])
+                    lists[0 if now else 1].append(y)
         connected = []
         for a, b in sorted(added):
             first = self.offerer(a, b)
@@ -462,5 +468,9 @@ class _Update:
         return MeshChange(
             connected=tuple(connected),
             disconnected=tuple(frozenset(p) for p in sorted(removed)),
-            capped_changed=frozenset(changed),
+            capped_changed=frozenset(capped),
+            capped=tuple(
+                (pid, tuple(sorted(came)), tuple(sorted(went)))
+                for pid, (came, went) in sorted(capped.items())
+            ),
         )
