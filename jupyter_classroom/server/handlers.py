@@ -10,6 +10,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
@@ -99,6 +100,10 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         self.close(code, reason)
 
     def on_message(self, message: str | bytes) -> None:
+        # A client that sends is alive, whatever became of its last pong: the
+        # ping may wait behind what is queued for it. Jupyter's keep-alive
+        # only reads last_pong.
+        self.last_pong = IOLoop.current().time()
         if self.session is not None:
             self.session.receive(message)
 
