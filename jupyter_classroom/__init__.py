@@ -5,6 +5,18 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0.dev0"
 
+#: The notebook API (:mod:`jupyter_classroom.client`), imported on first use
+#: so that loading the server extension does not import it.
+_CLIENT_NAMES = ("Classroom", "ClassroomForbidden", "ClassroomRefused", "ClassroomUnreachable")
+
+
+def __getattr__(name: str) -> object:
+    if name in _CLIENT_NAMES:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyterlab-classroom"}]

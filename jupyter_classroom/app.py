@@ -15,7 +15,9 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, Int, List, Unicode, default
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
+from jupyter_server.auth.utils import moons_of_jupyter
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, default
 
 from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
@@ -30,6 +32,27 @@ DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
 
 class SettingError(ValueError):
     """A setting's value cannot be used."""
+
+
+#: The names Jupyter's own identity providers make up for a browser that
+#: logged in with the server's token or password: "Anonymous Io" and so on.
+_PLACEHOLDER_NAMES = frozenset(f"Anonymous {moon}" for moon in moons_of_jupyter)
+
+
+def host_gives_name(user, provider: object) -> bool:
+    """Whether the host really names ``user``.
+
+    Jupyter's own identity providers (a token or password login) know nobody:
+    they name each browser "Anonymous <a moon of Jupyter>". Those
+    placeholders are not names, and people may choose their own. Any other
+    provider (JupyterHub's, one the administrator configured), or a name the
+    user set through ``PATCH /api/me`` where the server allows it, is the
+    host's word and wins.
+    """
+    if type(provider) not in (IdentityProvider, PasswordIdentityProvider):
+        return True
+    shown = getattr(user, "display_name", "") or getattr(user, "name", "")
+    return shown not in _PLACEHOLDER_NAMES
 
 
 def list_setting(name: str, values: list[str] | str) -> list[str]:
@@ -137,6 +160,17 @@ class ClassroomApp(ExtensionApp):
         help=(
             "The server's owner is an instructor: the JupyterHub user who owns the server "
             "(JUPYTERHUB_USER), or else the operating-system user running it."
+        ),
+    ).tag(config=True)
+
+    chosen_names = Enum(
+        ["anonymous", "always", "never"],
+        default_value="anonymous",
+        help=(
+            "Who may choose their own name and colour in the classroom: 'anonymous' (those "
+            "the host gives no real name, such as Jupyter's 'Anonymous Io' after a token "
+            "login; the host's names win), 'always' (everyone: a workshop on shared "
+            "accounts) or 'never'."
         ),
     ).tag(config=True)
 
@@ -258,6 +292,14 @@ class ClassroomApp(ExtensionApp):
         if self.owner_is_instructor and username == self.owner():
             return "instructor"
         return "student"
+
+    def named_by_host(self, user) -> bool:
+        """Whether the host's name for ``user`` wins over one they choose."""
+        if self.chosen_names == "always":
+            return False
+        if self.chosen_names == "never":
+            return True
+        return host_gives_name(user, getattr(self.serverapp, "identity_provider", None))
 
     def settings_for_core(self) -> ClassroomSettings:
         return ClassroomSettings(
@@ -403,7 +445,7 @@ class ClassroomApp(ExtensionApp):
             (
                 r"/classroom/ws",
                 ClassroomWebSocketHandler,
-                {"service": self.service, "role_of": self.role_of},
+                {"service": self.service, "role_of": self.role_of, "named_by_host": self.named_by_host},
             )
         )
 

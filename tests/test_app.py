@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 
-from jupyter_classroom.app import DEFAULT_MAP, ClassroomApp, load_map
+from jupyter_classroom.app import DEFAULT_MAP, ClassroomApp, host_gives_name, load_map
 from jupyter_classroom.classroom import MapError
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -109,3 +109,25 @@ def test_an_unchecked_aiortc_leaves_rooms_with_chat_only(
     app.initialize_settings()
     assert app.service.sfu is not None
     app.service.store.close()
+
+
+def test_who_the_host_names() -> None:
+    from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider, User
+
+    anonymous = User("0123abcd", "Anonymous Io", "Anonymous Io", "AI")
+    # Jupyter's own providers make up placeholders: people choose their names.
+    assert not host_gives_name(anonymous, PasswordIdentityProvider())
+    assert not host_gives_name(anonymous, IdentityProvider())
+    # A name set through PATCH /api/me is the host's word.
+    assert host_gives_name(User("0123abcd", "Ada", "Ada"), PasswordIdentityProvider())
+    # Any other provider (JupyterHub's, a configured one) knows people.
+
+    class HubUsers(IdentityProvider):
+        pass
+
+    assert host_gives_name(anonymous, HubUsers())
+    app = ClassroomApp()
+    app.chosen_names = "always"
+    assert not app.named_by_host(User("ada", "Ada", "Ada"))
+    app.chosen_names = "never"
+    assert app.named_by_host(anonymous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -399,3 +400,87 @@ def test_the_open_floor_keeps_a_room_connection_until_the_session_ends(classroom
     assert classroom.disconnect(a.id, t + 3).media_changed and a.id not in classroom.room_media()
     effects = classroom.join(person("A"), t + 4, resume=a.resume, media=True)
     assert not effects.media_changed and a.id not in classroom.room_media()
+
+
+# -- spawning and coming back after a restart --------------------------------
+
+
+def test_people_arriving_together_spread_out(classroom: Classroom) -> None:
+    r = classroom.settings.avatar_radius
+    people = [classroom.join(person(f"P{i}"), 0.0).participant for i in range(40)]
+    spots = [(p.x, p.y) for p in people]
+    for i, a in enumerate(spots):
+        assert not classroom.map.blocked(*a, r)
+        assert classroom.map.room_at(*a) is None  # nobody lands in a table's call
+        for b in spots[i + 1 :]:
+            assert math.dist(a, b) >= 2 * r
+    # The first ones appear in the spawn area, by the door.
+    s = classroom.map.spawn
+    assert s.x <= people[0].x <= s.x + s.width and s.y <= people[0].y <= s.y + s.height
+    # The same classroom gives the same spots: no chance involved.
+    again = Classroom(classroom.map, ClassroomSettings(), random.Random(99))
+    assert [(p.x, p.y) for p in (again.join(person(f"P{i}"), 0.0).participant for i in range(40))] == spots
+
+
+def restore(x: float, y: float, **presence: object) -> protocol.Restore:
+    return protocol.Restore(x=x, y=y, **presence)  # type: ignore[arg-type]
+
+
+def test_a_restated_place_and_presence_are_taken_back(classroom: Classroom) -> None:
+    effects = classroom.join(
+        person("Ada"), 0.0, resume="from-before-the-restart", media=True,
+        restore=restore(800, 450, status="busy", hand=True, mic=True, camera=True),
+    )
+    p = effects.participant
+    assert (p.x, p.y, p.room) == (800, 450, "table-2")
+    assert (p.status, p.hand, p.mic, p.camera, p.screen) == ("busy", True, True, True, False)
+    assert not [o for o in effects.messages if isinstance(o.message, protocol.Error)]
+    # Everyone learns it at once, and the table's call hears the microphone.
+    joined = next(o.message for o in effects.messages if isinstance(o.message, protocol.ParticipantJoined))
+    assert joined.participant.hand and joined.participant.mic and joined.participant.room == "table-2"
+    assert effects.media_changed
+    b = classroom.join(person("Bob"), 0.0, media=True, restore=restore(700, 450)).participant
+    assert classroom.room_media()[b.id].tracks == frozenset({(p.id, "microphone"), (p.id, "camera")})
+
+
+@pytest.mark.parametrize(
+    "x, y, why",
+    [
+        (790, 260, "wall"),  # the lectern
+        (5000, 100, "outside the map"),
+        (4, 4, "outside the map"),
+    ],
+)
+def test_a_restated_place_that_cannot_be_had_is_refused(classroom: Classroom, x: float, y: float, why: str) -> None:
+    effects = classroom.join(person("Ada"), 0.0, restore=restore(x, y, hand=True))
+    p = effects.participant
+    (error,) = [o for o in effects.messages if isinstance(o.message, protocol.Error)]
+    assert error.to == frozenset({p.id})
+    assert error.message.code == ErrorCode.PLACE_REFUSED
+    assert why in error.message.message and "entrance" in error.message.message
+    # Spawned as usual, the rest restored all the same.
+    s = classroom.map.spawn
+    assert s.x <= p.x <= s.x + s.width and s.y <= p.y <= s.y + s.height
+    assert p.hand
+
+
+def test_a_restated_place_in_a_full_room_is_refused_except_for_instructors(default_map) -> None:
+    classroom = Classroom(default_map, ClassroomSettings(room_capacities={"table-1": 2}), random.Random(1))
+    for name, x in (("A", 200), ("B", 260)):
+        assert classroom.join(person(name), 0.0, restore=restore(x, 450)).participant.room == "table-1"
+    effects = classroom.join(person("C"), 0.0, restore=restore(320, 450))
+    (error,) = [o.message for o in effects.messages if isinstance(o.message, protocol.Error)]
+    assert error.code == ErrorCode.PLACE_REFUSED and "Table 1 is full" in error.message
+    assert effects.participant.room is None
+    teacher = classroom.join(person("T", "instructor"), 0.0, restore=restore(380, 450)).participant
+    assert teacher.room == "table-1"
+
+
+def test_a_resumed_session_keeps_its_place_and_takes_the_presence(classroom: Classroom) -> None:
+    p = classroom.join(person("Ada"), 0.0).participant
+    before = (p.x, p.y)
+    classroom.disconnect(p.id, 1.0)
+    effects = classroom.join(person("Ada"), 2.0, resume=p.resume, restore=restore(800, 450, mic=True, hand=True))
+    assert effects.participant is p
+    assert (p.x, p.y) == before  # the server's place wins when it knows it
+    assert p.mic and p.hand  # the client's devices are what they are

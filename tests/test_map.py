@@ -28,7 +28,7 @@ def test_default_map_has_a_stage_six_tables_and_walls(default_map: ClassroomMap)
 
 def test_every_room_is_reachable_from_the_spawn_area(default_map: ClassroomMap) -> None:
     cell, r = 16, 16.0
-    start = default_map.spawn_point(random.Random(1), r)
+    start = default_map.spawn_point(r)
     cols, rows = int(default_map.width // cell), int(default_map.height // cell)
 
     def free(c: int, k: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,18 @@ def test_spawn_in_free_space(case: dict[str, Any]) -> None:
     cmap = build(case["map"])
     r = case["radius"]
     s = cmap.spawn
-    for seed in range(20):
-        x, y = cmap.spawn_point(random.Random(seed), r)
-        assert s.x <= x <= s.x + s.width and s.y <= y <= s.y + s.height
-        assert (not cmap.blocked(x, y, r)) is case["free"]
+    # The first to arrive appears in the spawn area, on a free spot if it has one.
+    x, y = cmap.spawn_point(r)
+    assert s.x <= x <= s.x + s.width and s.y <= y <= s.y + s.height
+    assert (not cmap.blocked(x, y, r)) is case["free"]
+    # Those after them stand clear of walls and, while the floor near the
+    # spawn area has room (at least five people on these maps), of each other.
+    if case["free"]:
+        placed = [(x, y)]
+        for _ in range(40):
+            q = cmap.spawn_point(r, placed)
+            assert not cmap.blocked(*q, r)
+            if any(math.dist(q, other) < 2 * r for other in placed):
+                break
+            placed.append(q)
+        assert len(placed) >= 5

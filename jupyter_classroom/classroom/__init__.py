@@ -4,13 +4,11 @@ from .classroom import (
     Classroom,
     ClassroomError,
     ClassroomSettings,
-    Identity,
     Participant,
     RoomMedia,
     TrackKey,
-    colour_of,
-    initials_of,
 )
+from .identity import Identity, colour_of, initials_of
 from .effects import Effects, Outgoing
 from .map import ClassroomMap, MapError, Room
 from .pairing import MeshChange, PeerMesh

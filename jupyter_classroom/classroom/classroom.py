@@ -9,7 +9,6 @@ refused command raises :class:`ClassroomError` and changes nothing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import random
 import secrets
@@ -21,26 +20,18 @@ from ..protocol import ErrorCode
 from ..protocol import ProtocolError as ClassroomError
 from .effects import Effects, Outgoing
 from .grid import SpatialGrid
-from .map import ClassroomMap
-from .pairing import MeshChange, PeerMesh
-
-# Readable on both light and dark backgrounds.
-PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e377c2", "#8c564b",
-    "#17becf", "#bcbd22", "#ff7f0e", "#3949ab", "#00897b", "#c2185b",
+from .identity import (
+    Identity,
+    check_colour,
+    check_name,
+    colour_of,
+    distinct_name,
+    initials_of,
+    name_key,
 )
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a participant is, as the host authenticated them."""
-
-    username: str
-    name: str
-    initials: str = ""
-    color: str | None = None
-    avatar_url: str | None = None
-    role: protocol.Role = "student"
+from .map import ClassroomMap, Room
+from .pairing import MeshChange, PeerMesh
+from .teaching import Teaching
 
 
 @dataclass
@@ -81,20 +72,6 @@ class ClassroomSettings:
             max_message_bytes=self.max_message_bytes,
             history_size=self.history_size,
         )
-
-
-def initials_of(name: str) -> str:
-    words = [w for w in name.replace("_", " ").split() if w]
-    if not words:
-        return "?"
-    if len(words) == 1:
-        return words[0][:2].upper()
-    return (words[0][0] + words[-1][0]).upper()
-
-
-def colour_of(username: str) -> str:
-    digest = hashlib.sha256(username.encode()).digest()
-    return PALETTE[digest[0] % len(PALETTE)]
 
 
 #: A published track: (participant id, source).
@@ -144,15 +121,37 @@ class Participant:
     #: Distance this participant may still walk at once (see ``walk_burst``),
     #: as of ``moved_at``; None until the first move.
     walk_budget: float | None = None
+    #: The name and colour they chose (checked), used when the host gives
+    #: no name.
+    chosen_name: str | None = None
+    chosen_color: str | None = None
+    #: The name ``name`` was made from (before a number told it apart).
+    base_name: str = ""
+
+    @property
+    def naming(self) -> bool:
+        """Whether they may choose their own name and colour."""
+        return not self.identity.named_by_host
+
+    def wanted_name(self) -> str:
+        """Their name before it is told apart from the others'."""
+        if self.naming and self.chosen_name:
+            return self.chosen_name
+        return self.identity.name or self.identity.username
 
     def info(self) -> protocol.ParticipantInfo:
         ident = self.identity
+        if self.naming and self.chosen_name:
+            initials = initials_of(self.chosen_name)
+        else:
+            initials = ident.initials or initials_of(ident.name)
+        colour = (self.chosen_color if self.naming else None) or ident.color
         return protocol.ParticipantInfo(
             id=self.id,
             user=ident.username,
             name=self.name,
-            initials=ident.initials or initials_of(ident.name),
-            color=ident.color or colour_of(ident.username),
+            initials=initials,
+            color=colour or colour_of(ident.username),
             role=ident.role,
             x=round(self.x, 1),
             y=round(self.y, 1),
@@ -190,6 +189,8 @@ class Classroom:
         self.rng = rng or random.Random()
         self.participants: dict[str, Participant] = {}
         self._by_resume: dict[str, Participant] = {}
+        # Everyone's name, by name_key: who holds it.
+        self._names: dict[str, str] = {}
         self._moved: set[str] = set()
         self._seq = 0
         self._generation = 0
@@ -207,6 +208,8 @@ class Classroom:
         # came near (True) or went (False)}. A tick sends each participant one
         # ``neighbours`` with what changed, not a list per change.
         self._near_news: dict[str, dict[str, bool]] = {}
+        #: The instructors' powers and what they set for the class.
+        self.teaching = Teaching(self)
 
     # -- lookups ----------------------------------------------------------
 
@@ -252,11 +255,25 @@ class Classroom:
     # -- joining and leaving ---------------------------------------------
 
     def join(
-        self, identity: Identity, now: float, resume: str | None = None, media: bool = False
+        self,
+        identity: Identity,
+        now: float,
+        resume: str | None = None,
+        media: bool = False,
+        name: str | None = None,
+        color: str | None = None,
+        restore: protocol.Restore | None = None,
     ) -> Effects:
         """Add a participant, or bring back the one a resume token names
         (``Effects.participant``). ``media``: the client takes part in the
-        rooms' conferences."""
+        rooms' conferences. ``name`` and ``color``: what the person chose,
+        used when the host gives no name. ``restore``: what the client had
+        before (after a server restart): its presence is taken back in any
+        case, its place when the session is not resumed, if it could walk
+        there now. Whatever of these is refused is told to the joiner as an
+        error (``bad_name``, ``bad_color``, ``place_refused``); the join goes
+        on without it."""
+        notes: list[protocol.Error] = []
         if resume is not None and resume in self._by_resume:
             p = self._by_resume[resume]
             if p.identity.username == identity.username:
@@ -269,13 +286,22 @@ class Classroom:
                     self._set_neighbours(p, set())
                     mine = frozenset({p.id})  # the welcome says it all to p
                     out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
+                p.identity = identity  # the host's record may have changed
                 p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
+                self._choose(p, name, color, notes)
+                class_updates = (
+                    self._restore_presence(p, restore, notes, now) if restore is not None else []
+                )
+                self._name(p)
                 self._new_session(p)
                 self._moved.add(p.id)  # recompute proximity on the next flush
                 return Effects(
-                    out + [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))],
+                    out
+                    + [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
+                    + class_updates
+                    + self._notes(p.id, notes),
                     media_changed=self._media_key(p) != before,
                     participant=p,
                 )
@@ -284,17 +310,28 @@ class Classroom:
                 ErrorCode.CLASSROOM_FULL,
                 f"The classroom is full ({self.settings.max_participants} participants).",
             )
-        same_user = sum(1 for q in self.participants.values() if q.identity.username == identity.username)
-        name = identity.name or identity.username
-        if same_user:
-            name = f"{name} ({same_user + 1})"
-        x, y = self.map.spawn_point(self.rng, self.settings.avatar_radius)
+        place = None
+        if restore is not None:
+            try:
+                place = self._check_place(identity, restore.x, restore.y)
+            except ClassroomError as e:
+                notes.append(
+                    protocol.Error(
+                        code=ErrorCode.PLACE_REFUSED,
+                        message=f"Your place from before could not be kept: {e.message} "
+                        "You are at the entrance.",
+                    )
+                )
+        if place is None:
+            r = self.settings.avatar_radius
+            place = self.map.spawn_point(r, ((q.x, q.y) for q in self.participants.values()))
+        x, y = place
         self._seq += 1
         room = self.map.room_at(x, y)
         p = Participant(
             id=self._new_id(),
             identity=identity,
-            name=name,
+            name="",
             x=x,
             y=y,
             resume=secrets.token_urlsafe(18),
@@ -303,15 +340,108 @@ class Classroom:
             moved_at=now,
             media=media,
         )
+        self._choose(p, name, color, notes)
+        self._name(p)
         self._new_session(p)
         self.participants[p.id] = p
         self._by_resume[p.resume] = p
         self._moved.add(p.id)
+        class_updates = (
+            self._restore_presence(p, restore, notes, now) if restore is not None else []
+        )
         return Effects(
-            [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))],
+            [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))]
+            + class_updates
+            + self._notes(p.id, notes),
             media_changed=self._media_key(p) is not None,
             participant=p,
         )
+
+    @staticmethod
+    def _notes(pid: str, notes: list[protocol.Error]) -> list[Outgoing]:
+        return [Outgoing(note, frozenset({pid})) for note in notes]
+
+    def _choose(
+        self, p: Participant, name: str | None, color: str | None, notes: list[protocol.Error]
+    ) -> None:
+        """Take the name and colour a joiner chose, if the host leaves them the
+        choice (a host's name wins silently: the welcome says so)."""
+        if not p.naming:
+            return
+        for value, check, attr in ((name, check_name, "chosen_name"), (color, check_colour, "chosen_color")):
+            if value is None:
+                continue
+            try:
+                setattr(p, attr, check(value))
+            except ClassroomError as e:
+                notes.append(protocol.Error(code=e.code, message=e.message))
+
+    def _name(self, p: Participant) -> None:
+        """Give ``p`` their name, told apart from everyone else's. A name kept
+        from before (the same wanted name) keeps its number."""
+        wanted = p.wanted_name()
+        if wanted == p.base_name and p.name:
+            return
+        if p.name and self._names.get(name_key(p.name)) == p.id:
+            del self._names[name_key(p.name)]
+        p.base_name = wanted
+        p.name = distinct_name(wanted, self._names)
+        self._names[name_key(p.name)] = p.id
+
+    def _check_place(self, identity: Identity, x: float, y: float) -> tuple[float, float]:
+        """Whether someone may be put at (x, y) at once: inside the map, clear
+        of walls, not in a full room (instructors may always join)."""
+        r = self.settings.avatar_radius
+        if not (math.isfinite(x) and math.isfinite(y)) or not (
+            r <= x <= self.map.width - r and r <= y <= self.map.height - r
+        ):
+            raise ClassroomError(ErrorCode.OUT_OF_BOUNDS, "That position is outside the map.")
+        if self.map.blocked(x, y, r):
+            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
+        room = self.map.room_at(x, y)
+        if room is not None and identity.role != "instructor":
+            self._check_capacity(room)
+            if room.id in self.teaching.locked_rooms:
+                raise ClassroomError(
+                    ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor."
+                )
+        return x, y
+
+    def _check_capacity(self, room: Room) -> None:
+        capacity = self.capacity(room.id)
+        if capacity is not None and len(self.members(room.id)) >= capacity:
+            people = "person" if capacity == 1 else "people"
+            raise ClassroomError(
+                ErrorCode.ROOM_FULL,
+                f"{room.name} is full ({capacity} {people}): try another room.",
+            )
+
+    def _restore_presence(
+        self,
+        p: Participant,
+        restore: protocol.Restore,
+        notes: list[protocol.Error],
+        now: float,
+    ) -> list[Outgoing]:
+        """Take back what the client had, except what an instructor locked
+        meanwhile (told as a note); a raised hand goes to the end of the queue."""
+        raised = p.hand
+        for name in ("status", "hand", "mic", "camera", "screen"):
+            value = getattr(restore, name)
+            if value is None:
+                continue
+            if name in ("mic", "camera", "screen") and value:
+                try:
+                    self.teaching.check_presence(
+                        p, **{"mic": None, "camera": None, "screen": None, name: True}
+                    )
+                except ClassroomError as e:
+                    notes.append(protocol.Error(code=e.code, message=e.message))
+                    continue
+            setattr(p, name, value)
+        if p.hand != raised:
+            return self.teaching.hand_changed(p, now)
+        return []
 
     def _new_session(self, p: Participant) -> None:
         self._generation += 1
@@ -341,6 +471,7 @@ class Classroom:
             neighbours=sorted(p.neighbours),
             ice_servers=list(ice_servers or []),
             id=request_id,
+            naming=p.naming,
         )
 
     def disconnect(self, pid: str, seen: float) -> Effects:
@@ -367,12 +498,16 @@ class Classroom:
         if p is None:
             return Effects()
         self._by_resume.pop(p.resume, None)
+        if self._names.get(name_key(p.name)) == pid:
+            del self._names[name_key(p.name)]
         self._moved.discard(pid)
         self._set_neighbours(p, set())
         out = self._neighbour_messages()
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
-        return Effects(out, media_changed=self._media_key(p) is not None)
+        in_plan = self._media_key(p) is not None
+        out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
+        return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
         """Those whose reconnect grace is over leave."""
@@ -405,13 +540,9 @@ class Classroom:
         room = self.map.room_at(x, y)
         room_id = room.id if room else None
         if room is not None and room_id != p.room and p.identity.role != "instructor":
-            capacity = self.capacity(room.id)
-            if capacity is not None and len(self.members(room.id)) >= capacity:
-                people = "person" if capacity == 1 else "people"
-                raise ClassroomError(
-                    ErrorCode.ROOM_FULL,
-                    f"{room.name} is full ({capacity} {people}): try another room.",
-                )
+            self._check_capacity(room)
+        if room is not None and room_id != p.room:
+            self.teaching.check_enter(p, room)
         p.x, p.y, p.moved_at, p.walk_budget = x, y, now, budget - step
         self._moved.add(pid)
         if room_id == p.room:
@@ -502,12 +633,23 @@ class Classroom:
             sent = [(q.id, source) for q in members for source in q.sources()]
             for p in members:
                 plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id), p.generation)
+        broadcast = self.teaching.broadcast_tracks()
+        if self.teaching.broadcast is not None:
+            # Everyone taking part in media hears the broadcast, wherever they stand.
+            for p in self.participants.values():
+                if p.media and p.connection == "online":
+                    mine = plan.get(p.id)
+                    tracks = frozenset(t for t in broadcast if t[0] != p.id)
+                    plan[p.id] = RoomMedia(
+                        p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
+                    )
         return plan
 
-    @staticmethod
-    def _media_key(p: Participant) -> tuple[object, ...] | None:
+    def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
         A command changed the plan exactly when it changed this."""
+        if self.teaching.broadcast is not None and p.media and p.connection == "online":
+            return ("broadcast", p.room, p.sources(), p.generation)
         if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
             return None
         return (p.room, p.sources() if p.room is not None else (), p.generation)
@@ -614,10 +756,14 @@ class Classroom:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        now: float | None = None,
     ) -> Effects:
-        """Change what a participant shows the others (None: unchanged)."""
+        """Change what a participant shows the others (None: unchanged).
+        Turning on what an instructor locked is refused (``locked``)."""
         p = self.get(pid)
+        self.teaching.check_presence(p, mic, camera, screen)
         before = self._media_key(p)
+        raised = p.hand
         changed = False
         for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
             if value is not None and getattr(p, name) != value:
@@ -625,10 +771,28 @@ class Classroom:
                 changed = True
         if not changed:
             return Effects()
-        return Effects(
-            [Outgoing(protocol.ParticipantUpdated(p.info()))],
-            media_changed=self._media_key(p) != before,
-        )
+        out = [Outgoing(protocol.ParticipantUpdated(p.info()))]
+        if p.hand != raised:
+            out += self.teaching.hand_changed(p, now)
+        return Effects(out, media_changed=self._media_key(p) != before)
+
+    def set_profile(self, pid: str, name: str | None = None, color: str | None = None) -> Effects:
+        """Change the name or colour a participant chose (None: unchanged).
+        Refused (``name_from_host``) when the host names them, ``bad_name`` or
+        ``bad_color`` for a value that cannot be used; nothing changes then."""
+        p = self.get(pid)
+        if not p.naming:
+            raise ClassroomError(
+                ErrorCode.NAME_FROM_HOST,
+                "Your name and colour come from your account on this server: change them there.",
+            )
+        chosen_name = check_name(name) if name is not None else p.chosen_name
+        chosen_color = check_colour(color) if color is not None else p.chosen_color
+        if (chosen_name, chosen_color) == (p.chosen_name, p.chosen_color):
+            return Effects()
+        p.chosen_name, p.chosen_color = chosen_name, chosen_color
+        self._name(p)
+        return Effects([Outgoing(protocol.ParticipantUpdated(p.info()))])
 
     # -- chat ----------------------------------------------------------------
 
@@ -647,6 +811,7 @@ class Classroom:
         self, pid: str, channel: str, text: str, to: str | None, now: float
     ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
         p = self.get(pid)
+        self.teaching.check_chat(p, channel, to)
         text = text.strip()
         if not text:
             raise ClassroomError(ErrorCode.EMPTY_TEXT, "The message is empty.")

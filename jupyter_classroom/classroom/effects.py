@@ -41,9 +41,13 @@ class Effects:
     #: chat: the message to store before delivery (its ``id`` is set then,
     #: and the delivered message carries it); None when it is not kept.
     store: protocol.ChatMessage | None = None
+    #: Rooms people were put in by an instructor (participant id -> room):
+    #: each one's chat history is theirs to read.
+    entered_rooms: dict[str, str] = field(default_factory=dict)
 
     def add(self, other: Effects) -> Effects:
         """Fold another command's effects into these (messages after ours)."""
         self.messages += other.messages
         self.media_changed = self.media_changed or other.media_changed
+        self.entered_rooms.update(other.entered_rooms)
         return self

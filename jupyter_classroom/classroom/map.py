@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
-import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .. import protocol
 
 ROOM_KINDS = ("table", "stage", "room")
+#: Distance between spawn spots, in avatar radii (a little more than two, so
+#: people who just arrived do not touch).
+SPAWN_SPACING = 2.5
+#: How many spots out from the middle of the spawn area people may appear.
+SPAWN_REACH = 14
 
 
 class MapError(ValueError):
@@ -104,6 +109,10 @@ class ClassroomMap:
         self.rooms = rooms
         self.spawn = spawn
         self.rooms_by_id = {r.id: r for r in rooms}
+        # Spawn spots by avatar radius, and whether each may be used: both
+        # depend on the map alone, so they are worked out once.
+        self._lattices: dict[float, list[tuple[int, int, float, float]]] = {}
+        self._spot_ok: dict[tuple[float, float, float], bool] = {}
 
     @classmethod
     def from_tiled(cls, data: Any) -> ClassroomMap:
@@ -209,15 +218,90 @@ class ClassroomMap:
                 return False
         return True
 
-    def spawn_point(self, rng: random.Random, radius: float) -> tuple[float, float]:
-        s = self.spawn
-        for _ in range(200):
-            x = rng.uniform(s.x + radius, s.x + s.width - radius) if s.width > 2 * radius else s.x + s.width / 2
-            y = rng.uniform(s.y + radius, s.y + s.height - radius) if s.height > 2 * radius else s.y + s.height / 2
-            if not self.blocked(x, y, radius):
+    def spawn_point(
+        self, radius: float, occupied: Iterable[tuple[float, float]] = ()
+    ) -> tuple[float, float]:
+        """Where the next person appears, given where the others stand.
+
+        Spots lie on a lattice ``SPAWN_SPACING`` radii apart around the middle
+        of the spawn area; the first free one wins, spots inside the spawn
+        area first, then the nearest outside it (never in a room, never across
+        a wall from the spawn area), so a class arriving together spreads out
+        from the door instead of piling up. A spot is free when nobody stands
+        within ``SPAWN_SPACING * 0.9`` radii of it. Deterministic: the same
+        people in the same places give the same spot.
+        """
+        spacing = SPAWN_SPACING * radius
+        near = spacing * 0.9
+        cx, cy = self._spawn_origin(radius)
+        # The others by lattice cell, so each candidate looks at nine cells.
+        cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        for x, y in occupied:
+            cells.setdefault((round((x - cx) / spacing), round((y - cy) / spacing)), []).append((x, y))
+        near2 = near * near
+        for i, j, x, y in self._spawn_lattice(radius):
+            crowded = any(
+                (x - ox) ** 2 + (y - oy) ** 2 < near2
+                for di in (-1, 0, 1)
+                for dj in (-1, 0, 1)
+                for ox, oy in cells.get((i + di, j + dj), ())
+            )
+            if not crowded and self._spawn_spot_ok(radius, x, y):
                 return x, y
-        return s.x + s.width / 2, s.y + s.height / 2
+        return cx, cy  # everywhere near the door is taken: stand with the others
+
+    def _spawn_origin(self, radius: float) -> tuple[float, float]:
+        """The middle of the spawn area, or its first free spot if the middle is
+        blocked (a map is refused when it has none)."""
+        s = self.spawn
+        cx, cy = s.x + s.width / 2, s.y + s.height / 2
+        if not self.blocked(cx, cy, radius):
+            return cx, cy
+        for y in range(math.ceil(s.y), math.floor(s.y + s.height) + 1):
+            for x in range(math.ceil(s.x), math.floor(s.x + s.width) + 1):
+                if not self.blocked(x, y, radius):
+                    return float(x), float(y)
+        return cx, cy
+
+    def _spawn_lattice(self, radius: float) -> list[tuple[int, int, float, float]]:
+        """Candidate spots (lattice indices and position), best first."""
+        cached = self._lattices.get(radius)
+        if cached is not None:
+            return cached
+        s = self.spawn
+        spacing = SPAWN_SPACING * radius
+        cx, cy = self._spawn_origin(radius)
+        reach = SPAWN_REACH
+        spots = []
+        for j in range(-reach, reach + 1):
+            for i in range(-reach, reach + 1):
+                x, y = cx + i * spacing, cy + j * spacing
+                if not (radius <= x <= self.width - radius and radius <= y <= self.height - radius):
+                    continue
+                inside = s.x <= x <= s.x + s.width and s.y <= y <= s.y + s.height
+                spots.append(((not inside, i * i + j * j, j, i), (i, j, x, y)))
+        spots.sort()
+        lattice = [spot for _, spot in spots]
+        self._lattices[radius] = lattice
+        return lattice
+
+    def _spawn_spot_ok(self, radius: float, x: float, y: float) -> bool:
+        """Whether someone may appear at (x, y): free of walls, outside every
+        room, and in sight of the spawn area's middle (not behind a wall)."""
+        key = (radius, x, y)
+        ok = self._spot_ok.get(key)
+        if ok is None:
+            cx, cy = self._spawn_origin(radius)
+            ok = (
+                not self.blocked(x, y, radius)
+                and self.room_at(x, y) is None
+                and self.path_clear(cx, cy, x, y, radius)
+            )
+            self._spot_ok[key] = ok
+        return ok
 
     def _spawn_has_room(self, radius: float) -> bool:
-        x, y = self.spawn_point(random.Random(0), radius)
-        return not self.blocked(x, y, radius)
+        x, y = self.spawn_point(radius)
+        s = self.spawn
+        inside = s.x <= x <= s.x + s.width and s.y <= y <= s.y + s.height
+        return inside and not self.blocked(x, y, radius)

@@ -48,6 +48,30 @@ class ErrorCode(str, Enum):
     INTERNAL = "internal"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     TOO_MANY_CANDIDATES = "too_many_candidates"
+    #: Only an instructor may do that.
+    FORBIDDEN = "forbidden"
+    #: An instructor locked that for students (microphones, cameras, screen
+    #: sharing or chat).
+    LOCKED = "locked"
+    #: An instructor locked that room.
+    ROOM_LOCKED = "room_locked"
+    UNKNOWN_ROOM = "unknown_room"
+    #: Breakouts need more tables than the map has.
+    NO_TABLES = "no_tables"
+    #: No breakouts are running.
+    NO_BREAKOUTS = "no_breakouts"
+    #: Giving the floor needs a broadcast running.
+    NOT_BROADCASTING = "not_broadcasting"
+    #: A name a client chose is empty, unreadable or too long.
+    BAD_NAME = "bad_name"
+    #: A colour a client chose is not ``#rrggbb``.
+    BAD_COLOR = "bad_color"
+    #: The host (JupyterHub, an identity provider) names this person: the
+    #: client cannot choose another name or colour.
+    NAME_FROM_HOST = "name_from_host"
+    #: The place a client restated on joining again (after the server
+    #: restarted) could not be taken: it was placed at the entrance instead.
+    PLACE_REFUSED = "place_refused"
 
 
 class ProtocolError(Exception):
@@ -88,6 +112,18 @@ Role = Literal["instructor", "student"]
 RoomKind = Literal["table", "stage", "room"]
 Connection = Literal["online", "reconnecting"]
 TrackSource = Literal["microphone", "camera", "screen_share"]
+#: Where ``summon`` brings people: the stage, or next to the instructor.
+SummonTarget = Literal["stage", "me"]
+#: How ``start_breakouts`` fills the tables: shuffled, by the instructor's
+#: groups, or each student walks to the table they choose.
+BreakoutMode = Literal["random", "groups", "choose"]
+NoticeKind = Literal["summoned", "breakout_assigned", "breakout_warning", "breakout_ended"]
+
+#: Bounds of the teaching messages.
+MAX_ANNOUNCEMENT = 1000
+MAX_GROUPS = 16
+MAX_GROUP_SIZE = 64
+MAX_SUMMONED = 200
 
 
 def limit(*, max_length: int | None = None, max_items: int | None = None) -> dict[str, Any]:
@@ -243,6 +279,85 @@ class SfuTrack:
     source: TrackSource
 
 
+@dataclass
+class Locks:
+    """What students may not do while an instructor keeps it locked."""
+
+    mic: bool = False
+    camera: bool = False
+    screen: bool = False
+    chat: bool = False
+
+
+@dataclass
+class Announcement:
+    """The instructor's current announcement: a banner for everyone, kept
+    until replaced or cleared (late joiners get it in ``welcome``)."""
+
+    text: str
+    sender: str
+    sender_name: str
+    ts: float
+
+
+@dataclass
+class Breakout:
+    """Breakouts in progress: the tables in use and the time left (seconds,
+    as of when the message was sent; None: no timer)."""
+
+    mode: BreakoutMode
+    tables: list[str]
+    seconds_left: float | None = None
+    #: The one-minute warning went out.
+    warned: bool = False
+
+
+@dataclass
+class Broadcast:
+    """An instructor speaks to the whole classroom: ``by``'s microphone,
+    camera and screen reach everyone (at the tables and on the open floor)
+    through the server, with the microphones of those given the floor."""
+
+    by: str
+    floor: list[str]
+
+
+@dataclass
+class ClassState:
+    """What the instructors set for the whole class."""
+
+    locks: Locks
+    #: Participant ids with a raised hand, in the order raised.
+    hands: list[str]
+    locked_rooms: list[str]
+    announcement: Announcement | None = None
+    breakout: Breakout | None = None
+    broadcast: Broadcast | None = None
+
+
+@dataclass
+class BreakoutGroup:
+    """The usernames sent to one table."""
+
+    users: list[str] = field(**limit(max_length=128, max_items=MAX_GROUP_SIZE))
+
+
+@dataclass
+class Restore:
+    """What a client had before it joined again: where it stood and its
+    presence. Sent with ``join`` when a session could not be resumed (the
+    server restarted), so people come back as they were. Omitted presence
+    fields stay as they are."""
+
+    x: float
+    y: float
+    status: Status | None = None
+    hand: bool | None = None
+    mic: bool | None = None
+    camera: bool | None = None
+    screen: bool | None = None
+
+
 # --------------------------------------------------------------------------
 # Client -> server
 
@@ -251,13 +366,30 @@ class SfuTrack:
 class Join:
     """First message on a socket. ``resume`` brings back a dropped participant;
     ``media`` says the client takes part in the rooms' conferences (it answers
-    ``sfu_offer``)."""
+    ``sfu_offer``). ``name`` and ``color`` are the ones the person chose
+    (used when the host gives no name, see ``welcome.naming``); ``restore``
+    is what the client had in its previous session: its presence is applied
+    in any case, its position when the session is not resumed."""
 
     type: ClassVar[str] = "join"
     protocol: int
     id: int | None = None
     resume: str | None = field(default=None, **limit(max_length=128))
     media: bool | None = None
+    name: str | None = field(default=None, **limit(max_length=256))
+    color: str | None = field(default=None, **limit(max_length=64))
+    restore: Restore | None = None
+
+
+@dataclass
+class SetProfile:
+    """Change the name or colour the sender chose (omitted: unchanged).
+    Refused with ``name_from_host`` when the host names the sender."""
+
+    type: ClassVar[str] = "profile"
+    id: int | None = None
+    name: str | None = field(default=None, **limit(max_length=256))
+    color: str | None = field(default=None, **limit(max_length=64))
 
 
 @dataclass
@@ -339,6 +471,116 @@ class SfuCandidate:
     id: int | None = None
 
 
+@dataclass
+class LowerHand:
+    """Instructors: lower ``participant``'s hand, or every hand (absent)."""
+
+    type: ClassVar[str] = "lower_hand"
+    participant: str | None = field(default=None, **limit(max_length=64))
+    id: int | None = None
+
+
+@dataclass
+class Mute:
+    """Instructors: turn off ``participant``'s microphone, or every student's
+    (absent). Students may turn it on again unless microphones are locked."""
+
+    type: ClassVar[str] = "mute"
+    participant: str | None = field(default=None, **limit(max_length=64))
+    id: int | None = None
+
+
+@dataclass
+class SetLocks:
+    """Instructors: lock (true) or unlock (false) microphones, cameras,
+    screen sharing or chat for students; omitted ones stay."""
+
+    type: ClassVar[str] = "set_locks"
+    mic: bool | None = None
+    camera: bool | None = None
+    screen: bool | None = None
+    chat: bool | None = None
+    id: int | None = None
+
+
+@dataclass
+class Announce:
+    """Instructors: show ``text`` to everyone as a banner and keep it (absent
+    or empty: clear the announcement)."""
+
+    type: ClassVar[str] = "announce"
+    text: str | None = field(default=None, **limit(max_length=MAX_ANNOUNCEMENT))
+    id: int | None = None
+
+
+@dataclass
+class LockRoom:
+    """Instructors: lock or unlock a room; students may not walk into a
+    locked room (those inside stay)."""
+
+    type: ClassVar[str] = "lock_room"
+    room: str = field(**limit(max_length=64))
+    locked: bool
+    id: int | None = None
+
+
+@dataclass
+class Summon:
+    """Instructors: bring ``participants`` (absent: every student) to the
+    stage or next to the sender."""
+
+    type: ClassVar[str] = "summon"
+    to: SummonTarget
+    participants: list[str] | None = field(default=None, **limit(max_length=64, max_items=MAX_SUMMONED))
+    id: int | None = None
+
+
+@dataclass
+class StartBreakouts:
+    """Instructors: send students to tables. ``random``: shuffled over
+    ``tables`` tables (absent: every table); ``groups``: each group to a
+    table of its own; ``choose``: students walk to a table themselves.
+    ``minutes``: a timer, with a warning a minute before the end, after which
+    everyone is brought back to the stage."""
+
+    type: ClassVar[str] = "start_breakouts"
+    mode: BreakoutMode
+    tables: int | None = None
+    groups: list[BreakoutGroup] | None = field(default=None, **limit(max_items=MAX_GROUPS))
+    minutes: float | None = None
+    id: int | None = None
+
+
+@dataclass
+class EndBreakouts:
+    """Instructors: end the breakouts now; everyone comes back to the stage."""
+
+    type: ClassVar[str] = "end_breakouts"
+    id: int | None = None
+
+
+@dataclass
+class SetBroadcast:
+    """Instructors: start (``on``) or stop the broadcast. It is the sender's
+    media, or, when the sender takes no part in media (a notebook), that of
+    the same user's connection that does."""
+
+    type: ClassVar[str] = "broadcast"
+    on: bool
+    id: int | None = None
+
+
+@dataclass
+class GiveFloor:
+    """Instructors: add ``participant``'s microphone to the broadcast
+    (``on``), or take it back. Their raised hand is lowered."""
+
+    type: ClassVar[str] = "give_floor"
+    participant: str = field(**limit(max_length=64))
+    on: bool
+    id: int | None = None
+
+
 # --------------------------------------------------------------------------
 # Server -> client
 
@@ -355,6 +597,11 @@ class Welcome:
     neighbours: list[str]
     ice_servers: list[IceServer]
     id: int | None = None
+    #: Locks, raised hands, locked rooms, the announcement, breakouts.
+    classroom: ClassState | None = None
+    #: The receiver may choose its own name and colour (``profile``): the
+    #: host gave no real name.
+    naming: bool = False
 
 
 @dataclass
@@ -490,6 +737,36 @@ class Speakers:
 
 
 @dataclass
+class ClassUpdated:
+    """What the instructors set for the class changed (sent to everyone)."""
+
+    type: ClassVar[str] = "class_updated"
+    state: ClassState
+
+
+@dataclass
+class Muted:
+    """An instructor (participant ``by``) turned the receiver's microphone
+    off: the client stops sending it. ``locked``: it may not be turned on
+    again until microphones are unlocked."""
+
+    type: ClassVar[str] = "muted"
+    by: str
+    locked: bool = False
+
+
+@dataclass
+class Notice:
+    """A sentence for the receiver about something an instructor did to them
+    or to the class (summoned, sent to a table, breakouts ending)."""
+
+    type: ClassVar[str] = "notice"
+    kind: NoticeKind
+    text: str
+    room: str | None = None
+
+
+@dataclass
 class Chat:
     type: ClassVar[str] = "chat"
     message: ChatMessage
@@ -533,11 +810,22 @@ CLIENT_MESSAGES: tuple[type, ...] = (
     Join,
     Move,
     SetPresence,
+    SetProfile,
     ChatSend,
     Ping,
     RelaySignal,
     SfuAnswer,
     SfuCandidate,
+    LowerHand,
+    Mute,
+    SetLocks,
+    Announce,
+    LockRoom,
+    Summon,
+    StartBreakouts,
+    EndBreakouts,
+    SetBroadcast,
+    GiveFloor,
 )
 SERVER_MESSAGES: tuple[type, ...] = (
     Welcome,
@@ -554,6 +842,9 @@ SERVER_MESSAGES: tuple[type, ...] = (
     SfuTracks,
     SfuClosed,
     Speakers,
+    ClassUpdated,
+    Muted,
+    Notice,
     Chat,
     ChatHistory,
     Ack,
@@ -574,8 +865,27 @@ RECORDS: tuple[type, ...] = (
     IceCandidate,
     SfuPublication,
     SfuTrack,
+    Locks,
+    Announcement,
+    Breakout,
+    Broadcast,
+    ClassState,
+    BreakoutGroup,
+    Restore,
 )
 
+#: The instructors' commands (refused from students with ``forbidden``).
+TEACHING_MESSAGES: tuple[type, ...] = (
+    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
+)
+TeachingMessage = Union[
+    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
+]
+
 ClientMessage = Union[
-    Join, Move, SetPresence, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate
+    Join, Move, SetPresence, SetProfile, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate,
+    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
+    SetBroadcast, GiveFloor,
 ]

@@ -28,10 +28,18 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
     #: Jupyter's keep-alive closed the connection: the client stopped answering.
     _silent = False
 
-    def initialize(self, name: str, service: ClassroomService, role_of: Any, **kwargs: Any) -> None:
+    def initialize(
+        self,
+        name: str,
+        service: ClassroomService,
+        role_of: Any,
+        named_by_host: Any = lambda user: True,
+        **kwargs: Any,
+    ) -> None:
         super().initialize(name, **kwargs)
         self.service = service
         self.role_of = role_of
+        self.named_by_host = named_by_host
 
     def set_default_headers(self) -> None:
         """JupyterHandler's headers make no sense on a WebSocket upgrade."""
@@ -46,14 +54,17 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         await super().get(*args, **kwargs)
 
     def identity(self) -> Identity:
+        # Everything but the username can be set by the user (PATCH /api/me):
+        # Identity.from_host cleans it before anyone sees it.
         user = self.current_user
-        return Identity(
+        return Identity.from_host(
             username=user.username,
             name=user.display_name or user.name or user.username,
-            initials=user.initials or "",
+            initials=user.initials,
             color=user.color,
             avatar_url=user.avatar_url,
             role=self.role_of(user.username),
+            named_by_host=self.named_by_host(user),
         )
 
     def open(self, *args: Any, **kwargs: Any) -> None:

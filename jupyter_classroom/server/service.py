@@ -80,6 +80,7 @@ class ClassroomService:
         now = self.clock()
         self.apply(self.classroom.flush(now))
         self.apply(self.classroom.expire(self.grace_clock()))
+        self.apply(self.classroom.teaching.tick(now))
 
     def loop_stalled(self, seconds: float) -> None:
         """The event loop could not run for ``seconds`` (the position ticker
@@ -125,6 +126,10 @@ class ClassroomService:
         self.deliver(effects.messages)
         if effects.media_changed and self.sfu is not None:
             self.sfu.update(self.classroom.room_media())
+        for pid, room in effects.entered_rooms.items():
+            session = self.sessions.get(pid)
+            if session is not None:
+                self._send_room_history(session, room)
 
     def _send_to(self, pid: str, message: object) -> None:
         self.deliver([Outgoing(message, frozenset({pid}))])
@@ -137,6 +142,9 @@ class ClassroomService:
         resume: str | None,
         request_id: int | None,
         media: bool = False,
+        name: str | None = None,
+        color: str | None = None,
+        restore: protocol.Restore | None = None,
     ) -> None:
         try:
             self.start()  # a host that did not start the ticker still gets positions
@@ -144,7 +152,13 @@ class ClassroomService:
             pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
         effects = classroom.join(
-            session.identity, self.clock(), resume, media=media and self.sfu is not None
+            session.identity,
+            self.clock(),
+            resume,
+            media=media and self.sfu is not None,
+            name=name,
+            color=color,
+            restore=restore,
         )
         participant = effects.participant
         assert participant is not None
@@ -164,6 +178,7 @@ class ClassroomService:
             room_media=self.sfu is not None,
         )
         welcome.config.room_media_unavailable = self.media_unavailable
+        welcome.classroom = classroom.teaching.state(self.clock())
         session.send(welcome)
         self._send_history(session)
         self.apply(effects)
@@ -197,7 +212,43 @@ class ClassroomService:
 
     def set_presence(self, session: ClassroomSession, **fields: object) -> None:
         assert session.pid is not None
-        self.apply(self.classroom.set_presence(session.pid, **fields))  # type: ignore[arg-type]
+        self.apply(self.classroom.set_presence(session.pid, now=self.clock(), **fields))  # type: ignore[arg-type]
+
+    def teach(self, session: ClassroomSession, message: protocol.TeachingMessage) -> None:
+        """An instructor's command (the core refuses it from a student)."""
+        pid = session.pid
+        assert pid is not None
+        teaching = self.classroom.teaching
+        now = self.clock()
+        m = message
+        if isinstance(m, protocol.LowerHand):
+            effects = teaching.lower_hand(pid, m.participant, now)
+        elif isinstance(m, protocol.Mute):
+            effects = teaching.mute(pid, m.participant, now)
+        elif isinstance(m, protocol.SetLocks):
+            effects = teaching.set_locks(pid, now, mic=m.mic, camera=m.camera, screen=m.screen, chat=m.chat)
+        elif isinstance(m, protocol.Announce):
+            effects = teaching.announce(pid, m.text, now, time.time())
+        elif isinstance(m, protocol.LockRoom):
+            effects = teaching.lock_room(pid, m.room, m.locked, now)
+        elif isinstance(m, protocol.Summon):
+            effects = teaching.summon(pid, m.participants, m.to, now)
+        elif isinstance(m, protocol.StartBreakouts):
+            groups = None if m.groups is None else [g.users for g in m.groups]
+            effects = teaching.start_breakouts(
+                pid, m.mode, now, tables=m.tables, groups=groups, minutes=m.minutes
+            )
+        elif isinstance(m, protocol.EndBreakouts):
+            effects = teaching.end_breakouts(pid, now)
+        elif isinstance(m, protocol.SetBroadcast):
+            effects = teaching.set_broadcast(pid, m.on, now)
+        else:
+            effects = teaching.give_floor(pid, m.participant, m.on, now)
+        self.apply(effects)
+
+    def set_profile(self, session: ClassroomSession, name: str | None, color: str | None) -> None:
+        assert session.pid is not None
+        self.apply(self.classroom.set_profile(session.pid, name, color))
 
     def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
         """Send a chat message; returns its id when it is kept."""

@@ -192,6 +192,10 @@ class ClassroomSession:
             )
             if message.id is not None:
                 self.send(protocol.Ack(id=message.id))
+        elif isinstance(message, protocol.SetProfile):
+            service.set_profile(self, message.name, message.color)
+            if message.id is not None:
+                self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.RelaySignal):
             service.relay_signal(self, message)
         elif isinstance(message, protocol.SfuAnswer):
@@ -200,6 +204,10 @@ class ClassroomSession:
                 self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.SfuCandidate):
             service.sfu_candidate(self, message)
+        elif isinstance(message, protocol.TEACHING_MESSAGES):
+            service.teach(self, message)
+            if message.id is not None:
+                self.send(protocol.Ack(id=message.id))
         elif isinstance(message, protocol.ChatSend):
             message_id = service.chat(self, message.channel, message.text, message.to)
             if message.id is not None:
@@ -228,7 +236,15 @@ class ClassroomSession:
             self.close(protocol.CLOSE_TOO_MANY_CONNECTIONS, "too many connections")
             return
         try:
-            self.service.join(self, message.resume, message.id, bool(message.media))
+            self.service.join(
+                self,
+                message.resume,
+                message.id,
+                bool(message.media),
+                name=message.name,
+                color=message.color,
+                restore=message.restore,
+            )
         except ClassroomError as e:
             self.error(e.code, e.message, message.id)
             if e.code == ErrorCode.CLASSROOM_FULL:

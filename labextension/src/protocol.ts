@@ -27,6 +27,17 @@ export type ErrorCode =
   | 'internal'
   | 'too_many_connections'
   | 'too_many_candidates'
+  | 'forbidden'
+  | 'locked'
+  | 'room_locked'
+  | 'unknown_room'
+  | 'no_tables'
+  | 'no_breakouts'
+  | 'not_broadcasting'
+  | 'bad_name'
+  | 'bad_color'
+  | 'name_from_host'
+  | 'place_refused'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -43,6 +54,9 @@ export type Role = 'instructor' | 'student';
 export type RoomKind = 'table' | 'stage' | 'room';
 export type Connection = 'online' | 'reconnecting';
 export type TrackSource = 'microphone' | 'camera' | 'screen_share';
+export type SummonTarget = 'stage' | 'me';
+export type BreakoutMode = 'random' | 'groups' | 'choose';
+export type NoticeKind = 'summoned' | 'breakout_assigned' | 'breakout_warning' | 'breakout_ended';
 
 export interface IRect {
   x: number;
@@ -164,7 +178,64 @@ export interface ISfuTrack {
   source: TrackSource;
 }
 
-/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). */
+/** What students may not do while an instructor keeps it locked. */
+export interface ILocks {
+  mic?: boolean;
+  camera?: boolean;
+  screen?: boolean;
+  chat?: boolean;
+}
+
+/** The instructor's current announcement: a banner for everyone, kept until replaced or cleared (late joiners get it in ``welcome``). */
+export interface IAnnouncement {
+  text: string;
+  sender: string;
+  sender_name: string;
+  ts: number;
+}
+
+/** Breakouts in progress: the tables in use and the time left (seconds, as of when the message was sent; None: no timer). */
+export interface IBreakout {
+  mode: BreakoutMode;
+  tables: string[];
+  seconds_left?: number | null;
+  warned?: boolean;
+}
+
+/** An instructor speaks to the whole classroom: ``by``'s microphone, camera and screen reach everyone (at the tables and on the open floor) through the server, with the microphones of those given the floor. */
+export interface IBroadcast {
+  by: string;
+  floor: string[];
+}
+
+/** What the instructors set for the whole class. */
+export interface IClassState {
+  locks: ILocks;
+  hands: string[];
+  locked_rooms: string[];
+  announcement?: IAnnouncement | null;
+  breakout?: IBreakout | null;
+  broadcast?: IBroadcast | null;
+}
+
+/** The usernames sent to one table. */
+export interface IBreakoutGroup {
+  /** At most 64 items. Each item at most 128 characters. */
+  users: string[];
+}
+
+/** What a client had before it joined again: where it stood and its presence. Sent with ``join`` when a session could not be resumed (the server restarted), so people come back as they were. Omitted presence fields stay as they are. */
+export interface IRestore {
+  x: number;
+  y: number;
+  status?: Status | null;
+  hand?: boolean | null;
+  mic?: boolean | null;
+  camera?: boolean | null;
+  screen?: boolean | null;
+}
+
+/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). ``name`` and ``color`` are the ones the person chose (used when the host gives no name, see ``welcome.naming``); ``restore`` is what the client had in its previous session: its presence is applied in any case, its position when the session is not resumed. */
 export interface IJoin {
   type: 'join';
   protocol: number;
@@ -172,6 +243,11 @@ export interface IJoin {
   /** At most 128 characters. */
   resume?: string | null;
   media?: boolean | null;
+  /** At most 256 characters. */
+  name?: string | null;
+  /** At most 64 characters. */
+  color?: string | null;
+  restore?: IRestore | null;
 }
 
 /** The sender's new position (map pixels). No reply unless refused. */
@@ -191,6 +267,16 @@ export interface ISetPresence {
   mic?: boolean | null;
   camera?: boolean | null;
   screen?: boolean | null;
+}
+
+/** Change the name or colour the sender chose (omitted: unchanged). Refused with ``name_from_host`` when the host names the sender. */
+export interface ISetProfile {
+  type: 'profile';
+  id?: number | null;
+  /** At most 256 characters. */
+  name?: string | null;
+  /** At most 64 characters. */
+  color?: string | null;
 }
 
 /** Post to a channel; ``to`` (a participant id) only for ``direct``. */
@@ -237,6 +323,91 @@ export interface ISfuCandidate {
   id?: number | null;
 }
 
+/** Instructors: lower ``participant``'s hand, or every hand (absent). */
+export interface ILowerHand {
+  type: 'lower_hand';
+  /** At most 64 characters. */
+  participant?: string | null;
+  id?: number | null;
+}
+
+/** Instructors: turn off ``participant``'s microphone, or every student's (absent). Students may turn it on again unless microphones are locked. */
+export interface IMute {
+  type: 'mute';
+  /** At most 64 characters. */
+  participant?: string | null;
+  id?: number | null;
+}
+
+/** Instructors: lock (true) or unlock (false) microphones, cameras, screen sharing or chat for students; omitted ones stay. */
+export interface ISetLocks {
+  type: 'set_locks';
+  mic?: boolean | null;
+  camera?: boolean | null;
+  screen?: boolean | null;
+  chat?: boolean | null;
+  id?: number | null;
+}
+
+/** Instructors: show ``text`` to everyone as a banner and keep it (absent or empty: clear the announcement). */
+export interface IAnnounce {
+  type: 'announce';
+  /** At most 1000 characters. */
+  text?: string | null;
+  id?: number | null;
+}
+
+/** Instructors: lock or unlock a room; students may not walk into a locked room (those inside stay). */
+export interface ILockRoom {
+  type: 'lock_room';
+  /** At most 64 characters. */
+  room: string;
+  locked: boolean;
+  id?: number | null;
+}
+
+/** Instructors: bring ``participants`` (absent: every student) to the stage or next to the sender. */
+export interface ISummon {
+  type: 'summon';
+  to: SummonTarget;
+  /** At most 200 items. Each item at most 64 characters. */
+  participants?: string[] | null;
+  id?: number | null;
+}
+
+/** Instructors: send students to tables. ``random``: shuffled over ``tables`` tables (absent: every table); ``groups``: each group to a table of its own; ``choose``: students walk to a table themselves. ``minutes``: a timer, with a warning a minute before the end, after which everyone is brought back to the stage. */
+export interface IStartBreakouts {
+  type: 'start_breakouts';
+  mode: BreakoutMode;
+  tables?: number | null;
+  /** At most 16 items. */
+  groups?: IBreakoutGroup[] | null;
+  minutes?: number | null;
+  id?: number | null;
+}
+
+/** Instructors: end the breakouts now; everyone comes back to the stage. */
+export interface IEndBreakouts {
+  type: 'end_breakouts';
+  id?: number | null;
+}
+
+/** Instructors: start (``on``) or stop the broadcast. It is the sender's media, or, when the sender takes no part in media (a notebook), that of the same user's connection that does. */
+export interface ISetBroadcast {
+  type: 'broadcast';
+  on: boolean;
+  id?: number | null;
+}
+
+/** Instructors: add ``participant``'s microphone to the broadcast (``on``), or take it back. Their raised hand is lowered. */
+export interface IGiveFloor {
+  type: 'give_floor';
+  /** At most 64 characters. */
+  participant: string;
+  on: boolean;
+  id?: number | null;
+}
+
 export interface IWelcome {
   type: 'welcome';
   protocol: number;
@@ -248,6 +419,8 @@ export interface IWelcome {
   neighbours: string[];
   ice_servers: IIceServer[];
   id?: number | null;
+  classroom?: IClassState | null;
+  naming?: boolean;
 }
 
 export interface IParticipantJoined {
@@ -341,6 +514,27 @@ export interface ISpeakers {
   ids: string[];
 }
 
+/** What the instructors set for the class changed (sent to everyone). */
+export interface IClassUpdated {
+  type: 'class_updated';
+  state: IClassState;
+}
+
+/** An instructor (participant ``by``) turned the receiver's microphone off: the client stops sending it. ``locked``: it may not be turned on again until microphones are unlocked. */
+export interface IMuted {
+  type: 'muted';
+  by: string;
+  locked?: boolean;
+}
+
+/** A sentence for the receiver about something an instructor did to them or to the class (summoned, sent to a table, breakouts ending). */
+export interface INotice {
+  type: 'notice';
+  kind: NoticeKind;
+  text: string;
+  room?: string | null;
+}
+
 export interface IChat {
   type: 'chat';
   message: IChatMessage;
@@ -378,11 +572,22 @@ export type ClientMessage =
   | IJoin
   | IMove
   | ISetPresence
+  | ISetProfile
   | IChatSend
   | IPing
   | IRelaySignal
   | ISfuAnswer
   | ISfuCandidate
+  | ILowerHand
+  | IMute
+  | ISetLocks
+  | IAnnounce
+  | ILockRoom
+  | ISummon
+  | IStartBreakouts
+  | IEndBreakouts
+  | ISetBroadcast
+  | IGiveFloor
 ;
 
 export type ServerMessage =
@@ -400,6 +605,9 @@ export type ServerMessage =
   | ISfuTracks
   | ISfuClosed
   | ISpeakers
+  | IClassUpdated
+  | IMuted
+  | INotice
   | IChat
   | IChatHistory
   | IAck

@@ -9,6 +9,7 @@ import type { ChatStore } from './model/chat';
 import type { IClassroomError } from './model/classroom';
 import type { ClassroomConnection } from './model/connection';
 import type { Point } from './model/geometry';
+import type { IProfile, ProfileStore } from './model/profile';
 import type { Roster } from './model/roster';
 import { IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo } from './protocol';
 import type { LocalMedia } from './rtc/media';
@@ -68,6 +69,12 @@ export interface IClassroom extends IDisposable {
   setHand(raised: boolean): void;
   /** Tell everyone whether our microphone, camera and screen are on. */
   setMedia(media: { mic?: boolean; camera?: boolean; screen?: boolean }): void;
+  /** The name and colour we chose, kept in this browser. */
+  readonly profile: ProfileStore;
+  /** Whether we may choose our own name and colour (the host gives us no name). */
+  readonly naming: boolean;
+  /** Choose our name and colour: kept, and told to the server (which checks them). */
+  setProfile(profile: IProfile): void;
 }
 
 export const IClassroom = new Token<IClassroom>(

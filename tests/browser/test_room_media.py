@@ -122,7 +122,12 @@ def test_the_stage_speaker_gets_the_large_tile(person) -> None:
     wait_until(lambda: "(speaking)" in featured()["text"], timeout=10, what="the speaking mark")
     # The large tile stays with the speaker through the pauses of their voice.
     for _ in range(10):
-        assert featured()["peer"] == ids
+        tile = featured()
+        assert (tile or {}).get("peer") == ids, (
+            f"large tile {tile}; room call {room_state(listener)}; received {remote(listener)}; "
+            f"speakers {listener.evaluate(f'{ROOM}.model.roster.speakers')}; "
+            f"my room {listener.evaluate(f'{ROOM}.model.me && {ROOM}.model.me.room')}"
+        )
         listener.wait_for_timeout(200)
     assert not sends(speaker, idl, audio=True)  # the muted listener's voice is not forwarded
 

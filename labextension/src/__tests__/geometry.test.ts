@@ -3,6 +3,8 @@ import { test } from 'node:test';
 
 import {
   backoffDelay,
+  RESTART_ATTEMPTS,
+  retryDelay,
   blocked,
   findPath,
   IGeometry,
@@ -85,4 +87,16 @@ test('backoff grows to a cap with jitter', () => {
   assert.equal(backoffDelay(20, mid), 10000);
   assert.equal(backoffDelay(0, () => 0), 375);
   assert.equal(backoffDelay(0, () => 1), 625);
+});
+
+test('while the server restarts, tries come steadily about a second apart', () => {
+  const mid = () => 0.5;
+  for (const attempt of [0, 5, 40, RESTART_ATTEMPTS - 1]) {
+    assert.equal(retryDelay(attempt, true, mid), 800);
+    assert.ok(retryDelay(attempt, true, () => 1) <= 1000);
+    assert.ok(retryDelay(attempt, true, () => 0) >= 600);
+  }
+  // Then (and after any other drop) the usual backoff.
+  assert.equal(retryDelay(RESTART_ATTEMPTS, true, mid), backoffDelay(RESTART_ATTEMPTS, mid));
+  assert.equal(retryDelay(3, false, mid), backoffDelay(3, mid));
 });

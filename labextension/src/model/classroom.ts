@@ -2,12 +2,23 @@ import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ErrorCode, IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo, IWelcome, PROTOCOL_VERSION } from '../protocol';
+import {
+  ErrorCode,
+  IClientConfig,
+  IIceServer,
+  IMapInfo,
+  IParticipantInfo,
+  IRestore,
+  IRoomInfo,
+  IWelcome,
+  PROTOCOL_VERSION
+} from '../protocol';
 import { Announcements } from './announcements';
 import { OwnAvatar } from './avatar';
 import { ChatStore } from './chat';
 import { ClassroomConnection } from './connection';
 import { Point } from './geometry';
+import { IProfile, ProfileStore, tidyName } from './profile';
 import { Roster } from './roster';
 
 export type { ChannelKey } from './chat';
@@ -26,7 +37,8 @@ export interface IClassroomError {
 export class ClassroomModel implements IDisposable {
   constructor(
     readonly connection: ClassroomConnection,
-    trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom')
+    trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom'),
+    readonly profile: ProfileStore = new ProfileStore()
   ) {
     this.trans = trans;
     // The welcome first: the parts' own handlers may rely on what it sets.
@@ -70,6 +82,11 @@ export class ClassroomModel implements IDisposable {
   /** Something went wrong that people should read about. */
   get errorOccurred(): ISignal<this, IClassroomError> {
     return this._errorOccurred;
+  }
+
+  /** Whether we may choose our own name and colour (the host gives us no name). */
+  get naming(): boolean {
+    return this._naming;
   }
 
   get map(): IMapInfo | null {
@@ -120,7 +137,27 @@ export class ClassroomModel implements IDisposable {
 
   /** Tell everyone whether our microphone, camera and screen are on. */
   setMedia(media: { mic?: boolean; camera?: boolean; screen?: boolean }): void {
+    // Kept, so that joining again (after the server restarted) says so again.
+    Object.assign(this._media, media);
     this.connection.send({ type: 'presence', ...media });
+  }
+
+  /**
+   * Choose our name and colour ('' for none): kept in the browser, and told
+   * to the server now if we are in the classroom (the server checks them;
+   * a refusal comes back as an error).
+   */
+  setProfile(profile: IProfile): void {
+    const chosen = { name: tidyName(profile.name), color: profile.color.toLowerCase() };
+    this.profile.set(chosen);
+    if (this._naming && this.roster.myId) {
+      this.connection.send({
+        type: 'profile',
+        id: ++this._requestId,
+        ...(chosen.name ? { name: chosen.name } : {}),
+        ...(chosen.color ? { color: chosen.color } : {})
+      });
+    }
   }
 
   dispose(): void {
@@ -138,18 +175,46 @@ export class ClassroomModel implements IDisposable {
   }
 
   private _onOpened(): void {
+    const chosen = this.profile.get();
     this.connection.send({
       type: 'join',
       id: ++this._requestId,
       protocol: PROTOCOL_VERSION,
       // This client takes part in the rooms' conferences (rtc/sfu.ts).
       media: true,
-      ...(this._resume ? { resume: this._resume } : {})
+      ...(this._resume ? { resume: this._resume } : {}),
+      ...(chosen.name ? { name: chosen.name } : {}),
+      ...(chosen.color ? { color: chosen.color } : {}),
+      ...(this._resume ? { restore: this._restore() } : {})
     });
+  }
+
+  /**
+   * What we had in the session before: where we stood, our hand and status,
+   * and what our devices really do. If the server cannot resume the session
+   * (it restarted), it puts us back so, after checking the place as it
+   * checks a move; if it can, it keeps our place and takes the presence.
+   */
+  private _restore(): IRestore | undefined {
+    const me = this.roster.me;
+    const at = this.avatar.position;
+    if (!me || !at) {
+      return undefined;
+    }
+    return {
+      x: at[0],
+      y: at[1],
+      status: me.status,
+      hand: me.hand,
+      mic: this._media.mic ?? me.mic,
+      camera: this._media.camera ?? me.camera,
+      screen: this._media.screen ?? me.screen
+    };
   }
 
   private _onWelcome(m: IWelcome): void {
     this._resume = m.resume;
+    this._naming = !!m.naming;
     this._map = m.map;
     this._config = m.config;
     this._iceServers = m.ice_servers;
@@ -166,6 +231,8 @@ export class ClassroomModel implements IDisposable {
   private _config: IClientConfig | null = null;
   private _iceServers: IIceServer[] = [];
   private _requestId = 0;
+  private _naming = false;
+  private _media: { mic?: boolean; camera?: boolean; screen?: boolean } = {};
   private _disposed = false;
   private _joined = new Signal<this, void>(this);
   private _errorOccurred = new Signal<this, IClassroomError>(this);

@@ -12,7 +12,7 @@ import {
   ClientMessage,
   ServerMessage
 } from '../protocol';
-import { backoffDelay } from './geometry';
+import { retryDelay } from './geometry';
 
 /** The server message with a given `type`. */
 export type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
@@ -44,18 +44,23 @@ function finalReason(code: number, trans: TranslationBundle): string | null {
   return null;
 }
 
-function reasonFor(code: number, trans: TranslationBundle): string {
-  if (code === CLOSE_SERVER_SHUTDOWN) {
-    return trans.__('The server is restarting.');
+/** Why the connection dropped, in words people use (the close code goes to the console). */
+export function reasonFor(code: number, trans: TranslationBundle): string {
+  switch (code) {
+    case CLOSE_SERVER_SHUTDOWN:
+      return trans.__('The server is restarting.');
+    case CLOSE_TOO_SLOW:
+      return trans.__('The connection could not keep up with the classroom.');
+    case 1011:
+    case 1013:
+      return trans.__('The server ran into a problem.');
+    default:
+      // 1005 (no reason given), 1006 (dropped), 1001 (going away) and the
+      // rest all mean the same to the person at the keyboard.
+      return trans.__('The connection to the server was lost.');
   }
-  if (code === CLOSE_TOO_SLOW) {
-    return trans.__('The connection could not keep up with the classroom.');
-  }
-  if (code === 1006) {
-    return trans.__('The connection to the server was lost.');
-  }
-  return trans.__('The connection closed (code %1).', code);
 }
+
 
 /**
  * The classroom WebSocket, reconnecting with backoff after a drop.
@@ -132,6 +137,7 @@ export class ClassroomConnection implements IDisposable {
     this._socket = socket;
     socket.onopen = () => {
       this._attempt = 0;
+      this._restarting = false;
       this._setState({ status: 'connected' });
       this._opened.emit();
     };
@@ -152,6 +158,12 @@ export class ClassroomConnection implements IDisposable {
       this._socket = null;
       if (this._disposed) {
         return;
+      }
+      if (event.code !== 1000) {
+        console.info(`classroom: the connection closed (code ${event.code})`);
+      }
+      if (event.code === CLOSE_SERVER_SHUTDOWN) {
+        this._restarting = true;
       }
       const final = finalReason(event.code, this._trans);
       if (final) {
@@ -192,7 +204,7 @@ export class ClassroomConnection implements IDisposable {
   }
 
   private _scheduleReconnect(reason: string): void {
-    const delay = backoffDelay(this._attempt);
+    const delay = retryDelay(this._attempt, this._restarting);
     this._attempt += 1;
     this._setState({ status: 'reconnecting', retryIn: delay, reason });
     this._timer = window.setTimeout(() => {
@@ -216,6 +228,8 @@ export class ClassroomConnection implements IDisposable {
   private _handlers = new Map<string, Set<(message: ServerMessage) => void>>();
   private _socket: WebSocket | null = null;
   private _attempt = 0;
+  // The server said it was shutting down: it is likely restarting.
+  private _restarting = false;
   private _timer = 0;
   private _disposed = false;
   private _state: IConnectionState = { status: 'closed' };

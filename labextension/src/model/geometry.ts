@@ -274,3 +274,19 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   const base = Math.min(10000, 500 * 2 ** attempt);
   return Math.round(base * (0.75 + random() * 0.5));
 }
+
+/** Tries, about a second apart, while the server restarts (about two minutes). */
+export const RESTART_ATTEMPTS = 150;
+const RESTART_RETRY_MS = 1000;
+
+/**
+ * How long to wait before connecting again: while the server is restarting
+ * (it said so as it closed the connection), often and steadily, so people
+ * are back within about a second of it; otherwise with growing backoff.
+ */
+export function retryDelay(attempt: number, restarting: boolean, random: () => number = Math.random): number {
+  if (restarting && attempt < RESTART_ATTEMPTS) {
+    return Math.round(RESTART_RETRY_MS * (0.6 + random() * 0.4));
+  }
+  return backoffDelay(attempt, random);
+}

@@ -183,7 +183,7 @@ export class AudioMixer implements IDisposable {
     this.detach(path, pid);
     const ctx = this._context();
     const voice = new Voice(ctx, stream, this._out!);
-    voice.gain.gain.value = this.volume(pid);
+    voice.gain.gain.value = this.volume(pid) * this._duckOf(pid);
     this._voices.set(key(path, pid), voice);
   }
 
@@ -192,6 +192,7 @@ export class AudioMixer implements IDisposable {
     if (voice) {
       voice.close();
       this._voices.delete(key(path, pid));
+      this._placed.delete(key(path, pid));
     }
   }
 
@@ -204,10 +205,34 @@ export class AudioMixer implements IDisposable {
   place(path: VoicePath, pid: string, gain: number, pan = 0): void {
     const voice = this._voices.get(key(path, pid));
     if (voice && this._ctx) {
+      this._placed.set(key(path, pid), { path, pid, gain, pan });
       const t = this._ctx.currentTime;
-      voice.gain.gain.setTargetAtTime(gain * this.volume(pid), t, 0.05);
+      voice.gain.gain.setTargetAtTime(gain * this.volume(pid) * this._duckOf(pid), t, 0.05);
       voice.panner.pan.setTargetAtTime(pan, t, 0.05);
     }
+  }
+
+  /**
+   * Lower every voice but those of ``keep`` to ``factor`` (a broadcast: the
+   * instructor and whoever has the floor stay at full volume); null: no
+   * ducking.
+   */
+  duck(keep: Iterable<string> | null, factor = 0.25): void {
+    this._duck = keep === null ? null : { keep: new Set(keep), factor };
+    for (const [k, voice] of this._voices) {
+      const placed = this._placed.get(k);
+      const pid = k.slice(k.indexOf(':') + 1);
+      if (placed) {
+        this.place(placed.path, placed.pid, placed.gain, placed.pan);
+      } else if (this._ctx) {
+        voice.gain.gain.setTargetAtTime(this.volume(pid) * this._duckOf(pid), this._ctx.currentTime, 0.05);
+      }
+    }
+  }
+
+  private _duckOf(pid: string): number {
+    const duck = this._duck;
+    return duck && !duck.keep.has(pid) ? duck.factor : 1;
   }
 
   /** The gain applied to a voice right now. */
@@ -315,6 +340,9 @@ export class AudioMixer implements IDisposable {
   }
 
   private _voices = new Map<string, Voice>();
+  /** Each placed voice's gain and pan before volume and ducking. */
+  private _placed = new Map<string, { path: VoicePath; pid: string; gain: number; pan: number }>();
+  private _duck: { keep: Set<string>; factor: number } | null = null;
   private _volumes = new Map<string, number>();
   private _ctx: AudioContext | null = null;
   private _out: AudioNode | null = null;

@@ -4,6 +4,7 @@ import { ChannelKey } from '../model/chat';
 import { parseChat } from '../model/chattext';
 import { IChatMessage } from '../protocol';
 import { IClassroom } from '../tokens';
+import { Notice } from './notice';
 
 /** Render a message's text as DOM nodes: never as HTML. */
 export function renderChatText(text: string): DocumentFragment {
@@ -46,6 +47,9 @@ export function renderChatText(text: string): DocumentFragment {
 
 let nextId = 0;
 
+/** Problems with a chosen name or colour: the name form tells of those. */
+const PROFILE_CODES = new Set(['bad_name', 'bad_color', 'name_from_host']);
+
 /**
  * Chat with channel tabs: Class, Room, Nearby and one per direct conversation.
  */
@@ -78,11 +82,9 @@ export class ChatPane extends Widget {
     this._send.type = 'submit';
     this._send.className = 'jp-Button jp-mod-styled jp-mod-accept';
     this._send.textContent = trans.__('Send');
-    this._error = document.createElement('p');
-    this._error.className = 'jp-Classroom-error';
-    this._error.setAttribute('role', 'alert');
+    this._error = new Notice();
     form.append(this._label, this._input, this._send);
-    this.node.append(this._tabs, this._note, this._log, form, this._error);
+    this.node.append(this._tabs, this._note, this._log, form, this._error.node);
 
     form.addEventListener('submit', event => {
       event.preventDefault();
@@ -101,7 +103,16 @@ export class ChatPane extends Widget {
     model.roster.participantLeft.connect(this._renderTabs, this);
     model.joined.connect(this._renderTabs, this);
     model.errorOccurred.connect((_, e) => {
-      this._error.textContent = e.message;
+      // The name form says what was wrong with a name or colour.
+      if (!PROFILE_CODES.has(e.code)) {
+        this._error.show(e.message, e.code);
+      }
+    });
+    // A full room stops mattering once we are in a room or back on the floor.
+    model.roster.participantUpdated.connect((_, { participant, previous }) => {
+      if (participant.id === model.myId && participant.room !== previous.room) {
+        this._error.clear('room_full');
+      }
     });
     this._renderTabs();
   }
@@ -255,10 +266,10 @@ export class ChatPane extends Widget {
     }
     const problem = this.model.chat.send(this._key(this._current), text);
     if (problem) {
-      this._error.textContent = problem.message;
+      this._error.show(problem.message, problem.code);
       return;
     }
-    this._error.textContent = '';
+    this._error.clear();
     this._input.value = '';
   }
 
@@ -268,7 +279,7 @@ export class ChatPane extends Widget {
   private _label: HTMLLabelElement;
   private _input: HTMLTextAreaElement;
   private _send: HTMLButtonElement;
-  private _error: HTMLParagraphElement;
+  private _error: Notice;
   private _current = 'class';
   private _lastRoom: string | null = null;
   private _unread = new Set<ChannelKey>();

@@ -2,6 +2,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { IClassroom } from '../tokens';
+import { MapLabels } from './labels';
 
 const KEYS: Record<string, 'up' | 'down' | 'left' | 'right'> = {
   ArrowUp: 'up',
@@ -51,6 +52,7 @@ export class ClassroomMap extends Widget {
     model.announcements.announced.connect((_, text) => {
       this._live.textContent = text;
     });
+    this._labels = new MapLabels(model, this.node);
   }
 
   decorations: IMapDecorations | null = null;
@@ -62,6 +64,11 @@ export class ClassroomMap extends Widget {
   set showNames(value: boolean) {
     this._showNames = value;
     this.node.dataset.names = value ? 'shown' : 'hidden';
+  }
+
+  /** Show this person's name on the map even where names crowd (null: nobody in particular). */
+  showNameOf(id: string | null): void {
+    this._labels.focused = id;
   }
 
   handleEvent(event: Event): void {
@@ -78,6 +85,10 @@ export class ClassroomMap extends Widget {
       case 'click':
         this._onClick(event as MouseEvent);
         break;
+      case 'pointermove':
+      case 'pointerleave':
+        this._labels.pointAt(event.type === 'pointermove' ? this._toMap(event as MouseEvent) : null);
+        break;
     }
   }
 
@@ -87,6 +98,8 @@ export class ClassroomMap extends Widget {
     this.node.addEventListener('keyup', this);
     this.node.addEventListener('blur', this);
     this.node.addEventListener('click', this);
+    this.node.addEventListener('pointermove', this);
+    this.node.addEventListener('pointerleave', this);
     this._frame = requestAnimationFrame(this._draw);
   }
 
@@ -95,6 +108,8 @@ export class ClassroomMap extends Widget {
     this.node.removeEventListener('keyup', this);
     this.node.removeEventListener('blur', this);
     this.node.removeEventListener('click', this);
+    this.node.removeEventListener('pointermove', this);
+    this.node.removeEventListener('pointerleave', this);
     cancelAnimationFrame(this._frame);
     super.onBeforeDetach(msg);
   }
@@ -130,6 +145,16 @@ export class ClassroomMap extends Widget {
     if (!this.model.avatar.walkTo(x, y)) {
       this._live.textContent = this.model.trans.__('You cannot walk there.');
     }
+  }
+
+  /** A pointer's place on the map (map units), or null off the map. */
+  private _toMap(event: MouseEvent): [number, number] | null {
+    const map = this.model.map;
+    const rect = this._canvas.getBoundingClientRect();
+    if (!map || !rect.width || !rect.height) {
+      return null;
+    }
+    return [((event.clientX - rect.left) / rect.width) * map.width, ((event.clientY - rect.top) / rect.height) * map.height];
   }
 
   private _colour(name: string, fallback: string): string {
@@ -215,6 +240,7 @@ export class ClassroomMap extends Widget {
       ctx.globalAlpha = 1;
     }
     ctx.textAlign = 'center';
+    this._labels.begin(ctx, label, font, r);
     for (const p of this.model.roster.participants.values()) {
       const pos = this.model.positionOf(p.id, now);
       if (!pos) {
@@ -258,19 +284,18 @@ export class ClassroomMap extends Widget {
       ctx.textBaseline = 'middle';
       ctx.fillText(p.initials, x, y + 1);
       if (this._showNames) {
-        ctx.fillStyle = ink;
-        ctx.font = `${label}px ${font}`;
-        ctx.textBaseline = 'top';
-        ctx.fillText(p.id === me?.id ? this.model.trans.__('%1 (you)', p.name) : p.name, x, y + r + 4);
+        this._labels.add(p, x, y, (this.decorations?.level(p.id) ?? 0) > 0.02);
       }
       ctx.globalAlpha = 1;
     }
+    this._labels.draw(ctx, r, scale, { ink, floor });
     this.node.dataset.x = mine ? mine[0].toFixed(1) : '';
     this.node.dataset.y = mine ? mine[1].toFixed(1) : '';
   };
 
   private _canvas: HTMLCanvasElement;
   private _live: HTMLDivElement;
+  private _labels: MapLabels;
   private _frame = 0;
   private _showNames = true;
 }

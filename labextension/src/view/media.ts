@@ -7,6 +7,7 @@ import { AudioMixer } from '../rtc/mixer';
 import { IRemoteMedia, PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
+import { Notice } from './notice';
 
 function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement('button');
@@ -70,19 +71,12 @@ export class MediaControls extends Widget {
     ptt.append(this._ptt, ' ', trans.__('Push to talk (hold Space on the map)'));
     details.appendChild(ptt);
     details.addEventListener('toggle', () => details.open && void this._fillDevices());
-    this._error = document.createElement('p');
-    this._error.className = 'jp-Classroom-error';
-    this._error.setAttribute('role', 'alert');
-    this._roomStatus = document.createElement('span');
-    this._roomStatus.className = 'jp-Classroom-roomStatus';
-    this._roomStatus.setAttribute('role', 'status');
-    this.node.append(this._mic, this._camera, this._screen, details, this._roomStatus, this._error);
+    // Device problems stay longer than most: they take a moment to act on.
+    this._error = new Notice();
+    this.node.append(this._mic, this._camera, this._screen, details, this._error.node);
     media.changed.connect(this._update, this);
-    room.changed.connect(this._updateRoom, this);
-    model.roster.participantUpdated.connect(this._updateRoom, this);
-    model.roster.reset.connect(this._updateRoom, this);
     media.errorOccurred.connect((_, message) => {
-      this._error.textContent = message;
+      this._error.show(message, 'media', 15000);
     });
     this._update();
   }
@@ -116,17 +110,17 @@ export class MediaControls extends Widget {
 
   async toggleMic(): Promise<void> {
     this._wantMic = !this.media.micOn;
-    this._error.textContent = '';
+    this._error.clear();
     await this.media.setMic(this._wantMic && !this.pushToTalk);
   }
 
   async toggleCamera(): Promise<void> {
-    this._error.textContent = '';
+    this._error.clear();
     await this.media.setCamera(!this.media.cameraOn);
   }
 
   async toggleScreen(): Promise<void> {
-    this._error.textContent = '';
+    this._error.clear();
     await this.media.setScreen(!this.media.screenOn);
   }
 
@@ -181,40 +175,11 @@ export class MediaControls extends Widget {
     this.model.setMedia({ mic: m.micOn, camera: m.cameraOn, screen: m.screenOn });
   }
 
-  /** Inside a room, say how its conference is doing. */
-  private _updateRoom(): void {
-    const roomId = this.model.me?.room;
-    const trans = this.model.trans;
-    let text = '';
-    if (roomId && !this.model.config?.room_media) {
-      const why = this.model.config?.room_media_unavailable;
-      text = why
-        ? trans.__('%1: room calls are unavailable (%2); chat only', this.model.roomName(roomId), why)
-        : trans.__('%1: rooms have chat only on this server', this.model.roomName(roomId));
-    } else if (roomId) {
-      const name = this.model.roomName(roomId);
-      switch (this.room.state) {
-        case 'connected':
-          text = trans.__("%1: in the room's call", name);
-          break;
-        case 'failed':
-          text = trans.__("%1: the room's call was lost; joining it again…", name);
-          break;
-        default:
-          text = trans.__("%1: joining the room's call…", name);
-      }
-    }
-    if (this._roomStatus.textContent !== text) {
-      this._roomStatus.textContent = text;
-    }
-  }
-
   private _mic: HTMLButtonElement;
   private _camera: HTMLButtonElement;
   private _screen: HTMLButtonElement;
   private _ptt: HTMLInputElement;
-  private _error: HTMLParagraphElement;
-  private _roomStatus: HTMLSpanElement;
+  private _error: Notice;
   private _selects: HTMLSelectElement[] = [];
   private _wantMic = true;
   private _started = false;

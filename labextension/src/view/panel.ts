@@ -10,9 +10,11 @@ import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
+import { RoomCallStatus } from './callstatus';
 import { ClassroomMap } from './map';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
+import { ProfileForm } from './profile';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
@@ -60,7 +62,16 @@ export class ClassroomPanel extends Widget {
     this._move = document.createElement('button');
     this._move.className = 'jp-Button jp-mod-styled';
     this._move.addEventListener('click', () => this._place(this._inMain ? 'left' : 'main'));
-    bar.node.append(this._status, this._retry, this._hand, this._move);
+    this.profile = new ProfileForm(model);
+    bar.node.append(
+      this._status,
+      this._retry,
+      this._hand,
+      this.profile.node,
+      this._move,
+      this.profile.error.node,
+      this.profile.saved.node
+    );
 
     this.controls = new MediaControls(model, media, mixer, room);
     this.strip = new MediaStrip(model, media, peers, room, openInMain);
@@ -73,12 +84,20 @@ export class ClassroomPanel extends Widget {
     model.joined.connect(() => void this.controls.start());
     this.node.addEventListener('pointerdown', () => mixer.resume());
     this.node.addEventListener('keydown', () => mixer.resume());
+    this.callStatus = new RoomCallStatus(model, room);
     const side = new Panel();
     side.addClass('jp-Classroom-side');
     this.participants = new ParticipantList(model, mixer, peers, room, user => {
       this.chat.showChannel(`direct:${user}`);
       this.chat.focusInput();
     });
+    this.participants.callStatus = this.callStatus;
+    // The person focused in the list has their name shown on the map.
+    this.participants.node.addEventListener('focusin', event => {
+      const entry = (event.target as HTMLElement).closest<HTMLElement>('li[data-id]');
+      this.map.showNameOf(entry?.dataset.id ?? null);
+    });
+    this.participants.node.addEventListener('focusout', () => this.map.showNameOf(null));
     this.chat = new ChatPane(model);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
@@ -86,6 +105,7 @@ export class ClassroomPanel extends Widget {
     body.addClass('jp-Classroom-body');
     const stage = new Panel();
     stage.addClass('jp-Classroom-stage');
+    stage.addWidget(this.callStatus);
     stage.addWidget(this.map);
     stage.addWidget(this.strip);
     body.addWidget(stage);
@@ -102,6 +122,8 @@ export class ClassroomPanel extends Widget {
   }
 
   readonly map: ClassroomMap;
+  readonly profile: ProfileForm;
+  readonly callStatus: RoomCallStatus;
   readonly controls: MediaControls;
   readonly strip: MediaStrip;
   readonly participants: ParticipantList;

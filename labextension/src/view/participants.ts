@@ -5,6 +5,7 @@ import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
+import { RoomCallStatus } from './callstatus';
 
 /** One person's entry: created once, then updated in place. */
 interface IRow {
@@ -62,6 +63,17 @@ export class ParticipantList extends Widget {
     this._sync();
   }
 
+  /** Our room's call, described in our own entry. */
+  get callStatus(): RoomCallStatus | null {
+    return this._callStatus;
+  }
+  set callStatus(value: RoomCallStatus | null) {
+    this._callStatus?.changed.disconnect(this._describeAll, this);
+    this._callStatus = value;
+    value?.changed.connect(this._describeAll, this);
+    this._describeAll();
+  }
+
   /** The entry of a participant (for tests and tools). */
   entryOf(id: string): HTMLLIElement | null {
     return this._rows.get(id)?.li ?? null;
@@ -83,6 +95,10 @@ export class ParticipantList extends Widget {
     }
     if (p.connection === 'reconnecting') {
       bits.push(trans.__('reconnecting'));
+    }
+    const call = p.id === this.model.myId ? this._callStatus?.short : '';
+    if (call) {
+      bits.push(call);
     }
     if (p.mic) {
       bits.push(trans.__('microphone on'));
@@ -280,6 +296,7 @@ export class ParticipantList extends Widget {
   private _list: HTMLUListElement;
   private _rows = new Map<string, IRow>();
   private _selected: string | null = null;
+  private _callStatus: RoomCallStatus | null = null;
 }
 
 /** Write text only when it differs, so screen readers are not told of non-changes. */

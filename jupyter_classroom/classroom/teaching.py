@@ -1,0 +1,685 @@
+"""The instructor's powers: hands, muting, locks, announcements, locked
+rooms, summoning and breakouts.
+
+Pure state and rules like the rest of the core: every command takes the time
+it is given and returns its :class:`Effects`; a refusal raises
+:class:`ClassroomError` and changes nothing. Every power is checked here
+against the caller's role (``forbidden`` for a student), whatever gave them
+that role (the server's settings, or JupyterHub).
+
+What the server enforces and what it asks of clients:
+
+* chat locked: the server refuses students' messages (``locked``), except
+  direct messages to an instructor;
+* microphone, camera or screen locked, or a student muted: the server turns
+  the student's presence flag off, so the SFU stops forwarding that track in
+  every room at once, and refuses turning it on again while locked
+  (``locked``). On the open floor media goes peer to peer: the server cannot
+  stop it there, it tells the client (``muted``, the locks in
+  ``class_updated``) and the client turns its track off;
+* a locked room: the server refuses students' moves into it (``room_locked``);
+* summons and breakouts move people on the server (a position correction to
+  the person moved, their new position in the next batch to everyone);
+* a broadcast is part of the rooms' media plan: everyone taking part in media,
+  at a table or on the open floor, receives the broadcaster's tracks (and the
+  microphones of those given the floor) through the SFU. It ends when stopped
+  or when the broadcaster leaves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .. import protocol
+from ..protocol import ErrorCode
+from ..protocol import ProtocolError as ClassroomError
+from .effects import Effects, Outgoing
+
+if TYPE_CHECKING:
+    from .classroom import Classroom, Participant
+    from .map import Room
+
+#: Seconds before the end of breakouts when everyone is warned.
+BREAKOUT_WARNING = 60.0
+#: The longest breakout timer, in minutes.
+MAX_BREAKOUT_MINUTES = 24 * 60.0
+
+
+class _Occupied:
+    """Where avatars stand, hashed by cells of one avatar's width, so that
+    finding a free spot costs the same in a crowd as in an empty room."""
+
+    def __init__(self, radius: float) -> None:
+        self.size = 2 * radius
+        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        self.count = 0
+
+    def add(self, x: float, y: float) -> None:
+        self.cells.setdefault((int(x // self.size), int(y // self.size)), []).append((x, y))
+        self.count += 1
+
+    def free(self, x: float, y: float) -> bool:
+        cx, cy, d2 = int(x // self.size), int(y // self.size), self.size**2
+        for i in (cx - 1, cx, cx + 1):
+            for j in (cy - 1, cy, cy + 1):
+                for tx, ty in self.cells.get((i, j), ()):
+                    if (x - tx) ** 2 + (y - ty) ** 2 < d2:
+                        return False
+        return True
+
+
+@dataclass
+class _Broadcast:
+    by: str
+    floor: list[str]
+
+
+@dataclass
+class _Breakout:
+    mode: protocol.BreakoutMode
+    tables: list[str]
+    #: On the service's clock; None: no timer.
+    ends_at: float | None
+    warned: bool
+
+
+class Teaching:
+    """The class-wide state the instructors set, and their commands."""
+
+    def __init__(self, classroom: Classroom) -> None:
+        self.classroom = classroom
+        self.locks = protocol.Locks()
+        #: Raised hands in the order raised (a dict keeps insertion order).
+        self._hands: dict[str, None] = {}
+        self.locked_rooms: set[str] = set()
+        self.announcement: protocol.Announcement | None = None
+        self.breakout: _Breakout | None = None
+        self.broadcast: _Broadcast | None = None
+        # Walkable spots of each room (None: the spawn area), nearest its
+        # centre first: the map does not change.
+        self._spots: dict[str | None, list[tuple[float, float]]] = {}
+        # The latest time a command was given, for the breakout timer in
+        # messages sent by commands that are not given one (a leave).
+        self._now = 0.0
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def hands(self) -> list[str]:
+        return list(self._hands)
+
+    def state(self, now: float) -> protocol.ClassState:
+        b = self.breakout
+        breakout = None
+        if b is not None:
+            left = None if b.ends_at is None else round(max(0.0, b.ends_at - now), 1)
+            breakout = protocol.Breakout(
+                mode=b.mode, tables=list(b.tables), seconds_left=left, warned=b.warned
+            )
+        return protocol.ClassState(
+            locks=protocol.Locks(**vars(self.locks)),
+            hands=self.hands,
+            locked_rooms=sorted(self.locked_rooms),
+            announcement=self.announcement,
+            breakout=breakout,
+            broadcast=None
+            if self.broadcast is None
+            else protocol.Broadcast(by=self.broadcast.by, floor=list(self.broadcast.floor)),
+        )
+
+    def _updated(self, now: float) -> Outgoing:
+        self._now = now
+        return Outgoing(protocol.ClassUpdated(self.state(now)))
+
+    def _instructor(self, pid: str) -> Participant:
+        p = self.classroom.get(pid)
+        if p.identity.role != "instructor":
+            raise ClassroomError(ErrorCode.FORBIDDEN, "Only an instructor may do that.")
+        return p
+
+    def _students(self) -> list[Participant]:
+        return [p for p in self.classroom.participants.values() if p.identity.role != "instructor"]
+
+    # -- rules the rest of the core asks about ------------------------------------
+
+    def check_presence(
+        self, p: Participant, mic: bool | None, camera: bool | None, screen: bool | None
+    ) -> None:
+        """Refuse a student turning on what is locked (a microphone given the
+        floor of a broadcast is not)."""
+        if p.identity.role == "instructor":
+            return
+        floor = self.broadcast is not None and p.id in self.broadcast.floor
+        for what, value, locked in (
+            ("Microphones", mic, self.locks.mic and not floor),
+            ("Cameras", camera, self.locks.camera),
+            ("Screen sharing", screen, self.locks.screen),
+        ):
+            if value and locked:
+                raise ClassroomError(ErrorCode.LOCKED, f"{what}: locked by the instructor.")
+
+    def check_chat(self, p: Participant, channel: str, to: str | None) -> None:
+        """While chat is locked, students may still write to an instructor."""
+        if not self.locks.chat or p.identity.role == "instructor":
+            return
+        if channel == "direct" and to is not None:
+            other = self.classroom.participants.get(to)
+            if other is not None and other.identity.role == "instructor":
+                return
+        raise ClassroomError(
+            ErrorCode.LOCKED,
+            "Chat is locked by the instructor: you may still write to an instructor directly.",
+        )
+
+    def check_enter(self, p: Participant, room: Room) -> None:
+        if room.id in self.locked_rooms and p.identity.role != "instructor":
+            raise ClassroomError(
+                ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor."
+            )
+
+    def hand_changed(self, p: Participant, now: float | None) -> list[Outgoing]:
+        """``p.hand`` changed: keep the queue in the order raised."""
+        if p.hand:
+            self._hands[p.id] = None
+        elif self._hands.pop(p.id, 0) is not None:
+            return []
+        return [self._updated(self._now if now is None else now)]
+
+    def left(self, pid: str) -> list[Outgoing]:
+        """``pid`` left the classroom (the caller's effects carry the media
+        plan change: a broadcaster or a speaker took part in media)."""
+        changed = self._hands.pop(pid, 0) is None
+        b = self.broadcast
+        if b is not None and b.by == pid:
+            self._end_broadcast()
+            changed = True
+        elif b is not None and pid in b.floor:
+            b.floor.remove(pid)
+            changed = True
+        return [self._updated(self._now)] if changed else []
+
+    # -- hands, muting, locks, announcements, rooms ----------------------------------
+
+    def lower_hand(self, pid: str, target: str | None, now: float) -> Effects:
+        """Lower one hand, or all of them (``target`` None)."""
+        self._instructor(pid)
+        c = self.classroom
+        targets = (
+            [c.get(target)] if target is not None else [c.participants[h] for h in self._hands]
+        )
+        effects = Effects()
+        for p in targets:
+            effects.add(c.set_presence(p.id, hand=False, now=now))
+        return self._one_update(effects, now)
+
+    def _one_update(self, effects: Effects, now: float) -> Effects:
+        """One ``class_updated`` at the end instead of one per person."""
+        before = len(effects.messages)
+        effects.messages = [
+            o for o in effects.messages if not isinstance(o.message, protocol.ClassUpdated)
+        ]
+        if len(effects.messages) != before:
+            effects.messages.append(self._updated(now))
+        return effects
+
+    def mute(self, pid: str, target: str | None, now: float) -> Effects:
+        """Turn one microphone off, or every student's (``target`` None)."""
+        me = self._instructor(pid)
+        c = self.classroom
+        if target is not None:
+            return self._switch_off(me, [c.get(target)], "mic", now, tell=True)
+        return self._switch_off(me, self._students(), "mic", now)
+
+    def _switch_off(
+        self, me: Participant, targets: list[Participant], what: str, now: float, tell: bool = False
+    ) -> Effects:
+        """Turn ``what`` off for ``targets``; a microphone's owner is told
+        (``muted``) when it was on, or always with ``tell``."""
+        c = self.classroom
+        effects = Effects()
+        for p in targets:
+            was_on = getattr(p, what)
+            if was_on:
+                effects.add(c.set_presence(p.id, now=now, **{what: False}))
+            if what == "mic" and (was_on or tell):
+                locked = self.locks.mic and p.identity.role != "instructor"
+                effects.messages.append(
+                    Outgoing(protocol.Muted(by=me.id, locked=locked), frozenset({p.id}))
+                )
+        return effects
+
+    def set_locks(
+        self,
+        pid: str,
+        now: float,
+        mic: bool | None = None,
+        camera: bool | None = None,
+        screen: bool | None = None,
+        chat: bool | None = None,
+    ) -> Effects:
+        """Lock or unlock (None: unchanged). Locking turns the thing off for
+        every student."""
+        me = self._instructor(pid)
+        changes = {
+            k: v for k, v in (("mic", mic), ("camera", camera), ("screen", screen), ("chat", chat))
+        }
+        changed = {
+            k: v for k, v in changes.items() if v is not None and getattr(self.locks, k) != v
+        }
+        if not changed:
+            return Effects()
+        for k, v in changed.items():
+            setattr(self.locks, k, v)
+        effects = Effects([self._updated(now)])
+        for what in ("mic", "camera", "screen"):
+            if changed.get(what):
+                effects.add(self._switch_off(me, self._students(), what, now))
+        return effects
+
+    def announce(self, pid: str, text: str | None, now: float, wall: float) -> Effects:
+        """Show ``text`` to everyone and keep it for late joiners (None or
+        blank: clear it). ``wall``: seconds since the epoch, for its time."""
+        me = self._instructor(pid)
+        text = (text or "").strip()
+        if not text:
+            if self.announcement is None:
+                return Effects()
+            self.announcement = None
+        else:
+            self.announcement = protocol.Announcement(
+                text=text, sender=me.id, sender_name=me.name, ts=round(wall * 1000.0)
+            )
+        return Effects([self._updated(now)])
+
+    def lock_room(self, pid: str, room: str, locked: bool, now: float) -> Effects:
+        """Lock or unlock a room. Those inside stay; instructors still enter."""
+        self._instructor(pid)
+        if room not in self.classroom.map.rooms_by_id:
+            raise ClassroomError(ErrorCode.UNKNOWN_ROOM, f"There is no room {room!r} on this map.")
+        if (room in self.locked_rooms) == locked:
+            return Effects()
+        if locked:
+            self.locked_rooms.add(room)
+        else:
+            self.locked_rooms.discard(room)
+        return Effects([self._updated(now)])
+
+    # -- the broadcast ------------------------------------------------------------
+
+    def set_broadcast(self, pid: str, on: bool, now: float) -> Effects:
+        """Start (or take over) or stop the broadcast. The broadcaster is the
+        caller, or, when the caller takes no part in media (a notebook), the
+        same user's connection that does."""
+        me = self._instructor(pid)
+        if not on:
+            if self.broadcast is None:
+                return Effects()
+            self._end_broadcast()
+            return Effects([self._updated(now)], media_changed=True)
+        c = self.classroom
+        if me.media:
+            by = me
+        else:
+            by = next(
+                (
+                    q
+                    for q in c.participants.values()
+                    if q.identity.username == me.identity.username
+                    and q.media
+                    and q.connection == "online"
+                ),
+                None,
+            )
+        if by is None:
+            raise ClassroomError(
+                ErrorCode.NO_CONNECTION,
+                "None of your connections takes part in the classroom's media: "
+                "open the classroom in JupyterLab (with room media) to broadcast.",
+            )
+        if self.broadcast is not None and self.broadcast.by == by.id:
+            return Effects()
+        self.broadcast = _Broadcast(by=by.id, floor=[])
+        return Effects([self._updated(now)], media_changed=True)
+
+    def _end_broadcast(self) -> None:
+        """No more broadcast. Everyone keeps the room connection it opened, as
+        after standing in a room: the next broadcast or room needs no new one."""
+        self.broadcast = None
+        for p in self.classroom.participants.values():
+            if p.media and p.connection == "online":
+                p.conference = True
+
+    def give_floor(self, pid: str, target: str, on: bool, now: float) -> Effects:
+        """Add ``target``'s microphone to the broadcast, or take it back."""
+        self._instructor(pid)
+        c = self.classroom
+        p = c.get(target)
+        b = self.broadcast
+        if b is None:
+            raise ClassroomError(
+                ErrorCode.NOT_BROADCASTING, "Start a broadcast before giving someone the floor."
+            )
+        if on == (p.id in b.floor) or p.id == b.by:
+            return Effects()
+        if on:
+            b.floor.append(p.id)
+        else:
+            b.floor.remove(p.id)
+        effects = Effects()
+        if on and p.hand:
+            effects.add(c.set_presence(p.id, hand=False, now=now))
+        effects.messages.append(self._updated(now))
+        effects.media_changed = True
+        return self._one_update(effects, now)
+
+    def broadcast_tracks(self) -> frozenset[tuple[str, protocol.TrackSource]]:
+        """What the broadcast sends everyone: the broadcaster's tracks and
+        the microphones of those with the floor (while they are online)."""
+        b = self.broadcast
+        if b is None:
+            return frozenset()
+        people = self.classroom.participants
+        tracks: set[tuple[str, protocol.TrackSource]] = set()
+        by = people.get(b.by)
+        if by is not None and by.connection == "online":
+            tracks |= {(by.id, source) for source in by.sources()}
+        for pid in b.floor:
+            q = people.get(pid)
+            if q is not None and q.connection == "online" and q.mic:
+                tracks.add((pid, "microphone"))
+        return frozenset(tracks)
+
+    # -- moving people ----------------------------------------------------------
+
+    def summon(
+        self, pid: str, targets: list[str] | None, to: protocol.SummonTarget, now: float
+    ) -> Effects:
+        """Bring people (None: every student) to the stage or next to the caller."""
+        me = self._instructor(pid)
+        c = self.classroom
+        people = (
+            [c.get(t) for t in dict.fromkeys(targets)] if targets is not None else self._students()
+        )
+        people = [p for p in people if p is not me]
+        effects = Effects()
+        taken = self._taken(people)
+        for p in people:
+            if to == "stage":
+                x, y = self._spot_in_room(self._stage(), taken)
+            else:
+                x, y = self._spot_near(me, taken)
+            taken.add(x, y)
+            effects.add(self.teleport(p, x, y, now))
+            text = (
+                f"{me.name} brought you to the stage."
+                if to == "stage"
+                else f"{me.name} brought you next to them."
+            )
+            effects.messages.append(
+                Outgoing(protocol.Notice(kind="summoned", text=text), frozenset({p.id}))
+            )
+        return effects
+
+    def teleport(self, p: Participant, x: float, y: float, now: float) -> Effects:
+        """Put ``p`` at (x, y) at once, whatever lies between: the mover is
+        told where they stand (a correction), everyone else sees it in the
+        next positions batch."""
+        c = self.classroom
+        before = c._media_key(p)
+        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, None
+        c._moved.add(p.id)
+        out = [
+            Outgoing(
+                protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({p.id})
+            )
+        ]
+        effects = Effects(out)
+        room = c.map.room_at(x, y)
+        room_id = room.id if room else None
+        if room_id != p.room:
+            p.room = room_id
+            if room_id is not None:
+                p.conference = True
+                effects.entered_rooms[p.id] = room_id
+            effects.messages.append(Outgoing(protocol.ParticipantUpdated(p.info())))
+        effects.media_changed = c._media_key(p) != before
+        return effects
+
+    def _stage(self) -> Room | None:
+        rooms = self.classroom.map.rooms
+        return next((r for r in rooms if r.kind == "stage"), None)
+
+    def _taken(self, moving: list[Participant]) -> _Occupied:
+        """Where people who stay put stand."""
+        moving_ids = {p.id for p in moving}
+        taken = _Occupied(self.classroom.settings.avatar_radius)
+        for q in self.classroom.participants.values():
+            if q.id not in moving_ids:
+                taken.add(q.x, q.y)
+        return taken
+
+    def _free(self, x: float, y: float, taken: _Occupied) -> bool:
+        return not self.classroom.map.blocked(
+            x, y, self.classroom.settings.avatar_radius
+        ) and taken.free(x, y)
+
+    def _room_spots(self, room: Room | None) -> list[tuple[float, float]]:
+        """Walkable spots of ``room`` (None: the spawn area) an avatar apart,
+        nearest its centre first."""
+        key = room.id if room is not None else None
+        if key in self._spots:
+            return self._spots[key]
+        c = self.classroom
+        r = c.settings.avatar_radius
+        if room is None:
+            sp = c.map.spawn
+            box = (sp.x, sp.y, sp.x + sp.width, sp.y + sp.height)
+            inside = lambda x, y: True
+        else:
+            xs = [pt[0] for pt in room.polygon]
+            ys = [pt[1] for pt in room.polygon]
+            box = (min(xs), min(ys), max(xs), max(ys))
+            inside = room.contains
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        step = 2 * r + 4
+        spots = []
+        y = box[1] + r + 2
+        while y <= box[3] - r - 2:
+            x = box[0] + r + 2
+            while x <= box[2] - r - 2:
+                if inside(x, y) and not c.map.blocked(x, y, r):
+                    spots.append((round(x, 1), round(y, 1)))
+                x += step
+            y += step
+        spots.sort(key=lambda s: (s[0] - cx) ** 2 + (s[1] - cy) ** 2)
+        self._spots[key] = spots
+        return spots
+
+    def _spot_in_room(self, room: Room | None, taken: _Occupied) -> tuple[float, float]:
+        """A walkable spot in ``room`` (None: the spawn area) free of other
+        avatars, nearest its centre; when the room is packed, a walkable spot
+        shared with someone."""
+        spots = self._room_spots(room)
+        for x, y in spots:
+            if taken.free(x, y):
+                return x, y
+        if spots:
+            return spots[taken.count % len(spots)]
+        c = self.classroom
+        return c.map.spawn_point(c.rng, c.settings.avatar_radius)
+
+    def _spot_near(self, me: Participant, taken: _Occupied) -> tuple[float, float]:
+        """A free walkable spot around ``me``, in the same room as them (or on
+        the open floor with them), close enough to hear them."""
+        c = self.classroom
+        r = c.settings.avatar_radius
+        reach = max(c.settings.proximity_radius * 0.8, 3 * r)
+        ring = 3 * r
+        while ring <= reach:
+            count = max(6, int(2 * math.pi * ring / (2 * r + 4)))
+            for i in range(count):
+                a = 2 * math.pi * i / count + math.pi / 2
+                x, y = round(me.x + ring * math.cos(a), 1), round(me.y + ring * math.sin(a), 1)
+                room = c.map.room_at(x, y)
+                if (room.id if room else None) == me.room and self._free(x, y, taken):
+                    return x, y
+            ring += 2 * r + 4
+        return me.x, me.y
+
+    # -- breakouts ----------------------------------------------------------------
+
+    def start_breakouts(
+        self,
+        pid: str,
+        mode: protocol.BreakoutMode,
+        now: float,
+        tables: int | None = None,
+        groups: list[list[str]] | None = None,
+        minutes: float | None = None,
+    ) -> Effects:
+        """Send students to tables (see :class:`protocol.StartBreakouts`)."""
+        me = self._instructor(pid)
+        c = self.classroom
+        if minutes is not None and not (0 < minutes <= MAX_BREAKOUT_MINUTES):
+            raise ClassroomError(
+                ErrorCode.BAD_MESSAGE,
+                f"Breakouts last between 0 and {MAX_BREAKOUT_MINUTES:g} minutes.",
+            )
+        all_tables = [r for r in c.map.rooms if r.kind == "table"]
+        if not all_tables:
+            raise ClassroomError(ErrorCode.NO_TABLES, "This map has no tables for breakouts.")
+        assignment: list[tuple[Room, list[Participant]]] = []
+        if mode == "random":
+            n = len(all_tables) if tables is None else tables
+            if not 1 <= n <= len(all_tables):
+                raise ClassroomError(
+                    ErrorCode.NO_TABLES,
+                    f"Choose between 1 and {len(all_tables)} tables: the map has "
+                    f"{len(all_tables)}.",
+                )
+            students = self._students()
+            c.rng.shuffle(students)
+            assignment = [(all_tables[i], students[i::n]) for i in range(n)]
+        elif mode == "groups":
+            if not groups:
+                raise ClassroomError(
+                    ErrorCode.BAD_MESSAGE, "Breakouts by groups need at least one group."
+                )
+            if len(groups) > len(all_tables):
+                raise ClassroomError(
+                    ErrorCode.NO_TABLES,
+                    f"{len(groups)} groups, but the map has {len(all_tables)} tables.",
+                )
+            by_user: dict[str, list[Participant]] = {}
+            for p in c.participants.values():
+                by_user.setdefault(p.identity.username, []).append(p)
+            # Someone absent is no reason to refuse: the rest of the group goes.
+            assignment = [
+                (
+                    table,
+                    [
+                        p
+                        for user in dict.fromkeys(group)
+                        for p in by_user.get(user, [])
+                        if p is not me
+                    ],
+                )
+                for table, group in zip(all_tables, groups)
+            ]
+        else:
+            assignment = [(t, []) for t in all_tables]
+        ends_at = None if minutes is None else now + minutes * 60.0
+        self.breakout = _Breakout(
+            mode=mode,
+            tables=[t.id for t, _ in assignment],
+            ends_at=ends_at,
+            warned=minutes is not None and minutes * 60.0 <= BREAKOUT_WARNING,
+        )
+        effects = Effects([self._updated(now)])
+        placed: set[str] = set()
+        moving = [p for _, people in assignment for p in people]
+        taken = self._taken(moving)
+        for table, people in assignment:
+            for p in people:
+                if p.id in placed:
+                    continue  # in two groups: the first one counts
+                placed.add(p.id)
+                x, y = self._spot_in_room(table, taken)
+                taken.add(x, y)
+                effects.add(self.teleport(p, x, y, now))
+                effects.messages.append(
+                    Outgoing(
+                        protocol.Notice(
+                            kind="breakout_assigned",
+                            text=f"You are at {table.name}.",
+                            room=table.id,
+                        ),
+                        frozenset({p.id}),
+                    )
+                )
+        if mode == "choose":
+            effects.messages.append(
+                Outgoing(
+                    protocol.Notice(
+                        kind="breakout_assigned",
+                        text="Breakouts: walk to the table of your choice.",
+                    ),
+                    frozenset(p.id for p in self._students()),
+                )
+            )
+        return effects
+
+    def end_breakouts(self, pid: str, now: float) -> Effects:
+        """End the breakouts now (instructors)."""
+        self._instructor(pid)
+        if self.breakout is None:
+            raise ClassroomError(ErrorCode.NO_BREAKOUTS, "No breakouts are running.")
+        return self._end(now)
+
+    def _end(self, now: float) -> Effects:
+        """Everyone comes back to the stage."""
+        c = self.classroom
+        self.breakout = None
+        stage = self._stage()
+        effects = Effects([self._updated(now)])
+        stage_id = stage.id if stage else None
+        moving = [p for p in c.participants.values() if p.room != stage_id or stage_id is None]
+        taken = self._taken(moving)
+        for p in moving:
+            x, y = self._spot_in_room(stage, taken)
+            taken.add(x, y)
+            effects.add(self.teleport(p, x, y, now))
+        effects.messages.append(
+            Outgoing(
+                protocol.Notice(
+                    kind="breakout_ended", text="Breakouts are over: back to the stage."
+                )
+            )
+        )
+        return effects
+
+    def tick(self, now: float) -> Effects:
+        """The breakout timer: a warning a minute before the end, then the end."""
+        self._now = now
+        b = self.breakout
+        if b is None or b.ends_at is None:
+            return Effects()
+        if now >= b.ends_at:
+            return self._end(now)
+        if not b.warned and now >= b.ends_at - BREAKOUT_WARNING:
+            b.warned = True
+            seconds = round(b.ends_at - now)
+            return Effects(
+                [
+                    self._updated(now),
+                    Outgoing(
+                        protocol.Notice(
+                            kind="breakout_warning",
+                            text=f"Breakouts end in {seconds} seconds: wrap up.",
+                        )
+                    ),
+                ]
+            )
+        return Effects()

@@ -1,0 +1,265 @@
+"""The notebook API (``jupyter_classroom.Classroom``) in a real kernel,
+started by a real Jupyter server and driven through jupyter_client, against
+that server's classroom; students are other connections to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client import BlockingKernelClient, KernelManager
+
+from jupyter_classroom import Classroom, ClassroomRefused, ClassroomUnreachable
+
+from .servers import JupyterProcess, free_port
+
+
+class Kernel:
+    """A kernel's client: runs code, returns what it printed, raises on an error."""
+
+    def __init__(self, client: BlockingKernelClient) -> None:
+        self.client = client
+
+    def run(self, code: str, timeout: float = 60) -> str:
+        out: list[str] = []
+        errors: list[dict[str, Any]] = []
+
+        def hook(msg: dict[str, Any]) -> None:
+            kind, content = msg["header"]["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                errors.append(content)
+
+        self.client.execute_interactive(textwrap.dedent(code), output_hook=hook, timeout=timeout)
+        if errors:
+            e = errors[0]
+            raise AssertionError(f"{e['ename']}: {e['evalue']}\n" + "\n".join(e["traceback"]))
+        return "".join(out)
+
+    def value(self, expression: str) -> Any:
+        return json.loads(self.run(f"import json as _j; print(_j.dumps({expression}))"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("classroom")
+    config = root / "config"
+    config.mkdir()
+    # Token logins are the server's owner (an instructor by default), as on
+    # JupyterHub; ?user=NAME names a student.
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
+    )
+    server = JupyterProcess(root, app="jupyter_server", position_rate_hz=20)
+    server.start()
+    yield server
+    server.stop()
+
+
+def start_kernel(server: JupyterProcess) -> BlockingKernelClient:
+    """A kernel the server starts (as the notebook does), and a client for it."""
+    request = urllib.request.Request(
+        f"{server.url}api/kernels?token={server.token}", data=b"{}", method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        kernel_id = json.loads(response.read())["id"]
+    # Until the server has heard from its kernel: on a busy machine the
+    # kernel's heartbeat may not answer yet, which jupyter_client reads as a
+    # dead kernel.
+    deadline = time.monotonic() + 60
+    state = "starting"
+    while state == "starting" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        url = f"{server.url}api/kernels/{kernel_id}?token={server.token}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            state = json.loads(response.read())["execution_state"]
+    connection = server.root / "runtime" / f"kernel-{kernel_id}.json"
+    client = BlockingKernelClient()
+    client.load_connection_file(str(connection))
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return client
+
+
+@pytest.fixture(scope="module")
+def kernel(server: JupyterProcess):
+    client = start_kernel(server)
+    yield Kernel(client)
+    client.stop_channels()
+
+
+def student(server: JupyterProcess, name: str) -> Classroom:
+    return Classroom(url=f"{server.url}?user={name}", token=server.token)
+
+
+def rooms_of(kernel: Kernel) -> dict[str, str | None]:
+    return dict(kernel.value("[(p['user'], p['room']) for p in c.roster]"))
+
+
+def wait_for(check, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_the_instructor_teaches_from_a_notebook(server: JupyterProcess, kernel: Kernel) -> None:
+    ann, ben = student(server, "ann"), student(server, "ben")
+    try:
+        kernel.run("from jupyter_classroom import Classroom\nc = Classroom()")
+        assert kernel.value("c.me['role']") == "instructor"
+        # The roster: records (no pandas here), the students in it, not the notebook.
+        roster = kernel.value("c.roster")
+        assert sorted(p["user"] for p in roster) == ["ann", "ben"]
+        assert {p["role"] for p in roster} == {"student"}
+
+        ben._send("presence", hand=True)
+        ann._send("presence", hand=True, mic=True)
+        kernel.run(
+            """
+            import time
+            deadline = time.monotonic() + 20
+            while len(c.hands) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            """
+        )
+        assert [h["user"] for h in kernel.value("c.hands")] == ["ben", "ann"]
+
+        kernel.run("c.announce('Quiz at 3pm')")
+        wait_for(lambda: ann.announcement == "Quiz at 3pm", "the announcement")
+        # A late joiner gets it in the welcome.
+        cat = student(server, "cat")
+        try:
+            assert cat.announcement == "Quiz at 3pm"
+        finally:
+            cat.close()
+
+        kernel.run("c.mute_all(); c.lower_hand('ben')")
+        wait_for(lambda: not any(p["mic"] for p in ben.roster if p["user"] == "ann"), "the mute")
+        assert [h["user"] for h in kernel.value("c.hands")] == ["ann"]
+
+        kernel.run("c.lock(mic=True, chat=True)")
+        wait_for(lambda: ann.locks.get("mic") is True, "the lock")
+        with pytest.raises(ClassroomRefused) as e:
+            ann._send("presence", mic=True)
+        assert e.value.code == "locked"
+        kernel.run("c.unlock(mic=True, chat=True)")
+
+        kernel.run("c.summon(to='stage')")
+        wait_for(lambda: rooms_of(kernel) == {"ann": "stage", "ben": "stage"}, "the summons")
+
+        kernel.run("c.breakouts([['ann'], ['ben']], minutes=5)")
+        rooms = {r["id"]: r for r in kernel.value("c.rooms")}
+        wait_for(
+            lambda: (
+                kernel.value("[r['people'] for r in c.rooms if r['id'] in ('table-1', 'table-2')]")
+                == [["Ann"], ["Ben"]]
+            ),
+            "the breakouts",
+        )
+        assert kernel.value("c.breakout")["tables"] == ["table-1", "table-2"]
+        kernel.run("c.end_breakouts()")
+        wait_for(lambda: kernel.value("c.breakout") is None, "the end of the breakouts")
+        wait_for(
+            lambda: rooms_of(kernel) == {"ann": "stage", "ben": "stage"},
+            "everyone back on the stage",
+        )
+
+        kernel.run("c.lock_room('table-3')")
+        assert [r["locked"] for r in kernel.value("c.rooms") if r["id"] == "table-3"] == [True]
+        assert rooms["stage"]["kind"] == "stage"
+
+        # Refusals are clear exceptions with the protocol's code, and the connection lives on.
+        assert (
+            kernel.run(
+                """
+            from jupyter_classroom import ClassroomRefused
+            try:
+                c.lock_room('no-such-room')
+            except ClassroomRefused as e:
+                print(e.code)
+            """
+            ).strip()
+            == "unknown_room"
+        )
+        # The notebook's user has no classroom tab with media here: said clearly.
+        assert (
+            kernel.run(
+                """
+            try:
+                c.broadcast(True)
+            except ClassroomRefused as e:
+                print(e.code)
+            """
+            ).strip()
+            == "no_connection"
+        )
+        assert kernel.run("print(len(c.roster))").strip() == "2"
+    finally:
+        ann.close()
+        ben.close()
+
+
+def test_a_student_in_a_notebook_gets_classroom_forbidden(
+    server: JupyterProcess, kernel: Kernel
+) -> None:
+    printed = kernel.run(
+        f"""
+        from jupyter_classroom import Classroom, ClassroomForbidden
+        s = Classroom(url={server.url + "?user=dan"!r}, token={server.token!r})
+        print(s.me['role'])
+        commands = (lambda: s.announce('hi'), s.mute_all, lambda: s.breakouts(2),
+                    s.end_breakouts, lambda: s.summon(), lambda: s.lock(chat=True),
+                    lambda: s.broadcast(True))
+        for command in commands:
+            try:
+                command()
+            except ClassroomForbidden as e:
+                print(e.code)
+        s.close()
+        """
+    )
+    assert printed.split() == ["student"] + ["forbidden"] * 7
+
+
+def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
+    # A kernel not started by a Jupyter server, with no server running.
+    km = KernelManager()
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    env = dict(
+        os.environ,
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
+    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN"):
+        env.pop(name, None)
+    km.start_kernel(cwd=str(tmp_path), env=env)
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        printed = Kernel(client).run(
+            """
+            from jupyter_classroom import Classroom, ClassroomUnreachable
+            try:
+                Classroom()
+            except ClassroomUnreachable as e:
+                print(type(e).__name__, '|', e)
+            """
+        )
+        assert printed.startswith("ClassroomUnreachable | No Jupyter server with a classroom")
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
+    # A server that does not answer.
+    with pytest.raises(ClassroomUnreachable):
+        Classroom(url=f"http://127.0.0.1:{free_port()}/", token="x", timeout=5)
