@@ -127,7 +127,10 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
         # Jupyter's keep-alive closes a connection whose pongs stopped coming.
         ws = self.ws_connection
         open_before = ws is not None and not ws.server_terminated and not ws.client_terminated
-        super().send_ping()
+        try:
+            super().send_ping()
+        except WebSocketClosedError:
+            pass  # closing (say, too slow): Jupyter pings it anyway, and tornado refuses
         ws = self.ws_connection
         if open_before and (ws is None or ws.server_terminated):
             self._silent = True
