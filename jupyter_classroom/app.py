@@ -18,10 +18,17 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.auth.utils import moons_of_jupyter
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, default
+from traitlets.config import LoggingConfigurable
 
 from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
-from .server.handlers import ClassroomWebSocketHandler
+from .server.handlers import (
+    ClassroomConfigHandler,
+    ClassroomMapHandler,
+    ClassroomMapImageHandler,
+    ClassroomWebSocketHandler,
+)
+from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
@@ -112,11 +119,12 @@ def load_map(path: str | os.PathLike[str]) -> ClassroomMap:
         raise MapError(f"the classroom map {path} cannot be used: {e}") from None
 
 
-class ClassroomApp(ExtensionApp):
-    """A virtual classroom beside the notebooks."""
+class ClassroomConfig(LoggingConfigurable):
+    """The classroom's settings, and the service a host builds from them.
 
-    name = "jupyter_classroom"
-    description = "A virtual classroom inside JupyterLab."
+    Shared by the hosts: the jupyter-server extension (:class:`ClassroomApp`)
+    and the JupyterHub service (:class:`jupyter_classroom.hub.ClassroomHub`).
+    """
 
     map_path = Unicode(
         str(DEFAULT_MAP),
@@ -337,13 +345,12 @@ class ClassroomApp(ExtensionApp):
             )
         return servers
 
-    def initialize_settings(self) -> None:
-        # The classroom's modules log under "jupyter_classroom": show that in
-        # the server's log, as jupyter_server does for tornado's loggers.
-        server_log = getattr(self.serverapp, "log", None) or self.log
-        package_log = logging.getLogger("jupyter_classroom")
-        package_log.parent = server_log
-        package_log.setLevel(server_log.level)
+    def make_service(self, chat_db_path: str) -> ClassroomService:
+        """A classroom service from these settings, its chat kept in ``chat_db_path``.
+
+        Raises :class:`MapError` (logged) when the map cannot be used; other
+        problems are logged and the setting is left out.
+        """
         try:
             cmap = load_map(self.map_path)
         except MapError as e:
@@ -355,11 +362,11 @@ class ClassroomApp(ExtensionApp):
         classroom = Classroom(cmap, self.settings_for_core(), random.Random())
         media, unavailable = self._media_settings() if self.room_media else (None, None)
         store = ChatStore(
-            self.chat_db_path,
+            chat_db_path,
             retention_days=self.chat_retention_days,
             retention_messages=self.chat_retention_messages,
         )
-        self.service = ClassroomService(
+        service = ClassroomService(
             classroom,
             store,
             Limits(
@@ -372,7 +379,13 @@ class ClassroomApp(ExtensionApp):
             media=media,
             media_unavailable=unavailable,
         )
-        self.log.info("classroom: map %r, chat history in %s", cmap.name, self.chat_db_path)
+        try:
+            self.map_files: MapFiles | None = MapFiles(self.map_path)
+        except (OSError, ValueError) as e:  # it loaded just above: a race with an edit
+            self.log.error("classroom: the map %s cannot be drawn: %s", self.map_path, e)
+            self.map_files = None
+        self.log.info("classroom: map %r, chat history in %s", cmap.name, chat_db_path)
+        return service
 
     def _list_setting(self, name: str) -> list[str] | None:
         """A list setting, read whichever way it was written; None (logged) if unreadable."""
@@ -440,7 +453,49 @@ class ClassroomApp(ExtensionApp):
         )
         return settings, None
 
+
+
+class ClassroomApp(ClassroomConfig, ExtensionApp):
+    """A virtual classroom beside the notebooks."""
+
+    name = "jupyter_classroom"
+    description = "A virtual classroom inside JupyterLab."
+
+    #: None on a hub single-user server that uses the hub's classroom.
+    service: ClassroomService | None = None
+
+    hub_service_url = Unicode(
+        help=(
+            "On a JupyterHub single-user server: the URL path of the hub's classroom "
+            "service (e.g. /services/classroom/). The page then joins the hub's shared "
+            "classroom and this server starts no classroom of its own. Default: the "
+            "environment variable JUPYTER_CLASSROOM_HUB_SERVICE_URL, else none."
+        ),
+    ).tag(config=True)
+
+    @default("hub_service_url")
+    def _default_hub_service_url(self) -> str:
+        return os.environ.get("JUPYTER_CLASSROOM_HUB_SERVICE_URL", "")
+
+    def initialize_settings(self) -> None:
+        # The classroom's modules log under "jupyter_classroom": show that in
+        # the server's log, as jupyter_server does for tornado's loggers.
+        server_log = getattr(self.serverapp, "log", None) or self.log
+        package_log = logging.getLogger("jupyter_classroom")
+        package_log.parent = server_log
+        package_log.setLevel(server_log.level)
+        if self.hub_service_url:
+            self.service = None
+            self.log.info("classroom: the page joins the hub's classroom at %s", self.hub_service_url)
+            return
+        self.service = self.make_service(self.chat_db_path)
+
     def initialize_handlers(self) -> None:
+        self.handlers.append(
+            (r"/classroom/config", ClassroomConfigHandler, {"hub_service_url": self.hub_service_url})
+        )
+        if self.service is None:
+            return
         self.handlers.append(
             (
                 r"/classroom/ws",
@@ -448,6 +503,9 @@ class ClassroomApp(ExtensionApp):
                 {"service": self.service, "role_of": self.role_of, "named_by_host": self.named_by_host},
             )
         )
+        files = {"files": getattr(self, "map_files", None)}
+        self.handlers.append((r"/classroom/map", ClassroomMapHandler, files))
+        self.handlers.append((r"/classroom/map/files/(.+)", ClassroomMapImageHandler, files))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)

@@ -24,6 +24,19 @@ ensure_venv() {
   fi
 }
 
+# configurable-http-proxy (npm), the proxy of the JupyterHub the hub tests
+# run, installed into the virtual environment's bin/.
+ensure_proxy() {
+  if [ ! -x "$VENV/bin/configurable-http-proxy" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      as_root apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq npm
+    fi
+    log "installing configurable-http-proxy (JupyterHub's proxy, for the hub tests)"
+    npm install --global --silent --no-fund --no-audit --prefix "$VENV" configurable-http-proxy@4
+  fi
+}
+
 ensure_chromium() {
   if ! command -v chromium >/dev/null 2>&1; then
     log "installing Debian's chromium for the browser tests"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages into ./.venv, npm packages,
-# Debian's chromium) and run every test: the front-end unit tests, then pytest
-# (core, server, media and browser tests).
+# JupyterHub's configurable-http-proxy, Debian's chromium) and run every test:
+# the front-end unit tests, then pytest (core, server, hub, media and browser
+# tests).
 # Extra arguments go to pytest (for example -k chat or -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ log "installing jupyterlab-classroom in development mode with its test dependenc
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet -e ".[test]"
 "$VENV/bin/jupyter" labextension develop --overwrite . >/dev/null
+ensure_proxy
 
 log "front-end unit tests"
 (cd labextension && jlpm test)

@@ -24,9 +24,16 @@ def free_port() -> int:
 class JupyterProcess:
     """``jupyter lab`` (or ``jupyter server``) on 127.0.0.1 with the classroom enabled."""
 
-    def __init__(self, root: Path, app: str = "jupyterlab", **classroom_config: object) -> None:
+    def __init__(
+        self,
+        root: Path,
+        app: str = "jupyterlab",
+        server_args: tuple[str, ...] = (),
+        **classroom_config: object,
+    ) -> None:
         self.root = root
         self.app = app
+        self.server_args = tuple(server_args)
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -63,6 +70,7 @@ class JupyterProcess:
             f"--ClassroomApp.chat_db_path={self.chat_db}",
         ]
         args += [f"--ClassroomApp.{k}={v}" for k, v in self.classroom_config.items()]
+        args += self.server_args
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, cwd=work, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90

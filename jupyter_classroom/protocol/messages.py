@@ -48,7 +48,8 @@ class ErrorCode(str, Enum):
     INTERNAL = "internal"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     TOO_MANY_CANDIDATES = "too_many_candidates"
-    #: Only an instructor may do that.
+    #: Only an instructor may do that; on the hub's classroom service, the
+    #: hub token lacks the scope to use the classroom.
     FORBIDDEN = "forbidden"
     #: An instructor locked that for students (microphones, cameras, screen
     #: sharing or chat).
@@ -72,6 +73,10 @@ class ErrorCode(str, Enum):
     #: The place a client restated on joining again (after the server
     #: restarted) could not be taken: it was placed at the entrance instead.
     PLACE_REFUSED = "place_refused"
+    #: A request to the hub's classroom service without a valid hub token.
+    NOT_AUTHENTICATED = "not_authenticated"
+    #: No classroom of that name that this user is a member of.
+    UNKNOWN_CLASSROOM = "unknown_classroom"
 
 
 class ProtocolError(Exception):
@@ -356,6 +361,38 @@ class Restore:
     mic: bool | None = None
     camera: bool | None = None
     screen: bool | None = None
+
+
+@dataclass
+class ClassroomEndpoint:
+    """``GET {base_url}classroom/config`` on a Jupyter server: where its page
+    finds the classroom. ``hub_service_url`` null: the server's own
+    (``{base_url}classroom/ws``); else the URL path of the JupyterHub
+    classroom service, e.g. ``/services/classroom/``."""
+
+    hub_service_url: str | None = None
+
+
+@dataclass
+class HubClassroom:
+    """A classroom of the hub's classroom service that the user may enter."""
+
+    name: str
+    title: str
+    #: The user's role there.
+    role: Role
+    #: The classroom's socket, relative to the service's URL.
+    ws_path: str
+    #: People in it now.
+    online: int = 0
+
+
+@dataclass
+class HubClassrooms:
+    """``GET {service}api/classrooms``: the classrooms the user may enter."""
+
+    user: str
+    classrooms: list[HubClassroom]
 
 
 # --------------------------------------------------------------------------
@@ -872,6 +909,9 @@ RECORDS: tuple[type, ...] = (
     ClassState,
     BreakoutGroup,
     Restore,
+    ClassroomEndpoint,
+    HubClassroom,
+    HubClassrooms,
 )
 
 #: The instructors' commands (refused from students with ``forbidden``).

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
@@ -14,63 +15,28 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
+from .mapfiles import MAX_IMAGE_BYTES, MapFiles, served_name
 from .service import ClassroomService
 from .session import ClassroomSession
 
 AUTH_RESOURCE = "classroom"
 
 
-class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
-    """``{base_url}classroom/ws``: one participant per connection."""
+class ClassroomSocketMixin:
+    """The transport half of a classroom WebSocket handler, whichever host
+    authenticates it: hands frames to a :class:`ClassroomSession` and the
+    session's messages to the socket. Mixed into a tornado
+    ``WebSocketHandler``; the host calls :meth:`start_session` in ``open``."""
 
-    auth_resource = AUTH_RESOURCE
     session: ClassroomSession | None = None
+    service: ClassroomService
     #: Jupyter's keep-alive closed the connection: the client stopped answering.
     _silent = False
 
-    def initialize(
-        self,
-        name: str,
-        service: ClassroomService,
-        role_of: Any,
-        named_by_host: Any = lambda user: True,
-        **kwargs: Any,
-    ) -> None:
-        super().initialize(name, **kwargs)
+    def start_session(self, service: ClassroomService, identity: Identity) -> None:
         self.service = service
-        self.role_of = role_of
-        self.named_by_host = named_by_host
-
-    def set_default_headers(self) -> None:
-        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
-
-    @ws_authenticated
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        authorized = await ensure_async(
-            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
-        )
-        if not authorized:
-            raise web.HTTPError(403)
-        await super().get(*args, **kwargs)
-
-    def identity(self) -> Identity:
-        # Everything but the username can be set by the user (PATCH /api/me):
-        # Identity.from_host cleans it before anyone sees it.
-        user = self.current_user
-        return Identity.from_host(
-            username=user.username,
-            name=user.display_name or user.name or user.username,
-            initials=user.initials,
-            color=user.color,
-            avatar_url=user.avatar_url,
-            role=self.role_of(user.username),
-            named_by_host=self.named_by_host(user),
-        )
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        super().open(*args, **kwargs)
         self.session = ClassroomSession(
-            self.service, self.identity(), self._send, self._close, buffered=self._buffered
+            service, identity, self._send, self._close, buffered=self._buffered
         )
 
     def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
@@ -138,6 +104,143 @@ class ClassroomWebSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandl
     def on_close(self) -> None:
         if self.session is not None:
             self.session.connection_lost(self.close_code, silent=self._silent)
+
+
+class ClassroomWebSocketHandler(
+    ClassroomSocketMixin, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler
+):
+    """``{base_url}classroom/ws``: one participant per connection."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(
+        self,
+        name: str,
+        service: ClassroomService,
+        role_of: Any,
+        named_by_host: Any = lambda user: True,
+        **kwargs: Any,
+    ) -> None:
+        super().initialize(name, **kwargs)
+        self.service = service
+        self.role_of = role_of
+        self.named_by_host = named_by_host
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def identity(self) -> Identity:
+        # Everything but the username can be set by the user (PATCH /api/me):
+        # Identity.from_host cleans it before anyone sees it.
+        user = self.current_user
+        return Identity.from_host(
+            username=user.username,
+            name=user.display_name or user.name or user.username,
+            initials=user.initials,
+            color=user.color,
+            avatar_url=user.avatar_url,
+            role=self.role_of(user.username),
+            named_by_host=self.named_by_host(user),
+        )
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self.start_session(self.service, self.identity())
+
+
+class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):
+    """``{base_url}classroom/config``: where the page finds its classroom.
+
+    ``{"hub_service_url": null}``: this server's own (``classroom/ws``);
+    otherwise the URL path of the JupyterHub classroom service to join.
+    """
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, hub_service_url: str, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.hub_service_url = hub_service_url
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.finish(json.dumps({"hub_service_url": self.hub_service_url or None}))
+
+
+class _MapHandler(ExtensionHandlerMixin, JupyterHandler):
+    """Shared by the map's handlers: authenticated, authorized to read the classroom."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, files: MapFiles | None, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.files = files
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await ensure_async(super().prepare())
+        if self.current_user is None:
+            raise web.HTTPError(403)
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "read", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        if self.files is None:
+            raise web.HTTPError(404, "the classroom map could not be read")
+
+    def _cache(self, etag: str) -> bool:
+        """Set the validators; True when the browser's copy is current (304 sent)."""
+        self.set_header("ETag", f'"{etag}"')
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if self.request.headers.get("If-None-Match", "") == f'"{etag}"':
+            self.set_status(304)
+            self.finish()
+            return True
+        return False
+
+
+class ClassroomMapHandler(_MapHandler):
+    """``{base_url}classroom/map``: the map as browsers draw it (Tiled JSON,
+    tilesets inlined, tile layers as arrays, image names to fetch below)."""
+
+    def get(self) -> None:
+        assert self.files is not None
+        if self._cache(self.files.revision):
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(self.files.body)
+
+
+class ClassroomMapImageHandler(_MapHandler):
+    """``{base_url}classroom/map/files/<name>``: one image the map names, from
+    the map's own folder; any other name is 404."""
+
+    def get(self, name: str) -> None:
+        assert self.files is not None
+        normal = served_name(name)
+        image = self.files.image(normal) if normal is not None else None
+        if image is None:
+            raise web.HTTPError(404, "no such image in the classroom map")
+        try:
+            stat = image.path.stat()
+            if stat.st_size > MAX_IMAGE_BYTES:
+                raise web.HTTPError(404, "the image is too large to serve")
+            if self._cache(f"{stat.st_mtime_ns:x}-{stat.st_size:x}"):
+                return
+            body = image.path.read_bytes()
+        except OSError:
+            raise web.HTTPError(404, "no such image in the classroom map") from None
+        self.set_header("Content-Type", image.content_type)
+        self.finish(body)
 
 
 class _ClassroomProtocol(WebSocketProtocol13):

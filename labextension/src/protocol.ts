@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'bad_color'
   | 'name_from_host'
   | 'place_refused'
+  | 'not_authenticated'
+  | 'unknown_classroom'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -233,6 +235,26 @@ export interface IRestore {
   mic?: boolean | null;
   camera?: boolean | null;
   screen?: boolean | null;
+}
+
+/** ``GET {base_url}classroom/config`` on a Jupyter server: where its page finds the classroom. ``hub_service_url`` null: the server's own (``{base_url}classroom/ws``); else the URL path of the JupyterHub classroom service, e.g. ``/services/classroom/``. */
+export interface IClassroomEndpoint {
+  hub_service_url?: string | null;
+}
+
+/** A classroom of the hub's classroom service that the user may enter. */
+export interface IHubClassroom {
+  name: string;
+  title: string;
+  role: Role;
+  ws_path: string;
+  online?: number;
+}
+
+/** ``GET {service}api/classrooms``: the classrooms the user may enter. */
+export interface IHubClassrooms {
+  user: string;
+  classrooms: IHubClassroom[];
 }
 
 /** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). ``name`` and ``color`` are the ones the person chose (used when the host gives no name, see ``welcome.naming``); ``restore`` is what the client had in its previous session: its presence is applied in any case, its position when the session is not resumed. */

@@ -8,6 +8,7 @@ import type { OwnAvatar } from './model/avatar';
 import type { ChatStore } from './model/chat';
 import type { IClassroomError } from './model/classroom';
 import type { ClassroomConnection } from './model/connection';
+import type { ClassroomEndpoint } from './model/endpoint';
 import type { Point } from './model/geometry';
 import type { IProfile, ProfileStore } from './model/profile';
 import type { Roster } from './model/roster';
@@ -42,6 +43,8 @@ export namespace CommandIDs {
  */
 export interface IClassroom extends IDisposable {
   readonly connection: ClassroomConnection;
+  /** Where the classroom is: this server's, or the hub's (and which of its classrooms). */
+  readonly endpoint: ClassroomEndpoint | null;
   readonly roster: Roster;
   readonly avatar: OwnAvatar;
   readonly chat: ChatStore;

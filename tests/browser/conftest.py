@@ -112,12 +112,27 @@ def open_lab(page: object, lab: JupyterProcess, path: str = "lab") -> None:
     """Log in with the token (which sets this context's cookie) and wait for JupyterLab."""
     page.goto(f"{lab.url}{path}?token={lab.token}")  # type: ignore[attr-defined]
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)  # type: ignore[attr-defined]
+    # Once its layout is restored JupyterLab opens its launcher (or the
+    # restored tabs), which takes the focus: a test that focused the map
+    # before then would lose it mid-walk. Wait for the main area to hold a
+    # widget and for its activation (a message, run on a frame) to be done.
+    page.wait_for_selector(  # type: ignore[attr-defined]
+        "#jp-main-dock-panel .lm-DockPanel-widget", state="attached", timeout=60_000
+    )
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # type: ignore[attr-defined]
 
 
 def open_classroom(page: object) -> None:
-    """Reveal the Classroom panel from its left sidebar tab."""
-    page.click('.jp-SideBar [data-id="jp-classroom-panel"]')  # type: ignore[attr-defined]
-    page.wait_for_selector("#jp-classroom-panel", state="visible")  # type: ignore[attr-defined]
+    """Reveal the Classroom panel from its left sidebar tab.
+
+    The layout restorer may have shown it already (the workspace is the
+    server's, shared by every browser): clicking its tab then would hide it.
+    """
+    panel = page.locator("#jp-classroom-panel")  # type: ignore[attr-defined]
+    page.wait_for_selector("#jp-classroom-panel[data-restored]", state="attached")  # type: ignore[attr-defined]
+    if not panel.is_visible():
+        page.click('.jp-SideBar [data-id="jp-classroom-panel"]')  # type: ignore[attr-defined]
+    panel.wait_for(state="visible")
 
 
 @pytest.fixture

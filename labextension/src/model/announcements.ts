@@ -39,6 +39,11 @@ export class Announcements implements IDisposable {
   get announced(): ISignal<this, string> {
     return this._announced;
   }
+
+  /** Say something that other parts of the classroom did (a screen's tab opened, say). */
+  announce(text: string): void {
+    this._say(text);
+  }
   get isDisposed(): boolean {
     return this._disposed;
   }

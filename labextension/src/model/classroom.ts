@@ -17,6 +17,7 @@ import { Announcements } from './announcements';
 import { OwnAvatar } from './avatar';
 import { ChatStore } from './chat';
 import { ClassroomConnection } from './connection';
+import { ClassroomEndpoint } from './endpoint';
 import { Point } from './geometry';
 import { IProfile, ProfileStore, tidyName } from './profile';
 import { Roster } from './roster';
@@ -70,6 +71,8 @@ export class ClassroomModel implements IDisposable {
   }
 
   readonly trans: TranslationBundle;
+  /** Set by the plugin that found the classroom. */
+  endpoint: ClassroomEndpoint | null = null;
   readonly roster: Roster;
   readonly avatar: OwnAvatar;
   readonly chat: ChatStore;

@@ -27,6 +27,15 @@ export interface IConnectionState {
   reason?: string;
 }
 
+/**
+ * Thrown by the URL function when there is no classroom to connect to (the
+ * person belongs to none, or may not use it): trying again cannot help.
+ */
+export class ClassroomUnavailable extends Error {}
+
+/** Where the socket connects: a URL, or one found asynchronously (on a hub). */
+export type SocketUrl = () => string | Promise<string>;
+
 /** Why reconnecting cannot help after a close code, or null if it can. */
 function finalReason(code: number, trans: TranslationBundle): string | null {
   switch (code) {
@@ -67,7 +76,7 @@ export function reasonFor(code: number, trans: TranslationBundle): string {
  */
 export class ClassroomConnection implements IDisposable {
   constructor(
-    private readonly _url: () => string,
+    private readonly _url: SocketUrl,
     private readonly _trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom')
   ) {}
 
@@ -128,12 +137,51 @@ export class ClassroomConnection implements IDisposable {
   }
 
   connect(): void {
-    if (this._disposed || this._socket) {
+    if (this._disposed || this._socket || this._locating) {
       return;
     }
     this._clearTimer();
     this._setState({ status: this._attempt ? 'reconnecting' : 'connecting' });
-    const socket = new WebSocket(this._url());
+    let url: string | Promise<string>;
+    try {
+      url = this._url();
+    } catch (error) {
+      this._notFound(error);
+      return;
+    }
+    if (typeof url === 'string') {
+      this._open(url);
+      return;
+    }
+    this._locating = true;
+    url.then(
+      found => {
+        this._locating = false;
+        if (!this._disposed) {
+          this._open(found);
+        }
+      },
+      error => {
+        this._locating = false;
+        if (!this._disposed) {
+          this._notFound(error);
+        }
+      }
+    );
+  }
+
+  /** The URL function failed: closed for good, or try again later. */
+  private _notFound(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof ClassroomUnavailable) {
+      this._setState({ status: 'closed', reason });
+    } else {
+      this._scheduleReconnect(reason);
+    }
+  }
+
+  private _open(url: string): void {
+    const socket = new WebSocket(url);
     this._socket = socket;
     socket.onopen = () => {
       this._attempt = 0;
@@ -176,7 +224,7 @@ export class ClassroomConnection implements IDisposable {
 
   /** Skip the wait and try again now. */
   reconnectNow(): void {
-    if (!this._socket) {
+    if (!this._socket && !this._locating) {
       this._attempt = Math.max(this._attempt, 1);
       this.connect();
     }
@@ -227,6 +275,8 @@ export class ClassroomConnection implements IDisposable {
 
   private _handlers = new Map<string, Set<(message: ServerMessage) => void>>();
   private _socket: WebSocket | null = null;
+  /** The URL function's promise is pending. */
+  private _locating = false;
   private _attempt = 0;
   // The server said it was shutting down: it is likely restarting.
   private _restarting = false;

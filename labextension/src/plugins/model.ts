@@ -1,17 +1,10 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { URLExt } from '@jupyterlab/coreutils';
-import { ServerConnection } from '@jupyterlab/services';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { ClassroomModel } from '../model/classroom';
 import { ClassroomConnection } from '../model/connection';
+import { ClassroomEndpoint } from '../model/endpoint';
 import { IClassroom } from '../tokens';
-
-function socketUrl(): string {
-  const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(settings.wsUrl, 'classroom', 'ws');
-  return settings.token ? `${url}?token=${encodeURIComponent(settings.token)}` : url;
-}
 
 /** The classroom client: the connection and the mirror of the classroom. */
 export const modelPlugin: JupyterFrontEndPlugin<IClassroom> = {
@@ -22,7 +15,10 @@ export const modelPlugin: JupyterFrontEndPlugin<IClassroom> = {
   optional: [ITranslator],
   activate: (app: JupyterFrontEnd, translator: ITranslator | null): IClassroom => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_classroom');
-    const model = new ClassroomModel(new ClassroomConnection(socketUrl, trans), trans);
+    // This server's classroom, or the hub's when the server says so.
+    const endpoint = new ClassroomEndpoint(trans);
+    const model = new ClassroomModel(new ClassroomConnection(() => endpoint.socketUrl(), trans), trans);
+    model.endpoint = endpoint;
     window.addEventListener('beforeunload', () => model.dispose());
     return model;
   }

@@ -1,27 +1,34 @@
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { CommandIDs, IClassroom, IClassroomMedia } from '../tokens';
 import { ClassroomPanel } from '../view/panel';
+import { ScreenTabs } from '../view/screens';
 import { IClassroomSettings, SETTINGS_ID } from './settings';
 
+/** The name the layout restorer saves the panel under, wherever it is. */
+const RESTORE_NAME = 'classroom';
+
 /**
- * The Classroom panel in the left sidebar, and commands to open it beside the
- * notebooks.
+ * The Classroom panel in the left sidebar, commands to open it beside the
+ * notebooks, and shared screens in main-area tabs of their own. The panel
+ * comes back where it was after a reload (the layout restorer). Keyboard
+ * shortcuts are declared in `schema/plugin.json`, so people can change them.
  */
 export const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-classroom:panel',
   description: 'The classroom map, participant list and chat.',
   autoStart: true,
   requires: [IClassroom, IClassroomMedia],
-  optional: [ICommandPalette, ISettingRegistry],
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     model: IClassroom,
     { media, mixer, peers, room }: IClassroomMedia,
     palette: ICommandPalette | null,
-    registry: ISettingRegistry | null
+    registry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const trans = model.trans;
     const place = (where: 'main' | 'left') => {
@@ -33,14 +40,41 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       panel.setPlacement(where);
       app.shell.activateById(panel.id);
     };
-    const panel = new ClassroomPanel(model, media, mixer, peers, room, place, widget => {
-      app.shell.add(widget, 'main', { mode: 'split-bottom' });
-      app.shell.activateById(widget.id);
+    // A shared screen opens beside the notebooks, without taking the focus
+    // from what one is typing; further screens join its tab bar.
+    const screens = new ScreenTabs(model, peers, room, (tab, beside) => {
+      if (beside) {
+        app.shell.add(tab, 'main', { mode: 'tab-after', ref: beside.id, activate: false });
+      } else {
+        app.shell.add(tab, 'main', { mode: 'split-right', activate: false });
+      }
+    });
+    const panel = new ClassroomPanel(model, media, mixer, peers, room, place, pid => {
+      const tab = screens.show(pid);
+      if (tab) {
+        app.shell.activateById(tab.id);
+      }
     });
     // Diagnostics for the browser console and the tests: the open-floor
-    // calls, the room connection and the mixer.
-    Object.assign(panel.node, { classroomPeers: peers, classroomRoom: room, classroomMixer: mixer });
+    // calls, the room connection, the mixer and the screens' tabs.
+    Object.assign(panel.node, {
+      classroomPeers: peers,
+      classroomRoom: room,
+      classroomMixer: mixer,
+      classroomScreens: screens
+    });
     app.shell.add(panel, 'left', { rank: 600 });
+    if (restorer) {
+      // Saved by name, in the sidebar or in the main area: a reload puts the
+      // panel back where it was (LayoutRestorer rehydrates both areas).
+      restorer.add(panel, RESTORE_NAME);
+    }
+    void app.restored.then(() => {
+      const inMain = Array.from(app.shell.widgets('main')).includes(panel);
+      panel.setPlacement(inMain ? 'main' : 'left');
+      // For the tests: the layout is restored, the panel is where it stays.
+      panel.node.dataset.restored = 'true';
+    });
 
     if (registry) {
       registry
@@ -101,10 +135,6 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       isToggled: () => media.screenOn,
       execute: () => panel.controls.toggleScreen()
     });
-    app.commands.addKeyBinding({ command: CommandIDs.open, keys: ['Accel Shift K'], selector: 'body' });
-    app.commands.addKeyBinding({ command: CommandIDs.toggleMic, keys: ['Accel Alt M'], selector: 'body' });
-    app.commands.addKeyBinding({ command: CommandIDs.toggleCamera, keys: ['Accel Alt V'], selector: 'body' });
-    app.commands.addKeyBinding({ command: CommandIDs.toggleScreen, keys: ['Accel Alt S'], selector: 'body' });
     if (palette) {
       for (const command of [
         CommandIDs.open,

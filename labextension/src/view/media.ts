@@ -1,4 +1,3 @@
-import { MainAreaWidget } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
@@ -207,10 +206,11 @@ function video(stream: MediaStream): HTMLVideoElement {
 }
 
 /**
- * Camera tiles of the people we talk with (on the open floor or in our room),
- * and shared screens as larger tiles that can be popped out into a main-area
- * tab. In a room the speakers' tiles are marked, and on the stage the active
- * speaker's camera is the large tile.
+ * Camera tiles of the people we talk with (on the open floor or in our
+ * room), and a small tile for each shared screen: the screen itself opens in
+ * a main-area tab of its own, and Pop out brings that tab back. In a room
+ * the speakers' tiles are marked, and on the stage the active speaker's
+ * camera is the large tile.
  */
 export class MediaStrip extends Widget {
   constructor(
@@ -218,7 +218,7 @@ export class MediaStrip extends Widget {
     readonly media: LocalMedia,
     readonly peers: PeerManager,
     readonly room: RoomConnection,
-    private readonly _openInMain: (widget: Widget) => void
+    private readonly _showScreen: (pid: string) => void
   ) {
     super();
     this.addClass('jp-Classroom-strip');
@@ -272,15 +272,7 @@ export class MediaStrip extends Widget {
       pop.className = 'jp-Button jp-mod-styled';
       pop.textContent = trans.__('Pop out');
       pop.setAttribute('aria-label', trans.__("Open %1's shared screen in a tab", name));
-      pop.addEventListener('click', () => {
-        const content = new Widget();
-        content.addClass('jp-Classroom-screenTab');
-        content.node.appendChild(video(stream));
-        const widget = new MainAreaWidget({ content });
-        widget.title.label = trans.__("%1's screen", name);
-        widget.id = `jp-classroom-screen-${pid}`;
-        this._openInMain(widget);
-      });
+      pop.addEventListener('click', () => this._showScreen(pid));
       caption.appendChild(pop);
     }
     return figure;

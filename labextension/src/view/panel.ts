@@ -1,6 +1,6 @@
 import { LabIcon } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
-import { Panel, PanelLayout, Widget } from '@lumino/widgets';
+import { Message, MessageLoop } from '@lumino/messaging';
+import { Panel, PanelLayout, SplitPanel, Widget } from '@lumino/widgets';
 
 import classroomSvg from '../../style/icons/classroom.svg';
 import { IConnectionState } from '../model/connection';
@@ -11,7 +11,9 @@ import { RoomConnection } from '../rtc/sfu';
 import { IClassroom } from '../tokens';
 import { ChatPane } from './chat';
 import { RoomCallStatus } from './callstatus';
+import { ClassroomChooser } from './classrooms';
 import { ClassroomMap } from './map';
+import { MapControls } from './mapcontrols';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 import { ProfileForm } from './profile';
@@ -30,7 +32,7 @@ export class ClassroomPanel extends Widget {
     readonly peers: PeerManager,
     readonly room: RoomConnection,
     private readonly _place: (where: 'main' | 'left') => void,
-    openInMain: (widget: Widget) => void
+    showScreen: (pid: string) => void
   ) {
     super();
     const trans = model.trans;
@@ -72,9 +74,12 @@ export class ClassroomPanel extends Widget {
       this.profile.error.node,
       this.profile.saved.node
     );
+    if (model.endpoint) {
+      bar.node.prepend(new ClassroomChooser(model, model.endpoint).node);
+    }
 
     this.controls = new MediaControls(model, media, mixer, room);
-    this.strip = new MediaStrip(model, media, peers, room, openInMain);
+    this.strip = new MediaStrip(model, media, peers, room, showScreen);
     this.map = new ClassroomMap(model);
     this.map.decorations = {
       level: pid => (pid === model.myId ? mixer.localLevel(media.micTrack) : mixer.level(pid)),
@@ -101,15 +106,40 @@ export class ClassroomPanel extends Widget {
     this.chat = new ChatPane(model);
     side.addWidget(this.participants);
     side.addWidget(this.chat);
-    const body = new Panel();
+    // The map and the rest share the panel with a handle between them: the
+    // map above in the sidebar, on the left in the main area.
+    const body = new SplitPanel({ orientation: 'vertical', spacing: 4 });
     body.addClass('jp-Classroom-body');
     const stage = new Panel();
     stage.addClass('jp-Classroom-stage');
+    // The view's buttons sit over the map's corner, after it in the
+    // keyboard's order.
+    const mapArea = new Panel();
+    mapArea.addClass('jp-Classroom-mapArea');
+    mapArea.addWidget(this.map);
+    mapArea.addWidget(new MapControls(this.map));
     stage.addWidget(this.callStatus);
-    stage.addWidget(this.map);
+    stage.addWidget(mapArea);
     stage.addWidget(this.strip);
     body.addWidget(stage);
     body.addWidget(side);
+    this._body = body;
+    // The rows above the body change height (an error, a wrapped toolbar)
+    // without telling Lumino: lay the split out again whenever its size does.
+    this._bodyResize = new ResizeObserver(() => {
+      if (body.isAttached) {
+        MessageLoop.sendMessage(body, Widget.ResizeMessage.UnknownSize);
+        this._fitSplitToMap();
+      }
+    });
+    this._stage = stage;
+    model.joined.connect(() => this._fitSplitToMap());
+    this._bodyResize.observe(body.node);
+    // Cameras coming and going change what the map has around it.
+    this._bodyResize.observe(this.strip.node);
+    body.handleMoved.connect(() => {
+      this._splitByHand = true;
+    });
     layout.addWidget(bar);
     layout.addWidget(this.controls);
     layout.addWidget(body);
@@ -133,6 +163,11 @@ export class ClassroomPanel extends Widget {
   setPlacement(where: 'main' | 'left'): void {
     this._inMain = where === 'main';
     this.toggleClass('jp-mod-main', this._inMain);
+    this.node.dataset.placement = where;
+    this._body.orientation = this._inMain ? 'horizontal' : 'vertical';
+    this._body.setRelativeSizes(this._inMain ? [2, 1] : [3, 2]);
+    this._splitByHand = false;
+    this._fitSplitToMap();
     const trans = this.model.trans;
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
@@ -141,12 +176,44 @@ export class ClassroomPanel extends Widget {
     );
   }
 
+  dispose(): void {
+    this._bodyResize.disconnect();
+    super.dispose();
+  }
+
   toggleHand(): void {
     this.model.setHand(!this.model.me?.hand);
   }
 
+  /**
+   * In the sidebar, give the map about the height the whole map takes at the
+   * sidebar's width (between a third and two thirds of the panel), as the
+   * sidebar is resized, until the reader moves the handle: then it is theirs.
+   */
+  private _fitSplitToMap(): void {
+    const map = this.model.map;
+    const body = this._body;
+    if (this._inMain || this._splitByHand || !map || !body.isVisible) {
+      return;
+    }
+    const total = body.node.clientHeight;
+    const width = this.map.node.clientWidth;
+    if (!total || !width) {
+      return;
+    }
+    // The stage's other parts (the strip, margins) keep their height.
+    const around = this._stage.node.clientHeight - this.map.node.clientHeight;
+    const wanted = (width * map.height) / map.width + Math.max(0, around);
+    const stage = Math.min((2 / 3) * total, Math.max(total / 3, wanted));
+    const [now] = body.relativeSizes();
+    if (Math.abs(now * total - stage) > 2) {
+      body.setRelativeSizes([stage, total - stage]);
+    }
+  }
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this._fitSplitToMap();
     this.model.start();
     this.mixer.resume();
   }
@@ -202,6 +269,10 @@ export class ClassroomPanel extends Widget {
     }
   }
 
+  private _body: SplitPanel;
+  private _stage: Panel;
+  private _splitByHand = false;
+  private _bodyResize: ResizeObserver;
   private _status: HTMLSpanElement;
   private _retry: HTMLButtonElement;
   private _hand: HTMLButtonElement;

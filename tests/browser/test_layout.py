@@ -1,0 +1,193 @@
+"""Where the classroom sits in JupyterLab: its shortcuts in the running
+application, the panel back in its place after a reload, and shared screens
+in main-area tabs of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ..servers import JupyterProcess
+from .conftest import open_classroom, open_lab
+from .test_classroom_ui import PANEL, joined, my_id, my_name, wait_until
+
+OURS = {
+    "classroom:open",
+    "classroom:focus-map",
+    "classroom:toggle-microphone",
+    "classroom:toggle-camera",
+    "classroom:toggle-screen",
+}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
+    # window.jupyterapp, to read the running application's key bindings.
+    server = JupyterProcess(
+        tmp_path_factory.mktemp("lab"),
+        server_args=("--LabApp.expose_app_in_browser=True",),
+        sfu_ice_addresses="127.0.0.1",
+        sfu_allowed_candidate_networks="127.0.0.0/8",
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def watch_workspace(page) -> list[tuple[str, int]]:
+    """Every failed workspace request of this page (JupyterLab's layout saves)."""
+    failures: list[tuple[str, int]] = []
+    page.on(
+        "response",
+        lambda r: "/lab/api/workspaces" in r.url and r.status >= 400 and failures.append((r.request.method, r.status)),
+    )
+    return failures
+
+
+def workspace_saved(page):
+    """Wait for JupyterLab's next workspace save (after the action in the with-block)."""
+    return page.expect_response(
+        lambda r: "/lab/api/workspaces/" in r.url and r.request.method == "PUT", timeout=20_000
+    )
+
+
+def reload(page) -> None:
+    page.reload()
+    page.wait_for_selector(f"{PANEL}[data-restored]", state="attached", timeout=60_000)
+
+
+def new_notebook_editor(page):
+    """A new notebook, its first cell in edit mode with some code typed in."""
+    page.evaluate("window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'})")
+    editor = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+    editor.wait_for(timeout=30_000)
+    editor.click()
+    page.keyboard.type("x = 1")
+    return editor
+
+
+def test_shortcuts_collide_with_nothing_in_the_running_lab(person) -> None:
+    page = person(open_panel=False)
+    page.wait_for_selector(f"{PANEL}[data-restored]", state="attached")
+    bindings = page.evaluate(
+        """() => window.jupyterapp.commands.keyBindings.map(
+            b => ({command: b.command, keys: [...b.keys], selector: b.selector}))"""
+    )
+    ours = [b for b in bindings if b["command"].startswith("classroom:")]
+    assert {b["command"] for b in ours} == OURS
+    assert len(bindings) - len(ours) > 100, "JupyterLab's own bindings were not read"
+    for b in ours:
+        for other in bindings:
+            if other["command"].startswith("classroom:"):
+                continue
+            n = min(len(b["keys"]), len(other["keys"]))
+            assert b["keys"][:n] != other["keys"][:n], (b, other)
+
+    # In a notebook's editor the keys reach the classroom, and the code is untouched.
+    editor = new_notebook_editor(page)
+    page.keyboard.press("Alt+Shift+C")
+    page.wait_for_selector(f'#jp-main-dock-panel {PANEL}[data-placement="main"]', state="visible")
+    joined(page, 1)
+    assert editor.inner_text().strip() == "x = 1"
+    mic = page.locator(f"{PANEL} .jp-Classroom-media button").first
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="the microphone to start")
+    editor.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Alt+Shift+M")
+    wait_until(lambda: mic.get_attribute("aria-pressed") == "false", what="Alt+Shift+M to mute")
+    assert editor.inner_text().strip() == "x = 1"
+    page.keyboard.press("Alt+Shift+W")
+    wait_until(
+        lambda: page.evaluate(f"document.activeElement === document.querySelector('{PANEL} .jp-Classroom-map')"),
+        what="Alt+Shift+W to focus the map",
+    )
+    # Put it back for the next tests (the workspace is the server's).
+    with workspace_saved(page) as saved:
+        page.get_by_role("button", name="Move the classroom to the left sidebar").click()
+    assert saved.value.status < 400
+
+
+def test_the_panel_comes_back_where_it_was_after_a_reload(person) -> None:
+    page = person()
+    failures = watch_workspace(page)
+    joined(page, 1)
+    assert page.locator(PANEL).get_attribute("data-placement") == "left"
+
+    # In the sidebar, shown: after a reload it is shown in the sidebar.
+    reload(page)
+    page.locator(PANEL).wait_for(state="visible")
+    assert page.locator(f".jp-SideBar.jp-mod-left {PANEL}, #jp-left-stack {PANEL}").count() == 1
+    assert page.locator(PANEL).get_attribute("data-placement") == "left"
+
+    # Beside the notebooks: after a reload it is there again, and knows it.
+    with workspace_saved(page) as saved:
+        page.get_by_role("button", name="Open the classroom in the main area").click()
+    assert saved.value.status < 400
+    reload(page)
+    page.wait_for_selector(f"#jp-main-dock-panel {PANEL}", state="visible")
+    assert page.locator(PANEL).get_attribute("data-placement") == "main"
+    assert page.get_by_role("button", name="Move the classroom to the left sidebar").is_visible()
+    joined(page, 1)
+
+    # And back to the sidebar.
+    with workspace_saved(page) as saved:
+        page.get_by_role("button", name="Move the classroom to the left sidebar").click()
+    assert saved.value.status < 400
+    reload(page)
+    page.locator(PANEL).wait_for(state="visible")
+    assert page.locator(f"#jp-main-dock-panel {PANEL}").count() == 0
+    assert page.locator(PANEL).get_attribute("data-placement") == "left"
+    assert failures == []
+
+
+def screen_tab(page, name: str):
+    return page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=f"{name}'s screen")
+
+
+def test_a_shared_screen_opens_in_a_tab_of_its_own(person) -> None:
+    alice, bob = person(), person()
+    joined(alice, 2)
+    joined(bob, 2)
+    ida, a_name = my_id(alice), my_name(alice)
+
+    # Alice shares; Bob gets a tab titled with her name, playing her screen,
+    # beside his notebooks, while his classroom stays in the sidebar.
+    live = bob.locator(f"{PANEL} .jp-Classroom-map [aria-live]")
+    alice.get_by_role("button", name="Share screen").click()
+    tab = screen_tab(bob, a_name)
+    tab.wait_for(timeout=30_000)
+    # Screen readers hear of the tab that opened without taking the focus.
+    wait_until(lambda: "is sharing their screen" in live.inner_text(), what="the announcement")
+    video = bob.locator(f"#jp-classroom-screen-{ida} video")
+    wait_until(
+        lambda: video.evaluate("v => v.getVideoPlaybackQuality().totalVideoFrames") > 5,
+        timeout=20,
+        what="frames of Alice's screen in Bob's tab",
+    )
+    assert bob.locator(PANEL).get_attribute("data-placement") == "left"
+    assert bob.locator(PANEL).is_visible()
+    assert bob.locator(f"{PANEL} .jp-Classroom-compose textarea").is_visible()
+
+    # Bob closes the tab: it stays closed; Pop out brings it back.
+    bob.get_by_role("button", name=f"Close {a_name}'s screen").click()
+    tab.wait_for(state="detached")
+    bob.get_by_role("button", name=f"Open {a_name}'s shared screen in a tab").click()
+    tab.wait_for()
+
+    # Alice stops: the tab says so, and its title too.
+    alice.get_by_role("button", name="Stop sharing").click()
+    bob.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=f"{a_name}'s screen (ended)").wait_for(
+        timeout=20_000
+    )
+    ended = bob.locator(f"#jp-classroom-screen-{ida} .jp-Classroom-screenEnded")
+    ended.wait_for()
+    assert "stopped sharing" in ended.inner_text()
+    wait_until(lambda: "stopped sharing" in live.inner_text(), what="the announcement of the end")
+
+    # She shares again: the same tab shows it.
+    alice.get_by_role("button", name="Share screen").click()
+    wait_until(lambda: not ended.is_visible(), timeout=20, what="the screen back in its tab")
+    assert screen_tab(bob, a_name).count() == 1
