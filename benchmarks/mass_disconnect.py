@@ -32,6 +32,7 @@ import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
 from tests.servers import JupyterProcess  # noqa: E402
 
 
@@ -67,7 +68,7 @@ async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, d
             await asyncio.sleep(0.1 * (attempt + 1))  # a busy machine
     else:
         raise ConnectionRefusedError(url)
-    await ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
+    await ws.write_message(json.dumps({"type": "join", "protocol": PROTOCOL_VERSION, "id": 1}))
     while True:
         m = json.loads(await ws.read_message())
         if m["type"] == "welcome":

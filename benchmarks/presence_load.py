@@ -41,6 +41,7 @@ import tornado.httpclient
 import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
 from tests.servers import JupyterProcess  # noqa: E402
 
 # The open floor between the table rows, and its middle.
@@ -68,7 +69,7 @@ class Walker:
                 await asyncio.sleep(0.1 * (attempt + 1))
         else:
             raise ConnectionRefusedError(self.url)
-        await self.ws.write_message(json.dumps({"type": "join", "protocol": 1, "id": 1}))
+        await self.ws.write_message(json.dumps({"type": "join", "protocol": PROTOCOL_VERSION, "id": 1}))
         while True:
             m = json.loads(await self.ws.read_message())
             if m["type"] == "welcome":
@@ -113,20 +114,29 @@ class Walker:
                 heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
                 continue
             self.x, self.y = round(nx, 1), round(ny, 1)
-            self.sent[(self.x, self.y)] = time.perf_counter()
-            await self.ws.write_message(json.dumps({"type": "move", "x": self.x, "y": self.y}))
-            self.stats["sent"] += 1
-            if time.perf_counter() >= next_chat:
-                next_chat += chat_every
-                channel = random.choice(["nearby", "class"])
-                await self.ws.write_message(
-                    json.dumps({"type": "chat", "channel": channel, "text": f"hello from {self.index}"})
-                )
-                self.stats["chats"] += 1
+            try:
+                self.sent[(self.x, self.y)] = time.perf_counter()
+                await self.ws.write_message(json.dumps({"type": "move", "x": self.x, "y": self.y}))
+                self.stats["sent"] += 1
+                if time.perf_counter() >= next_chat:
+                    next_chat += chat_every
+                    channel = random.choice(["nearby", "class"])
+                    await self.ws.write_message(
+                        json.dumps({"type": "chat", "channel": channel, "text": f"hello from {self.index}"})
+                    )
+                    self.stats["chats"] += 1
+            except tornado.websocket.WebSocketClosedError:
+                # The server closed this walker (too slow to read, or its
+                # keep-alive gave up on it): count it and stop walking.
+                code = self.ws.close_code
+                self.stats["closed"] += 1
+                self.stats.setdefault("close codes", {})
+                self.stats["close codes"][code] = self.stats["close codes"].get(code, 0) + 1
+                return
 
 
 async def client_process(url: str, indices: list[int], go, args: dict, queue) -> None:
-    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
     samples: list = []
     walkers = [Walker(url, i, stats, samples) for i in indices]
     for w in walkers:
@@ -138,6 +148,7 @@ async def client_process(url: str, indices: list[int], go, args: dict, queue) ->
         await asyncio.sleep(0.05)
     for key in stats:
         stats[key] = 0
+    stats["close codes"] = {}
     samples.clear()
     await asyncio.gather(*(w.walk(args["duration"], args["chat_every"]) for w in walkers))
     await asyncio.sleep(1.0)
@@ -202,12 +213,15 @@ def run(n: int, args: argparse.Namespace) -> None:
             f.seek(log_from)
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
-        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
+        codes: dict = {}
         sent: dict = {}
         samples: list = []
         for _, s, snt, smp in results:
             for k in stats:
                 stats[k] += s[k]
+            for code, count in s.get("close codes", {}).items():
+                codes[code] = codes.get(code, 0) + count
             sent.update(snt)
             samples.extend(smp)
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
@@ -223,6 +237,8 @@ def run(n: int, args: argparse.Namespace) -> None:
         print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
         print(f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']}")
+        print(f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})")
+        print(f"load average            {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
             f"p99 {pct(lat, 0.99):.1f}   (n={len(lat)})"

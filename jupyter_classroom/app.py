@@ -155,7 +155,12 @@ class ClassroomConfig(LoggingConfigurable):
         30.0, help="Messages per second per connection, with bursts of twice that."
     ).tag(config=True)
     reconnect_grace = Float(
-        30.0, help="Seconds a participant whose connection dropped is kept for reconnecting."
+        30.0,
+        help=(
+            "Seconds a participant whose connection dropped is kept for reconnecting, "
+            "counted from the last sign of life of their client (time the server's "
+            "event loop was stalled does not count)."
+        ),
     ).tag(config=True)
     instructors = List(Unicode(), help="Usernames that have the instructor role.").tag(config=True)
     owner_is_instructor = Bool(

@@ -13,12 +13,22 @@ log = logging.getLogger(__name__)
 
 class Ticker:
     """Calls ``tick`` every ``period`` seconds on the running event loop; an
-    exception in one tick is logged and the next tick comes all the same."""
+    exception in one tick is logged and the next tick comes all the same.
 
-    def __init__(self, period: float, tick: Callable[[], None], name: str) -> None:
+    ``on_late``, when given, is told before a tick how many seconds more than
+    a period late it woke up: how long the event loop could not run."""
+
+    def __init__(
+        self,
+        period: float,
+        tick: Callable[[], None],
+        name: str,
+        on_late: Callable[[float], None] | None = None,
+    ) -> None:
         self.period = period
         self.tick = tick
         self.name = name
+        self.on_late = on_late
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         # For benchmarks: log each tick's CPU time (the event loop's thread
@@ -35,9 +45,14 @@ class Ticker:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            due = loop.time() + self.period
             await asyncio.sleep(self.period)
+            late = loop.time() - due - self.period
             try:
+                if late > 0 and self.on_late is not None:
+                    self.on_late(late)
                 if self.timed:
                     started = time.thread_time()
                     self.tick()

@@ -53,8 +53,8 @@ class ReferenceClassroom(Classroom):
                 d2 = (p.x - q.x) ** 2 + (p.y - q.y) ** 2
                 if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
                     near.add(q.id)
-            out += self._set_neighbours(p, near)
-        return Effects(out + self._update_mesh())
+            self._set_neighbours(p, near)
+        return Effects(out + self._neighbour_messages() + self._update_mesh())
 
     def _update_mesh(self):
         people = self.participants
@@ -74,6 +74,37 @@ class ReferenceClassroom(Classroom):
             {pid: p.neighbours for pid, p in people.items()}, on_floor, distance, offerer
         )
         return self._mesh_messages(change)
+
+
+class Pages:
+    """What each participant's page knows of its neighbours and capped
+    neighbours: the welcome, then every delta it was sent, folded in order."""
+
+    def __init__(self, classroom: Classroom) -> None:
+        self.classroom = classroom
+        self.near: dict[str, set[str]] = {}
+        self.capped: dict[str, set[str]] = {}
+
+    def welcome(self, pid: str) -> None:
+        self.near[pid] = set(self.classroom.welcome(pid).neighbours)
+        self.capped[pid] = set()
+
+    def read(self, effects: Effects) -> None:
+        for out in effects.messages:
+            m = out.message
+            if isinstance(m, (protocol.Neighbours, protocol.MeshCapped)):
+                (pid,) = out.to
+                view = (self.near if isinstance(m, protocol.Neighbours) else self.capped)[pid]
+                assert not set(m.added) & view and set(m.removed) <= view, "a delta that does not fit"
+                view |= set(m.added)
+                view -= set(m.removed)
+
+    def check(self) -> None:
+        """Every online page agrees with the server."""
+        for pid, p in self.classroom.participants.items():
+            if p.connection == "online":
+                assert self.near[pid] == p.neighbours, pid
+                assert self.capped[pid] == self.classroom.mesh.capped(pid), pid
 
 
 def crowd_pair(cmap: ClassroomMap, n: int, seed: int, **settings):
@@ -101,10 +132,14 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
     rng = random.Random(100 + seed)
     n = 80
     new, ref = crowd_pair(default_map, n, seed, max_mesh_degree=rng.choice([2, 4]))
+    pages = Pages(new)
     for i in range(n):
-        a = new.join(person(f"P{i}"), 0).participant
+        joined = new.join(person(f"P{i}"), 0)
+        a = joined.participant
         b = ref.join(person(f"P{i}"), 0).participant
         assert a.id == b.id
+        pages.welcome(a.id)
+        pages.read(joined)
     # Scatter them over the map (tables included) in a way both accept.
     for c in (new, ref):
         spot = random.Random(seed)
@@ -114,7 +149,10 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             p.room = room.id if room else None
             c._moved.add(p.id)
     t = 0.0
-    assert new.flush(t) == ref.flush(t)
+    first = new.flush(t)
+    assert first == ref.flush(t)
+    pages.read(first)
+    pages.check()
     heading = {pid: rng.uniform(0, 2 * math.pi) for pid in new.participants}
     for tick in range(120):
         t += 1 / 15
@@ -124,25 +162,42 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             if p.connection != "online":
                 if roll < 0.2:
                     tokens = (new.participants[pid].resume, ref.participants[pid].resume)
-                    for c, token in zip((new, ref), tokens):
-                        c.join(c.participants[pid].identity, t, token)
+                    back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                    assert back[0].messages == back[1].messages
+                    pages.welcome(pid)
+                    pages.read(back[0])
                 continue
             if roll < 0.01:
-                both(new, ref, "disconnect", pid, t)
-            elif roll < 0.015:
-                both(new, ref, "leave", pid)
+                _, effects = both(new, ref, "disconnect", pid, t)
+            elif roll < 0.013:
+                # A half-open connection taken over by the same page, reloaded.
+                tokens = (new.participants[pid].resume, ref.participants[pid].resume)
+                back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                assert back[0].messages == back[1].messages
+                assert not new.mesh.peers(pid)  # the new page has no calls yet
+                pages.welcome(pid)
+                effects = back[0]
+            elif roll < 0.017:
+                _, effects = both(new, ref, "leave", pid)
                 heading.pop(pid)
             elif roll < 0.3:
                 step = rng.choice([10.0, 30.0, 60.0])
                 h = heading[pid]
                 x = min(1550.0, max(50.0, p.x + step * math.cos(h)))
                 y = min(900.0, max(60.0, p.y + step * math.sin(h)))
-                kind, _ = both(new, ref, "move", pid, x, y, t)
+                kind, effects = both(new, ref, "move", pid, x, y, t)
                 if kind == "error" or rng.random() < 0.1:
                     heading[pid] = rng.uniform(0, 2 * math.pi)
+                if kind == "error":
+                    continue
+            else:
+                continue
+            pages.read(effects)
         out_new, out_ref = new.flush(t), ref.flush(t)
         assert out_new == out_ref, f"tick {tick}"
         assert new.mesh.pairs == ref.mesh.pairs
+        pages.read(out_new)
+        pages.check()
     assert new.mesh.pairs  # the walk did form a mesh
 
 

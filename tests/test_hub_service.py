@@ -15,6 +15,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from jupyter_classroom import protocol
+
 from .hub import ACCESS_SCOPE, TEACH_SCOPE, HubProcess
 
 pytestmark = pytest.mark.network
@@ -58,7 +60,7 @@ def join(hub: HubProcess, token: str, classroom: str = "physics") -> Iterator[tu
         origin=hub.url.rstrip("/"),
         open_timeout=30,
     ) as ws:
-        ws.send(json.dumps({"type": "join", "protocol": 1, "id": 1}))
+        ws.send(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "id": 1}))
         yield ws, receive(ws, "welcome")
 
 

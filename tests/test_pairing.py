@@ -186,6 +186,7 @@ class ReferenceMesh:
             for pid in set(new_capped) | set(self._capped)
             if new_capped.get(pid, frozenset()) != self._capped.get(pid, frozenset())
         }
+        deltas = self._deltas(self._capped, new_capped, changed)
         self._capped = new_capped
         connected = []
         for pair in sorted(added, key=sorted):
@@ -196,21 +197,37 @@ class ReferenceMesh:
             connected=tuple(connected),
             disconnected=tuple(sorted(removed, key=sorted)),
             capped_changed=frozenset(changed),
+            capped=deltas,
+        )
+
+    @staticmethod
+    def _deltas(old, new, changed):
+        empty: frozenset[str] = frozenset()
+        return tuple(
+            (
+                pid,
+                tuple(sorted(new.get(pid, empty) - old.get(pid, empty))),
+                tuple(sorted(old.get(pid, empty) - new.get(pid, empty))),
+            )
+            for pid in sorted(changed)
         )
 
     def remove(self, pid: str) -> MeshChange:
         removed = {p for p in self.pairs if pid in p}
         self.pairs -= removed
+        old = dict(self._capped)
         changed = {pid} if pid in self._capped else set()
         self._capped.pop(pid, None)
         for other, ids in list(self._capped.items()):
             if pid in ids:
                 self._capped[other] = ids - {pid}
                 changed.add(other)
+        changed.discard(pid)
         return MeshChange(
             connected=(),
             disconnected=tuple(sorted(removed, key=sorted)),
-            capped_changed=frozenset(changed - {pid}),
+            capped_changed=frozenset(changed),
+            capped=self._deltas(old, self._capped, changed),
         )
 
 

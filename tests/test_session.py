@@ -292,6 +292,63 @@ def test_resuming_within_the_grace_period_brings_back_the_same_participant(setup
     assert not a.take("participant_joined")
 
 
+def test_a_reconnect_storm_while_the_loop_is_stalled_keeps_identities(
+    tmp_path: Path, default_map: ClassroomMap
+) -> None:
+    """200 connections drop together; the event loop then cannot run for
+    longer than the grace (the ticker reports it late), and the resumes are
+    read after the first tick: everyone comes back as themselves."""
+    s = Setup(tmp_path, default_map, max_participants=210)
+    grace = s.service.classroom.settings.reconnect_grace
+    crowd = [s.joined(f"p{i}") for i in range(200)]
+    watcher, _ = s.joined("watcher")
+    for conn, _ in crowd:
+        conn.session.connection_lost(1006)
+    watcher.take()
+    s.clock.advance(grace + 10)
+    s.service.loop_stalled(grace + 10)  # what the ticker reports on waking up
+    s.service.tick()
+    assert not watcher.take("participant_left")
+    back = []
+    for conn, welcome in crowd:
+        again = s.connect(conn.session.identity.name)
+        back.append(again.join(resume=welcome["resume"]))
+    assert [w["you"] for w in back] == [w["you"] for _, w in crowd]
+    s.clock.advance(grace + 1)
+    s.service.tick()
+    assert not watcher.take("participant_left")
+    people = s.service.classroom.participants.values()
+    assert len(people) == 201 and all(p.connection == "online" for p in people)
+    s.store.close()
+
+
+def test_the_grace_counts_from_the_last_sign_of_life(setup: Setup) -> None:
+    grace = setup.service.classroom.settings.reconnect_grace
+    a, _ = setup.joined("alice")
+    b, wb = setup.joined("bob")
+    c, wc = setup.joined("carol")
+    # Bob's client goes quiet; a pong is the last that is heard of it.
+    setup.clock.advance(5)
+    b.session.pong()
+    # Carol keeps talking until her connection resets: the reset is heard.
+    setup.clock.advance(grace - 2)
+    c.send(type="ping")
+    setup.clock.advance(1)
+    c.session.connection_lost(None)
+    # The keep-alive gives up on Bob: he has been silent since the pong.
+    b.session.connection_lost(None, silent=True)
+    a.take()
+    setup.clock.advance(1)
+    setup.service.tick()
+    assert [m["participant_id"] for m in a.take("participant_left")] == [wb["you"]]
+    setup.clock.advance(grace - 2)
+    setup.service.tick()
+    assert not a.take("participant_left")
+    setup.clock.advance(1)
+    setup.service.tick()
+    assert [m["participant_id"] for m in a.take("participant_left")] == [wc["you"]]
+
+
 def test_a_resume_token_of_someone_else_gives_a_new_participant(setup: Setup) -> None:
     _, wa = setup.joined("alice")
     mallory = setup.connect("mallory")

@@ -109,6 +109,7 @@ class Participant:
     connection: protocol.Connection = "online"
     #: Whether the client takes part in the rooms' conferences.
     media: bool = False
+    #: Reconnecting: when the client was last heard from (see ``disconnect``).
     disconnected_at: float | None = None
     #: Bumped (classroom-wide counter) on every join and resume.
     generation: int = 0
@@ -203,6 +204,10 @@ class Classroom:
         self._mesh_dirty: set[str] = set()
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
+        # Neighbour changes not sent yet: participant -> {other: whether they
+        # came near (True) or went (False)}. A tick sends each participant one
+        # ``neighbours`` with what changed, not a list per change.
+        self._near_news: dict[str, dict[str, bool]] = {}
         #: The instructors' powers and what they set for the class.
         self.teaching = Teaching(self)
 
@@ -273,6 +278,14 @@ class Classroom:
             p = self._by_resume[resume]
             if p.identity.username == identity.username:
                 before = self._media_key(p)
+                out: list[Outgoing] = []
+                if p.connection == "online":
+                    # Taking over a half-open connection: the new page knows
+                    # no neighbours and has no calls. The old page's end (its
+                    # peers are told) and the next flush pairs the new one.
+                    self._set_neighbours(p, set())
+                    mine = frozenset({p.id})  # the welcome says it all to p
+                    out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
                 p.identity = identity  # the host's record may have changed
                 p.media = media
                 p.connection = "online"
@@ -285,7 +298,8 @@ class Classroom:
                 self._new_session(p)
                 self._moved.add(p.id)  # recompute proximity on the next flush
                 return Effects(
-                    [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
+                    out
+                    + [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
                     + class_updates
                     + self._notes(p.id, notes),
                     media_changed=self._media_key(p) != before,
@@ -460,18 +474,21 @@ class Classroom:
             naming=p.naming,
         )
 
-    def disconnect(self, pid: str, now: float) -> Effects:
-        """The connection dropped: keep the participant for a while."""
+    def disconnect(self, pid: str, seen: float) -> Effects:
+        """The connection dropped: keep the participant for a while, until
+        ``reconnect_grace`` after ``seen``, when their client was last heard
+        from (on the clock :meth:`expire` is given)."""
         p = self.participants.get(pid)
         if p is None or p.connection == "reconnecting":
             return Effects()
         before = self._media_key(p)
         p.connection = "reconnecting"
-        p.disconnected_at = now
+        p.disconnected_at = seen
         p.conference = False
         out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
+        self._set_neighbours(p, set())
         return Effects(
-            out + self._set_neighbours(p, set()) + self._update_mesh(),
+            out + self._neighbour_messages() + self._update_mesh(),
             media_changed=before is not None,
         )
 
@@ -484,7 +501,8 @@ class Classroom:
         if self._names.get(name_key(p.name)) == pid:
             del self._names[name_key(p.name)]
         self._moved.discard(pid)
-        out = self._set_neighbours(p, set())
+        self._set_neighbours(p, set())
+        out = self._neighbour_messages()
         out += self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         in_plan = self._media_key(p) is not None
@@ -591,8 +609,8 @@ class Classroom:
                 d2 = (px - q.x) ** 2 + (py - q.y) ** 2
                 if d2 <= join2 or (qid in mine and d2 <= drop2):
                     near.add(qid)
-            out += self._set_neighbours(p, near)
-        return Effects(out + self._update_mesh())
+            self._set_neighbours(p, near)
+        return Effects(out + self._neighbour_messages() + self._update_mesh())
 
     # -- rooms' conferences ---------------------------------------------------
 
@@ -683,34 +701,49 @@ class Classroom:
         for offerer, answerer in change.connected:
             out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
             out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
-        for pid in sorted(change.capped_changed):
+        for pid, came, went in change.capped:
             if pid in self.participants:
-                ids = sorted(self.mesh.capped(pid))
-                out.append(Outgoing(protocol.MeshCapped(ids=ids), frozenset({pid})))
+                message = protocol.MeshCapped(added=list(came), removed=list(went))
+                out.append(Outgoing(message, frozenset({pid})))
         return out
 
-    def _set_neighbours(self, p: Participant, near: set[str]) -> list[Outgoing]:
-        """Make ``p``'s neighbour set ``near`` (symmetric) and tell whoever changed."""
-        if near == p.neighbours:
-            return []
-        changed = {p.id}
-        self._mesh_dirty.add(p.id)
-        for qid in p.neighbours - near:
+    def _set_neighbours(self, p: Participant, near: set[str]) -> None:
+        """Make ``p``'s neighbour set ``near`` (symmetric); what changed is
+        sent by the next :meth:`_neighbour_messages`."""
+        mine = p.neighbours
+        if near == mine:
+            return
+        news = self._near_news
+        dirty = self._mesh_dirty
+        dirty.add(p.id)
+        pid = p.id
+        for qid in mine - near:
             q = self.participants.get(qid)
             if q is not None:
-                q.neighbours.discard(p.id)
-                changed.add(qid)
-        for qid in near - p.neighbours:
-            q = self.participants[qid]
-            q.neighbours.add(p.id)
-            changed.add(qid)
+                q.neighbours.discard(pid)
+                dirty.add(qid)
+            _note(news, qid, pid, False)
+            _note(news, pid, qid, False)
+        for qid in near - mine:
+            self.participants[qid].neighbours.add(pid)
+            dirty.add(qid)
+            _note(news, qid, pid, True)
+            _note(news, pid, qid, True)
         p.neighbours = set(near)
-        self._mesh_dirty |= changed
-        return [
-            Outgoing(protocol.Neighbours(ids=sorted(self.participants[c].neighbours)), frozenset({c}))
-            for c in sorted(changed)
-            if c in self.participants
-        ]
+
+    def _neighbour_messages(self) -> list[Outgoing]:
+        """One ``neighbours`` for each participant whose neighbours changed
+        since the last call: who came near and who went."""
+        news, self._near_news = self._near_news, {}
+        out = []
+        for pid in sorted(news):
+            changes = news[pid]
+            if not changes or pid not in self.participants:
+                continue
+            added = sorted(q for q, came in changes.items() if came)
+            removed = sorted(q for q, came in changes.items() if not came)
+            out.append(Outgoing(protocol.Neighbours(added=added, removed=removed), frozenset({pid})))
+        return out
 
     # -- presence ------------------------------------------------------------
 
@@ -815,3 +848,15 @@ class Classroom:
             message.to_name = other.name
             return message, frozenset({p.id, other.id}), True
         raise ClassroomError(ErrorCode.BAD_MESSAGE, f"Unknown channel {channel!r}.")
+
+
+def _note(news: dict[str, dict[str, bool]], pid: str, other: str, came: bool) -> None:
+    """Record that ``other`` came near ``pid`` (or went); a change and its
+    undoing before they were sent cancel out."""
+    changes = news.get(pid)
+    if changes is None:
+        news[pid] = {other: came}
+    elif changes.get(other, came) != came:
+        del changes[other]
+    else:
+        changes[other] = came

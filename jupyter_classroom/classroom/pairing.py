@@ -39,6 +39,8 @@ class MeshChange:
     disconnected: tuple[Pair, ...]
     capped_changed: frozenset[str]
     """Participants whose set of capped neighbours changed."""
+    capped: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    """How: (participant, who became capped, who no longer is), by participant."""
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -147,6 +149,7 @@ class PeerMesh:
         peers = self._peers.pop(pid, set())
         self._floor.discard(pid)
         changed: set[str] = set()
+        capped = []
         for q in near:
             q_near = self._near[q]
             del q_near[pid]
@@ -160,12 +163,14 @@ class PeerMesh:
                 self._pending.add(q)
             else:
                 changed.add(q)  # pid was one of q's capped neighbours
+                capped.append((q, (), (pid,)))
             self._rekey.discard(_ordered(pid, q))
         self._pending.discard(pid)
         return MeshChange(
             connected=(),
             disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
             capped_changed=frozenset(changed),
+            capped=tuple(sorted(capped)),
         )
 
     # -- internals --------------------------------------------------------
@@ -218,11 +223,13 @@ class _Update:
         # Whether each pair that flipped in this update was in the mesh
         # before it.
         self.before: dict[tuple[str, str], bool] = {}
-        # Capped neighbours, before this update, of the people whose near
-        # pairs appeared or went.
-        self.capped_before: dict[str, frozenset[str]] = {}
+        # Whether each pair that appeared (False) or went (True) in this
+        # update was a candidate before it.
+        self.near_before: dict[tuple[str, str], bool] = {}
         self.heap: list[Key] = []
         self.queued: dict[tuple[str, str], Key] = {}
+        # full_from() of the people asked about, until their pairs change.
+        self.full: dict[str, Key | None] = {}
 
     def push(self, key: Key) -> None:
         pair = (key[1], key[2])
@@ -239,22 +246,41 @@ class _Update:
                 self.push(k)
 
     def push_capped(self, pid: str, lo: Key | None, hi: Key | None = None) -> None:
-        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``)."""
+        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``):
+        ``pid`` has a free place before them now.
+
+        A pair whose other side is full before it, as things stand, is left
+        out: in a crowd most capped pairs are capped at both ends. Whatever
+        later frees a place on that side before the pair (a pair of theirs
+        that breaks or moves after it) queues that side's capped pairs in
+        turn, so the pair is looked at if it can change."""
         near = self.mesh._near.get(pid)
-        if not near:
+        if not near or self.cap == 0:
             return
         peers = self.mesh._peers.get(pid, ())
+        full = self.full
         for q, k in near.items():
             if (lo is None or k > lo) and (hi is None or k <= hi) and q not in peers:
-                self.push(k)
+                limit = full[q] if q in full else self.full_from(q)
+                if limit is None or k < limit:
+                    self.push(k)
 
-    def touch(self, pid: str) -> None:
-        if pid not in self.capped_before:
-            self.capped_before[pid] = self.mesh.capped(pid)
+    def full_from(self, pid: str) -> Key | None:
+        """The key of ``pid``'s last kept pair when it has the cap of them
+        (no pair placed after it fits), or None."""
+        kept = self.mesh._peers.get(pid, ())
+        limit = None
+        if len(kept) >= self.cap:
+            near = self.mesh._near[pid]
+            limit = sorted(near[q] for q in kept)[self.cap - 1]
+        self.full[pid] = limit
+        return limit
 
     def set_paired(self, a: str, b: str, on: bool) -> None:
         mesh = self.mesh
         self.before.setdefault((a, b), not on)
+        self.full.pop(a, None)
+        self.full.pop(b, None)
         if on:
             mesh._peers.setdefault(a, set()).add(b)
             mesh._peers.setdefault(b, set()).add(a)
@@ -278,6 +304,7 @@ class _Update:
         # Kept pairs that went: their place.
         broken: list[tuple[str, str, Key]] = []
         fresh: list[Key] = []
+        full = self.full
 
         def rekey(x: str, y: str) -> None:
             old = near[x][y]
@@ -285,18 +312,19 @@ class _Update:
             if new != old:
                 moved.setdefault((x, y), old)
                 near[x][y] = near[y][x] = new
+                if y in peers.get(x, ()):
+                    full.pop(x, None)
+                    full.pop(y, None)
 
         # The candidate pairs of the changed people: gone, new or moved.
         for a, want in self.desired.items():
             have = near.get(a)
             if have:
                 gone = have.keys() - want
-                if gone:
-                    self.touch(a)
                 for b in gone:
                     x, y = _ordered(a, b)
                     old = moved.pop((x, y), None) or near[x][y]
-                    self.touch(b)
+                    self.near_before.setdefault((x, y), True)
                     if y in peers.get(x, ()):
                         self.set_paired(x, y, False)
                         broken.append((x, y, old))
@@ -306,11 +334,9 @@ class _Update:
                             del near[z]
             have = near.get(a, {})
             added = want - have.keys()
-            if added:
-                self.touch(a)
             for b in added:
-                self.touch(b)
                 x, y = _ordered(a, b)
+                self.near_before.setdefault((x, y), False)
                 key = self.new_key(x, y, False)
                 near.setdefault(x, {})[y] = key
                 near.setdefault(y, {})[x] = key
@@ -411,21 +437,30 @@ class _Update:
         peers = mesh._peers
         added: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
-        changed: set[str] = set()
+        near = mesh._near
         for (a, b), was in self.before.items():
             now = b in peers.get(a, ())
             if now == was:
                 continue
             (added if now else removed).append((a, b))
-            if b in mesh._near.get(a, ()):
+            if b in near.get(a, ()):
                 mesh._rekey.add((a, b))
-                changed.add(a)
-                changed.add(b)
-        for pid, before in self.capped_before.items():
-            if mesh.capped(pid) != before:
-                changed.add(pid)
-            else:
-                changed.discard(pid)
+        # A pair is capped while it is a candidate and not kept: whose capped
+        # neighbours changed follows from the pairs that appeared, went or
+        # flipped, without building anyone's whole set.
+        capped: dict[str, tuple[list[str], list[str]]] = {}
+        before, near_before = self.before, self.near_before
+        for pair in near_before.keys() | before.keys():
+            a, b = pair
+            kept = b in peers.get(a, ())
+            now = not kept and b in near.get(a, ())
+            was = not before.get(pair, kept) and near_before.get(pair, True)
+            if now != was:
+                for x, y in ((a, b), (b, a)):
+                    lists = capped.get(x)
+                    if lists is None:
+                        lists = capped[x] = ([], [])
+                    lists[0 if now else 1].append(y)
         connected = []
         for a, b in sorted(added):
             first = self.offerer(a, b)
@@ -433,5 +468,9 @@ class _Update:
         return MeshChange(
             connected=tuple(connected),
             disconnected=tuple(frozenset(p) for p in sorted(removed)),
-            capped_changed=frozenset(changed),
+            capped_changed=frozenset(capped),
+            capped=tuple(
+                (pid, tuple(sorted(came)), tuple(sorted(went)))
+                for pid, (came, went) in sorted(capped.items())
+            ),
         )

@@ -366,9 +366,22 @@ def decode_client(data: str | bytes, max_bytes: int) -> messages.ClientMessage:
 # Encoding
 
 
+# Values JSON takes as they are. Checked first, by exact type: most of what a
+# crowd is sent is lists of ids and numbers, and a dataclass test per item
+# cost more than the JSON encoding itself.
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        spec = SPEC.records.get(type(value).__name__)
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
+    spec = SPEC.records.get(kind.__name__)
+    if spec is not None and spec.cls is not kind:
+        spec = None
+    if spec is not None or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         out: dict[str, Any] = {}
         if spec is not None and spec.tag is not None:
             out["type"] = spec.tag
@@ -378,7 +391,7 @@ def _plain(value: Any) -> Any:
         for name in names:
             v = getattr(value, name)
             if v is not None:
-                out[name] = _plain(v)
+                out[name] = v if type(v) in _AS_IS else _plain(v)
         return out
     if isinstance(value, Enum):
         return value.value

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal, Union
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 class ErrorCode(str, Enum):
@@ -677,10 +677,15 @@ class Positions:
 
 @dataclass
 class Neighbours:
-    """Who is within the proximity radius of the receiver (with hysteresis)."""
+    """Who came near the receiver (``added``: within the proximity radius)
+    and who no longer is (``removed``: beyond the drop radius, reconnecting
+    or gone), since the ``welcome`` (which lists everyone near) and the
+    ``neighbours`` messages before this one; at most one with each batch of
+    positions."""
 
     type: ClassVar[str] = "neighbours"
-    ids: list[str]
+    added: list[str]
+    removed: list[str]
 
 
 @dataclass
@@ -703,10 +708,14 @@ class PeerDisconnect:
 
 @dataclass
 class MeshCapped:
-    """Neighbours the receiver is not connected to because a mesh is full."""
+    """Neighbours the receiver is not connected to because a mesh is full:
+    who became one (``added``) and who no longer is (``removed``) since the
+    ``mesh_capped`` messages before this one (none since the ``welcome``:
+    nobody)."""
 
     type: ClassVar[str] = "mesh_capped"
-    ids: list[str]
+    added: list[str]
+    removed: list[str]
 
 
 @dataclass

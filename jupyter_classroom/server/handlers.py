@@ -11,6 +11,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
@@ -29,6 +30,8 @@ class ClassroomSocketMixin:
 
     session: ClassroomSession | None = None
     service: ClassroomService
+    #: Jupyter's keep-alive closed the connection: the client stopped answering.
+    _silent = False
 
     def start_session(self, service: ClassroomService, identity: Identity) -> None:
         self.service = service
@@ -74,12 +77,33 @@ class ClassroomSocketMixin:
         self.close(code, reason)
 
     def on_message(self, message: str | bytes) -> None:
+        # A client that sends is alive, whatever became of its last pong: the
+        # ping may wait behind what is queued for it. Jupyter's keep-alive
+        # only reads last_pong.
+        self.last_pong = IOLoop.current().time()
         if self.session is not None:
             self.session.receive(message)
 
+    def on_pong(self, data: bytes) -> None:
+        super().on_pong(data)
+        if self.session is not None:
+            self.session.pong()
+
+    def send_ping(self) -> None:
+        # Jupyter's keep-alive closes a connection whose pongs stopped coming.
+        ws = self.ws_connection
+        open_before = ws is not None and not ws.server_terminated and not ws.client_terminated
+        try:
+            super().send_ping()
+        except WebSocketClosedError:
+            pass  # closing (say, too slow): Jupyter pings it anyway, and tornado refuses
+        ws = self.ws_connection
+        if open_before and (ws is None or ws.server_terminated):
+            self._silent = True
+
     def on_close(self) -> None:
         if self.session is not None:
-            self.session.connection_lost(self.close_code)
+            self.session.connection_lost(self.close_code, silent=self._silent)
 
 
 class ClassroomWebSocketHandler(

@@ -58,8 +58,13 @@ class ClassroomService:
         #: The rooms' conferences (None: this service has none).
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
         self._ticker = Ticker(
-            1.0 / classroom.settings.position_rate_hz, self.tick, "the position ticker"
+            1.0 / classroom.settings.position_rate_hz,
+            self.tick,
+            "the position ticker",
+            on_late=self.loop_stalled,
         )
+        # Seconds the event loop could not run, in all (see loop_stalled).
+        self._stalled = 0.0
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -74,8 +79,22 @@ class ClassroomService:
     def tick(self) -> None:
         now = self.clock()
         self.apply(self.classroom.flush(now))
-        self.apply(self.classroom.expire(now))
+        self.apply(self.classroom.expire(self.grace_clock()))
         self.apply(self.classroom.teaching.tick(now))
+
+    def loop_stalled(self, seconds: float) -> None:
+        """The event loop could not run for ``seconds`` (the position ticker
+        woke up that late). Nobody could be heard meanwhile, and those coming
+        back may be waiting to be read: that time does not count towards
+        anyone's reconnect grace."""
+        if seconds > 0:
+            self._stalled += seconds
+
+    def grace_clock(self) -> float:
+        """The clock the reconnect grace runs on: the service's clock, less
+        the time the event loop was stalled. Sessions note on it when they
+        last heard from their client."""
+        return self.clock() - self._stalled
 
     async def close(self) -> None:
         """Close every session, stop the ticker, close the store. Idempotent."""
@@ -287,7 +306,10 @@ class ClassroomService:
             1 for pid, s in self.sessions.items() if s.identity.username == username and pid != replaced
         )
 
-    def connection_lost(self, session: ClassroomSession, clean: bool) -> None:
+    def connection_lost(self, session: ClassroomSession, clean: bool, seen: float | None = None) -> None:
+        """A session's connection ended: cleanly (the participant leaves) or
+        not (they have the reconnect grace, counted from ``seen``, when the
+        client was last heard from on :meth:`grace_clock`; None: now)."""
         pid = session.pid
         if pid is None or self.sessions.get(pid) is not session:
             return
@@ -295,4 +317,4 @@ class ClassroomService:
         if clean:
             self.apply(self.classroom.leave(pid))
         else:
-            self.apply(self.classroom.disconnect(pid, self.clock()))
+            self.apply(self.classroom.disconnect(pid, self.grace_clock() if seen is None else seen))

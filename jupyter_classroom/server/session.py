@@ -66,6 +66,9 @@ class ClassroomSession:
         #: Bytes sent to this client that it has not taken yet.
         self.buffered = buffered
         self.pid: str | None = None
+        #: When the client was last heard from (a frame or a pong), on the
+        #: service's grace clock.
+        self.heard = service.grace_clock()
         self.closed = False
         self._lost = False
         self._leaving = False
@@ -143,6 +146,7 @@ class ClassroomSession:
         """Handle one inbound frame. Never raises: problems become error replies."""
         if self.closed:
             return
+        self.heard = self.service.grace_clock()
         now = self.clock()
         if not self.bucket.take(now):
             if now - self._last_rate_error >= 1.0:
@@ -255,13 +259,26 @@ class ClassroomSession:
         self.close(protocol.CLOSE_INVALID_DATA, "invalid UTF-8")
         self.connection_lost(protocol.CLOSE_INVALID_DATA)
 
-    def connection_lost(self, code: int | None) -> None:
+    def pong(self) -> None:
+        """The client answered a keep-alive ping: it is alive."""
+        self.heard = self.service.grace_clock()
+
+    def connection_lost(self, code: int | None, silent: bool = False) -> None:
         """The transport closed (the page left, the network dropped, or the
-        server closed it)."""
+        server closed it).
+
+        The reconnect grace counts from the last sign of life: the end of
+        the connection itself when the client's side ended it (a close, a
+        reset: it was heard), or its last frame or pong when the server gave
+        up on a client that had gone ``silent`` (the keep-alive timed out)."""
         if self._lost:
             return
         self._lost = True
         self.closed = True
         self._held_moves = {}
         if self.pid is not None:
-            self.service.connection_lost(self, clean=self._leaving or code in CLEAN_CLOSE_CODES)
+            self.service.connection_lost(
+                self,
+                clean=self._leaving or code in CLEAN_CLOSE_CODES,
+                seen=self.heard if silent else None,
+            )

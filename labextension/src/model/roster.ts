@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { IParticipantInfo, IWelcome } from '../protocol';
 import { ClassroomConnection } from './connection';
+import { applyDelta } from './delta';
 import { interpolate, ISample, Point } from './geometry';
 
 /** Remote avatars are drawn this far in the past, between two known samples. */
@@ -27,12 +28,13 @@ export class Roster implements IDisposable {
       connection.on('participant_updated', m => this._upsert(m.participant)),
       connection.on('participant_left', m => this._remove(m.participant_id)),
       connection.on('positions', m => this._onPositions(m.moves)),
+      // Both carry what changed since the welcome and the messages before.
       connection.on('neighbours', m => {
-        this._neighbours = new Set(m.ids);
+        applyDelta(this._neighbours, m.added, m.removed);
         this._neighboursChanged.emit();
       }),
       connection.on('mesh_capped', m => {
-        this._capped = new Set(m.ids);
+        applyDelta(this._capped, m.added, m.removed);
         this._neighboursChanged.emit();
       }),
       connection.on('speakers', m => {
@@ -158,6 +160,7 @@ export class Roster implements IDisposable {
     this._participants.delete(id);
     this._samples.delete(id);
     const near = this._neighbours.delete(id);
+    this._capped.delete(id);
     if (p) {
       this._participantLeft.emit(p);
     }

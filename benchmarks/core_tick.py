@@ -1,0 +1,246 @@
+"""CPU per position tick and per disconnect, without a network.
+
+Drives the real :class:`ClassroomService` (the real core, encoder and
+sessions; only the socket is a function that drops what it is given) with N
+simulated walkers on the open floor, each moving at 2-5 moves a second at 80 %
+of the walking speed as in ``presence_load.py``, on a simulated clock. Prints
+for each crowd size:
+
+* a position tick's CPU time (p50/p99/max): the core's ``flush`` and the
+  delivery of its messages (encoding and the sessions' bookkeeping, not the
+  socket writes), and how many messages and bytes a tick hands to the sockets,
+* a move's CPU time (decoding and the core's checks),
+* a disconnect's and a resume's CPU time, and the longest of a crowd of
+  ``--drop`` participants dropping at once and coming back.
+
+It measures CPU time of this thread (``time.thread_time``), so it reads about
+the same on a busy machine as on a quiet one; it runs in seconds:
+
+    python benchmarks/core_tick.py --participants 100,200,500 --seconds 20
+    python benchmarks/core_tick.py --profile 500     # cProfile of the ticks
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import math
+import pstats
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jupyter_classroom import protocol  # noqa: E402
+from jupyter_classroom.classroom import Classroom, ClassroomMap, ClassroomSettings, Identity  # noqa: E402
+from jupyter_classroom.server.service import ClassroomService, Limits  # noqa: E402
+from jupyter_classroom.server.session import ClassroomSession  # noqa: E402
+from jupyter_classroom.storage import ChatStore  # noqa: E402
+
+MAP_FILE = Path(__file__).resolve().parent.parent / "jupyter_classroom" / "maps" / "classroom.json"
+# The open floor between the table rows, and its middle (as presence_load.py).
+FLOOR = (210.0, 1390.0, 575.0, 905.0)
+MIDDLE = (800.0, 740.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Sink:
+    """A socket that takes everything at once: counts what it was given."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self.counts = counts
+
+    def send(self, text: str) -> None:
+        self.counts[0] += 1
+        self.counts[1] += len(text)
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+class Walker:
+    def __init__(self, session: ClassroomSession, rng: random.Random, speed: float) -> None:
+        self.session = session
+        self.rng = rng
+        self.period = 1.0 / rng.uniform(2.0, 5.0)
+        self.heading = rng.uniform(0, 2 * math.pi)
+        self.speed = speed * 0.8
+        self.next_at = 0.0
+        self.x = self.y = 0.0
+
+    def step(self) -> str | None:
+        """The next move's frame, or None when this step turns around instead."""
+        step = self.speed * self.period
+        nx, ny = self.x + step * math.cos(self.heading), self.y + step * math.sin(self.heading)
+        x0, x1, y0, y1 = FLOOR
+        if not (x0 < nx < x1 and y0 < ny < y1) or self.rng.random() < 0.05:
+            self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + self.rng.uniform(-1, 1)
+            return None
+        self.x, self.y = round(nx, 1), round(ny, 1)
+        return json.dumps({"type": "move", "x": self.x, "y": self.y})
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def crowd(n: int, seed: int, store_dir: Path) -> tuple[ClassroomService, list[Walker], Clock, list[int]]:
+    cmap = ClassroomMap.from_tiled(json.loads(MAP_FILE.read_text()))
+    settings = ClassroomSettings(max_participants=n + 10)
+    classroom = Classroom(cmap, settings, random.Random(seed))
+    clock = Clock()
+    service = ClassroomService(
+        classroom,
+        ChatStore(store_dir / f"chat-{n}.sqlite"),
+        Limits(max_message_bytes=settings.max_message_bytes, max_connections_per_user=0),
+        clock=clock,
+    )
+    counts = [0, 0]
+    rng = random.Random(seed)
+    walkers = []
+    for i in range(n):
+        sink = Sink(counts)
+        identity = Identity(username=f"user{i}", name=f"User {i}")
+        session = ClassroomSession(service, identity, sink.send, sink.close, clock)
+        session.receive(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION}))
+        walkers.append(Walker(session, rng, settings.speed))
+    # Start from a crowd already spread over the floor (the steady state of
+    # presence_load.py's walk), settled by one tick.
+    for w in walkers:
+        p = classroom.participants[w.session.pid]  # type: ignore[index]
+        w.x, w.y = round(rng.uniform(FLOOR[0] + 5, FLOOR[1] - 5), 1), round(rng.uniform(FLOOR[2] + 5, FLOOR[3] - 5), 1)
+        p.x, p.y, p.room = w.x, w.y, None
+        classroom._moved.add(p.id)
+        w.next_at = clock.now + rng.uniform(0, w.period)
+    service.tick()
+    return service, walkers, clock, counts
+
+
+def walk(
+    service: ClassroomService, walkers: list[Walker], clock: Clock, counts: list[int], seconds: float,
+    profile: cProfile.Profile | None = None,
+) -> dict[str, list[float]]:
+    period = 1.0 / service.classroom.settings.position_rate_hz
+    ticks: list[float] = []
+    moves: list[float] = []
+    sent: list[float] = []
+    size: list[float] = []
+    end = clock.now + seconds
+    while clock.now < end:
+        tick_at = clock.now + period
+        # The moves that arrive before the next tick, in the order sent.
+        due = sorted((w.next_at, i) for i, w in enumerate(walkers) if w.next_at < tick_at)
+        for at, i in due:
+            w = walkers[i]
+            clock.now = at
+            w.next_at += w.period
+            frame = w.step()
+            if frame is None:
+                continue
+            t0 = time.thread_time()
+            w.session.receive(frame)
+            moves.append(time.thread_time() - t0)
+        clock.now = tick_at
+        counts[0] = counts[1] = 0
+        if profile is not None:
+            profile.enable()
+        t0 = time.thread_time()
+        service.tick()
+        ticks.append(time.thread_time() - t0)
+        if profile is not None:
+            profile.disable()
+        sent.append(counts[0])
+        size.append(counts[1])
+    return {"tick": ticks, "move": moves, "sent": sent, "bytes": size}
+
+
+def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count: int) -> dict[str, list[float]]:
+    """``count`` walkers drop at once (one by one, as the loop sees them), then
+    come back with their resume tokens."""
+    classroom = service.classroom
+    gone = walkers[:count]
+    tokens = []
+    lost: list[float] = []
+    for w in gone:
+        tokens.append(classroom.participants[w.session.pid].resume)  # type: ignore[index]
+        t0 = time.thread_time()
+        w.session.connection_lost(None)
+        lost.append(time.thread_time() - t0)
+    t0 = time.thread_time()
+    service.tick()
+    after = [time.thread_time() - t0]
+    back: list[float] = []
+    sink = Sink([0, 0])
+    for w, token in zip(gone, tokens):
+        session = ClassroomSession(service, w.session.identity, sink.send, sink.close, clock)
+        frame = json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "resume": token})
+        t0 = time.thread_time()
+        session.receive(frame)
+        back.append(time.thread_time() - t0)
+        assert session.pid == w.session.pid, "a resumed participant got a new identity"
+        w.session = session
+    t0 = time.thread_time()
+    service.tick()
+    after.append(time.thread_time() - t0)
+    return {"disconnect": lost, "resume": back, "tick_after": after}
+
+
+def ms(values: list[float]) -> str:
+    return (
+        f"p50 {pct(values, 0.5) * 1e3:7.3f}   p99 {pct(values, 0.99) * 1e3:7.3f}   "
+        f"max {max(values) * 1e3 if values else float('nan'):7.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", default="100,200,500", help="crowd sizes, comma separated")
+    parser.add_argument("--seconds", type=float, default=20.0, help="simulated seconds of walking")
+    parser.add_argument("--drop", type=int, default=200, help="participants dropping at once")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", type=int, default=0, help="profile the ticks of this crowd size")
+    args = parser.parse_args()
+    store_dir = Path(tempfile.mkdtemp(prefix="classroom-core-tick-"))
+    if args.profile:
+        service, walkers, clock, counts = crowd(args.profile, args.seed, store_dir)
+        profile = cProfile.Profile()
+        walk(service, walkers, clock, counts, args.seconds, profile)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        return
+    for n in (int(v) for v in args.participants.split(",")):
+        service, walkers, clock, counts = crowd(n, args.seed, store_dir)
+        walk(service, walkers, clock, counts, 2.0)  # settle into the walk
+        r = walk(service, walkers, clock, counts, args.seconds)
+        d = drops(service, walkers, clock, min(args.drop, n))
+        people = service.classroom.participants.values()
+        degree = sum(len(p.neighbours) for p in people) / max(1, len(people))
+        print(f"participants       {n}   ({args.seconds:.0f} simulated s, {len(r['tick'])} ticks, "
+              f"{degree:.1f} neighbours each on average)")
+        print(f"tick CPU (ms)      {ms(r['tick'])}")
+        print(f"messages / tick    p50 {pct(r['sent'], 0.5):7.0f}   p99 {pct(r['sent'], 0.99):7.0f}   "
+              f"({pct(r['bytes'], 0.5) / 1024:.0f} KiB p50)")
+        print(f"move CPU (ms)      {ms(r['move'])}   ({len(r['move']) / args.seconds:.0f} moves/s)")
+        print(f"disconnect (ms)    {ms(d['disconnect'])}   ({len(d['disconnect'])} at once)")
+        print(f"resume (ms)        {ms(d['resume'])}")
+        print(f"tick after (ms)    the drop {d['tick_after'][0] * 1e3:.3f}   the resumes {d['tick_after'][1] * 1e3:.3f}")
+        print(flush=True)
+        service.store.close()
+
+
+if __name__ == "__main__":
+    main()
