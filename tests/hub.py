@@ -81,6 +81,8 @@ class HubProcess:
             readme_hub_config().replace("/srv/jupyterhub/classroom", str(data_dir))
         )
         service_port = free_port()
+        #: The service's own address (not through the proxy), as the hub's API gives it.
+        self.service_direct_url = f"http://127.0.0.1:{service_port}/services/classroom/"
         extra_args = [
             # The browsers and aiortc peers of the tests are on loopback.
             "--ClassroomHub.sfu_ice_addresses=127.0.0.1",
@@ -226,3 +228,48 @@ c.JupyterHub.load_roles.append({{
             self.api("POST", f"groups/{group}/users", {"users": list(add)})
         if remove:
             self.api("DELETE", f"groups/{group}/users", {"users": list(remove)})
+
+    # -- single-user servers --------------------------------------------------
+
+    def start_server(self, name: str, timeout: float = 120) -> None:
+        """Spawn ``name``'s single-user server and wait until the hub says it is ready."""
+        self.add_user(name)
+        try:
+            self.api("POST", f"users/{name}/server")
+        except urllib.error.HTTPError as e:
+            if e.code != 400:  # 400: already running
+                raise
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.api("GET", f"users/{name}").get("servers", {}).get("")
+            if server and server.get("ready"):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{name}'s server did not start in time:\n{self.log()}")
+
+    def stop_server(self, name: str) -> None:
+        try:
+            self.api("DELETE", f"users/{name}/server")
+        except urllib.error.HTTPError as e:
+            if e.code not in (400, 404):
+                raise
+
+    def server_environ(self, name: str) -> dict[str, str]:
+        """The environment of ``name``'s running single-user server, as the
+        spawner gave it (and as the server's kernels inherit it)."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+                raw = (proc / "environ").read_bytes()
+            except OSError:  # gone, or not ours
+                continue
+            if b"jupyterhub.singleuser" not in cmdline:
+                continue
+            env = dict(
+                item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item
+            )
+            if env.get("JUPYTERHUB_USER") == name:
+                return env
+        raise RuntimeError(f"no single-user server of {name} is running")

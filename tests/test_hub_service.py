@@ -5,6 +5,8 @@ hub tokens, the access scope, the instructor scope, classrooms by group."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -225,6 +227,85 @@ def test_the_notebook_api_reaches_the_hubs_classroom(hub: HubProcess) -> None:
         assert c.me["role"] == "student"
         with pytest.raises(ClassroomForbidden):
             c.announce("not mine to say")
+
+
+NOTEBOOK = """
+import json, sys
+from jupyter_classroom import Classroom, ClassroomForbidden, ClassroomUnreachable
+named = sys.argv[1] or None
+try:
+    c = Classroom(classroom=named)
+except ClassroomUnreachable as e:
+    print(json.dumps({"unreachable": str(e)}))
+    raise SystemExit(0)
+with c:
+    result = {"user": c.me["user"], "role": c.me["role"], "url": c._url.split("?")[0]}
+    try:
+        c.announce("from the notebook")
+        c.clear_announcement()
+        result["announced"] = True
+    except ClassroomForbidden:
+        result["announced"] = False
+print(json.dumps(result))
+"""
+
+
+def in_kernel(env: dict[str, str], classroom: str = "") -> dict:
+    """``Classroom()`` run where a kernel of that server runs: in its home,
+    with exactly the environment the spawned server has (which its kernels
+    inherit)."""
+    out = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK, classroom],
+        env=env,
+        cwd=env.get("HOME") or None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel(
+    hub: HubProcess,
+) -> None:
+    # Real single-user servers spawned by the hub with the README's
+    # configuration; Classroom() runs with the environment each gives its
+    # kernels (its /proc environ): no URL, no token given.
+    names = ("teacher", "alice", "dan")
+    try:
+        for name in names:
+            hub.start_server(name)
+        envs = {name: hub.server_environ(name) for name in names}
+        for name in names:
+            assert "JUPYTER_CLASSROOM_HUB_SERVICE_URL" in envs[name]
+            assert "JUPYTER_CLASSROOM_URL" not in envs[name]
+        assert in_kernel(envs["teacher"]) == {
+            "user": "teacher",
+            "role": "instructor",
+            "url": hub.service_direct_url.replace("http", "ws", 1) + "classrooms/physics/ws",
+            "announced": True,
+        }
+        alice = in_kernel(envs["alice"])
+        assert (alice["user"], alice["role"], alice["announced"]) == ("alice", "student", False)
+        assert alice["url"].endswith("/services/classroom/classrooms/physics/ws")
+        dan = in_kernel(envs["dan"])
+        assert (dan["user"], dan["role"]) == ("dan", "student")
+        assert dan["url"].endswith("/classrooms/chemistry/ws")
+        # In two classrooms: Classroom() asks which; a name picks it.
+        hub.set_group("chemistry", add=["alice"])
+        try:
+            several = in_kernel(envs["alice"])["unreachable"]
+            assert "several classrooms" in several and "'chemistry'" in several and "'physics'" in several
+            named = in_kernel(envs["alice"], "chemistry")
+            assert (named["user"], named["role"]) == ("alice", "student")
+            assert named["url"].endswith("/classrooms/chemistry/ws")
+            assert "not in a classroom 'biology'" in in_kernel(envs["alice"], "biology")["unreachable"]
+        finally:
+            hub.set_group("chemistry", remove=["alice"])
+    finally:
+        for name in names:
+            hub.stop_server(name)
 
 
 def fetch(hub: HubProcess, path: str, token: str | None) -> tuple[int, str, bytes]:
