@@ -5,11 +5,9 @@ hub tokens, the access scope, the instructor scope, classrooms by group."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -230,40 +228,54 @@ def test_the_notebook_api_reaches_the_hubs_classroom(hub: HubProcess) -> None:
 
 
 NOTEBOOK = """
-import json, sys
+import json
 from jupyter_classroom import Classroom, ClassroomForbidden, ClassroomUnreachable
-named = sys.argv[1] or None
-try:
-    c = Classroom(classroom=named)
-except ClassroomUnreachable as e:
-    print(json.dumps({"unreachable": str(e)}))
-    raise SystemExit(0)
-with c:
-    result = {"user": c.me["user"], "role": c.me["role"], "url": c._url.split("?")[0]}
+
+def notebook(named=None):
     try:
-        c.announce("from the notebook")
-        c.clear_announcement()
-        result["announced"] = True
-    except ClassroomForbidden:
-        result["announced"] = False
-print(json.dumps(result))
+        c = Classroom(classroom=named)
+    except ClassroomUnreachable as e:
+        return {"unreachable": str(e)}
+    with c:
+        result = {"user": c.me["user"], "role": c.me["role"], "url": c._url.split("?")[0]}
+        try:
+            c.announce("from the notebook")
+            c.clear_announcement()
+            result["announced"] = True
+        except ClassroomForbidden:
+            result["announced"] = False
+    return result
 """
 
 
-def in_kernel(env: dict[str, str], classroom: str = "") -> dict:
-    """``Classroom()`` run where a kernel of that server runs: in its home,
-    with exactly the environment the spawned server has (which its kernels
-    inherit)."""
-    out = subprocess.run(
-        [sys.executable, "-c", NOTEBOOK, classroom],
-        env=env,
-        cwd=env.get("HOME") or None,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+@contextmanager
+def kernel_of(hub: HubProcess, name: str) -> Iterator[Callable[..., dict]]:
+    """A real kernel with exactly the environment of ``name``'s spawned
+    single-user server (its /proc environ, which the server's kernels
+    inherit), in the user's home; gives ``run(classroom=None)``, which runs
+    ``Classroom(classroom=...)`` there."""
+    from jupyter_client import KernelManager
+
+    from .test_client import Kernel
+
+    env = hub.server_environ(name)
+    km = KernelManager()
+    km.start_kernel(cwd=env.get("HOME") or None, env=env)
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        kernel = Kernel(client)
+        kernel.run(NOTEBOOK)
+
+        def run(classroom: str | None = None) -> dict:
+            printed = kernel.run(f"print(json.dumps(notebook({classroom!r})))")
+            return json.loads(printed.strip().splitlines()[-1])
+
+        yield run
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel(
@@ -271,38 +283,41 @@ def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel
 ) -> None:
     # Real single-user servers spawned by the hub with the README's
     # configuration; Classroom() runs with the environment each gives its
-    # kernels (its /proc environ): no URL, no token given.
+    # kernels (its /proc environ) in a real kernel: no URL, no token given.
     names = ("teacher", "alice", "dan")
     try:
         for name in names:
             hub.start_server(name)
-        envs = {name: hub.server_environ(name) for name in names}
         for name in names:
-            assert "JUPYTER_CLASSROOM_HUB_SERVICE_URL" in envs[name]
-            assert "JUPYTER_CLASSROOM_URL" not in envs[name]
-        assert in_kernel(envs["teacher"]) == {
-            "user": "teacher",
-            "role": "instructor",
-            "url": hub.service_direct_url.replace("http", "ws", 1) + "classrooms/physics/ws",
-            "announced": True,
-        }
-        alice = in_kernel(envs["alice"])
-        assert (alice["user"], alice["role"], alice["announced"]) == ("alice", "student", False)
-        assert alice["url"].endswith("/services/classroom/classrooms/physics/ws")
-        dan = in_kernel(envs["dan"])
-        assert (dan["user"], dan["role"]) == ("dan", "student")
-        assert dan["url"].endswith("/classrooms/chemistry/ws")
-        # In two classrooms: Classroom() asks which; a name picks it.
-        hub.set_group("chemistry", add=["alice"])
-        try:
-            several = in_kernel(envs["alice"])["unreachable"]
-            assert "several classrooms" in several and "'chemistry'" in several and "'physics'" in several
-            named = in_kernel(envs["alice"], "chemistry")
-            assert (named["user"], named["role"]) == ("alice", "student")
-            assert named["url"].endswith("/classrooms/chemistry/ws")
-            assert "not in a classroom 'biology'" in in_kernel(envs["alice"], "biology")["unreachable"]
-        finally:
-            hub.set_group("chemistry", remove=["alice"])
+            env = hub.server_environ(name)
+            assert "JUPYTER_CLASSROOM_HUB_SERVICE_URL" in env and "JUPYTER_CLASSROOM_URL" not in env
+        with kernel_of(hub, "teacher") as run:
+            assert run() == {
+                "user": "teacher",
+                "role": "instructor",
+                "url": hub.service_direct_url.replace("http", "ws", 1) + "classrooms/physics/ws",
+                "announced": True,
+            }
+        with kernel_of(hub, "dan") as run:
+            dan = run()
+            assert (dan["user"], dan["role"], dan["announced"]) == ("dan", "student", False)
+            assert dan["url"].endswith("/services/classroom/classrooms/chemistry/ws")
+        with kernel_of(hub, "alice") as run:
+            alice = run()
+            assert (alice["user"], alice["role"], alice["announced"]) == ("alice", "student", False)
+            assert alice["url"].endswith("/services/classroom/classrooms/physics/ws")
+            # In two classrooms: Classroom() asks which; a name picks it.
+            hub.set_group("chemistry", add=["alice"])
+            try:
+                several = run()["unreachable"]
+                assert "several classrooms" in several
+                assert "'chemistry'" in several and "'physics'" in several
+                named = run("chemistry")
+                assert (named["user"], named["role"]) == ("alice", "student")
+                assert named["url"].endswith("/classrooms/chemistry/ws")
+                assert "not in a classroom 'biology'" in run("biology")["unreachable"]
+            finally:
+                hub.set_group("chemistry", remove=["alice"])
     finally:
         for name in names:
             hub.stop_server(name)
