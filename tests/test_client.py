@@ -240,7 +240,7 @@ def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
         JUPYTER_RUNTIME_DIR=str(runtime),
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
     )
-    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN"):
+    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN", "JUPYTER_CLASSROOM_HUB_SERVICE_URL"):
         env.pop(name, None)
     km.start_kernel(cwd=str(tmp_path), env=env)
     client = km.client()
@@ -263,3 +263,100 @@ def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
     # A server that does not answer.
     with pytest.raises(ClassroomUnreachable):
         Classroom(url=f"http://127.0.0.1:{free_port()}/", token="x", timeout=5)
+
+
+# -- on a hub single-user server: finding the hub's classroom (the hub's answers
+# stand in here; tests/test_hub_service.py runs it against a real hub) ----------
+
+
+HUB_ENV = {
+    "JUPYTER_CLASSROOM_HUB_SERVICE_URL": "/jhub/services/classroom/",
+    "JUPYTERHUB_API_URL": "http://10.0.0.1:8081/jhub/hub/api",
+    "JUPYTERHUB_API_TOKEN": "server-token",
+}
+
+
+def hub_answers(
+    monkeypatch: pytest.MonkeyPatch, classrooms: list[str], env: dict[str, str] = HUB_ENV
+) -> list[tuple[str, str]]:
+    from jupyter_classroom import client
+
+    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN", "JUPYTERHUB_PUBLIC_HUB_URL", "JUPYTERHUB_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    asked: list[tuple[str, str]] = []
+
+    def get_json(url: str, token: str, timeout: float) -> Any:
+        asked.append((url, token))
+        if url.endswith("/hub/api/services/classroom"):
+            return {"name": "classroom", "url": "http://hub:10101", "prefix": "/jhub/services/classroom/"}
+        if url.endswith("/services/classroom/api/classrooms"):
+            return {
+                "user": "alice",
+                "classrooms": [
+                    {"name": n, "title": n.title(), "role": "student", "ws_path": f"classrooms/{n}/ws"}
+                    for n in classrooms
+                ],
+            }
+        raise client.ClassroomUnreachable(f"{url} answered 404: Not Found")
+
+    monkeypatch.setattr(client, "_get_json", get_json)
+    return asked
+
+
+def test_on_a_hub_the_only_classroom_is_found_through_the_hubs_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_classroom.client import find_server
+
+    asked = hub_answers(monkeypatch, ["physics"])
+    assert find_server() == ("ws://hub:10101/jhub/services/classroom/classrooms/physics/ws", "server-token")
+    assert asked == [
+        ("http://10.0.0.1:8081/jhub/hub/api/services/classroom", "server-token"),
+        ("http://hub:10101/jhub/services/classroom/api/classrooms", "server-token"),
+    ]
+
+
+def test_on_a_hub_with_a_public_url_the_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_classroom.client import find_server
+
+    asked = hub_answers(
+        monkeypatch, ["physics"], {**HUB_ENV, "JUPYTERHUB_PUBLIC_HUB_URL": "https://hub.example.org/jhub/hub/"}
+    )
+    url, _ = find_server()
+    assert url == "wss://hub.example.org/jhub/services/classroom/classrooms/physics/ws"
+    assert [u for u, _ in asked] == ["https://hub.example.org/jhub/services/classroom/api/classrooms"]
+
+
+def test_on_a_hub_several_classrooms_need_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_classroom.client import find_server
+
+    hub_answers(monkeypatch, ["physics", "chemistry"])
+    with pytest.raises(ClassroomUnreachable, match=r"several classrooms .*'physics', 'chemistry'.*classroom='physics'"):
+        find_server()
+    assert find_server("chemistry")[0].endswith("/classrooms/chemistry/ws")
+    with pytest.raises(ClassroomUnreachable, match="not in a classroom 'biology'"):
+        find_server("biology")
+    hub_answers(monkeypatch, [])
+    with pytest.raises(ClassroomUnreachable, match="in no classroom"):
+        find_server()
+
+
+def test_on_a_hub_a_server_token_without_the_scopes_says_how_to_fix_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_classroom import client
+
+    hub_answers(monkeypatch, ["physics"])
+
+    def refused(url: str, token: str, timeout: float) -> Any:
+        raise client.ClassroomUnreachable(f"{url} answered 403: forbidden")
+
+    monkeypatch.setattr(client, "_get_json", refused)
+    with pytest.raises(ClassroomUnreachable, match="server_token_scopes"):
+        client.find_server()
+
+
+def test_an_explicit_url_wins_over_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_classroom.client import find_server
+
+    hub_answers(monkeypatch, ["physics"])
+    monkeypatch.setenv("JUPYTER_CLASSROOM_URL", "http://127.0.0.1:8888/")
+    assert find_server() == ("http://127.0.0.1:8888/", "server-token")
