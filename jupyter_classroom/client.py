@@ -453,6 +453,9 @@ class Classroom:
     works for everyone; the commands are the instructor's and raise
     :class:`ClassroomForbidden` for a student. The notebook's connection is
     a participant of its own (without media), left out of ``roster``.
+
+    On a JupyterHub single-user server, ``classroom`` names the hub's
+    classroom to enter (needed when the user is in several).
     """
 
     def __init__(
