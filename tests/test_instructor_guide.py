@@ -24,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     (config / "jupyter_server_config.json").write_text(
         json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
     )
-    server = JupyterProcess(root, app="jupyter_server", position_rate_hz=20)
+    server = JupyterProcess(root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True)
     server.start()
     yield server
     server.stop()

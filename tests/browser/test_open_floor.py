@@ -109,7 +109,7 @@ def test_voices_play_through_the_echo_cancelled_loopback(person, browser, lab) -
         joined(listener, 2)
         idt = my_id(talker)
         wait_until(lambda: calls(listener).get(idt) == "connected", timeout=30, what="a call")
-        listener.locator(f"{PANEL} .jp-Classroom-heading").click()  # a user gesture lets audio play
+        listener.locator(f"{PANEL} h3[id^=jp-Classroom-people]").click()  # a user gesture lets audio play
         wait_until(
             lambda: listener.evaluate(f"{MIXER}.has('peer', '{idt}')"), what="the voice in the mixer"
         )

@@ -78,7 +78,7 @@ def test_three_in_a_line(person) -> None:
     assert idc not in seen_by_a and ida not in seen_by_c
 
     # B hears A (about 110 px away) louder than C (about 140 px away).
-    b.locator(f"{PANEL} .jp-Classroom-heading").click()  # a user gesture lets audio play
+    b.locator(f"{PANEL} h3[id^=jp-Classroom-people]").click()  # a user gesture lets audio play
     wait_until(lambda: gain(b, ida) is not None and gain(b, idc) is not None, what="voices")
     time.sleep(0.5)
     assert gain(b, ida) > gain(b, idc) > 0
