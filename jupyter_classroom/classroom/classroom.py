@@ -532,16 +532,22 @@ class Classroom:
         return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
-        """Those whose reconnect grace is over leave."""
+        """Those whose reconnect grace is over leave: as many as this tick's
+        budget of news has room for (``reconnecting_deliveries_per_tick``,
+        at least one); the rest on the next ticks."""
         grace = self.settings.reconnect_grace
-        gone = [
-            p.id
-            for p in self.participants.values()
-            if p.disconnected_at is not None and now - p.disconnected_at >= grace
-        ]
+        budget = self.settings.reconnecting_deliveries_per_tick
         effects = Effects()
-        for pid in gone:
-            effects.add(self.leave(pid))
+        left = 0
+        for p in list(self.participants.values()):
+            if p.disconnected_at is None or now - p.disconnected_at < grace:
+                continue
+            cost = len(self.participants) - 1
+            if left and cost > budget:
+                break
+            budget -= cost
+            left += 1
+            effects.add(self.leave(p.id))
         return effects
 
     # -- movement ------------------------------------------------------------
