@@ -484,3 +484,21 @@ def test_a_resumed_session_keeps_its_place_and_takes_the_presence(classroom: Cla
     assert effects.participant is p
     assert (p.x, p.y) == before  # the server's place wins when it knows it
     assert p.mic and p.hand  # the client's devices are what they are
+
+
+def test_a_crowd_whose_grace_is_over_leaves_over_the_next_ticks(default_map) -> None:
+    c = Classroom(default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1))
+    ids = [c.join(person(f"P{i}"), 0).participant.id for i in range(30)]
+    for pid in ids[5:]:
+        c.disconnect(pid, 1.0)
+    later = 1.0 + c.settings.reconnect_grace
+    gone: list[str] = []
+    for tick in range(20):
+        out = c.expire(later + tick / 15).messages
+        news = [o for o in out if isinstance(o.message, protocol.ParticipantLeft)]
+        left = [o.message.participant_id for o in news]
+        # Bounded news (messages times recipients), never stuck.
+        assert sum(len(o.to) for o in news) <= 100 and (left or len(gone) == 25)
+        gone += left
+    assert gone == ids[5:]
+    assert set(c.participants) == set(ids[:5])

@@ -1,6 +1,7 @@
 """A crowd on the open floor: proximity and the peer mesh agree with the plain
-rules, a disconnect touches only the people around it, and honest moves that
-arrive bunched up are accepted while jumps are not."""
+rules, a disconnect touches only the people around it, a crowd dropping at
+once is told about over the next ticks, and honest moves that arrive bunched
+up are accepted while jumps are not."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class ReferenceClassroom(Classroom):
         super().__init__(*args, **kwargs)
         self.mesh = ReferenceMesh(self.settings.max_mesh_degree)  # type: ignore[assignment]
 
-    def flush(self, now: float):
+    def _flush_moves(self, now: float):
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
         self._moved.clear()
         if not moved:
@@ -127,11 +128,18 @@ def both(new: Classroom, ref: Classroom, call: str, *args):
     return results[0]
 
 
+@pytest.mark.parametrize("budget", [4000, 0], ids=["drops-at-once", "drops-on-the-tick"])
 @pytest.mark.parametrize("seed", range(4))
-def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, seed: int) -> None:
+def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, seed: int, budget: int) -> None:
     rng = random.Random(100 + seed)
     n = 80
-    new, ref = crowd_pair(default_map, n, seed, max_mesh_degree=rng.choice([2, 4]))
+    new, ref = crowd_pair(
+        default_map,
+        n,
+        seed,
+        max_mesh_degree=rng.choice([2, 4]),
+        reconnecting_deliveries_per_tick=budget,
+    )
     pages = Pages(new)
     for i in range(n):
         joined = new.join(person(f"P{i}"), 0)
@@ -232,6 +240,69 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     touched = set().union(*told.values())
     assert touched <= around | second | {gone}
     assert len(touched) < len(new.participants) // 2
+
+
+def test_a_crowd_dropping_at_once_is_told_over_the_next_ticks(default_map: ClassroomMap) -> None:
+    n = 60
+    c = Classroom(
+        default_map,
+        ClassroomSettings(max_participants=n + 10, reconnecting_deliveries_per_tick=300),
+        random.Random(3),
+    )
+    pages = Pages(c)
+    ids = []
+    for i in range(n):
+        joined = c.join(person(f"P{i}"), 0)
+        ids.append(joined.participant.id)
+        pages.welcome(ids[-1])
+        pages.read(joined)
+    spot = random.Random(5)
+    for p in c.participants.values():
+        p.x, p.y, p.room = spot.uniform(300, 900), spot.uniform(570, 670), None
+        c._moved.add(p.id)
+    pages.read(c.flush(0))
+    pages.check()
+    assert c.mesh.pairs
+    stay, gone = ids[:10], ids[10:]
+
+    def reconnecting(effects: Effects) -> list[str]:
+        told = []
+        for o in effects.messages:
+            if isinstance(o.message, protocol.ParticipantUpdated):
+                assert o.message.participant.connection == "reconnecting"
+                assert o.to == frozenset(c.participants) - {o.message.participant.id}
+                told.append(o.message.participant.id)
+        return told
+
+    told: list[str] = []
+    for pid in gone:
+        effects = c.disconnect(pid, 1.0)
+        assert c.participants[pid].connection == "reconnecting"  # at once
+        told += reconnecting(effects)
+        pages.read(effects)
+    # Those the tick had room for were told at once (300 deliveries: 5 of 59).
+    assert told == gone[:5]
+    # Someone comes back before the others were told: no stale news of them.
+    back = gone[-1]
+    returned = c.join(c.participants[back].identity, 1.0, c.participants[back].resume)
+    pages.welcome(back)
+    pages.read(returned)
+    ticks = 0
+    while len(told) < len(gone) - 1:
+        effects = c.flush(1.0 + ticks / 15)
+        news = reconnecting(effects)
+        assert 1 <= len(news) <= 5  # bounded by the budget, never stuck
+        told += news
+        pages.read(effects)
+        pages.check()
+        ticks += 1
+    assert told == gone[:-1] and ticks == 9  # 44 more, 5 a tick
+    assert not reconnecting(c.flush(2.0))
+    # The calls of those who dropped ended; the others' meshes were redone.
+    dropped = set(gone[:-1])
+    assert not any(pair & dropped for pair in c.mesh.pairs)
+    for pid in stay:
+        assert not c.participants[pid].neighbours & dropped
 
 
 def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:

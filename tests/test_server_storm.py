@@ -1,5 +1,6 @@
 """A crowd drops and comes back at once against a real Jupyter server, while
-the server's event loop is stalled for longer than the reconnect grace."""
+the server's event loop is stalled for longer than the reconnect grace; a
+crowd dropping at once is reported to everyone who stays."""
 
 from __future__ import annotations
 
@@ -71,3 +72,32 @@ async def test_a_reconnect_storm_after_a_stall_keeps_identities(connect, jp_serv
     assert len(people) == CROWD + 1 and all(p.connection == "online" for p in people.values())
     # Nobody left in between: a participant who had left would have come back
     # as somebody new.
+
+
+async def test_a_crowd_dropping_at_once_is_reported_to_everyone(connect, jp_serverapp) -> None:
+    classroom = classroom_service(jp_serverapp).classroom
+    # Room for two participants' news a tick: most of the crowd is told
+    # about on the ticks after the drop.
+    classroom.settings.reconnecting_deliveries_per_tick = 2 * 60
+    watchers = [await connect(f"w{i}") for i in range(4)]
+    crowd = [await connect(f"c{i}") for i in range(50)]
+    ids = {w["you"] for _, w in crowd}
+    for client, _ in crowd:
+        client.ws.stream.close()  # a network failure: no close frame
+
+    async def watch(watcher: Client) -> set[str]:
+        marked: set[str] = set()
+        while marked != ids:
+            m = await watcher.recv(timeout=60)
+            if m["type"] == "participant_updated" and m["participant"]["connection"] == "reconnecting":
+                marked.add(m["participant"]["id"])
+            assert m["type"] != "participant_left"
+        return marked
+
+    seen = await asyncio.gather(*(watch(w) for w, _ in watchers))
+    assert all(marked == ids for marked in seen)
+    people = classroom.participants
+    assert all(people[pid].connection == "reconnecting" for pid in ids)
+    assert all(people[w["you"]].connection == "online" for _, w in watchers)
+    # The calls of those who dropped have ended.
+    assert not any(pair & ids for pair in classroom.mesh.pairs)

@@ -51,6 +51,12 @@ class ClassroomSettings:
     max_message_bytes: int = 16384
     history_size: int = 100
     reconnect_grace: float = 30.0
+    #: How many "reconnecting" updates (messages times recipients) one tick
+    #: may send. A crowd dropping at once (a Wi-Fi access point going down)
+    #: is marked at once, but the others hear of it over the next ticks,
+    #: so the event loop is never blocked by a storm of broadcasts. At least
+    #: one participant's update goes out each tick, however big the class.
+    reconnecting_deliveries_per_tick: int = 4000
     max_mesh_degree: int = 4
     #: People in a room whose map entry gives no capacity (None: no limit).
     room_capacity: int | None = None
@@ -192,6 +198,11 @@ class Classroom:
         # Everyone's name, by name_key: who holds it.
         self._names: dict[str, str] = {}
         self._moved: set[str] = set()
+        # Those whose connection dropped and whom the others have not been
+        # told about yet (in order), and how many deliveries of such news
+        # this tick still has (see ``reconnecting_deliveries_per_tick``).
+        self._dropped: dict[str, None] = {}
+        self._drop_budget = self.settings.reconnecting_deliveries_per_tick
         self._seq = 0
         self._generation = 0
         self.mesh = PeerMesh(self.settings.max_mesh_degree)
@@ -279,10 +290,12 @@ class Classroom:
             if p.identity.username == identity.username:
                 before = self._media_key(p)
                 out: list[Outgoing] = []
-                if p.connection == "online":
+                if p.connection == "online" or p.id in self._dropped:
                     # Taking over a half-open connection: the new page knows
                     # no neighbours and has no calls. The old page's end (its
                     # peers are told) and the next flush pairs the new one.
+                    # Coming back before the tick that was to end the calls
+                    # of a connection dropped in a crowd: they end now.
                     self._set_neighbours(p, set())
                     mine = frozenset({p.id})  # the welcome says it all to p
                     out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
@@ -485,10 +498,18 @@ class Classroom:
         p.connection = "reconnecting"
         p.disconnected_at = seen
         p.conference = False
-        out = [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
         self._set_neighbours(p, set())
+        cost = len(self.participants) - 1
+        if self._dropped or cost > self._drop_budget:
+            # One of many at once: the next tick tells the others, ends the
+            # calls and rescans the mesh for all of them together.
+            self._dropped[pid] = None
+            return Effects(media_changed=before is not None)
+        self._drop_budget -= cost
         return Effects(
-            out + self._neighbour_messages() + self._update_mesh(),
+            [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
+            + self._neighbour_messages()
+            + self._update_mesh(),
             media_changed=before is not None,
         )
 
@@ -501,6 +522,7 @@ class Classroom:
         if self._names.get(name_key(p.name)) == pid:
             del self._names[name_key(p.name)]
         self._moved.discard(pid)
+        self._dropped.pop(pid, None)
         self._set_neighbours(p, set())
         out = self._neighbour_messages()
         out += self._mesh_messages(self.mesh.remove(pid))
@@ -510,16 +532,22 @@ class Classroom:
         return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
-        """Those whose reconnect grace is over leave."""
+        """Those whose reconnect grace is over leave: as many as this tick's
+        budget of news has room for (``reconnecting_deliveries_per_tick``,
+        at least one); the rest on the next ticks."""
         grace = self.settings.reconnect_grace
-        gone = [
-            p.id
-            for p in self.participants.values()
-            if p.disconnected_at is not None and now - p.disconnected_at >= grace
-        ]
+        budget = self.settings.reconnecting_deliveries_per_tick
         effects = Effects()
-        for pid in gone:
-            effects.add(self.leave(pid))
+        left = 0
+        for p in list(self.participants.values()):
+            if p.disconnected_at is None or now - p.disconnected_at < grace:
+                continue
+            cost = len(self.participants) - 1
+            if left and cost > budget:
+                break
+            budget -= cost
+            left += 1
+            effects.add(self.leave(p.id))
         return effects
 
     # -- movement ------------------------------------------------------------
@@ -579,7 +607,34 @@ class Classroom:
         )
 
     def flush(self, now: float) -> Effects:
-        """The positions that changed since the last flush, then proximity changes."""
+        """The positions that changed since the last flush, then proximity
+        changes, then the news of dropped connections this tick has room for."""
+        effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
+        if self._near_news or self._mesh_dirty:
+            # Connections that dropped since the last tick (nobody moved).
+            effects.messages += self._neighbour_messages() + self._update_mesh()
+        return effects
+
+    def _reconnecting_news(self) -> list[Outgoing]:
+        """Tell the others about those marked reconnecting since the last
+        tick had no room for it, within this tick's budget (at least one)."""
+        budget = self.settings.reconnecting_deliveries_per_tick
+        out: list[Outgoing] = []
+        while self._dropped:
+            pid = next(iter(self._dropped))
+            cost = len(self.participants) - 1
+            if out and cost > budget:
+                break
+            del self._dropped[pid]
+            p = self.participants.get(pid)
+            if p is None or p.connection != "reconnecting":
+                continue  # gone (they were told) or back (and the others told)
+            budget -= cost
+            out.append(Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid)))
+        self._drop_budget = max(0, budget)
+        return out
+
+    def _flush_moves(self, now: float) -> Effects:
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
         self._moved.clear()
         if not moved:
