@@ -16,7 +16,7 @@ from ..servers import JupyterProcess
 from .conftest import SCREEN_STUB, open_classroom
 from .test_classroom_ui import PANEL, joined, my_id, my_position, wait_until
 from .test_proximity_media import walk_to
-from .test_room_media import stats
+from .test_room_media import grows, sends, stats
 
 TOOLS = f"{PANEL} .jp-Classroom-teachingTools"
 TIMER = f"{PANEL} .jp-Classroom-breakoutTimer"
@@ -120,6 +120,17 @@ def test_broadcast_reaches_a_table_and_the_open_floor_and_the_hands_queue(login)
             timeout=15,
             what=f"{who}'s audio to grow",
         )
+
+    # The instructor's camera and shared screen reach them through the broadcast too.
+    teacher.get_by_role("button", name="Start camera").click()
+    teacher.get_by_role("button", name="Share screen").click()
+    for page, who in ((ann, "Ann at Table 5"), (ben, "Ben on the open floor")):
+        wait_until(
+            lambda p=page: sends(p, idt, camera=True, screen=True),
+            timeout=30,
+            what=f"{who} to get the camera and the screen",
+        )
+        grows(page, idt, "videoFrames")
 
     # Ann raises her hand: the instructor sees it in the queue, gives her the
     # floor, then lowers it with the queue's button.
