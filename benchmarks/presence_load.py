@@ -122,7 +122,7 @@ class Walker:
                     next_chat += chat_every
                     channel = random.choice(["nearby", "class"])
                     await self.ws.write_message(
-                        json.dumps({"type": "chat", "channel": channel, "text": f"hello from {self.index}"})
+                        json.dumps({"type": "chat_send", "channel": channel, "text": f"hello from {self.index}"})
                     )
                     self.stats["chats"] += 1
             except tornado.websocket.WebSocketClosedError:
