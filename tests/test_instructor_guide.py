@@ -3,31 +3,15 @@ Jupyter server, as an instructor, with students in the classroom."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from .servers import JupyterProcess
-from .test_client import Kernel, start_kernel, student, wait_for
+from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
 
 GUIDE = Path(__file__).parent.parent / "notebooks" / "instructor-guide.ipynb"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("guide")
-    config = root / "config"
-    config.mkdir()
-    # Token logins are the server's owner (an instructor); ?user=NAME names a student.
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
-    )
-    server = JupyterProcess(root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None:

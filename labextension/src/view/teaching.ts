@@ -5,6 +5,7 @@ import { Widget } from '@lumino/widgets';
 import { ClassStateTracker, clock, FollowEnd, Follower } from '../model/teaching';
 import { BreakoutMode, ClientMessage, IClassState, ILocks, ISetLocks, SummonTarget } from '../protocol';
 import { IClassroom } from '../tokens';
+import { el } from './dom';
 
 type LockKind = keyof ILocks;
 
@@ -519,16 +520,6 @@ export class TeachingTools extends Widget {
   private _tick = 0;
 }
 
-function el(tag: string, className?: string, text?: string): HTMLElement {
-  const e = document.createElement(tag);
-  if (className) {
-    e.className = className;
-  }
-  if (text !== undefined) {
-    e.textContent = text;
-  }
-  return e;
-}
 
 function button(label: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', 'jp-Button jp-mod-styled jp-Classroom-teachButton', label) as HTMLButtonElement;

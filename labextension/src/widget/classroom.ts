@@ -9,6 +9,7 @@ import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { clock } from '../model/teaching';
 import { IClassState, IParticipantInfo, IRoomInfo } from '../protocol';
+import { el } from '../view/dom';
 
 /** The npm package (and labextension) that renders the widget. */
 export const MODULE_NAME = 'jupyterlab-classroom';
@@ -373,16 +374,6 @@ export class ClassroomWidgetView extends DOMWidgetView {
   private _tick = 0;
 }
 
-function el(tag: string, className?: string, text?: string): HTMLElement {
-  const e = document.createElement(tag);
-  if (className) {
-    e.className = className;
-  }
-  if (text !== undefined) {
-    e.textContent = text;
-  }
-  return e;
-}
 
 function button(label: string, key: string, onClick: () => void, ariaLabel?: string): HTMLButtonElement {
   const b = el('button', 'jupyter-button jp-ClassroomWidget-button', label) as HTMLButtonElement;
