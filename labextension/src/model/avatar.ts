@@ -30,6 +30,7 @@ export class OwnAvatar implements IDisposable {
           if (pos.id === roster.myId) {
             this._pos = [pos.x, pos.y];
             this._path = [];
+            roster.setOwnPosition(this._pos);
             this._corrected.emit();
           }
         }
@@ -196,6 +197,8 @@ export class OwnAvatar implements IDisposable {
       moved = true;
       this._pending = true;
       this._predictRoom();
+      // Who is near us follows where we are, not where the server last saw us.
+      this.roster.setOwnPosition(this._pos);
     }
     const interval = 1000 / this._config.position_rate_hz;
     if (this._pending && now - this._lastSent >= interval) {

@@ -3,8 +3,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { IParticipantInfo, IWelcome } from '../protocol';
 import { ClassroomConnection } from './connection';
-import { applyDelta } from './delta';
 import { interpolate, ISample, Point } from './geometry';
+import { Nearby } from './nearby';
 
 /** Remote avatars are drawn this far in the past, between two known samples. */
 const RENDER_DELAY_MS = 120;
@@ -20,6 +20,9 @@ export interface IParticipantChange {
 /**
  * Everyone in the classroom, as the server last described them: who is here,
  * where remote avatars were seen, who is near us and who speaks in our room.
+ *
+ * Who is near us (and who of them a full mesh leaves out) is worked out here
+ * from those positions and our avatar's, by the server's rule (`Nearby`).
  */
 export class Roster implements IDisposable {
   constructor(readonly connection: ClassroomConnection) {
@@ -28,15 +31,9 @@ export class Roster implements IDisposable {
       connection.on('participant_updated', m => this._upsert(m.participant)),
       connection.on('participant_left', m => this._remove(m.participant_id)),
       connection.on('positions', m => this._onPositions(m.moves)),
-      // Both carry what changed since the welcome and the messages before.
-      connection.on('neighbours', m => {
-        applyDelta(this._neighbours, m.added, m.removed);
-        this._neighboursChanged.emit();
-      }),
-      connection.on('mesh_capped', m => {
-        applyDelta(this._capped, m.added, m.removed);
-        this._neighboursChanged.emit();
-      }),
+      // Our open-floor calls: who near us has none is capped.
+      connection.on('peer_connect', m => this._nearbyChanged(this._nearby.connected(m.peer))),
+      connection.on('peer_disconnect', m => this._nearbyChanged(this._nearby.disconnected(m.peer))),
       connection.on('speakers', m => {
         if (m.room === this.me?.room) {
           this._speakers = m.ids;
@@ -64,7 +61,11 @@ export class Roster implements IDisposable {
   get positionsChanged(): ISignal<this, string[]> {
     return this._positionsChanged;
   }
-  /** Who is near us, or who of them we cannot hear, changed. */
+  /**
+   * Who is near us, or who of them we cannot hear, changed: when positions
+   * arrive, when we move, when someone changes (room, connection), comes or
+   * goes, and with our open-floor calls.
+   */
   get neighboursChanged(): ISignal<this, void> {
     return this._neighboursChanged;
   }
@@ -82,12 +83,19 @@ export class Roster implements IDisposable {
   get me(): IParticipantInfo | null {
     return (this._myId && this._participants.get(this._myId)) || null;
   }
+  /**
+   * Who is near us: online, within `proximity_radius` of where our avatar
+   * is, and near until beyond `proximity_drop_radius`.
+   */
   get neighbours(): ReadonlySet<string> {
-    return this._neighbours;
+    return this._nearby.near;
   }
-  /** Near neighbours we cannot hear because a mesh is full. */
+  /**
+   * Near neighbours we cannot hear because a mesh is full: both of us on the
+   * open floor, and the server paired us with them for no call.
+   */
   get capped(): ReadonlySet<string> {
-    return this._capped;
+    return this._nearby.capped;
   }
   /** Who speaks in our room, the active speaker first (empty on the open floor). */
   get speakers(): readonly string[] {
@@ -123,11 +131,25 @@ export class Roster implements IDisposable {
       this._participants.set(p.id, p);
       this._addSample(p.id, p.x, p.y, now);
     }
-    this._neighbours = new Set(welcome.neighbours);
-    this._capped = new Set();
+    const me = this._participants.get(welcome.you);
+    const near = this._nearby.near.size > 0 || this._nearby.capped.size > 0;
+    this._nearby.reset(welcome.you, me ? [me.x, me.y] : null, {
+      join: welcome.config.proximity_radius,
+      drop: welcome.config.proximity_drop_radius
+    });
+    const changed = this._nearby.updateAll() || near;
     this._speakers = [];
     this._reset.emit();
     this._speakersChanged.emit();
+    this._nearbyChanged(changed);
+  }
+
+  /**
+   * Where our avatar is now (it walks ahead of the server): who is near us
+   * is measured from here. The avatar says so each time it moves.
+   */
+  setOwnPosition(at: Point): void {
+    this._nearbyChanged(this._nearby.moveTo(at));
   }
 
   dispose(): void {
@@ -142,9 +164,12 @@ export class Roster implements IDisposable {
   private _upsert(p: IParticipantInfo): void {
     const previous = this._participants.get(p.id);
     this._participants.set(p.id, p);
+    // Near or not (connection), capped or not (room); ours: everyone's capping.
+    const nearby = this._nearby.update([p.id]);
     if (!previous) {
       this._addSample(p.id, p.x, p.y, performance.now());
       this._participantJoined.emit(p);
+      this._nearbyChanged(nearby);
       return;
     }
     if (p.id === this._myId && previous.room !== p.room && this._speakers.length) {
@@ -153,20 +178,18 @@ export class Roster implements IDisposable {
       this._speakersChanged.emit();
     }
     this._participantUpdated.emit({ participant: p, previous });
+    this._nearbyChanged(nearby);
   }
 
   private _remove(id: string): void {
     const p = this._participants.get(id);
     this._participants.delete(id);
     this._samples.delete(id);
-    const near = this._neighbours.delete(id);
-    this._capped.delete(id);
+    const nearby = this._nearby.update([id]);
     if (p) {
       this._participantLeft.emit(p);
     }
-    if (near) {
-      this._neighboursChanged.emit();
-    }
+    this._nearbyChanged(nearby);
   }
 
   private _onPositions(moves: { id: string; x: number; y: number }[]): void {
@@ -186,7 +209,15 @@ export class Roster implements IDisposable {
       }
     }
     if (moved.length) {
+      const nearby = this._nearby.update(moved);
       this._positionsChanged.emit(moved);
+      this._nearbyChanged(nearby);
+    }
+  }
+
+  private _nearbyChanged(changed: boolean): void {
+    if (changed) {
+      this._neighboursChanged.emit();
     }
   }
 
@@ -206,8 +237,7 @@ export class Roster implements IDisposable {
   private _myId: string | null = null;
   private _participants = new Map<string, IParticipantInfo>();
   private _samples = new Map<string, ISample[]>();
-  private _neighbours = new Set<string>();
-  private _capped = new Set<string>();
+  private _nearby = new Nearby(this._participants);
   private _speakers: string[] = [];
   private _disposed = false;
   private _reset = new Signal<this, void>(this);
