@@ -92,15 +92,24 @@ class Walker:
                     # A sample of receivers is plenty.
                     if pos["id"] != self.id and hash((self.index, pos["id"])) % 7 == 0:
                         self.samples.append((pos["id"], pos["x"], pos["y"], now))
+            elif m["type"] == "positions":
+                # A refused move (a full table): stand where the server says
+                # and turn around, as a person would.
+                for pos in m["moves"]:
+                    if pos["id"] == self.id:
+                        self.x, self.y = pos["x"], pos["y"]
+                        self.heading += math.pi + random.uniform(-0.5, 0.5)
             elif m["type"] == "error" and m["code"] == "move_blocked":
                 self.stats["blocked"] += 1
             elif m["type"] == "error":
                 self.stats["errors"] += 1
+                codes = self.stats.setdefault("error codes", {})
+                codes[m["code"]] = codes.get(m["code"], 0) + 1
 
     async def walk(self, duration: float, chat_every: float) -> None:
         rate = random.uniform(2.0, 5.0)
         period = 1.0 / rate
-        heading = random.uniform(0, 2 * math.pi)
+        self.heading = random.uniform(0, 2 * math.pi)
         end = time.perf_counter() + duration
         next_at = time.perf_counter() + random.uniform(0, period)
         next_chat = time.perf_counter() + random.uniform(0, chat_every)
@@ -109,9 +118,9 @@ class Walker:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             next_at += period
             step = self.speed * period
-            nx, ny = self.x + step * math.cos(heading), self.y + step * math.sin(heading)
+            nx, ny = self.x + step * math.cos(self.heading), self.y + step * math.sin(self.heading)
             if not (x0 < nx < x1 and y0 < ny < y1) or random.random() < 0.05:
-                heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
+                self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
                 continue
             self.x, self.y = round(nx, 1), round(ny, 1)
             try:
@@ -215,6 +224,7 @@ def run(n: int, args: argparse.Namespace) -> None:
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
         stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
         codes: dict = {}
+        errors: dict = {}
         sent: dict = {}
         samples: list = []
         for _, s, snt, smp in results:
@@ -222,6 +232,8 @@ def run(n: int, args: argparse.Namespace) -> None:
                 stats[k] += s[k]
             for code, count in s.get("close codes", {}).items():
                 codes[code] = codes.get(code, 0) + count
+            for code, count in s.get("error codes", {}).items():
+                errors[code] = errors.get(code, 0) + count
             sent.update(snt)
             samples.extend(smp)
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
@@ -236,7 +248,7 @@ def run(n: int, args: argparse.Namespace) -> None:
         print(f"server RSS (MB)         start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
         print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
-        print(f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']}")
+        print(f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']} {errors or ''}")
         print(f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})")
         print(f"load average            {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(

@@ -198,10 +198,13 @@ class ClassroomMap:
 
     def blocked(self, x: float, y: float, radius: float) -> bool:
         """Whether a circle at (x, y) leaves the map or overlaps a wall."""
+        return self._blocked_by(x, y, radius, self.walls)
+
+    def _blocked_by(self, x: float, y: float, radius: float, walls: Iterable[protocol.Rect]) -> bool:
         if x - radius < 0 or y - radius < 0 or x + radius > self.width or y + radius > self.height:
             return True
         r2 = radius * radius
-        for w in self.walls:
+        for w in walls:
             nx = min(max(x, w.x), w.x + w.width)
             ny = min(max(y, w.y), w.y + w.height)
             if (x - nx) ** 2 + (y - ny) ** 2 < r2:
@@ -212,9 +215,18 @@ class ClassroomMap:
         """Whether the circle can move in a straight line without touching a wall."""
         length = math.hypot(x1 - x0, y1 - y0)
         steps = max(1, math.ceil(length / max(radius / 2, 1.0)))
+        # Only the walls that reach the path's box, grown by the radius, can
+        # touch the circle on its way (on the open floor: none).
+        left, right = min(x0, x1) - radius, max(x0, x1) + radius
+        top, bottom = min(y0, y1) - radius, max(y0, y1) + radius
+        walls = [
+            w
+            for w in self.walls
+            if w.x <= right and w.x + w.width >= left and w.y <= bottom and w.y + w.height >= top
+        ]
         for i in range(1, steps + 1):
             t = i / steps
-            if self.blocked(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, radius):
+            if self._blocked_by(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, radius, walls):
                 return False
         return True
 

@@ -6,6 +6,7 @@ callable, so tests drive it directly and the WebSocket handler stays thin.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -26,6 +27,13 @@ CLEAN_CLOSE_CODES = (1000, 1001)
 # Recognised without decoding: ``protocol.encode`` writes the type first.
 _POSITIONS_PREFIX = '{"type":"positions",'
 _LEFT_PREFIX = '{"type":"participant_left",'
+
+
+@functools.lru_cache(maxsize=8)
+def _batch(text: str) -> dict:
+    """A batch of positions, read once for all the clients that are behind
+    (the same string goes to everyone). Read only: held moves share it."""
+    return json.loads(text)
 
 
 class TokenBucket:
@@ -93,9 +101,10 @@ class ClassroomSession:
         """
         if self.closed:
             return
-        behind = self.buffered() > 0
+        queued = self.buffered()
+        behind = queued > 0
         if text.startswith(_POSITIONS_PREFIX) and (behind or self._held_moves):
-            batch = json.loads(text)
+            batch = _batch(text)
             if not batch.get("correction"):
                 self._held_t = batch["t"]
                 for move in batch["moves"]:
@@ -106,11 +115,11 @@ class ClassroomSession:
         if text.startswith(_LEFT_PREFIX) and self._held_moves:
             self._held_moves.pop(json.loads(text)["participant_id"], None)
         limit = self.service.limits.max_outbound_bytes
-        if limit and self.buffered() + len(text) > limit:
+        if limit and queued + len(text) > limit:
             log.warning(
                 "classroom: closing %s's connection: %d bytes wait for it, more than %d",
                 self.identity.username,
-                self.buffered() + len(text),
+                queued + len(text),
                 limit,
             )
             self.close(protocol.CLOSE_TOO_SLOW, "too slow")
