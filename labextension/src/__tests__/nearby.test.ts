@@ -147,3 +147,24 @@ test('nothing is near before we know where we are', () => {
   assert.equal(nearby.moveTo([10, 0]), true);
   assert.deepEqual(sorted(nearby.near), ['a']);
 });
+
+test('walking up to someone: capped only once the server saw us there without pairing us', () => {
+  const { nearby } = setUp(person('a', 400));
+  assert.equal(nearby.moveTo([300, 0]), true, 'our avatar, ahead of the server, is near them');
+  assert.deepEqual(sorted(nearby.near), ['a']);
+  assert.deepEqual(sorted(nearby.capped), [], 'the server has not seen that step yet');
+
+  // The batch with our step and the peer_connect of that tick.
+  nearby.confirm([300, 0]);
+  nearby.connected('a');
+  assert.deepEqual(sorted(nearby.capped), []);
+
+  // A full mesh: the server saw us near and did not pair us.
+  nearby.disconnected('a');
+  assert.deepEqual(sorted(nearby.capped), ['a']);
+
+  // We walk away: no longer near, no longer capped, before the server says so.
+  nearby.moveTo([0, 0]);
+  assert.deepEqual(sorted(nearby.near), []);
+  assert.deepEqual(sorted(nearby.capped), []);
+});

@@ -24,7 +24,11 @@ export interface IRadii {
  * - Near: online, not us, and within `join` of us, or within `drop` if they
  *   were near already (so walking along the edge does not flap).
  * - Capped: near, both of us on the open floor, and not one of our peers (no
- *   `peer_connect` from the server): a full mesh left them out.
+ *   `peer_connect` from the server): a full mesh left them out. Measured
+ *   from where the server last saw us, not from our avatar, which walks
+ *   ahead: the server pairs people with the positions it has, and its
+ *   `peer_connect` comes with the batch that carries our step, so walking up
+ *   to someone does not show them as left out in between.
  *
  * Work is proportional to what changed: `update()` looks at the people named,
  * `updateAll()` (after we moved, or our own record changed) at everyone once.
@@ -59,9 +63,11 @@ export class Nearby {
   reset(me: string, here: Point | null, radii: IRadii): void {
     this._me = me;
     this._here = here;
+    this._confirmed = here;
     this._join2 = radii.join * radii.join;
     this._drop2 = radii.drop * radii.drop;
     this._near.clear();
+    this._heard.clear();
     this._capped.clear();
     this._peers.clear();
   }
@@ -69,6 +75,12 @@ export class Nearby {
   /** We moved: everyone's distance changed. */
   moveTo(here: Point): boolean {
     this._here = here;
+    return this.updateAll();
+  }
+
+  /** Where the server last saw us (our own entry in a batch of positions). */
+  confirm(at: Point): boolean {
+    this._confirmed = at;
     return this.updateAll();
   }
 
@@ -116,13 +128,12 @@ export class Nearby {
     const p = this._people.get(id);
     const here = this._here;
     const was = this._near.has(id);
-    let near = false;
-    if (p && here && id !== this._me && p.connection === 'online') {
-      const d2 = (p.x - here[0]) ** 2 + (p.y - here[1]) ** 2;
-      near = d2 <= this._join2 || (was && d2 <= this._drop2);
-    }
+    const near = this._within(p, here, was);
+    // The same rule from where the server saw us: what its mesh goes by.
+    const heard = this._within(p, this._confirmed, this._heard.has(id));
+    heard ? this._heard.add(id) : this._heard.delete(id);
     const me = this._me === null ? undefined : this._people.get(this._me);
-    const capped = near && !me?.room && !p!.room && !this._peers.has(id);
+    const capped = near && heard && !me?.room && !p!.room && !this._peers.has(id);
     const wasCapped = this._capped.has(id);
     if (near !== was) {
       near ? this._near.add(id) : this._near.delete(id);
@@ -133,11 +144,22 @@ export class Nearby {
     return near !== was || capped !== wasCapped;
   }
 
+  private _within(p: INearbyPerson | undefined, from: Point | null, was: boolean): boolean {
+    if (!p || !from || p.id === this._me || p.connection !== 'online') {
+      return false;
+    }
+    const d2 = (p.x - from[0]) ** 2 + (p.y - from[1]) ** 2;
+    return d2 <= this._join2 || (was && d2 <= this._drop2);
+  }
+
   private _me: string | null = null;
   private _here: Point | null = null;
+  private _confirmed: Point | null = null;
   private _join2 = 0;
   private _drop2 = 0;
   private _near = new Set<string>();
+  /** Near as the server measures it (from `_confirmed`). */
+  private _heard = new Set<string>();
   private _capped = new Set<string>();
   private _peers = new Set<string>();
 }

@@ -195,9 +195,12 @@ export class Roster implements IDisposable {
   private _onPositions(moves: { id: string; x: number; y: number }[]): void {
     const now = performance.now();
     const moved: string[] = [];
+    let confirmed = false;
     for (const pos of moves) {
-      // Our own position is the avatar's business (corrections included).
+      // Our own position is the avatar's business (corrections included);
+      // where the server saw us decides who of those near is capped.
       if (pos.id === this._myId) {
+        confirmed = this._nearby.confirm([pos.x, pos.y]) || confirmed;
         continue;
       }
       this._addSample(pos.id, pos.x, pos.y, now);
@@ -211,7 +214,9 @@ export class Roster implements IDisposable {
     if (moved.length) {
       const nearby = this._nearby.update(moved);
       this._positionsChanged.emit(moved);
-      this._nearbyChanged(nearby);
+      this._nearbyChanged(nearby || confirmed);
+    } else {
+      this._nearbyChanged(confirmed);
     }
   }
 
