@@ -22,6 +22,9 @@ class Floor:
         (ax, ay), (bx, by) = self.at[a], self.at[b]
         return math.hypot(ax - bx, ay - by)
 
+    def position(self, pid: str) -> tuple[float, float]:
+        return self.at[pid]
+
     def neighbours(self) -> dict[str, set[str]]:
         return {
             a: {b for b in self.at if b != a and self.distance(a, b) <= self.radius}
@@ -32,7 +35,7 @@ class Floor:
         return mesh.update(
             self.neighbours(),
             on_floor=lambda p: p not in self.in_room,
-            distance=self.distance,
+            position=self.position,
             offerer=lambda a, b: min(a, b),
         )
 
@@ -82,7 +85,7 @@ def test_cap_keeps_the_nearest_and_reports_the_rest() -> None:
         floor.at[f"p{i}"] = (r * math.cos(angle), r * math.sin(angle))
     star = {"me": {f"p{i}" for i in range(6)}} | {f"p{i}": {"me"} for i in range(6)}
     mesh = PeerMesh(max_degree=4)
-    change = mesh.update(star, lambda p: True, floor.distance, offerer=min)
+    change = mesh.update(star, lambda p: True, floor.position, offerer=min)
     assert mesh.peers("me") == {"p0", "p1", "p2", "p3"}
     assert mesh.capped("me") == {"p4", "p5"}
     assert mesh.capped("p5") == {"me"}
@@ -90,7 +93,7 @@ def test_cap_keeps_the_nearest_and_reports_the_rest() -> None:
     # p0 walks away: p4, the nearest capped one, takes its place.
     del star["p0"]
     star["me"].discard("p0")
-    change = mesh.update(star, lambda p: True, floor.distance, offerer=min)
+    change = mesh.update(star, lambda p: True, floor.position, offerer=min)
     assert change.connected == (("me", "p4"),)
     assert change.disconnected == (frozenset({"me", "p0"}),)
     assert mesh.capped("me") == {"p5"}
@@ -115,7 +118,7 @@ def test_offerer_is_the_one_chosen() -> None:
     floor.at = {"b": (0, 0), "a": (50, 0)}
     mesh = PeerMesh(max_degree=4)
     change = mesh.update(
-        floor.neighbours(), lambda p: True, floor.distance, offerer=lambda a, b: max(a, b)
+        floor.neighbours(), lambda p: True, floor.position, offerer=lambda a, b: max(a, b)
     )
     assert change.connected == (("b", "a"),)
 
@@ -151,7 +154,7 @@ class ReferenceMesh:
     def capped(self, pid: str) -> frozenset[str]:
         return self._capped.get(pid, frozenset())
 
-    def update(self, neighbours, on_floor, distance, offerer) -> MeshChange:
+    def update(self, neighbours, on_floor, position, offerer) -> MeshChange:
         candidates = set()
         for a, near in neighbours.items():
             if not on_floor(a):
@@ -162,7 +165,8 @@ class ReferenceMesh:
 
         def cost(pair):
             a, b = sorted(pair)
-            d = distance(a, b)
+            (ax, ay), (bx, by) = position(a), position(b)
+            d = math.hypot(ax - bx, ay - by)
             return (d * KEEP_BONUS if pair in self.pairs else d, (a, b))
 
         degree: dict[str, int] = {}
@@ -299,11 +303,11 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
                 changed.add(q)
             near[pid] = now
         on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
-        want = old.update(near, on_floor, floor.distance, offerer)
+        want = old.update(near, on_floor, floor.position, offerer)
         got = new.update(
             {p: near[p] for p in changed if p in near},
             on_floor,
-            floor.distance,
+            floor.position,
             offerer,
             changed=changed,
         )

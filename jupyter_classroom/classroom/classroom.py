@@ -722,9 +722,9 @@ class Classroom:
             p = people.get(pid)
             return p is not None and p.room is None and p.connection == "online"
 
-        def distance(a: str, b: str) -> float:
-            pa, pb = people[a], people[b]
-            return math.hypot(pa.x - pb.x, pa.y - pb.y)
+        def position(pid: str) -> tuple[float, float]:
+            p = people[pid]
+            return p.x, p.y
 
         def offerer(a: str, b: str) -> str:
             # The one who arrived later calls the one already there.
@@ -739,7 +739,7 @@ class Classroom:
         change = self.mesh.update(
             {pid: people[pid].neighbours for pid in dirty if pid in people},
             on_floor,
-            distance,
+            position,
             offerer,
             changed=dirty,
             moved=moved,

@@ -6,28 +6,39 @@ instead, and each person keeps at most ``max_degree`` peers so that a crowd
 does not melt laptops (WorkAdventure caps its mesh the same way). Beyond the
 cap the nearest peers win; the others are "capped" and the UI says so.
 
-The rule is a greedy one: take the candidate pairs from nearest to farthest
-(an existing pair counts as nearer by :data:`KEEP_BONUS`) and keep a pair
-when neither side has reached the cap. :class:`PeerMesh` keeps the outcome of
-that rule up to date without running it over the whole crowd: a pair's
-fate depends only on the cheaper pairs that share one of its people, so
-when something changes, only the pairs after it in that order, at the same
-people, are looked at again, and that stops as soon as nothing flips.
+The rule is a greedy one: take the candidate pairs in the order of their key
+(cost, a, b), a < b as strings, where the cost is the distance, times
+:data:`KEEP_BONUS` for a pair that was in the mesh after the previous update,
+and keep a pair when neither side has reached the cap.
+
+:class:`PeerMesh` runs that rule over every candidate pair whenever something
+it depends on changed, with the pairs in arrays: measuring, ordering and
+filtering them is numpy's work, and only the walk down the order is Python's,
+over the pairs that can still be kept. In the densest crowd the default map
+holds (500 people with ~100 neighbours each, ~17,000 candidate pairs) that is
+a few milliseconds; the candidate pairs themselves are kept up to date from
+what changed, and an update where nobody near anyone moved costs nothing.
 """
 
 from __future__ import annotations
 
-import heapq
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 Pair = frozenset[str]
-#: A pair's place in the greedy order: (cost, first id, second id).
-Key = tuple[float, str, str]
 
 # An existing pair counts as this much nearer when the cap forces a choice, so
 # two people at almost the same distance do not swap places at every step.
 KEEP_BONUS = 0.8
+
+# Costs closer than this (relative) are measured again with math.hypot, so
+# that ties and near-ties fall exactly as the rule written with math.hypot
+# says: numpy's square root of the sum of squares may differ from it by an
+# ulp, which only matters between costs that close.
+_NEAR_TIE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -52,27 +63,39 @@ class PeerMesh:
 
     Pure state: it is told what changed and returns what changed in the mesh;
     the caller turns that into messages. Every pair is reported exactly once
-    when it forms and once when it breaks. Work per update is proportional to
-    the people named as changed, their neighbourhoods and the pairs that flip.
+    when it forms and once when it breaks.
     """
 
     def __init__(self, max_degree: int) -> None:
         if max_degree < 0:
             raise ValueError("max_degree must be 0 or more")
         self.max_degree = max_degree
-        #: Candidate pairs: participant -> {near participant: the pair's key}.
-        #: Both sides hold the same key: its place in the last update's order.
-        self._near: dict[str, dict[str, Key]] = {}
+        #: Candidate pairs: participant -> near participants on the floor.
+        self._near: dict[str, set[str]] = {}
         #: Pairs in the mesh: participant -> peers.
         self._peers: dict[str, set[str]] = {}
         #: Who was on the open floor at the last update.
         self._floor: set[str] = set()
-        # Pairs that formed or broke in the last update: their keep bonus
-        # changed, so their place in the order changes in the next one.
-        self._rekey: set[tuple[str, str]] = set()
-        # People who lost a pair through remove(): their other pairs are
-        # looked at again in the next update.
-        self._pending: set[str] = set()
+        # Everyone with a candidate pair has a slot: an index into the
+        # position arrays. Slots of those who lose their last candidate pair
+        # are reused.
+        self._slot: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._free: list[int] = []
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        # Each slot's place among the ids in string order (None: to redo).
+        self._rank: np.ndarray | None = None
+        # The candidate pairs, (a, b) with a < b: their index in the arrays
+        # of slots (_a, _b) and of whether the pair is in the mesh (_kept).
+        self._edge: dict[tuple[str, str], int] = {}
+        self._a = np.zeros(0, dtype=np.intp)
+        self._b = np.zeros(0, dtype=np.intp)
+        self._kept = np.zeros(0, dtype=bool)
+        # Whether the rule must run at the next update even if nothing is
+        # named as changed: pairs formed or broke (their keep bonus changes)
+        # or someone left (their peers have room).
+        self._stale = False
 
     # -- queries ----------------------------------------------------------
 
@@ -91,7 +114,7 @@ class PeerMesh:
         near = self._near.get(pid)
         if not near:
             return frozenset()
-        return frozenset(near.keys() - self._peers.get(pid, set()))
+        return frozenset(near - self._peers.get(pid, set()))
 
     def paired(self, a: str, b: str) -> bool:
         return b in self._peers.get(a, ())
@@ -102,7 +125,7 @@ class PeerMesh:
         self,
         neighbours: Mapping[str, Iterable[str]],
         on_floor: Callable[[str], bool],
-        distance: Callable[[str, str], float],
+        position: Callable[[str], tuple[float, float]],
         offerer: Callable[[str, str], str],
         changed: Iterable[str] | None = None,
         moved: Iterable[str] | None = None,
@@ -110,20 +133,22 @@ class PeerMesh:
         """Bring the mesh up to date.
 
         ``neighbours`` is the proximity graph, ``on_floor`` tells whether a
-        participant stands outside every room and is online, ``distance``
-        measures a pair and ``offerer`` picks which of a new pair makes the
-        offer.
+        participant stands outside every room and is online, ``position``
+        gives where a participant stands (a pair's distance is
+        ``math.hypot`` of the difference) and ``offerer`` picks which of a
+        new pair makes the offer.
 
         ``changed`` names the participants whose neighbours or floor status
         changed, or who moved, since the last update; only they are read from
         ``neighbours`` (which must then be symmetric), and a participant
         missing from it has no neighbours. ``moved``, when given, says which
-        of them moved (the others keep their distances). Without ``changed``
-        the whole graph is read, as given, and nobody else is assumed to exist.
+        of them moved (the others stand where they stood). Without
+        ``changed`` the whole graph is read, as given, and nobody else is
+        assumed to exist.
         """
         if changed is None:
             desired = self._desired_all(neighbours, on_floor)
-            moved_set = set(desired)
+            moved_set: Iterable[str] = desired
         else:
             changed_set = set(changed)
             floor = self._floor
@@ -140,37 +165,26 @@ class PeerMesh:
                     desired[a] = want
                 else:
                     desired[a] = set()
-            moved_set = changed_set if moved is None else set(moved)
-        return _Update(self, desired, moved_set, distance, offerer).run()
+            moved_set = changed_set if moved is None else moved
+        return _Update(self, position).run(desired, moved_set, offerer)
 
     def remove(self, pid: str) -> MeshChange:
-        """Forget a participant who left; their pairs break."""
-        near = self._near.pop(pid, {})
-        peers = self._peers.pop(pid, set())
-        self._floor.discard(pid)
-        changed: set[str] = set()
+        """Forget a participant who left; their pairs break (and only those:
+        who takes the places they free is settled at the next update)."""
+        peers = set(self._peers.get(pid, ()))
         capped = []
-        for q in near:
-            q_near = self._near[q]
-            del q_near[pid]
-            if not q_near:
-                del self._near[q]
-            if q in peers:
-                q_peers = self._peers[q]
-                q_peers.discard(pid)
-                if not q_peers:
-                    del self._peers[q]
-                self._pending.add(q)
-            else:
-                changed.add(q)  # pid was one of q's capped neighbours
-                capped.append((q, (), (pid,)))
-            self._rekey.discard(_ordered(pid, q))
-        self._pending.discard(pid)
+        for q in sorted(self._near.get(pid, ())):
+            if q not in peers:
+                capped.append((q, (), (pid,)))  # pid was one of q's capped neighbours
+            self._drop_edge(*_ordered(pid, q))
+        self._floor.discard(pid)
+        if peers:
+            self._stale = True
         return MeshChange(
             connected=(),
             disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
-            capped_changed=frozenset(changed),
-            capped=tuple(sorted(capped)),
+            capped_changed=frozenset(q for q, _, _ in capped),
+            capped=tuple(capped),
         )
 
     # -- internals --------------------------------------------------------
@@ -194,268 +208,216 @@ class PeerMesh:
                     desired.setdefault(b, set()).add(a)
         return desired
 
+    def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
+        slot = self._slot.get(pid)
+        if slot is not None:
+            return slot
+        if self._free:
+            slot = self._free.pop()
+            self._ids[slot] = pid
+        else:
+            slot = len(self._ids)
+            self._ids.append(pid)
+            if slot >= len(self._x):
+                size = max(16, 2 * len(self._x))
+                self._x = np.resize(self._x, size)
+                self._y = np.resize(self._y, size)
+        self._slot[pid] = slot
+        self._x[slot], self._y[slot] = position(pid)
+        self._rank = None
+        return slot
 
-class _Update:
-    """One update of a :class:`PeerMesh`: the greedy rule re-run in order,
-    only over the pairs that may have changed.
+    def _add_edge(self, a: str, b: str, position: Callable[[str], tuple[float, float]]) -> None:
+        """Make (a, b), a < b, a candidate pair (not in the mesh)."""
+        n = len(self._edge)
+        if n >= len(self._a):
+            size = max(64, 2 * len(self._a))
+            self._a = np.resize(self._a, size)
+            self._b = np.resize(self._b, size)
+            self._kept = np.resize(self._kept, size)
+        self._a[n] = self._take_slot(a, position)
+        self._b[n] = self._take_slot(b, position)
+        self._kept[n] = False
+        self._edge[(a, b)] = n
+        self._near.setdefault(a, set()).add(b)
+        self._near.setdefault(b, set()).add(a)
 
-    A pair at key k is kept when each of its two people has fewer than the
-    cap pairs kept before k. So when a kept pair appears before k at someone,
-    only their kept pairs after it can change (they may now be one too many);
-    when a kept pair disappears before k, only their capped pairs after it
-    can (they may now fit).
-    """
+    def _drop_edge(self, a: str, b: str) -> bool:
+        """(a, b), a < b, is no longer a candidate pair; returns whether it was
+        in the mesh (it is not anymore)."""
+        i = self._edge.pop((a, b))
+        kept = bool(self._kept[i])
+        last = len(self._edge)
+        if i != last:
+            # The last pair takes the freed place.
+            sa, sb = int(self._a[last]), int(self._b[last])
+            self._a[i], self._b[i], self._kept[i] = sa, sb, self._kept[last]
+            self._edge[(self._ids[sa], self._ids[sb])] = i  # type: ignore[index]
+        if kept:
+            self._set_peers(a, b, False)
+        for x, y in ((a, b), (b, a)):
+            near = self._near[x]
+            near.discard(y)
+            if not near:
+                del self._near[x]
+                slot = self._slot.pop(x)
+                self._ids[slot] = None
+                self._x[slot] = self._y[slot] = math.nan
+                self._free.append(slot)
+                self._rank = None
+        return kept
 
-    def __init__(
-        self,
-        mesh: PeerMesh,
-        desired: dict[str, set[str]],
-        moved: set[str],
-        distance: Callable[[str, str], float],
-        offerer: Callable[[str, str], str],
-    ) -> None:
-        self.mesh = mesh
-        self.desired = desired
-        self.moved = moved
-        self.distance = distance
-        self.offerer = offerer
-        self.cap = mesh.max_degree
-        # Whether each pair that flipped in this update was in the mesh
-        # before it.
-        self.before: dict[tuple[str, str], bool] = {}
-        # Whether each pair that appeared (False) or went (True) in this
-        # update was a candidate before it.
-        self.near_before: dict[tuple[str, str], bool] = {}
-        self.heap: list[Key] = []
-        self.queued: dict[tuple[str, str], Key] = {}
-        # full_from() of the people asked about, until their pairs change.
-        self.full: dict[str, Key | None] = {}
-
-    def push(self, key: Key) -> None:
-        pair = (key[1], key[2])
-        if self.queued.get(pair) != key:
-            self.queued[pair] = key
-            heapq.heappush(self.heap, key)
-
-    def push_kept(self, pid: str, lo: Key, hi: Key | None = None) -> None:
-        """Queue ``pid``'s kept pairs placed after ``lo`` (up to ``hi``)."""
-        near = self.mesh._near[pid]
-        for q in self.mesh._peers.get(pid, ()):
-            k = near[q]
-            if k > lo and (hi is None or k <= hi):
-                self.push(k)
-
-    def push_capped(self, pid: str, lo: Key | None, hi: Key | None = None) -> None:
-        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``):
-        ``pid`` has a free place before them now.
-
-        A pair whose other side is full before it, as things stand, is left
-        out: in a crowd most capped pairs are capped at both ends. Whatever
-        later frees a place on that side before the pair (a pair of theirs
-        that breaks or moves after it) queues that side's capped pairs in
-        turn, so the pair is looked at if it can change."""
-        near = self.mesh._near.get(pid)
-        if not near or self.cap == 0:
-            return
-        peers = self.mesh._peers.get(pid, ())
-        full = self.full
-        for q, k in near.items():
-            if (lo is None or k > lo) and (hi is None or k <= hi) and q not in peers:
-                limit = full[q] if q in full else self.full_from(q)
-                if limit is None or k < limit:
-                    self.push(k)
-
-    def full_from(self, pid: str) -> Key | None:
-        """The key of ``pid``'s last kept pair when it has the cap of them
-        (no pair placed after it fits), or None."""
-        kept = self.mesh._peers.get(pid, ())
-        limit = None
-        if len(kept) >= self.cap:
-            near = self.mesh._near[pid]
-            limit = sorted(near[q] for q in kept)[self.cap - 1]
-        self.full[pid] = limit
-        return limit
-
-    def set_paired(self, a: str, b: str, on: bool) -> None:
-        mesh = self.mesh
-        self.before.setdefault((a, b), not on)
-        self.full.pop(a, None)
-        self.full.pop(b, None)
+    def _set_peers(self, a: str, b: str, on: bool) -> None:
+        peers = self._peers
         if on:
-            mesh._peers.setdefault(a, set()).add(b)
-            mesh._peers.setdefault(b, set()).add(a)
+            peers.setdefault(a, set()).add(b)
+            peers.setdefault(b, set()).add(a)
         else:
             for x, y in ((a, b), (b, a)):
-                peers = mesh._peers[x]
-                peers.discard(y)
-                if not peers:
-                    del mesh._peers[x]
+                mine = peers[x]
+                mine.discard(y)
+                if not mine:
+                    del peers[x]
 
-    def new_key(self, a: str, b: str, paired: bool) -> Key:
-        d = self.distance(a, b)
-        return (d * KEEP_BONUS if paired else d, a, b)
+    def _ranks(self) -> np.ndarray:
+        """Each slot's place among the ids in string order."""
+        if self._rank is None:
+            ids = self._ids
+            used = sorted((pid, slot) for slot, pid in enumerate(ids) if pid is not None)
+            rank = np.zeros(len(ids), dtype=np.intp)
+            rank[[slot for _, slot in used]] = np.arange(len(used))
+            self._rank = rank
+        return self._rank
 
-    def run(self) -> MeshChange:
+
+class _Update:
+    """One update of a :class:`PeerMesh`."""
+
+    def __init__(self, mesh: PeerMesh, position: Callable[[str], tuple[float, float]]) -> None:
+        self.mesh = mesh
+        self.position = position
+        # Each pair touched in this update: whether it was a candidate, and
+        # whether it was in the mesh, before it.
+        self.before: dict[tuple[str, str], tuple[bool, bool]] = {}
+
+    def run(
+        self,
+        desired: dict[str, set[str]],
+        moved: Iterable[str],
+        offerer: Callable[[str, str], str],
+    ) -> MeshChange:
         mesh = self.mesh
         near = mesh._near
-        peers = mesh._peers
-        # Pairs whose place in the order changes: their place before.
-        moved: dict[tuple[str, str], Key] = {}
-        # Kept pairs that went: their place.
-        broken: list[tuple[str, str, Key]] = []
-        fresh: list[Key] = []
-        full = self.full
-
-        def rekey(x: str, y: str) -> None:
-            old = near[x][y]
-            new = self.new_key(x, y, y in peers.get(x, ()))
-            if new != old:
-                moved.setdefault((x, y), old)
-                near[x][y] = near[y][x] = new
-                if y in peers.get(x, ()):
-                    full.pop(x, None)
-                    full.pop(y, None)
-
-        # The candidate pairs of the changed people: gone, new or moved.
-        for a, want in self.desired.items():
+        before = self.before
+        dirty = mesh._stale
+        # The candidate pairs of the changed people: gone or new.
+        for a, want in desired.items():
             have = near.get(a)
             if have:
-                gone = have.keys() - want
-                for b in gone:
-                    x, y = _ordered(a, b)
-                    old = moved.pop((x, y), None) or near[x][y]
-                    self.near_before.setdefault((x, y), True)
-                    if y in peers.get(x, ()):
-                        self.set_paired(x, y, False)
-                        broken.append((x, y, old))
-                    del near[x][y], near[y][x]
-                    for z in (x, y):
-                        if not near[z]:
-                            del near[z]
-            have = near.get(a, {})
-            added = want - have.keys()
+                for b in have - want:
+                    pair = _ordered(a, b)
+                    before.setdefault(pair, (True, mesh._drop_edge(*pair)))
+                    dirty = True
+            added = want - near.get(a, set())
             for b in added:
-                x, y = _ordered(a, b)
-                self.near_before.setdefault((x, y), False)
-                key = self.new_key(x, y, False)
-                near.setdefault(x, {})[y] = key
-                near.setdefault(y, {})[x] = key
-                fresh.append(key)
-            if a in self.moved and have:
-                for b in have.keys() - added:
-                    rekey(*_ordered(a, b))
-        # Pairs that formed or broke in the last update get or lose their
-        # keep bonus now.
-        for x, y in mesh._rekey:
-            if (x, y) not in moved and y in near.get(x, ()):
-                rekey(x, y)
-        mesh._rekey = set()
+                pair = _ordered(a, b)
+                before.setdefault(pair, (False, False))
+                mesh._add_edge(*pair, self.position)
+                dirty = True
+        # Where the movers stand now (those with a new pair were just placed).
+        slots = mesh._slot
+        for pid in moved:
+            slot = slots.get(pid)
+            if slot is not None:
+                x, y = self.position(pid)
+                if x != mesh._x[slot] or y != mesh._y[slot]:
+                    mesh._x[slot], mesh._y[slot] = x, y
+                    dirty = True
+        if dirty:
+            self.rule()
+        return self.result(offerer)
 
-        # A capped pair placed after the cap-th kept pair of one of its people
-        # stays capped unless one of those kept pairs goes, and then the
-        # pairs after it are queued anyway: most of a crowd's pairs are never
-        # looked at.
-        limits: dict[str, Key | None] = {}
-
-        def fits(key: Key) -> bool:
-            if self.cap == 0:
-                return False
-            for x in (key[1], key[2]):
-                if x not in limits:
-                    kept = self.mesh._peers.get(x, ())
-                    if len(kept) < self.cap:
-                        limits[x] = None
-                    else:
-                        x_near = near[x]
-                        limits[x] = sorted(x_near[q] for q in kept)[self.cap - 1]
-                limit = limits[x]
-                if limit is not None and key > limit:
-                    return False
-            return True
-
-        for key in fresh:
-            if fits(key):
-                self.push(key)
-        for (a, b), old in moved.items():
-            new = near[a][b]
-            if b in peers.get(a, ()):
-                self.push(new)
-                for x in (a, b):
-                    if new < old:
-                        self.push_kept(x, new, old)
-                    else:
-                        self.push_capped(x, old, new)
-            elif fits(new):
-                self.push(new)
-        for a, b, old in broken:
-            self.push_capped(a, old)
-            self.push_capped(b, old)
-        pending, mesh._pending = mesh._pending, set()
-        for pid in pending:
-            self.push_capped(pid, None)
-
-        # The greedy rule, in order, over what may have changed. A pair's
-        # fate depends only on the pairs before it at the same people: once
-        # those are settled (the heap pops in order), so is it.
-        heap = self.heap
-        queued = self.queued
-        while heap:
-            k = heapq.heappop(heap)
-            _, a, b = k
-            if queued.get((a, b)) != k:
-                continue  # queued again at another place, or gone
-            near_a = near.get(a)
-            if near_a is None or near_a.get(b) != k:
-                continue
-            take = self.room_before(a, b, k) and self.room_before(b, a, k)
-            if take != (b in peers.get(a, ())):
-                self.set_paired(a, b, take)
-                if take:
-                    self.push_kept(a, k)
-                    self.push_kept(b, k)
-                else:
-                    self.push_capped(a, k)
-                    self.push_capped(b, k)
-        return self.result()
-
-    def room_before(self, a: str, b: str, k: Key) -> bool:
-        """Whether ``a`` has fewer than the cap peers before ``k`` in the order."""
-        cap = self.cap
-        if cap == 0:
-            return False
-        near = self.mesh._near[a]
-        count = 0
-        for q in self.mesh._peers.get(a, ()):
-            if q != b and near[q] < k:
-                count += 1
-                if count >= cap:
-                    return False
-        return True
-
-    def result(self) -> MeshChange:
+    def rule(self) -> None:
+        """The greedy rule over every candidate pair; the pairs that flip are
+        applied to the mesh."""
         mesh = self.mesh
-        peers = mesh._peers
+        n = len(mesh._edge)
+        a, b, kept = mesh._a[:n], mesh._b[:n], mesh._kept[:n]
+        x, y = mesh._x, mesh._y
+        dx = x[a] - x[b]
+        dy = y[a] - y[b]
+        distance = np.sqrt(dx * dx + dy * dy)
+        cost = np.where(kept, distance * KEEP_BONUS, distance)
+        rank = mesh._ranks()
+        ra, rb = rank[a], rank[b]
+        order = np.lexsort((rb, ra, cost))
+        if n > 1:
+            sorted_cost = cost[order]
+            close = np.flatnonzero(np.diff(sorted_cost) <= sorted_cost[1:] * _NEAR_TIE)
+            if len(close):
+                for i in np.union1d(order[close], order[close + 1]).tolist():
+                    sa, sb = a[i], b[i]
+                    d = math.hypot(float(x[sa] - x[sb]), float(y[sa] - y[sb]))
+                    cost[i] = d * KEEP_BONUS if kept[i] else d
+                order = np.lexsort((rb, ra, cost))
+        now = self.greedy(order, a, b, len(mesh._ids))
+        flips = np.flatnonzero(now != kept)
+        if not len(flips):
+            mesh._stale = False
+            return
+        mesh._stale = True
+        ids = mesh._ids
+        for i in flips.tolist():
+            pair: tuple[str, str] = (ids[a[i]], ids[b[i]])  # type: ignore[assignment]
+            on = bool(now[i])
+            self.before.setdefault(pair, (True, not on))
+            mesh._set_peers(*pair, on)
+        kept[flips] = now[flips]
+
+    def greedy(self, order: np.ndarray, a: np.ndarray, b: np.ndarray, slots: int) -> np.ndarray:
+        """Which pairs the rule keeps, given their order.
+
+        The walk goes down the order in chunks; after each, the pairs left
+        with a side already at the cap are dropped at once (in a crowd most
+        pairs are), so Python looks at few more than it keeps."""
+        cap = self.mesh.max_degree
+        kept = np.zeros(len(a), dtype=bool)
+        if cap == 0:
+            return kept
+        degree = [0] * slots
+        rest = order
+        chunk = max(256, slots)
+        while len(rest):
+            head, rest = rest[:chunk], rest[chunk:]
+            taken = []
+            for i, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
+                if degree[p] < cap and degree[q] < cap:
+                    degree[p] += 1
+                    degree[q] += 1
+                    taken.append(i)
+            kept[taken] = True
+            if len(rest):
+                full = np.array(degree) >= cap
+                rest = rest[~(full[a[rest]] | full[b[rest]])]
+                chunk *= 2
+        return kept
+
+    def result(self, offerer: Callable[[str, str], str]) -> MeshChange:
+        mesh = self.mesh
+        near, peers = mesh._near, mesh._peers
         added: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
-        near = mesh._near
-        for (a, b), was in self.before.items():
-            now = b in peers.get(a, ())
-            if now == was:
-                continue
-            (added if now else removed).append((a, b))
-            if b in near.get(a, ()):
-                mesh._rekey.add((a, b))
         # A pair is capped while it is a candidate and not kept: whose capped
         # neighbours changed follows from the pairs that appeared, went or
         # flipped, without building anyone's whole set.
         capped: dict[str, tuple[list[str], list[str]]] = {}
-        before, near_before = self.before, self.near_before
-        for pair in near_before.keys() | before.keys():
+        for pair, (was_near, was_kept) in self.before.items():
             a, b = pair
             kept = b in peers.get(a, ())
+            if kept != was_kept:
+                (added if kept else removed).append(pair)
             now = not kept and b in near.get(a, ())
-            was = not before.get(pair, kept) and near_before.get(pair, True)
-            if now != was:
+            if now != (was_near and not was_kept):
                 for x, y in ((a, b), (b, a)):
                     lists = capped.get(x)
                     if lists is None:
@@ -463,7 +425,7 @@ class _Update:
                     lists[0 if now else 1].append(y)
         connected = []
         for a, b in sorted(added):
-            first = self.offerer(a, b)
+            first = offerer(a, b)
             connected.append((first, b if first == a else a))
         return MeshChange(
             connected=tuple(connected),
