@@ -149,22 +149,15 @@ def test_proximity_with_hysteresis(classroom: Classroom) -> None:
     place(classroom, b.id, 300 + r - 1, 300)
     out = classroom.flush(1).messages
     assert classroom.neighbours(a.id) == {b.id} and classroom.neighbours(b.id) == {a.id}
-    told = {next(iter(o.to)): o.message for o in messages(out, protocol.Neighbours)}
-    assert told == {
-        a.id: protocol.Neighbours(added=[b.id], removed=[]),
-        b.id: protocol.Neighbours(added=[a.id], removed=[]),
-    }
+    # Near on the open floor: they call each other.
+    assert {next(iter(o.to)) for o in messages(out, protocol.PeerConnect)} == {a.id, b.id}
     place(classroom, b.id, 300 + r * 1.2, 300)  # between r and 1.25 r: kept
     out = classroom.flush(2).messages
-    assert classroom.neighbours(a.id) == {b.id} and not messages(out, protocol.Neighbours)
-    place(classroom, b.id, 300 + r * 1.3, 300)  # beyond: dropped, both told
+    assert classroom.neighbours(a.id) == {b.id} and not messages(out, protocol.PeerDisconnect)
+    place(classroom, b.id, 300 + r * 1.3, 300)  # beyond: dropped, the call ends
     out = classroom.flush(3).messages
-    assert classroom.neighbours(a.id) == set()
-    told = {next(iter(o.to)): o.message for o in messages(out, protocol.Neighbours)}
-    assert told == {
-        a.id: protocol.Neighbours(added=[], removed=[b.id]),
-        b.id: protocol.Neighbours(added=[], removed=[a.id]),
-    }
+    assert classroom.neighbours(a.id) == set() and classroom.neighbours(b.id) == set()
+    assert {next(iter(o.to)) for o in messages(out, protocol.PeerDisconnect)} == {a.id, b.id}
 
 
 def test_disconnect_resume_and_expire(classroom: Classroom) -> None:

@@ -55,7 +55,7 @@ class ReferenceClassroom(Classroom):
                 if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
                     near.add(q.id)
             self._set_neighbours(p, near)
-        return Effects(out + self._neighbour_messages() + self._update_mesh())
+        return Effects(out + self._update_mesh())
 
     def _update_mesh(self):
         people = self.participants
@@ -77,34 +77,37 @@ class ReferenceClassroom(Classroom):
 
 
 class Pages:
-    """What each participant's page knows of its neighbours and capped
-    neighbours: the welcome, then every delta it was sent, folded in order."""
+    """What each participant's page knows of its calls: none at the
+    welcome, then every ``peer_connect`` and ``peer_disconnect`` it was sent,
+    in order. (Who is near and who is capped, the page works out from the
+    positions it has.)"""
 
     def __init__(self, classroom: Classroom) -> None:
         self.classroom = classroom
-        self.near: dict[str, set[str]] = {}
-        self.capped: dict[str, set[str]] = {}
+        self.peers: dict[str, set[str]] = {}
 
     def welcome(self, pid: str) -> None:
-        self.near[pid] = set(self.classroom.welcome(pid).neighbours)
-        self.capped[pid] = set()
+        self.classroom.welcome(pid)
+        self.peers[pid] = set()
 
     def read(self, effects: Effects) -> None:
         for out in effects.messages:
             m = out.message
-            if isinstance(m, (protocol.Neighbours, protocol.MeshCapped)):
+            if isinstance(m, (protocol.PeerConnect, protocol.PeerDisconnect)):
                 (pid,) = out.to
-                view = (self.near if isinstance(m, protocol.Neighbours) else self.capped)[pid]
-                assert not set(m.added) & view and set(m.removed) <= view, "a delta that does not fit"
-                view |= set(m.added)
-                view -= set(m.removed)
+                view = self.peers[pid]
+                if isinstance(m, protocol.PeerConnect):
+                    assert m.peer not in view, "a call opened twice"
+                    view.add(m.peer)
+                else:
+                    assert m.peer in view, "a call closed that was not open"
+                    view.discard(m.peer)
 
     def check(self) -> None:
         """Every online page agrees with the server."""
         for pid, p in self.classroom.participants.items():
             if p.connection == "online":
-                assert self.near[pid] == p.neighbours, pid
-                assert self.capped[pid] == self.classroom.mesh.capped(pid), pid
+                assert self.peers[pid] == set(self.classroom.mesh.peers(pid)), pid
 
 
 def crowd_pair(cmap: ClassroomMap, n: int, seed: int, **settings):
@@ -233,7 +236,6 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
             continue  # the one broadcast: everyone sees them reconnecting
         (who,) = o.to
         told.setdefault(type(o.message).__name__, set()).add(who)
-    assert told["Neighbours"] == around | {gone}
     # Their pairs close; a freed slot may pair someone else around them.
     assert peers | {gone} <= told["PeerDisconnect"]
     touched = set().union(*told.values())

@@ -61,7 +61,7 @@ def test_encoded_messages_match_the_schema() -> None:
             protocol=1, you="a", resume="r", id=1,
             map=protocol.MapInfo("m", 10, 10, [rect], [protocol.RoomInfo("t", "T", "table", [(0, 0), (1, 0), (1, 1)])], rect),
             config=protocol.ClientConfig(16, 240, 150, 187.5, 15, 4000, 16384, 100),
-            participants=[], neighbours=["b"],
+            participants=[],
             ice_servers=[protocol.IceServer(urls=["turn:turn.example.org:3478"], username="1:a", credential="x")],
         ),
         protocol.Positions(t=1.0, moves=[protocol.Position("a", 1, 2)]),

@@ -215,10 +215,6 @@ class Classroom:
         self._mesh_dirty: set[str] = set()
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
-        # Neighbour changes not sent yet: participant -> {other: whether they
-        # came near (True) or went (False)}. A tick sends each participant one
-        # ``neighbours`` with what changed, not a list per change.
-        self._near_news: dict[str, dict[str, bool]] = {}
         #: The instructors' powers and what they set for the class.
         self.teaching = Teaching(self)
 
@@ -291,14 +287,14 @@ class Classroom:
                 before = self._media_key(p)
                 out: list[Outgoing] = []
                 if p.connection == "online" or p.id in self._dropped:
-                    # Taking over a half-open connection: the new page knows
-                    # no neighbours and has no calls. The old page's end (its
-                    # peers are told) and the next flush pairs the new one.
+                    # Taking over a half-open connection: the new page has no
+                    # calls. The old page's end (its peers are told) and the
+                    # next flush pairs the new one.
                     # Coming back before the tick that was to end the calls
                     # of a connection dropped in a crowd: they end now.
                     self._set_neighbours(p, set())
                     mine = frozenset({p.id})  # the welcome says it all to p
-                    out = [o for o in self._neighbour_messages() + self._update_mesh() if o.to != mine]
+                    out = [o for o in self._update_mesh() if o.to != mine]
                 p.identity = identity  # the host's record may have changed
                 p.media = media
                 p.connection = "online"
@@ -481,7 +477,6 @@ class Classroom:
             map=self.map_info(),
             config=config,
             participants=[q.info() for q in self.participants.values()],
-            neighbours=sorted(p.neighbours),
             ice_servers=list(ice_servers or []),
             id=request_id,
             naming=p.naming,
@@ -507,9 +502,7 @@ class Classroom:
             return Effects(media_changed=before is not None)
         self._drop_budget -= cost
         return Effects(
-            [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
-            + self._neighbour_messages()
-            + self._update_mesh(),
+            [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))] + self._update_mesh(),
             media_changed=before is not None,
         )
 
@@ -524,8 +517,7 @@ class Classroom:
         self._moved.discard(pid)
         self._dropped.pop(pid, None)
         self._set_neighbours(p, set())
-        out = self._neighbour_messages()
-        out += self._mesh_messages(self.mesh.remove(pid))
+        out = self._mesh_messages(self.mesh.remove(pid))
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         in_plan = self._media_key(p) is not None
         out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
@@ -610,9 +602,9 @@ class Classroom:
         """The positions that changed since the last flush, then proximity
         changes, then the news of dropped connections this tick has room for."""
         effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
-        if self._near_news or self._mesh_dirty:
+        if self._mesh_dirty:
             # Connections that dropped since the last tick (nobody moved).
-            effects.messages += self._neighbour_messages() + self._update_mesh()
+            effects.messages += self._update_mesh()
         return effects
 
     def _reconnecting_news(self) -> list[Outgoing]:
@@ -665,7 +657,7 @@ class Classroom:
                 if d2 <= join2 or (qid in mine and d2 <= drop2):
                     near.add(qid)
             self._set_neighbours(p, near)
-        return Effects(out + self._neighbour_messages() + self._update_mesh())
+        return Effects(out + self._update_mesh())
 
     # -- rooms' conferences ---------------------------------------------------
 
@@ -756,19 +748,14 @@ class Classroom:
         for offerer, answerer in change.connected:
             out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
             out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
-        for pid, came, went in change.capped:
-            if pid in self.participants:
-                message = protocol.MeshCapped(added=list(came), removed=list(went))
-                out.append(Outgoing(message, frozenset({pid})))
         return out
 
     def _set_neighbours(self, p: Participant, near: set[str]) -> None:
-        """Make ``p``'s neighbour set ``near`` (symmetric); what changed is
-        sent by the next :meth:`_neighbour_messages`."""
+        """Make ``p``'s neighbour set ``near`` (symmetric); the people whose
+        set changed are looked at again by the next mesh update."""
         mine = p.neighbours
         if near == mine:
             return
-        news = self._near_news
         dirty = self._mesh_dirty
         dirty.add(p.id)
         pid = p.id
@@ -777,28 +764,10 @@ class Classroom:
             if q is not None:
                 q.neighbours.discard(pid)
                 dirty.add(qid)
-            _note(news, qid, pid, False)
-            _note(news, pid, qid, False)
         for qid in near - mine:
             self.participants[qid].neighbours.add(pid)
             dirty.add(qid)
-            _note(news, qid, pid, True)
-            _note(news, pid, qid, True)
         p.neighbours = set(near)
-
-    def _neighbour_messages(self) -> list[Outgoing]:
-        """One ``neighbours`` for each participant whose neighbours changed
-        since the last call: who came near and who went."""
-        news, self._near_news = self._near_news, {}
-        out = []
-        for pid in sorted(news):
-            changes = news[pid]
-            if not changes or pid not in self.participants:
-                continue
-            added = sorted(q for q, came in changes.items() if came)
-            removed = sorted(q for q, came in changes.items() if not came)
-            out.append(Outgoing(protocol.Neighbours(added=added, removed=removed), frozenset({pid})))
-        return out
 
     # -- presence ------------------------------------------------------------
 
@@ -904,14 +873,3 @@ class Classroom:
             return message, frozenset({p.id, other.id}), True
         raise ClassroomError(ErrorCode.BAD_MESSAGE, f"Unknown channel {channel!r}.")
 
-
-def _note(news: dict[str, dict[str, bool]], pid: str, other: str, came: bool) -> None:
-    """Record that ``other`` came near ``pid`` (or went); a change and its
-    undoing before they were sent cancel out."""
-    changes = news.get(pid)
-    if changes is None:
-        news[pid] = {other: came}
-    elif changes.get(other, came) != came:
-        del changes[other]
-    else:
-        changes[other] = came

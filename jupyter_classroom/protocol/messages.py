@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal, Union
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 
 class ErrorCode(str, Enum):
@@ -633,7 +633,6 @@ class Welcome:
     map: MapInfo
     config: ClientConfig
     participants: list[ParticipantInfo]
-    neighbours: list[str]
     ice_servers: list[IceServer]
     id: int | None = None
     #: Locks, raised hands, locked rooms, the announcement, breakouts.
@@ -667,25 +666,18 @@ class Positions:
 
     A client ignores its own id in a batch (it walks ahead of the server)
     unless ``correction`` is set: then the server refused a move and this is
-    where the receiver really stands."""
+    where the receiver really stands.
+
+    Who is near the receiver is not sent: the page works it out from the
+    positions it has (someone comes near within ``proximity_radius`` and
+    goes beyond ``proximity_drop_radius``), as the server does. Near people
+    on the open floor without a ``peer_connect`` are the ones a full mesh
+    leaves out ("capped")."""
 
     type: ClassVar[str] = "positions"
     t: float
     moves: list[Position]
     correction: bool | None = None
-
-
-@dataclass
-class Neighbours:
-    """Who came near the receiver (``added``: within the proximity radius)
-    and who no longer is (``removed``: beyond the drop radius, reconnecting
-    or gone), since the ``welcome`` (which lists everyone near) and the
-    ``neighbours`` messages before this one; at most one with each batch of
-    positions."""
-
-    type: ClassVar[str] = "neighbours"
-    added: list[str]
-    removed: list[str]
 
 
 @dataclass
@@ -704,18 +696,6 @@ class PeerDisconnect:
 
     type: ClassVar[str] = "peer_disconnect"
     peer: str
-
-
-@dataclass
-class MeshCapped:
-    """Neighbours the receiver is not connected to because a mesh is full:
-    who became one (``added``) and who no longer is (``removed``) since the
-    ``mesh_capped`` messages before this one (none since the ``welcome``:
-    nobody)."""
-
-    type: ClassVar[str] = "mesh_capped"
-    added: list[str]
-    removed: list[str]
 
 
 @dataclass
@@ -872,10 +852,8 @@ SERVER_MESSAGES: tuple[type, ...] = (
     ParticipantUpdated,
     ParticipantLeft,
     Positions,
-    Neighbours,
     PeerConnect,
     PeerDisconnect,
-    MeshCapped,
     PeerSignal,
     SfuOffer,
     SfuTracks,

@@ -25,7 +25,7 @@ def test_an_entry_keeps_its_element_across_updates(person) -> None:
     wait_until(lambda: "hand raised" in entry_of(alice, b_id).inner_text(), what="Alice to see Bob's hand")
     assert alice.evaluate(same, [entry, b_id])
 
-    # Walking away changes who is near whom (a neighbours message) and Bob's position.
+    # Walking away changes who is near whom and Bob's position.
     before = entry_of(alice, b_id).get_attribute("data-y")
     assert "nearby" in entry.inner_text() or "talking with you" in entry.inner_text()
     hold_key(bob, "ArrowUp", 1.5)
