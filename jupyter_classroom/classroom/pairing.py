@@ -34,11 +34,6 @@ Pair = frozenset[str]
 # two people at almost the same distance do not swap places at every step.
 KEEP_BONUS = 0.8
 
-# Costs closer than this (relative) are measured again with math.hypot, so
-# that ties and near-ties fall exactly as the rule written with math.hypot
-# says: numpy's square root of the sum of squares may differ from it by an
-# ulp, which only matters between costs that close.
-_NEAR_TIE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -48,10 +43,6 @@ class MeshChange:
     connected: tuple[tuple[str, str], ...]
     """(offerer, answerer) of each new pair."""
     disconnected: tuple[Pair, ...]
-    capped_changed: frozenset[str]
-    """Participants whose set of capped neighbours changed."""
-    capped: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
-    """How: (participant, who became capped, who no longer is), by participant."""
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -77,8 +68,8 @@ class PeerMesh:
         #: Who was on the open floor at the last update.
         self._floor: set[str] = set()
         # Everyone with a candidate pair has a slot: an index into the
-        # position arrays. Slots of those who lose their last candidate pair
-        # are reused.
+        # position arrays and the pair matrices. The slots of those left
+        # without a candidate pair are reused.
         self._slot: dict[str, int] = {}
         self._ids: list[str | None] = []
         self._free: list[int] = []
@@ -86,12 +77,9 @@ class PeerMesh:
         self._y = np.zeros(0)
         # Each slot's place among the ids in string order (None: to redo).
         self._rank: np.ndarray | None = None
-        # The candidate pairs, (a, b) with a < b: their index in the arrays
-        # of slots (_a, _b) and of whether the pair is in the mesh (_kept).
-        self._edge: dict[tuple[str, str], int] = {}
-        self._a = np.zeros(0, dtype=np.intp)
-        self._b = np.zeros(0, dtype=np.intp)
-        self._kept = np.zeros(0, dtype=bool)
+        # Candidate pairs and pairs in the mesh, by slots (i, j), i < j.
+        self._near_at = np.zeros((0, 0), dtype=bool)
+        self._kept_at = np.zeros((0, 0), dtype=bool)
         # Whether the rule must run at the next update even if nothing is
         # named as changed: pairs formed or broke (their keep bonus changes)
         # or someone left (their peers have room).
@@ -134,9 +122,9 @@ class PeerMesh:
 
         ``neighbours`` is the proximity graph, ``on_floor`` tells whether a
         participant stands outside every room and is online, ``position``
-        gives where a participant stands (a pair's distance is
-        ``math.hypot`` of the difference) and ``offerer`` picks which of a
-        new pair makes the offer.
+        gives where a participant stands (a pair's distance is that of the
+        two points) and ``offerer`` picks which of a new pair makes the
+        offer.
 
         ``changed`` names the participants whose neighbours or floor status
         changed, or who moved, since the last update; only they are read from
@@ -166,26 +154,38 @@ class PeerMesh:
                 else:
                     desired[a] = set()
             moved_set = changed_set if moved is None else moved
-        return _Update(self, position).run(desired, moved_set, offerer)
+        removed, touched = self._candidates(desired, position)
+        stale = self._stale or touched
+        slots, xs, ys = self._slot, self._x, self._y
+        for pid in moved_set:
+            slot = slots.get(pid)
+            if slot is not None:
+                x, y = position(pid)
+                if x != xs[slot] or y != ys[slot]:
+                    xs[slot], ys[slot] = x, y
+                    stale = True
+        added: list[tuple[str, str]] = []
+        if stale:
+            self._rule(added, removed)
+        self._release()
+        connected = []
+        for a, b in sorted(added):
+            first = offerer(a, b)
+            connected.append((first, b if first == a else a))
+        return MeshChange(
+            connected=tuple(connected),
+            disconnected=tuple(frozenset(p) for p in sorted(removed)),
+        )
 
     def remove(self, pid: str) -> MeshChange:
         """Forget a participant who left; their pairs break (and only those:
         who takes the places they free is settled at the next update)."""
-        peers = set(self._peers.get(pid, ()))
-        capped = []
-        for q in sorted(self._near.get(pid, ())):
-            if q not in peers:
-                capped.append((q, (), (pid,)))  # pid was one of q's capped neighbours
-            self._drop_edge(*_ordered(pid, q))
         self._floor.discard(pid)
-        if peers:
+        removed, _ = self._candidates({pid: set()}, lambda q: (math.nan, math.nan))
+        self._release()
+        if removed:
             self._stale = True
-        return MeshChange(
-            connected=(),
-            disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
-            capped_changed=frozenset(q for q, _, _ in capped),
-            capped=tuple(capped),
-        )
+        return MeshChange(connected=(), disconnected=tuple(frozenset(p) for p in sorted(removed)))
 
     # -- internals --------------------------------------------------------
 
@@ -208,6 +208,66 @@ class PeerMesh:
                     desired.setdefault(b, set()).add(a)
         return desired
 
+    def _candidates(
+        self, desired: dict[str, set[str]], position: Callable[[str], tuple[float, float]]
+    ) -> tuple[list[tuple[str, str]], bool]:
+        """Make the candidate pairs of the people in ``desired`` what it says.
+        Returns the pairs in the mesh that broke because they are no longer
+        candidates, and whether any candidate pair came or went."""
+        near = self._near
+        peers = self._peers
+        slot = self._slot
+        # Slot pairs whose candidacy changes, in order: (i, j) -> now a candidate.
+        flips: dict[tuple[int, int], bool] = {}
+        removed: list[tuple[str, str]] = []
+        for a, want in desired.items():
+            have = near.get(a)
+            if have:
+                gone = have - want
+                if gone:
+                    sa = slot[a]
+                    mine = peers.get(a)
+                    for b in gone:
+                        near[b].discard(a)
+                        sb = slot[b]
+                        flips[(sa, sb) if sa < sb else (sb, sa)] = False
+                        if mine and b in mine:
+                            removed.append(_ordered(a, b))
+                            self._set_peers(a, b, False)
+                            mine = peers.get(a)
+                    have -= gone
+            else:
+                have = set()
+            added = want - have
+            if added:
+                sa = self._take_slot(a, position)
+                for b in added:
+                    sb = slot.get(b)
+                    if sb is None:
+                        sb = self._take_slot(b, position)
+                    other = near.get(b)
+                    if other is None:
+                        near[b] = {a}
+                    else:
+                        other.add(a)
+                    flips[(sa, sb) if sa < sb else (sb, sa)] = True
+                have |= added
+            if have:
+                near[a] = have
+            else:
+                near.pop(a, None)
+        if flips:
+            on = [pair for pair, now in flips.items() if now]
+            off = [pair for pair, now in flips.items() if not now]
+            if off:
+                i, j = np.array(off).T
+                self._near_at[i, j] = False
+                self._kept_at[i, j] = False
+            if on:
+                i, j = np.array(on).T
+                self._near_at[i, j] = True
+        return removed, bool(flips)
+
     def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
         slot = self._slot.get(pid)
         if slot is not None:
@@ -219,53 +279,32 @@ class PeerMesh:
             slot = len(self._ids)
             self._ids.append(pid)
             if slot >= len(self._x):
-                size = max(16, 2 * len(self._x))
-                self._x = np.resize(self._x, size)
-                self._y = np.resize(self._y, size)
+                self._grow(max(16, 2 * len(self._x)))
         self._slot[pid] = slot
         self._x[slot], self._y[slot] = position(pid)
         self._rank = None
         return slot
 
-    def _add_edge(self, a: str, b: str, position: Callable[[str], tuple[float, float]]) -> None:
-        """Make (a, b), a < b, a candidate pair (not in the mesh)."""
-        n = len(self._edge)
-        if n >= len(self._a):
-            size = max(64, 2 * len(self._a))
-            self._a = np.resize(self._a, size)
-            self._b = np.resize(self._b, size)
-            self._kept = np.resize(self._kept, size)
-        self._a[n] = self._take_slot(a, position)
-        self._b[n] = self._take_slot(b, position)
-        self._kept[n] = False
-        self._edge[(a, b)] = n
-        self._near.setdefault(a, set()).add(b)
-        self._near.setdefault(b, set()).add(a)
+    def _grow(self, size: int) -> None:
+        old = len(self._x)
+        self._x = np.resize(self._x, size)
+        self._y = np.resize(self._y, size)
+        for name in ("_near_at", "_kept_at"):
+            grown = np.zeros((size, size), dtype=bool)
+            grown[:old, :old] = getattr(self, name)
+            setattr(self, name, grown)
 
-    def _drop_edge(self, a: str, b: str) -> bool:
-        """(a, b), a < b, is no longer a candidate pair; returns whether it was
-        in the mesh (it is not anymore)."""
-        i = self._edge.pop((a, b))
-        kept = bool(self._kept[i])
-        last = len(self._edge)
-        if i != last:
-            # The last pair takes the freed place.
-            sa, sb = int(self._a[last]), int(self._b[last])
-            self._a[i], self._b[i], self._kept[i] = sa, sb, self._kept[last]
-            self._edge[(self._ids[sa], self._ids[sb])] = i  # type: ignore[index]
-        if kept:
-            self._set_peers(a, b, False)
-        for x, y in ((a, b), (b, a)):
-            near = self._near[x]
-            near.discard(y)
-            if not near:
-                del self._near[x]
-                slot = self._slot.pop(x)
-                self._ids[slot] = None
-                self._x[slot] = self._y[slot] = math.nan
-                self._free.append(slot)
-                self._rank = None
-        return kept
+    def _release(self) -> None:
+        """Free the slots of those left without a candidate pair (their rows
+        in the matrices are clear)."""
+        near = self._near
+        for pid in [pid for pid in self._slot if not near.get(pid)]:
+            near.pop(pid, None)
+            slot = self._slot.pop(pid)
+            self._ids[slot] = None
+            self._x[slot] = self._y[slot] = math.nan
+            self._free.append(slot)
+            self._rank = None
 
     def _set_peers(self, a: str, b: str, on: bool) -> None:
         peers = self._peers
@@ -289,150 +328,90 @@ class PeerMesh:
             self._rank = rank
         return self._rank
 
-
-class _Update:
-    """One update of a :class:`PeerMesh`."""
-
-    def __init__(self, mesh: PeerMesh, position: Callable[[str], tuple[float, float]]) -> None:
-        self.mesh = mesh
-        self.position = position
-        # Each pair touched in this update: whether it was a candidate, and
-        # whether it was in the mesh, before it.
-        self.before: dict[tuple[str, str], tuple[bool, bool]] = {}
-
-    def run(
-        self,
-        desired: dict[str, set[str]],
-        moved: Iterable[str],
-        offerer: Callable[[str, str], str],
-    ) -> MeshChange:
-        mesh = self.mesh
-        near = mesh._near
-        before = self.before
-        dirty = mesh._stale
-        # The candidate pairs of the changed people: gone or new.
-        for a, want in desired.items():
-            have = near.get(a)
-            if have:
-                for b in have - want:
-                    pair = _ordered(a, b)
-                    before.setdefault(pair, (True, mesh._drop_edge(*pair)))
-                    dirty = True
-            added = want - near.get(a, set())
-            for b in added:
-                pair = _ordered(a, b)
-                before.setdefault(pair, (False, False))
-                mesh._add_edge(*pair, self.position)
-                dirty = True
-        # Where the movers stand now (those with a new pair were just placed).
-        slots = mesh._slot
-        for pid in moved:
-            slot = slots.get(pid)
-            if slot is not None:
-                x, y = self.position(pid)
-                if x != mesh._x[slot] or y != mesh._y[slot]:
-                    mesh._x[slot], mesh._y[slot] = x, y
-                    dirty = True
-        if dirty:
-            self.rule()
-        return self.result(offerer)
-
-    def rule(self) -> None:
+    def _rule(self, added: list[tuple[str, str]], removed: list[tuple[str, str]]) -> None:
         """The greedy rule over every candidate pair; the pairs that flip are
-        applied to the mesh."""
-        mesh = self.mesh
-        n = len(mesh._edge)
-        a, b, kept = mesh._a[:n], mesh._b[:n], mesh._kept[:n]
-        x, y = mesh._x, mesh._y
-        dx = x[a] - x[b]
-        dy = y[a] - y[b]
+        applied to the mesh and listed in ``added`` and ``removed``."""
+        n = len(self._ids)
+        i, j = np.nonzero(self._near_at[:n, :n])
+        kept = self._kept_at[i, j]
+        x, y = self._x, self._y
+        dx = x[i] - x[j]
+        dy = y[i] - y[j]
+        # The correctly rounded root of the sum of squares: exactly
+        # math.hypot whenever that sum is exact (people on a grid, where
+        # equal distances are common and ties must fall by the ids), within
+        # an ulp of it otherwise. np.hypot is not: it differs on integers.
         distance = np.sqrt(dx * dx + dy * dy)
         cost = np.where(kept, distance * KEEP_BONUS, distance)
-        rank = mesh._ranks()
-        ra, rb = rank[a], rank[b]
-        order = np.lexsort((rb, ra, cost))
-        if n > 1:
-            sorted_cost = cost[order]
-            close = np.flatnonzero(np.diff(sorted_cost) <= sorted_cost[1:] * _NEAR_TIE)
-            if len(close):
-                for i in np.union1d(order[close], order[close + 1]).tolist():
-                    sa, sb = a[i], b[i]
-                    d = math.hypot(float(x[sa] - x[sb]), float(y[sa] - y[sb]))
-                    cost[i] = d * KEEP_BONUS if kept[i] else d
-                order = np.lexsort((rb, ra, cost))
-        now = self.greedy(order, a, b, len(mesh._ids))
+        rank = self._ranks()
+        ri, rj = rank[i], rank[j]
+        first, second = np.minimum(ri, rj), np.maximum(ri, rj)
+        now = _greedy(cost, first, second, i, j, n, self.max_degree)
         flips = np.flatnonzero(now != kept)
+        self._stale = bool(len(flips))
         if not len(flips):
-            mesh._stale = False
             return
-        mesh._stale = True
-        ids = mesh._ids
-        for i in flips.tolist():
-            pair: tuple[str, str] = (ids[a[i]], ids[b[i]])  # type: ignore[assignment]
-            on = bool(now[i])
-            self.before.setdefault(pair, (True, not on))
-            mesh._set_peers(*pair, on)
-        kept[flips] = now[flips]
+        ids = self._ids
+        for e in flips.tolist():
+            pair = _ordered(ids[i[e]], ids[j[e]])  # type: ignore[arg-type]
+            on = bool(now[e])
+            self._set_peers(*pair, on)
+            (added if on else removed).append(pair)
+        self._kept_at[i[flips], j[flips]] = now[flips]
 
-    def greedy(self, order: np.ndarray, a: np.ndarray, b: np.ndarray, slots: int) -> np.ndarray:
-        """Which pairs the rule keeps, given their order.
 
-        The walk goes down the order in chunks; after each, the pairs left
-        with a side already at the cap are dropped at once (in a crowd most
-        pairs are), so Python looks at few more than it keeps."""
-        cap = self.mesh.max_degree
-        kept = np.zeros(len(a), dtype=bool)
-        if cap == 0:
-            return kept
-        degree = [0] * slots
-        rest = order
-        chunk = max(256, slots)
-        while len(rest):
-            head, rest = rest[:chunk], rest[chunk:]
-            taken = []
-            for i, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
-                if degree[p] < cap and degree[q] < cap:
-                    degree[p] += 1
-                    degree[q] += 1
-                    taken.append(i)
-            kept[taken] = True
-            if len(rest):
-                full = np.array(degree) >= cap
-                rest = rest[~(full[a[rest]] | full[b[rest]])]
-                chunk *= 2
+def _greedy(
+    cost: np.ndarray, first: np.ndarray, second: np.ndarray, a: np.ndarray, b: np.ndarray, slots: int, cap: int
+) -> np.ndarray:
+    """Which pairs (a[e], b[e]) the rule keeps, taken in the order of their
+    keys (cost[e], first[e], second[e]).
+
+    Only what the walk down the order needs is sorted: the cheapest pairs
+    first (a partition, then a sort of that part), then, after each part,
+    what is left without dropping the pairs with a side already at the cap
+    (in a crowd most pairs are). So Python looks at few more pairs than it
+    keeps, and numpy sorts few more."""
+    kept = np.zeros(len(cost), dtype=bool)
+    if cap == 0:
         return kept
+    degree = [0] * slots
+    rest = np.arange(len(cost))
+    size = max(256, 2 * slots)
+    while len(rest):
+        if len(rest) > size:
+            costs = cost[rest]
+            bound = costs[np.argpartition(costs, size)[size]]
+            # Everything cheaper than the bound goes before everything else,
+            # ties with it included.
+            before = costs < bound
+            if not before.any():
+                before = costs <= bound
+            head, rest = rest[before], rest[~before]
+        else:
+            head, rest = rest, rest[:0]
+        head = _in_order(head, cost, first, second)
+        taken = []
+        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
+            if degree[p] < cap and degree[q] < cap:
+                degree[p] += 1
+                degree[q] += 1
+                taken.append(e)
+        kept[taken] = True
+        if len(rest):
+            full = np.array(degree) >= cap
+            rest = rest[~(full[a[rest]] | full[b[rest]])]
+            size *= 2
+    return kept
 
-    def result(self, offerer: Callable[[str, str], str]) -> MeshChange:
-        mesh = self.mesh
-        near, peers = mesh._near, mesh._peers
-        added: list[tuple[str, str]] = []
-        removed: list[tuple[str, str]] = []
-        # A pair is capped while it is a candidate and not kept: whose capped
-        # neighbours changed follows from the pairs that appeared, went or
-        # flipped, without building anyone's whole set.
-        capped: dict[str, tuple[list[str], list[str]]] = {}
-        for pair, (was_near, was_kept) in self.before.items():
-            a, b = pair
-            kept = b in peers.get(a, ())
-            if kept != was_kept:
-                (added if kept else removed).append(pair)
-            now = not kept and b in near.get(a, ())
-            if now != (was_near and not was_kept):
-                for x, y in ((a, b), (b, a)):
-                    lists = capped.get(x)
-                    if lists is None:
-                        lists = capped[x] = ([], [])
-                    lists[0 if now else 1].append(y)
-        connected = []
-        for a, b in sorted(added):
-            first = offerer(a, b)
-            connected.append((first, b if first == a else a))
-        return MeshChange(
-            connected=tuple(connected),
-            disconnected=tuple(frozenset(p) for p in sorted(removed)),
-            capped_changed=frozenset(capped),
-            capped=tuple(
-                (pid, tuple(sorted(came)), tuple(sorted(went)))
-                for pid, (came, went) in sorted(capped.items())
-            ),
-        )
+
+def _in_order(pairs: np.ndarray, cost: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``pairs`` sorted by (cost, first, second): by cost, then the runs of
+    equal costs (people on a grid) by the ids."""
+    pairs = pairs[np.argsort(cost[pairs])]
+    costs = cost[pairs]
+    tied = np.flatnonzero(costs[1:] == costs[:-1])
+    if len(tied):
+        at = np.union1d(tied, tied + 1)
+        runs = pairs[at]
+        pairs[at] = runs[np.lexsort((second[runs], first[runs], cost[runs]))]
+    return pairs
