@@ -301,3 +301,45 @@ def test_full_update_agrees_with_the_plain_rule() -> None:
         floor.in_room = set(rng.sample(sorted(floor.at), 3))
         assert floor.update(new) == floor.update(old)
         assert new.pairs == old.pairs
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_leaving_the_floor_changes_only_pairs_that_chain_back_to_the_leaver(seed: int) -> None:
+    """A pair's fate depends only on the pairs before it at its two people,
+    so when someone drops off the floor in a dense crowd, the pairs that
+    change are theirs and pairs sharing a person with a pair that changed
+    before it: a chain from the places they freed, mostly among their
+    neighbours. Leaving for good (remove) breaks only their own pairs."""
+    rng = random.Random(seed)
+    floor = Floor()
+    for i in range(150):
+        floor.at[f"p{i:03d}"] = (rng.uniform(0, 700), rng.uniform(0, 250))
+    near = floor.neighbours()
+    mesh, ref = PeerMesh(4), ReferenceMesh(4)
+    on_floor = lambda p: p not in floor.in_room  # noqa: E731
+    mesh.update(near, on_floor, floor.position, min)
+    ref.update(near, on_floor, floor.position, min)
+    gone = sorted(floor.at)[rng.randrange(len(floor.at))]
+    theirs = {frozenset((gone, q)) for q in mesh.peers(gone)}
+    assert theirs
+    floor.in_room.add(gone)
+    change = mesh.update(near, on_floor, floor.position, min, changed={gone} | near[gone], moved=())
+    assert change == ref.update(near, on_floor, floor.position, min)
+    assert set(change.disconnected) >= theirs
+    changed = [set(p) for p in change.disconnected] + [set(p) for p in change.connected]
+    reached, chained = {gone}, True
+    while chained:
+        chained = False
+        for pair in changed:
+            if pair & reached and not pair <= reached:
+                reached |= pair
+                chained = True
+    assert all(pair <= reached for pair in changed)
+    assert not any(gone in pair for pair in mesh.pairs)
+    # Leaving for good: only the leaver's pairs break, at once.
+    leaver = min(q for q in floor.at if mesh.peers(q))
+    before = mesh.pairs
+    change = mesh.remove(leaver)
+    assert change.connected == ()
+    assert set(change.disconnected) == {pair for pair in before if leaver in pair}
+    assert mesh.pairs == before - set(change.disconnected)

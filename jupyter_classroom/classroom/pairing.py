@@ -217,8 +217,12 @@ class PeerMesh:
         near = self._near
         peers = self._peers
         slot = self._slot
-        # Slot pairs whose candidacy changes, in order: (i, j) -> now a candidate.
-        flips: dict[tuple[int, int], bool] = {}
+        # Slot pairs that stop (off) and start (on) being candidates. With
+        # neighbours symmetric, each pair is met once.
+        off_a: list[int] = []
+        off_b: list[int] = []
+        on_a: list[int] = []
+        on_b: list[int] = []
         removed: list[tuple[str, str]] = []
         for a, want in desired.items():
             have = near.get(a)
@@ -226,19 +230,20 @@ class PeerMesh:
                 gone = have - want
                 if gone:
                     sa = slot[a]
-                    mine = peers.get(a)
                     for b in gone:
                         near[b].discard(a)
-                        sb = slot[b]
-                        flips[(sa, sb) if sa < sb else (sb, sa)] = False
-                        if mine and b in mine:
+                        off_a.append(sa)
+                        off_b.append(slot[b])
+                    mine = peers.get(a)
+                    if mine:
+                        for b in mine & gone:
                             removed.append(_ordered(a, b))
                             self._set_peers(a, b, False)
-                            mine = peers.get(a)
                     have -= gone
+                added = want - have
             else:
                 have = set()
-            added = want - have
+                added = want
             if added:
                 sa = self._take_slot(a, position)
                 for b in added:
@@ -250,23 +255,22 @@ class PeerMesh:
                         near[b] = {a}
                     else:
                         other.add(a)
-                    flips[(sa, sb) if sa < sb else (sb, sa)] = True
+                    on_a.append(sa)
+                    on_b.append(sb)
                 have |= added
             if have:
                 near[a] = have
             else:
                 near.pop(a, None)
-        if flips:
-            on = [pair for pair, now in flips.items() if now]
-            off = [pair for pair, now in flips.items() if not now]
-            if off:
-                i, j = np.array(off).T
-                self._near_at[i, j] = False
-                self._kept_at[i, j] = False
-            if on:
-                i, j = np.array(on).T
-                self._near_at[i, j] = True
-        return removed, bool(flips)
+        # Offs first: under the contract no pair is both.
+        for xs, ys, on in ((off_a, off_b, False), (on_a, on_b, True)):
+            if xs:
+                i, j = np.array(xs), np.array(ys)
+                lo, hi = np.minimum(i, j), np.maximum(i, j)
+                self._near_at[lo, hi] = on
+                if not on:
+                    self._kept_at[lo, hi] = False
+        return removed, bool(off_a or on_a)
 
     def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
         slot = self._slot.get(pid)
