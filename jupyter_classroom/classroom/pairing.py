@@ -4,7 +4,8 @@ The proximity graph says who is near whom. Not every near pair becomes a
 peer-to-peer call: people in a room talk through the room's conference
 instead, and each person keeps at most ``max_degree`` peers so that a crowd
 does not melt laptops (WorkAdventure caps its mesh the same way). Beyond the
-cap the nearest peers win; the others are "capped" and the UI says so.
+cap the nearest peers win; the others are "capped" (the page works that out
+itself from the positions and its calls).
 
 The rule is a greedy one: take the candidate pairs in the order of their key
 (cost, a, b), a < b as strings, where the cost is the distance, times
@@ -15,9 +16,10 @@ and keep a pair when neither side has reached the cap.
 it depends on changed, with the pairs in arrays: measuring, ordering and
 filtering them is numpy's work, and only the walk down the order is Python's,
 over the pairs that can still be kept. In the densest crowd the default map
-holds (500 people with ~100 neighbours each, ~17,000 candidate pairs) that is
-a few milliseconds; the candidate pairs themselves are kept up to date from
-what changed, and an update where nobody near anyone moved costs nothing.
+holds (500 people with ~100 neighbours each, ~25,000 candidate pairs) that
+is about 4 ms. The candidate pairs are kept up to date from what changed,
+in a matrix of who is a candidate with whom, and an update where nobody
+with a candidate pair moved and nothing changed costs nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ Pair = frozenset[str]
 # An existing pair counts as this much nearer when the cap forces a choice, so
 # two people at almost the same distance do not swap places at every step.
 KEEP_BONUS = 0.8
-
 
 
 @dataclass(frozen=True)
