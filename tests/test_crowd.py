@@ -64,15 +64,14 @@ class ReferenceClassroom(Classroom):
             p = people.get(pid)
             return p is not None and p.room is None and p.connection == "online"
 
-        def distance(a: str, b: str) -> float:
-            pa, pb = people[a], people[b]
-            return math.hypot(pa.x - pb.x, pa.y - pb.y)
+        def position(pid: str) -> tuple[float, float]:
+            return people[pid].x, people[pid].y
 
         def offerer(a: str, b: str) -> str:
             return a if people[a].seq > people[b].seq else b
 
         change = self.mesh.update(
-            {pid: p.neighbours for pid, p in people.items()}, on_floor, distance, offerer
+            {pid: p.neighbours for pid, p in people.items()}, on_floor, position, offerer
         )
         return self._mesh_messages(change)
 

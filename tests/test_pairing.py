@@ -22,6 +22,9 @@ class Floor:
         (ax, ay), (bx, by) = self.at[a], self.at[b]
         return math.hypot(ax - bx, ay - by)
 
+    def position(self, pid: str) -> tuple[float, float]:
+        return self.at[pid]
+
     def neighbours(self) -> dict[str, set[str]]:
         return {
             a: {b for b in self.at if b != a and self.distance(a, b) <= self.radius}
@@ -32,7 +35,7 @@ class Floor:
         return mesh.update(
             self.neighbours(),
             on_floor=lambda p: p not in self.in_room,
-            distance=self.distance,
+            position=self.position,
             offerer=lambda a, b: min(a, b),
         )
 
@@ -82,15 +85,15 @@ def test_cap_keeps_the_nearest_and_reports_the_rest() -> None:
         floor.at[f"p{i}"] = (r * math.cos(angle), r * math.sin(angle))
     star = {"me": {f"p{i}" for i in range(6)}} | {f"p{i}": {"me"} for i in range(6)}
     mesh = PeerMesh(max_degree=4)
-    change = mesh.update(star, lambda p: True, floor.distance, offerer=min)
+    change = mesh.update(star, lambda p: True, floor.position, offerer=min)
     assert mesh.peers("me") == {"p0", "p1", "p2", "p3"}
     assert mesh.capped("me") == {"p4", "p5"}
     assert mesh.capped("p5") == {"me"}
-    assert change.capped_changed == {"me", "p4", "p5"}
+    assert mesh.capped("p4") == {"me"} and not mesh.capped("p0")
     # p0 walks away: p4, the nearest capped one, takes its place.
     del star["p0"]
     star["me"].discard("p0")
-    change = mesh.update(star, lambda p: True, floor.distance, offerer=min)
+    change = mesh.update(star, lambda p: True, floor.position, offerer=min)
     assert change.connected == (("me", "p4"),)
     assert change.disconnected == (frozenset({"me", "p0"}),)
     assert mesh.capped("me") == {"p5"}
@@ -115,7 +118,7 @@ def test_offerer_is_the_one_chosen() -> None:
     floor.at = {"b": (0, 0), "a": (50, 0)}
     mesh = PeerMesh(max_degree=4)
     change = mesh.update(
-        floor.neighbours(), lambda p: True, floor.distance, offerer=lambda a, b: max(a, b)
+        floor.neighbours(), lambda p: True, floor.position, offerer=lambda a, b: max(a, b)
     )
     assert change.connected == (("b", "a"),)
 
@@ -139,9 +142,9 @@ def test_negative_cap_is_refused() -> None:
 
 
 class ReferenceMesh:
-    """The rule written plainly: every update sorts every candidate pair and
-    fills the mesh greedily (what PeerMesh computed before it kept its state
-    up to date incrementally)."""
+    """The rule written plainly, in Python: every update sorts every
+    candidate pair by its key and fills the mesh greedily, and who is capped
+    is worked out again from scratch."""
 
     def __init__(self, max_degree: int) -> None:
         self.max_degree = max_degree
@@ -151,7 +154,7 @@ class ReferenceMesh:
     def capped(self, pid: str) -> frozenset[str]:
         return self._capped.get(pid, frozenset())
 
-    def update(self, neighbours, on_floor, distance, offerer) -> MeshChange:
+    def update(self, neighbours, on_floor, position, offerer) -> MeshChange:
         candidates = set()
         for a, near in neighbours.items():
             if not on_floor(a):
@@ -162,7 +165,8 @@ class ReferenceMesh:
 
         def cost(pair):
             a, b = sorted(pair)
-            d = distance(a, b)
+            (ax, ay), (bx, by) = position(a), position(b)
+            d = math.hypot(ax - bx, ay - by)
             return (d * KEEP_BONUS if pair in self.pairs else d, (a, b))
 
         degree: dict[str, int] = {}
@@ -180,14 +184,7 @@ class ReferenceMesh:
             a, b = tuple(pair)
             capped.setdefault(a, set()).add(b)
             capped.setdefault(b, set()).add(a)
-        new_capped = {pid: frozenset(ids) for pid, ids in capped.items()}
-        changed = {
-            pid
-            for pid in set(new_capped) | set(self._capped)
-            if new_capped.get(pid, frozenset()) != self._capped.get(pid, frozenset())
-        }
-        deltas = self._deltas(self._capped, new_capped, changed)
-        self._capped = new_capped
+        self._capped = {pid: frozenset(ids) for pid, ids in capped.items()}
         connected = []
         for pair in sorted(added, key=sorted):
             a, b = sorted(pair)
@@ -196,39 +193,16 @@ class ReferenceMesh:
         return MeshChange(
             connected=tuple(connected),
             disconnected=tuple(sorted(removed, key=sorted)),
-            capped_changed=frozenset(changed),
-            capped=deltas,
-        )
-
-    @staticmethod
-    def _deltas(old, new, changed):
-        empty: frozenset[str] = frozenset()
-        return tuple(
-            (
-                pid,
-                tuple(sorted(new.get(pid, empty) - old.get(pid, empty))),
-                tuple(sorted(old.get(pid, empty) - new.get(pid, empty))),
-            )
-            for pid in sorted(changed)
         )
 
     def remove(self, pid: str) -> MeshChange:
         removed = {p for p in self.pairs if pid in p}
         self.pairs -= removed
-        old = dict(self._capped)
-        changed = {pid} if pid in self._capped else set()
         self._capped.pop(pid, None)
         for other, ids in list(self._capped.items()):
             if pid in ids:
                 self._capped[other] = ids - {pid}
-                changed.add(other)
-        changed.discard(pid)
-        return MeshChange(
-            connected=(),
-            disconnected=tuple(sorted(removed, key=sorted)),
-            capped_changed=frozenset(changed),
-            capped=self._deltas(old, self._capped, changed),
-        )
+        return MeshChange(connected=(), disconnected=tuple(sorted(removed, key=sorted)))
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -299,11 +273,11 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
                 changed.add(q)
             near[pid] = now
         on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
-        want = old.update(near, on_floor, floor.distance, offerer)
+        want = old.update(near, on_floor, floor.position, offerer)
         got = new.update(
             {p: near[p] for p in changed if p in near},
             on_floor,
-            floor.distance,
+            floor.position,
             offerer,
             changed=changed,
         )
@@ -327,3 +301,45 @@ def test_full_update_agrees_with_the_plain_rule() -> None:
         floor.in_room = set(rng.sample(sorted(floor.at), 3))
         assert floor.update(new) == floor.update(old)
         assert new.pairs == old.pairs
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_leaving_the_floor_changes_only_pairs_that_chain_back_to_the_leaver(seed: int) -> None:
+    """A pair's fate depends only on the pairs before it at its two people,
+    so when someone drops off the floor in a dense crowd, the pairs that
+    change are theirs and pairs sharing a person with a pair that changed
+    before it: a chain from the places they freed, mostly among their
+    neighbours. Leaving for good (remove) breaks only their own pairs."""
+    rng = random.Random(seed)
+    floor = Floor()
+    for i in range(150):
+        floor.at[f"p{i:03d}"] = (rng.uniform(0, 700), rng.uniform(0, 250))
+    near = floor.neighbours()
+    mesh, ref = PeerMesh(4), ReferenceMesh(4)
+    on_floor = lambda p: p not in floor.in_room  # noqa: E731
+    mesh.update(near, on_floor, floor.position, min)
+    ref.update(near, on_floor, floor.position, min)
+    gone = sorted(floor.at)[rng.randrange(len(floor.at))]
+    theirs = {frozenset((gone, q)) for q in mesh.peers(gone)}
+    assert theirs
+    floor.in_room.add(gone)
+    change = mesh.update(near, on_floor, floor.position, min, changed={gone} | near[gone], moved=())
+    assert change == ref.update(near, on_floor, floor.position, min)
+    assert set(change.disconnected) >= theirs
+    changed = [set(p) for p in change.disconnected] + [set(p) for p in change.connected]
+    reached, chained = {gone}, True
+    while chained:
+        chained = False
+        for pair in changed:
+            if pair & reached and not pair <= reached:
+                reached |= pair
+                chained = True
+    assert all(pair <= reached for pair in changed)
+    assert not any(gone in pair for pair in mesh.pairs)
+    # Leaving for good: only the leaver's pairs break, at once.
+    leaver = min(q for q in floor.at if mesh.peers(q))
+    before = mesh.pairs
+    change = mesh.remove(leaver)
+    assert change.connected == ()
+    assert set(change.disconnected) == {pair for pair in before if leaver in pair}
+    assert mesh.pairs == before - set(change.disconnected)

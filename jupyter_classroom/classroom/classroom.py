@@ -14,12 +14,13 @@ import random
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import protocol
 from ..protocol import ErrorCode
 # One error type for every refusal; the core calls it by its own name.
 from ..protocol import ProtocolError as ClassroomError
 from .effects import Effects, Outgoing
-from .grid import SpatialGrid
 from .identity import (
     Identity,
     check_colour,
@@ -206,10 +207,6 @@ class Classroom:
         self._seq = 0
         self._generation = 0
         self.mesh = PeerMesh(self.settings.max_mesh_degree)
-        # Where everyone stood at the last flush, in cells of the drop radius:
-        # proximity looks at the cells around a mover, not at the crowd.
-        s = self.settings
-        self._grid = SpatialGrid(max(s.proximity_drop_radius, s.proximity_radius, 1.0))
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
@@ -632,32 +629,35 @@ class Classroom:
         if not moved:
             return Effects()
         out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
-        people = self.participants
-        grid = self._grid
-        for p in moved:
-            grid.place(p.id, p.x, p.y)
-            self._mesh_moved.add(p.id)  # distances, and maybe the room, changed
-        if len(grid) > len(people):
-            # Someone left since the last flush (every participant is in the
-            # grid: joining puts them in the next flush).
-            for gone in [pid for pid in grid if pid not in people]:
-                grid.remove(gone)
-        join2 = self.settings.proximity_radius ** 2
-        drop2 = self.settings.proximity_drop_radius ** 2
-        for p in moved:
-            if p.connection != "online":
-                continue
-            px, py, mine = p.x, p.y, p.neighbours
-            near = set()
-            for qid in grid.near(px, py):
-                q = people[qid]
-                if q is p or q.connection != "online":
-                    continue
-                d2 = (px - q.x) ** 2 + (py - q.y) ** 2
-                if d2 <= join2 or (qid in mine and d2 <= drop2):
-                    near.add(qid)
-            self._set_neighbours(p, near)
+        self._mesh_moved.update(p.id for p in moved)  # distances, and maybe the room, changed
+        movers = [p for p in moved if p.connection == "online"]
+        if movers:
+            self._near_movers(movers)
         return Effects(out + self._update_mesh())
+
+    def _near_movers(self, movers: list[Participant]) -> None:
+        """Proximity for those who moved, against everyone at once: within
+        the radius, or within the drop radius for those already near."""
+        people = list(self.participants.values())
+        count = len(people)
+        ids = np.array([q.id for q in people], dtype=object)
+        xs = np.fromiter((q.x for q in people), float, count)
+        ys = np.fromiter((q.y for q in people), float, count)
+        online = np.fromiter((q.connection == "online" for q in people), bool, count)
+        mx = np.array([p.x for p in movers])[:, None]
+        my = np.array([p.y for p in movers])[:, None]
+        d2 = (xs - mx) ** 2 + (ys - my) ** 2
+        d2[:, ~online] = np.inf
+        join = d2 <= self.settings.proximity_radius ** 2
+        # Only those already near may stay in the band out to the drop radius.
+        band = ~join & (d2 <= self.settings.proximity_drop_radius ** 2)
+        for row, p in enumerate(movers):
+            near = set(ids[join[row]].tolist())
+            near.discard(p.id)
+            kept = band[row]
+            if kept.any():
+                near |= p.neighbours.intersection(ids[kept].tolist())
+            self._set_neighbours(p, near)
 
     # -- rooms' conferences ---------------------------------------------------
 
@@ -714,9 +714,9 @@ class Classroom:
             p = people.get(pid)
             return p is not None and p.room is None and p.connection == "online"
 
-        def distance(a: str, b: str) -> float:
-            pa, pb = people[a], people[b]
-            return math.hypot(pa.x - pb.x, pa.y - pb.y)
+        def position(pid: str) -> tuple[float, float]:
+            p = people[pid]
+            return p.x, p.y
 
         def offerer(a: str, b: str) -> str:
             # The one who arrived later calls the one already there.
@@ -731,7 +731,7 @@ class Classroom:
         change = self.mesh.update(
             {pid: people[pid].neighbours for pid in dirty if pid in people},
             on_floor,
-            distance,
+            position,
             offerer,
             changed=dirty,
             moved=moved,

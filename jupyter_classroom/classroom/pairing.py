@@ -4,26 +4,33 @@ The proximity graph says who is near whom. Not every near pair becomes a
 peer-to-peer call: people in a room talk through the room's conference
 instead, and each person keeps at most ``max_degree`` peers so that a crowd
 does not melt laptops (WorkAdventure caps its mesh the same way). Beyond the
-cap the nearest peers win; the others are "capped" and the UI says so.
+cap the nearest peers win; the others are "capped" (the page works that out
+itself from the positions and its calls).
 
-The rule is a greedy one: take the candidate pairs from nearest to farthest
-(an existing pair counts as nearer by :data:`KEEP_BONUS`) and keep a pair
-when neither side has reached the cap. :class:`PeerMesh` keeps the outcome of
-that rule up to date without running it over the whole crowd: a pair's
-fate depends only on the cheaper pairs that share one of its people, so
-when something changes, only the pairs after it in that order, at the same
-people, are looked at again, and that stops as soon as nothing flips.
+The rule is a greedy one: take the candidate pairs in the order of their key
+(cost, a, b), a < b as strings, where the cost is the distance, times
+:data:`KEEP_BONUS` for a pair that was in the mesh after the previous update,
+and keep a pair when neither side has reached the cap.
+
+:class:`PeerMesh` runs that rule over every candidate pair whenever something
+it depends on changed, with the pairs in arrays: measuring, ordering and
+filtering them is numpy's work, and only the walk down the order is Python's,
+over the pairs that can still be kept. In the densest crowd the default map
+holds (500 people with ~100 neighbours each, ~25,000 candidate pairs) that
+is about 4 ms. The candidate pairs are kept up to date from what changed,
+in a matrix of who is a candidate with whom, and an update where nobody
+with a candidate pair moved and nothing changed costs nothing.
 """
 
 from __future__ import annotations
 
-import heapq
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 Pair = frozenset[str]
-#: A pair's place in the greedy order: (cost, first id, second id).
-Key = tuple[float, str, str]
 
 # An existing pair counts as this much nearer when the cap forces a choice, so
 # two people at almost the same distance do not swap places at every step.
@@ -37,10 +44,6 @@ class MeshChange:
     connected: tuple[tuple[str, str], ...]
     """(offerer, answerer) of each new pair."""
     disconnected: tuple[Pair, ...]
-    capped_changed: frozenset[str]
-    """Participants whose set of capped neighbours changed."""
-    capped: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
-    """How: (participant, who became capped, who no longer is), by participant."""
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -52,27 +55,36 @@ class PeerMesh:
 
     Pure state: it is told what changed and returns what changed in the mesh;
     the caller turns that into messages. Every pair is reported exactly once
-    when it forms and once when it breaks. Work per update is proportional to
-    the people named as changed, their neighbourhoods and the pairs that flip.
+    when it forms and once when it breaks.
     """
 
     def __init__(self, max_degree: int) -> None:
         if max_degree < 0:
             raise ValueError("max_degree must be 0 or more")
         self.max_degree = max_degree
-        #: Candidate pairs: participant -> {near participant: the pair's key}.
-        #: Both sides hold the same key: its place in the last update's order.
-        self._near: dict[str, dict[str, Key]] = {}
+        #: Candidate pairs: participant -> near participants on the floor.
+        self._near: dict[str, set[str]] = {}
         #: Pairs in the mesh: participant -> peers.
         self._peers: dict[str, set[str]] = {}
         #: Who was on the open floor at the last update.
         self._floor: set[str] = set()
-        # Pairs that formed or broke in the last update: their keep bonus
-        # changed, so their place in the order changes in the next one.
-        self._rekey: set[tuple[str, str]] = set()
-        # People who lost a pair through remove(): their other pairs are
-        # looked at again in the next update.
-        self._pending: set[str] = set()
+        # Everyone with a candidate pair has a slot: an index into the
+        # position arrays and the pair matrices. The slots of those left
+        # without a candidate pair are reused.
+        self._slot: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._free: list[int] = []
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        # Each slot's place among the ids in string order (None: to redo).
+        self._rank: np.ndarray | None = None
+        # Candidate pairs and pairs in the mesh, by slots (i, j), i < j.
+        self._near_at = np.zeros((0, 0), dtype=bool)
+        self._kept_at = np.zeros((0, 0), dtype=bool)
+        # Whether the rule must run at the next update even if nothing is
+        # named as changed: pairs formed or broke (their keep bonus changes)
+        # or someone left (their peers have room).
+        self._stale = False
 
     # -- queries ----------------------------------------------------------
 
@@ -91,7 +103,7 @@ class PeerMesh:
         near = self._near.get(pid)
         if not near:
             return frozenset()
-        return frozenset(near.keys() - self._peers.get(pid, set()))
+        return frozenset(near - self._peers.get(pid, set()))
 
     def paired(self, a: str, b: str) -> bool:
         return b in self._peers.get(a, ())
@@ -102,7 +114,7 @@ class PeerMesh:
         self,
         neighbours: Mapping[str, Iterable[str]],
         on_floor: Callable[[str], bool],
-        distance: Callable[[str, str], float],
+        position: Callable[[str], tuple[float, float]],
         offerer: Callable[[str, str], str],
         changed: Iterable[str] | None = None,
         moved: Iterable[str] | None = None,
@@ -110,20 +122,22 @@ class PeerMesh:
         """Bring the mesh up to date.
 
         ``neighbours`` is the proximity graph, ``on_floor`` tells whether a
-        participant stands outside every room and is online, ``distance``
-        measures a pair and ``offerer`` picks which of a new pair makes the
+        participant stands outside every room and is online, ``position``
+        gives where a participant stands (a pair's distance is that of the
+        two points) and ``offerer`` picks which of a new pair makes the
         offer.
 
         ``changed`` names the participants whose neighbours or floor status
         changed, or who moved, since the last update; only they are read from
         ``neighbours`` (which must then be symmetric), and a participant
         missing from it has no neighbours. ``moved``, when given, says which
-        of them moved (the others keep their distances). Without ``changed``
-        the whole graph is read, as given, and nobody else is assumed to exist.
+        of them moved (the others stand where they stood). Without
+        ``changed`` the whole graph is read, as given, and nobody else is
+        assumed to exist.
         """
         if changed is None:
             desired = self._desired_all(neighbours, on_floor)
-            moved_set = set(desired)
+            moved_set: Iterable[str] = desired
         else:
             changed_set = set(changed)
             floor = self._floor
@@ -140,38 +154,39 @@ class PeerMesh:
                     desired[a] = want
                 else:
                     desired[a] = set()
-            moved_set = changed_set if moved is None else set(moved)
-        return _Update(self, desired, moved_set, distance, offerer).run()
+            moved_set = changed_set if moved is None else moved
+        removed, touched = self._candidates(desired, position)
+        stale = self._stale or touched
+        slots, xs, ys = self._slot, self._x, self._y
+        for pid in moved_set:
+            slot = slots.get(pid)
+            if slot is not None:
+                x, y = position(pid)
+                if x != xs[slot] or y != ys[slot]:
+                    xs[slot], ys[slot] = x, y
+                    stale = True
+        added: list[tuple[str, str]] = []
+        if stale:
+            self._rule(added, removed)
+        self._release()
+        connected = []
+        for a, b in sorted(added):
+            first = offerer(a, b)
+            connected.append((first, b if first == a else a))
+        return MeshChange(
+            connected=tuple(connected),
+            disconnected=tuple(frozenset(p) for p in sorted(removed)),
+        )
 
     def remove(self, pid: str) -> MeshChange:
-        """Forget a participant who left; their pairs break."""
-        near = self._near.pop(pid, {})
-        peers = self._peers.pop(pid, set())
+        """Forget a participant who left; their pairs break (and only those:
+        who takes the places they free is settled at the next update)."""
         self._floor.discard(pid)
-        changed: set[str] = set()
-        capped = []
-        for q in near:
-            q_near = self._near[q]
-            del q_near[pid]
-            if not q_near:
-                del self._near[q]
-            if q in peers:
-                q_peers = self._peers[q]
-                q_peers.discard(pid)
-                if not q_peers:
-                    del self._peers[q]
-                self._pending.add(q)
-            else:
-                changed.add(q)  # pid was one of q's capped neighbours
-                capped.append((q, (), (pid,)))
-            self._rekey.discard(_ordered(pid, q))
-        self._pending.discard(pid)
-        return MeshChange(
-            connected=(),
-            disconnected=tuple(sorted((frozenset((pid, q)) for q in peers), key=sorted)),
-            capped_changed=frozenset(changed),
-            capped=tuple(sorted(capped)),
-        )
+        removed, _ = self._candidates({pid: set()}, lambda q: (math.nan, math.nan))
+        self._release()
+        if removed:
+            self._stale = True
+        return MeshChange(connected=(), disconnected=tuple(frozenset(p) for p in sorted(removed)))
 
     # -- internals --------------------------------------------------------
 
@@ -194,283 +209,214 @@ class PeerMesh:
                     desired.setdefault(b, set()).add(a)
         return desired
 
-
-class _Update:
-    """One update of a :class:`PeerMesh`: the greedy rule re-run in order,
-    only over the pairs that may have changed.
-
-    A pair at key k is kept when each of its two people has fewer than the
-    cap pairs kept before k. So when a kept pair appears before k at someone,
-    only their kept pairs after it can change (they may now be one too many);
-    when a kept pair disappears before k, only their capped pairs after it
-    can (they may now fit).
-    """
-
-    def __init__(
-        self,
-        mesh: PeerMesh,
-        desired: dict[str, set[str]],
-        moved: set[str],
-        distance: Callable[[str, str], float],
-        offerer: Callable[[str, str], str],
-    ) -> None:
-        self.mesh = mesh
-        self.desired = desired
-        self.moved = moved
-        self.distance = distance
-        self.offerer = offerer
-        self.cap = mesh.max_degree
-        # Whether each pair that flipped in this update was in the mesh
-        # before it.
-        self.before: dict[tuple[str, str], bool] = {}
-        # Whether each pair that appeared (False) or went (True) in this
-        # update was a candidate before it.
-        self.near_before: dict[tuple[str, str], bool] = {}
-        self.heap: list[Key] = []
-        self.queued: dict[tuple[str, str], Key] = {}
-        # full_from() of the people asked about, until their pairs change.
-        self.full: dict[str, Key | None] = {}
-
-    def push(self, key: Key) -> None:
-        pair = (key[1], key[2])
-        if self.queued.get(pair) != key:
-            self.queued[pair] = key
-            heapq.heappush(self.heap, key)
-
-    def push_kept(self, pid: str, lo: Key, hi: Key | None = None) -> None:
-        """Queue ``pid``'s kept pairs placed after ``lo`` (up to ``hi``)."""
-        near = self.mesh._near[pid]
-        for q in self.mesh._peers.get(pid, ()):
-            k = near[q]
-            if k > lo and (hi is None or k <= hi):
-                self.push(k)
-
-    def push_capped(self, pid: str, lo: Key | None, hi: Key | None = None) -> None:
-        """Queue ``pid``'s capped pairs placed after ``lo`` (up to ``hi``):
-        ``pid`` has a free place before them now.
-
-        A pair whose other side is full before it, as things stand, is left
-        out: in a crowd most capped pairs are capped at both ends. Whatever
-        later frees a place on that side before the pair (a pair of theirs
-        that breaks or moves after it) queues that side's capped pairs in
-        turn, so the pair is looked at if it can change."""
-        near = self.mesh._near.get(pid)
-        if not near or self.cap == 0:
-            return
-        peers = self.mesh._peers.get(pid, ())
-        full = self.full
-        for q, k in near.items():
-            if (lo is None or k > lo) and (hi is None or k <= hi) and q not in peers:
-                limit = full[q] if q in full else self.full_from(q)
-                if limit is None or k < limit:
-                    self.push(k)
-
-    def full_from(self, pid: str) -> Key | None:
-        """The key of ``pid``'s last kept pair when it has the cap of them
-        (no pair placed after it fits), or None."""
-        kept = self.mesh._peers.get(pid, ())
-        limit = None
-        if len(kept) >= self.cap:
-            near = self.mesh._near[pid]
-            limit = sorted(near[q] for q in kept)[self.cap - 1]
-        self.full[pid] = limit
-        return limit
-
-    def set_paired(self, a: str, b: str, on: bool) -> None:
-        mesh = self.mesh
-        self.before.setdefault((a, b), not on)
-        self.full.pop(a, None)
-        self.full.pop(b, None)
-        if on:
-            mesh._peers.setdefault(a, set()).add(b)
-            mesh._peers.setdefault(b, set()).add(a)
-        else:
-            for x, y in ((a, b), (b, a)):
-                peers = mesh._peers[x]
-                peers.discard(y)
-                if not peers:
-                    del mesh._peers[x]
-
-    def new_key(self, a: str, b: str, paired: bool) -> Key:
-        d = self.distance(a, b)
-        return (d * KEEP_BONUS if paired else d, a, b)
-
-    def run(self) -> MeshChange:
-        mesh = self.mesh
-        near = mesh._near
-        peers = mesh._peers
-        # Pairs whose place in the order changes: their place before.
-        moved: dict[tuple[str, str], Key] = {}
-        # Kept pairs that went: their place.
-        broken: list[tuple[str, str, Key]] = []
-        fresh: list[Key] = []
-        full = self.full
-
-        def rekey(x: str, y: str) -> None:
-            old = near[x][y]
-            new = self.new_key(x, y, y in peers.get(x, ()))
-            if new != old:
-                moved.setdefault((x, y), old)
-                near[x][y] = near[y][x] = new
-                if y in peers.get(x, ()):
-                    full.pop(x, None)
-                    full.pop(y, None)
-
-        # The candidate pairs of the changed people: gone, new or moved.
-        for a, want in self.desired.items():
+    def _candidates(
+        self, desired: dict[str, set[str]], position: Callable[[str], tuple[float, float]]
+    ) -> tuple[list[tuple[str, str]], bool]:
+        """Make the candidate pairs of the people in ``desired`` what it says.
+        Returns the pairs in the mesh that broke because they are no longer
+        candidates, and whether any candidate pair came or went."""
+        near = self._near
+        peers = self._peers
+        slot = self._slot
+        # Slot pairs that stop (off) and start (on) being candidates. With
+        # neighbours symmetric, each pair is met once.
+        off_a: list[int] = []
+        off_b: list[int] = []
+        on_a: list[int] = []
+        on_b: list[int] = []
+        removed: list[tuple[str, str]] = []
+        for a, want in desired.items():
             have = near.get(a)
             if have:
-                gone = have.keys() - want
-                for b in gone:
-                    x, y = _ordered(a, b)
-                    old = moved.pop((x, y), None) or near[x][y]
-                    self.near_before.setdefault((x, y), True)
-                    if y in peers.get(x, ()):
-                        self.set_paired(x, y, False)
-                        broken.append((x, y, old))
-                    del near[x][y], near[y][x]
-                    for z in (x, y):
-                        if not near[z]:
-                            del near[z]
-            have = near.get(a, {})
-            added = want - have.keys()
-            for b in added:
-                x, y = _ordered(a, b)
-                self.near_before.setdefault((x, y), False)
-                key = self.new_key(x, y, False)
-                near.setdefault(x, {})[y] = key
-                near.setdefault(y, {})[x] = key
-                fresh.append(key)
-            if a in self.moved and have:
-                for b in have.keys() - added:
-                    rekey(*_ordered(a, b))
-        # Pairs that formed or broke in the last update get or lose their
-        # keep bonus now.
-        for x, y in mesh._rekey:
-            if (x, y) not in moved and y in near.get(x, ()):
-                rekey(x, y)
-        mesh._rekey = set()
-
-        # A capped pair placed after the cap-th kept pair of one of its people
-        # stays capped unless one of those kept pairs goes, and then the
-        # pairs after it are queued anyway: most of a crowd's pairs are never
-        # looked at.
-        limits: dict[str, Key | None] = {}
-
-        def fits(key: Key) -> bool:
-            if self.cap == 0:
-                return False
-            for x in (key[1], key[2]):
-                if x not in limits:
-                    kept = self.mesh._peers.get(x, ())
-                    if len(kept) < self.cap:
-                        limits[x] = None
+                gone = have - want
+                if gone:
+                    sa = slot[a]
+                    for b in gone:
+                        near[b].discard(a)
+                        off_a.append(sa)
+                        off_b.append(slot[b])
+                    mine = peers.get(a)
+                    if mine:
+                        for b in mine & gone:
+                            removed.append(_ordered(a, b))
+                            self._set_peers(a, b, False)
+                    have -= gone
+                added = want - have
+            else:
+                have = set()
+                added = want
+            if added:
+                sa = self._take_slot(a, position)
+                for b in added:
+                    sb = slot.get(b)
+                    if sb is None:
+                        sb = self._take_slot(b, position)
+                    other = near.get(b)
+                    if other is None:
+                        near[b] = {a}
                     else:
-                        x_near = near[x]
-                        limits[x] = sorted(x_near[q] for q in kept)[self.cap - 1]
-                limit = limits[x]
-                if limit is not None and key > limit:
-                    return False
-            return True
+                        other.add(a)
+                    on_a.append(sa)
+                    on_b.append(sb)
+                have |= added
+            if have:
+                near[a] = have
+            else:
+                near.pop(a, None)
+        # Offs first: under the contract no pair is both.
+        for xs, ys, on in ((off_a, off_b, False), (on_a, on_b, True)):
+            if xs:
+                i, j = np.array(xs), np.array(ys)
+                lo, hi = np.minimum(i, j), np.maximum(i, j)
+                self._near_at[lo, hi] = on
+                if not on:
+                    self._kept_at[lo, hi] = False
+        return removed, bool(off_a or on_a)
 
-        for key in fresh:
-            if fits(key):
-                self.push(key)
-        for (a, b), old in moved.items():
-            new = near[a][b]
-            if b in peers.get(a, ()):
-                self.push(new)
-                for x in (a, b):
-                    if new < old:
-                        self.push_kept(x, new, old)
-                    else:
-                        self.push_capped(x, old, new)
-            elif fits(new):
-                self.push(new)
-        for a, b, old in broken:
-            self.push_capped(a, old)
-            self.push_capped(b, old)
-        pending, mesh._pending = mesh._pending, set()
-        for pid in pending:
-            self.push_capped(pid, None)
+    def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
+        slot = self._slot.get(pid)
+        if slot is not None:
+            return slot
+        if self._free:
+            slot = self._free.pop()
+            self._ids[slot] = pid
+        else:
+            slot = len(self._ids)
+            self._ids.append(pid)
+            if slot >= len(self._x):
+                self._grow(max(16, 2 * len(self._x)))
+        self._slot[pid] = slot
+        self._x[slot], self._y[slot] = position(pid)
+        self._rank = None
+        return slot
 
-        # The greedy rule, in order, over what may have changed. A pair's
-        # fate depends only on the pairs before it at the same people: once
-        # those are settled (the heap pops in order), so is it.
-        heap = self.heap
-        queued = self.queued
-        while heap:
-            k = heapq.heappop(heap)
-            _, a, b = k
-            if queued.get((a, b)) != k:
-                continue  # queued again at another place, or gone
-            near_a = near.get(a)
-            if near_a is None or near_a.get(b) != k:
-                continue
-            take = self.room_before(a, b, k) and self.room_before(b, a, k)
-            if take != (b in peers.get(a, ())):
-                self.set_paired(a, b, take)
-                if take:
-                    self.push_kept(a, k)
-                    self.push_kept(b, k)
-                else:
-                    self.push_capped(a, k)
-                    self.push_capped(b, k)
-        return self.result()
+    def _grow(self, size: int) -> None:
+        old = len(self._x)
+        self._x = np.resize(self._x, size)
+        self._y = np.resize(self._y, size)
+        for name in ("_near_at", "_kept_at"):
+            grown = np.zeros((size, size), dtype=bool)
+            grown[:old, :old] = getattr(self, name)
+            setattr(self, name, grown)
 
-    def room_before(self, a: str, b: str, k: Key) -> bool:
-        """Whether ``a`` has fewer than the cap peers before ``k`` in the order."""
-        cap = self.cap
-        if cap == 0:
-            return False
-        near = self.mesh._near[a]
-        count = 0
-        for q in self.mesh._peers.get(a, ()):
-            if q != b and near[q] < k:
-                count += 1
-                if count >= cap:
-                    return False
-        return True
+    def _release(self) -> None:
+        """Free the slots of those left without a candidate pair (their rows
+        in the matrices are clear)."""
+        near = self._near
+        for pid in [pid for pid in self._slot if not near.get(pid)]:
+            near.pop(pid, None)
+            slot = self._slot.pop(pid)
+            self._ids[slot] = None
+            self._x[slot] = self._y[slot] = math.nan
+            self._free.append(slot)
+            self._rank = None
 
-    def result(self) -> MeshChange:
-        mesh = self.mesh
-        peers = mesh._peers
-        added: list[tuple[str, str]] = []
-        removed: list[tuple[str, str]] = []
-        near = mesh._near
-        for (a, b), was in self.before.items():
-            now = b in peers.get(a, ())
-            if now == was:
-                continue
-            (added if now else removed).append((a, b))
-            if b in near.get(a, ()):
-                mesh._rekey.add((a, b))
-        # A pair is capped while it is a candidate and not kept: whose capped
-        # neighbours changed follows from the pairs that appeared, went or
-        # flipped, without building anyone's whole set.
-        capped: dict[str, tuple[list[str], list[str]]] = {}
-        before, near_before = self.before, self.near_before
-        for pair in near_before.keys() | before.keys():
-            a, b = pair
-            kept = b in peers.get(a, ())
-            now = not kept and b in near.get(a, ())
-            was = not before.get(pair, kept) and near_before.get(pair, True)
-            if now != was:
-                for x, y in ((a, b), (b, a)):
-                    lists = capped.get(x)
-                    if lists is None:
-                        lists = capped[x] = ([], [])
-                    lists[0 if now else 1].append(y)
-        connected = []
-        for a, b in sorted(added):
-            first = self.offerer(a, b)
-            connected.append((first, b if first == a else a))
-        return MeshChange(
-            connected=tuple(connected),
-            disconnected=tuple(frozenset(p) for p in sorted(removed)),
-            capped_changed=frozenset(capped),
-            capped=tuple(
-                (pid, tuple(sorted(came)), tuple(sorted(went)))
-                for pid, (came, went) in sorted(capped.items())
-            ),
-        )
+    def _set_peers(self, a: str, b: str, on: bool) -> None:
+        peers = self._peers
+        if on:
+            peers.setdefault(a, set()).add(b)
+            peers.setdefault(b, set()).add(a)
+        else:
+            for x, y in ((a, b), (b, a)):
+                mine = peers[x]
+                mine.discard(y)
+                if not mine:
+                    del peers[x]
+
+    def _ranks(self) -> np.ndarray:
+        """Each slot's place among the ids in string order."""
+        if self._rank is None:
+            ids = self._ids
+            used = sorted((pid, slot) for slot, pid in enumerate(ids) if pid is not None)
+            rank = np.zeros(len(ids), dtype=np.intp)
+            rank[[slot for _, slot in used]] = np.arange(len(used))
+            self._rank = rank
+        return self._rank
+
+    def _rule(self, added: list[tuple[str, str]], removed: list[tuple[str, str]]) -> None:
+        """The greedy rule over every candidate pair; the pairs that flip are
+        applied to the mesh and listed in ``added`` and ``removed``."""
+        n = len(self._ids)
+        i, j = np.nonzero(self._near_at[:n, :n])
+        kept = self._kept_at[i, j]
+        x, y = self._x, self._y
+        dx = x[i] - x[j]
+        dy = y[i] - y[j]
+        # The correctly rounded root of the sum of squares: exactly
+        # math.hypot whenever that sum is exact (people on a grid, where
+        # equal distances are common and ties must fall by the ids), within
+        # an ulp of it otherwise. np.hypot is not: it differs on integers.
+        distance = np.sqrt(dx * dx + dy * dy)
+        cost = np.where(kept, distance * KEEP_BONUS, distance)
+        rank = self._ranks()
+        ri, rj = rank[i], rank[j]
+        first, second = np.minimum(ri, rj), np.maximum(ri, rj)
+        now = _greedy(cost, first, second, i, j, n, self.max_degree)
+        flips = np.flatnonzero(now != kept)
+        self._stale = bool(len(flips))
+        if not len(flips):
+            return
+        ids = self._ids
+        for e in flips.tolist():
+            pair = _ordered(ids[i[e]], ids[j[e]])  # type: ignore[arg-type]
+            on = bool(now[e])
+            self._set_peers(*pair, on)
+            (added if on else removed).append(pair)
+        self._kept_at[i[flips], j[flips]] = now[flips]
+
+
+def _greedy(
+    cost: np.ndarray, first: np.ndarray, second: np.ndarray, a: np.ndarray, b: np.ndarray, slots: int, cap: int
+) -> np.ndarray:
+    """Which pairs (a[e], b[e]) the rule keeps, taken in the order of their
+    keys (cost[e], first[e], second[e]).
+
+    Only what the walk down the order needs is sorted: the cheapest pairs
+    first (a partition, then a sort of that part), then, after each part,
+    what is left without dropping the pairs with a side already at the cap
+    (in a crowd most pairs are). So Python looks at few more pairs than it
+    keeps, and numpy sorts few more."""
+    kept = np.zeros(len(cost), dtype=bool)
+    if cap == 0:
+        return kept
+    degree = [0] * slots
+    rest = np.arange(len(cost))
+    size = max(256, 2 * slots)
+    while len(rest):
+        if len(rest) > size:
+            costs = cost[rest]
+            bound = costs[np.argpartition(costs, size)[size]]
+            # Everything cheaper than the bound goes before everything else,
+            # ties with it included.
+            before = costs < bound
+            if not before.any():
+                before = costs <= bound
+            head, rest = rest[before], rest[~before]
+        else:
+            head, rest = rest, rest[:0]
+        head = _in_order(head, cost, first, second)
+        taken = []
+        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
+            if degree[p] < cap and degree[q] < cap:
+                degree[p] += 1
+                degree[q] += 1
+                taken.append(e)
+        kept[taken] = True
+        if len(rest):
+            full = np.array(degree) >= cap
+            rest = rest[~(full[a[rest]] | full[b[rest]])]
+            size *= 2
+    return kept
+
+
+def _in_order(pairs: np.ndarray, cost: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``pairs`` sorted by (cost, first, second): by cost, then the runs of
+    equal costs (people on a grid) by the ids."""
+    pairs = pairs[np.argsort(cost[pairs])]
+    costs = cost[pairs]
+    tied = np.flatnonzero(costs[1:] == costs[:-1])
+    if len(tied):
+        at = np.union1d(tied, tied + 1)
+        runs = pairs[at]
+        pairs[at] = runs[np.lexsort((second[runs], first[runs], cost[runs]))]
+    return pairs
