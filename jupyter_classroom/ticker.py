@@ -46,10 +46,18 @@ class Ticker:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        due = loop.time() + self.period
         while True:
-            due = loop.time() + self.period
-            await asyncio.sleep(self.period)
-            late = loop.time() - due - self.period
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            now = loop.time()
+            # Woken more than a period late: the loop was stalled.
+            late = now - due - self.period
+            # Keep the cadence (a tick that waited behind other work does not
+            # push every later one back); after a stall, start again from now
+            # rather than catch up.
+            due += self.period
+            if due <= now:
+                due = now + self.period
             try:
                 if late > 0 and self.on_late is not None:
                     self.on_late(late)
