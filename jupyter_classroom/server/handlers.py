@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import struct
+import weakref
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -24,6 +25,17 @@ from .service import ClassroomService
 from .session import ClassroomSession
 
 AUTH_RESOURCE = "classroom"
+
+
+#: The sockets with messages not written yet, by event loop.
+_UNFLUSHED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[ClassroomSocketMixin]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _flush_all(loop: asyncio.AbstractEventLoop) -> None:
+    for handler in _UNFLUSHED.pop(loop, ()):
+        handler._flush()
 
 
 class ClassroomSocketMixin:
@@ -73,7 +85,13 @@ class ClassroomSocketMixin:
         # one future per socket and pass instead of per message.
         if self._outbox is None:
             self._outbox = [text]
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop = asyncio.get_running_loop()
+            waiting = _UNFLUSHED.get(loop)
+            if waiting is None:
+                # One callback writes every socket that has something.
+                waiting = _UNFLUSHED[loop] = []
+                loop.call_soon(_flush_all, loop)
+            waiting.append(self)
         else:
             self._outbox.append(text)
 
