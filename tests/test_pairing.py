@@ -31,12 +31,13 @@ class Floor:
             for a in self.at
         }
 
-    def update(self, mesh: PeerMesh):
+    def update(self, mesh: PeerMesh, now: float | None = None):
         return mesh.update(
             self.neighbours(),
             on_floor=lambda p: p not in self.in_room,
             position=self.position,
             offerer=lambda a, b: min(a, b),
+            now=now,
         )
 
 
@@ -136,6 +137,50 @@ def test_removing_a_participant_breaks_their_pairs() -> None:
 def test_negative_cap_is_refused() -> None:
     with pytest.raises(ValueError):
         PeerMesh(max_degree=-1)
+    with pytest.raises(ValueError):
+        PeerMesh(max_degree=4, hold=-1.0)
+
+
+def test_a_call_is_held_while_someone_nearer_walks_up() -> None:
+    floor = Floor(radius=500)
+    floor.at = {"me": (0, 0), "x": (100, 0), "y": (400, 0)}
+    mesh = PeerMesh(max_degree=1, hold=3.0)
+    assert floor.update(mesh, now=0.0).connected == (("me", "x"),)
+    # y walks right up to me: the call with x goes on, for the hold.
+    floor.at["y"] = (20, 0)
+    change = floor.update(mesh, now=1.0)
+    assert change.connected == () and change.disconnected == ()
+    assert mesh.capped("me") == {"y"}
+    assert not mesh.due(2.9) and mesh.due(3.0)
+    # The hold is over: the nearest wins, with nobody having moved.
+    change = floor.update(mesh, now=3.0)
+    assert change.connected == (("me", "y"),)
+    assert change.disconnected == (frozenset({"me", "x"}),)
+    assert not mesh.due(5.9) and mesh.due(6.0)  # the new call is held in turn
+    # Without a time nothing is held.
+    floor.at["x"] = (5, 0)
+    assert floor.update(mesh).connected == (("me", "x"),)
+
+
+def test_a_held_call_ends_at_once_when_the_two_part() -> None:
+    floor = Floor(radius=150)
+    floor.at = {"me": (0, 0), "x": (100, 0), "y": (0, 100)}
+    mesh = PeerMesh(max_degree=1, hold=3.0)
+    floor.update(mesh, now=0.0)
+    assert mesh.peers("me") == {"x"}
+    # x walks away after half a second: the call ends, y takes its place.
+    floor.at["x"] = (1000, 0)
+    change = floor.update(mesh, now=0.5)
+    assert change.disconnected == (frozenset({"me", "x"}),)
+    assert change.connected == (("me", "y"),)
+    # y steps into a room while held: ended too.
+    floor.in_room = {"y"}
+    assert floor.update(mesh, now=1.0).disconnected == (frozenset({"me", "y"}),)
+    # And a held call of someone who leaves ends with them.
+    floor.in_room = set()
+    floor.update(mesh, now=1.5)
+    assert mesh.peers("me") == {"y"}
+    assert mesh.remove("y").disconnected == (frozenset({"me", "y"}),)
 
 
 # -- the incremental mesh against the plain greedy rule ---------------------
@@ -146,15 +191,20 @@ class ReferenceMesh:
     candidate pair by its key and fills the mesh greedily, and who is capped
     is worked out again from scratch."""
 
-    def __init__(self, max_degree: int) -> None:
+    def __init__(self, max_degree: int, hold: float = 0.0) -> None:
         self.max_degree = max_degree
+        self.hold = hold
         self.pairs: set[frozenset[str]] = set()
+        self.since: dict[frozenset[str], float] = {}
         self._capped: dict[str, frozenset[str]] = {}
 
     def capped(self, pid: str) -> frozenset[str]:
         return self._capped.get(pid, frozenset())
 
-    def update(self, neighbours, on_floor, position, offerer) -> MeshChange:
+    def due(self, now: float) -> bool:
+        return True
+
+    def update(self, neighbours, on_floor, position, offerer, now=None) -> MeshChange:
         candidates = set()
         for a, near in neighbours.items():
             if not on_floor(a):
@@ -167,7 +217,8 @@ class ReferenceMesh:
             a, b = sorted(pair)
             (ax, ay), (bx, by) = position(a), position(b)
             d = math.hypot(ax - bx, ay - by)
-            return (d * KEEP_BONUS if pair in self.pairs else d, (a, b))
+            held = self.hold > 0 and now is not None and pair in self.pairs and self.since[pair] > now - self.hold
+            return (not held, d * KEEP_BONUS if pair in self.pairs else d, (a, b))
 
         degree: dict[str, int] = {}
         chosen = set()
@@ -179,6 +230,8 @@ class ReferenceMesh:
                 degree[b] = degree.get(b, 0) + 1
         added, removed = chosen - self.pairs, self.pairs - chosen
         self.pairs = chosen
+        if now is not None:
+            self.since.update(dict.fromkeys(added, now))
         capped: dict[str, set[str]] = {}
         for pair in candidates - chosen:
             a, b = tuple(pair)
@@ -218,7 +271,8 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
     for i in range(n):
         floor.at[f"p{i:02d}"] = (rng.uniform(0, size), rng.uniform(0, size))
     near: dict[str, set[str]] = {pid: set() for pid in floor.at}
-    old, new = ReferenceMesh(cap), PeerMesh(cap)
+    hold = rng.choice([0.0, 0.5, 3.0])
+    old, new = ReferenceMesh(cap, hold), PeerMesh(cap, hold)
     offerer = lambda a, b: max(a, b)  # noqa: E731
     next_id = n
     for step in range(150):
@@ -273,13 +327,15 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
                 changed.add(q)
             near[pid] = now
         on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
-        want = old.update(near, on_floor, floor.position, offerer)
+        t = step / 15
+        want = old.update(near, on_floor, floor.position, offerer, now=t)
         got = new.update(
             {p: near[p] for p in changed if p in near},
             on_floor,
             floor.position,
             offerer,
             changed=changed,
+            now=t,
         )
         assert got == want, f"step {step}"
         assert new.pairs == old.pairs
