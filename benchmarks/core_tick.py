@@ -10,6 +10,8 @@ for each crowd size:
   delivery of its messages (encoding and the sessions' bookkeeping, not the
   socket writes), and how many messages and bytes a tick hands to the sockets,
 * a move's CPU time (decoding and the core's checks),
+* how many open-floor calls start (each a WebRTC connection two browsers
+  set up), with calls held ``--min-call`` seconds (``min_call_seconds``),
 * a disconnect's and a resume's CPU time, and the longest of a crowd of
   ``--drop`` participants dropping at once and coming back.
 
@@ -64,6 +66,8 @@ class Sink:
     def send(self, text: str) -> None:
         self.counts[0] += 1
         self.counts[1] += len(text)
+        if text.startswith('{"type":"peer_connect"'):
+            self.counts[2] += 1
 
     def close(self, code: int, reason: str) -> None:
         pass
@@ -98,9 +102,11 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def crowd(n: int, seed: int, store_dir: Path) -> tuple[ClassroomService, list[Walker], Clock, list[int]]:
+def crowd(
+    n: int, seed: int, store_dir: Path, min_call: float
+) -> tuple[ClassroomService, list[Walker], Clock, list[int]]:
     cmap = ClassroomMap.from_tiled(json.loads(MAP_FILE.read_text()))
-    settings = ClassroomSettings(max_participants=n + 10)
+    settings = ClassroomSettings(max_participants=n + 10, min_call_seconds=min_call)
     classroom = Classroom(cmap, settings, random.Random(seed))
     clock = Clock()
     service = ClassroomService(
@@ -109,7 +115,7 @@ def crowd(n: int, seed: int, store_dir: Path) -> tuple[ClassroomService, list[Wa
         Limits(max_message_bytes=settings.max_message_bytes, max_connections_per_user=0),
         clock=clock,
     )
-    counts = [0, 0]
+    counts = [0, 0, 0]
     rng = random.Random(seed)
     walkers = []
     for i in range(n):
@@ -139,6 +145,7 @@ def walk(
     moves: list[float] = []
     sent: list[float] = []
     size: list[float] = []
+    calls = 0
     end = clock.now + seconds
     while clock.now < end:
         tick_at = clock.now + period
@@ -165,7 +172,9 @@ def walk(
             profile.disable()
         sent.append(counts[0])
         size.append(counts[1])
-    return {"tick": ticks, "move": moves, "sent": sent, "bytes": size}
+        calls += counts[2] // 2
+        counts[2] = 0
+    return {"tick": ticks, "move": moves, "sent": sent, "bytes": size, "calls": [calls]}
 
 
 def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count: int) -> dict[str, list[float]]:
@@ -184,7 +193,7 @@ def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count:
     service.tick()
     after = [time.thread_time() - t0]
     back: list[float] = []
-    sink = Sink([0, 0])
+    sink = Sink([0, 0, 0])
     for w, token in zip(gone, tokens):
         session = ClassroomSession(service, w.session.identity, sink.send, sink.close, clock)
         frame = json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "resume": token})
@@ -213,17 +222,21 @@ def main() -> None:
     parser.add_argument("--drop", type=int, default=200, help="participants dropping at once")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=int, default=0, help="profile the ticks of this crowd size")
+    parser.add_argument(
+        "--min-call", type=float, default=ClassroomSettings.min_call_seconds,
+        help="seconds an open-floor call is held (the min_call_seconds setting)",
+    )
     args = parser.parse_args()
     store_dir = Path(tempfile.mkdtemp(prefix="classroom-core-tick-"))
     if args.profile:
-        service, walkers, clock, counts = crowd(args.profile, args.seed, store_dir)
+        service, walkers, clock, counts = crowd(args.profile, args.seed, store_dir, args.min_call)
         profile = cProfile.Profile()
         walk(service, walkers, clock, counts, args.seconds, profile)
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         return
     for n in (int(v) for v in args.participants.split(",")):
-        service, walkers, clock, counts = crowd(n, args.seed, store_dir)
+        service, walkers, clock, counts = crowd(n, args.seed, store_dir, args.min_call)
         walk(service, walkers, clock, counts, 2.0)  # settle into the walk
         r = walk(service, walkers, clock, counts, args.seconds)
         d = drops(service, walkers, clock, min(args.drop, n))
@@ -235,6 +248,9 @@ def main() -> None:
         print(f"messages / tick    p50 {pct(r['sent'], 0.5):7.0f}   p99 {pct(r['sent'], 0.99):7.0f}   "
               f"({pct(r['bytes'], 0.5) / 1024:.0f} KiB p50)")
         print(f"move CPU (ms)      {ms(r['move'])}   ({len(r['move']) / args.seconds:.0f} moves/s)")
+        # Each new call is a WebRTC connection set up by two browsers.
+        started = r["calls"][0] / args.seconds
+        print(f"calls started      {started:.1f}/s   ({2 * started * 60 / n:.0f} a minute for each person)")
         print(f"disconnect (ms)    {ms(d['disconnect'])}   ({len(d['disconnect'])} at once)")
         print(f"resume (ms)        {ms(d['resume'])}")
         print(f"tick after (ms)    the drop {d['tick_after'][0] * 1e3:.3f}   the resumes {d['tick_after'][1] * 1e3:.3f}")

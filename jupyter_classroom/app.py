@@ -188,6 +188,13 @@ class ClassroomConfig(LoggingConfigurable):
         4,
         help="Peers each person talks to directly on the open floor; beyond it the nearest win.",
     ).tag(config=True)
+    min_call_seconds = Float(
+        3.0,
+        help=(
+            "Seconds an open-floor call is kept once started, whoever comes nearer, while "
+            "the two stay near each other (0: the nearest always win at once)."
+        ),
+    ).tag(config=True)
     ice_servers = List(
         Dict(),
         help=(
@@ -345,6 +352,7 @@ class ClassroomConfig(LoggingConfigurable):
             history_size=self.history_size,
             reconnect_grace=self.reconnect_grace,
             max_mesh_degree=self.max_mesh_degree,
+            min_call_seconds=self.min_call_seconds,
             room_capacity=self.room_capacity or None,
             room_capacities=dict(self.room_capacities),
         )

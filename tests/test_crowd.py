@@ -31,7 +31,7 @@ class ReferenceClassroom(Classroom):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.mesh = ReferenceMesh(self.settings.max_mesh_degree)  # type: ignore[assignment]
+        self.mesh = ReferenceMesh(self.settings.max_mesh_degree, self.settings.min_call_seconds)  # type: ignore[assignment]
 
     def _flush_moves(self, now: float):
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
@@ -71,7 +71,7 @@ class ReferenceClassroom(Classroom):
             return a if people[a].seq > people[b].seq else b
 
         change = self.mesh.update(
-            {pid: p.neighbours for pid, p in people.items()}, on_floor, position, offerer
+            {pid: p.neighbours for pid, p in people.items()}, on_floor, position, offerer, now=self._now
         )
         return self._mesh_messages(change)
 

@@ -59,6 +59,10 @@ class ClassroomSettings:
     #: one participant's update goes out each tick, however big the class.
     reconnecting_deliveries_per_tick: int = 4000
     max_mesh_degree: int = 4
+    #: Seconds an open-floor call is kept once started, whoever comes nearer,
+    #: while its two people stay near each other: walking through a crowd
+    #: does not tear down and set up a WebRTC call at every step.
+    min_call_seconds: float = 3.0
     #: People in a room whose map entry gives no capacity (None: no limit).
     room_capacity: int | None = None
     #: Capacities by room id, over the map's.
@@ -206,7 +210,9 @@ class Classroom:
         self._drop_budget = self.settings.reconnecting_deliveries_per_tick
         self._seq = 0
         self._generation = 0
-        self.mesh = PeerMesh(self.settings.max_mesh_degree)
+        self.mesh = PeerMesh(self.settings.max_mesh_degree, hold=self.settings.min_call_seconds)
+        # The time of the last flush: calls that start are dated with it.
+        self._now: float | None = None
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
@@ -598,9 +604,11 @@ class Classroom:
     def flush(self, now: float) -> Effects:
         """The positions that changed since the last flush, then proximity
         changes, then the news of dropped connections this tick has room for."""
+        self._now = now
         effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
-        if self._mesh_dirty:
-            # Connections that dropped since the last tick (nobody moved).
+        if self._mesh_dirty or self.mesh.due(now):
+            # Connections that dropped since the last tick, or calls whose
+            # hold ended (nobody moved).
             effects.messages += self._update_mesh()
         return effects
 
@@ -735,6 +743,7 @@ class Classroom:
             offerer,
             changed=dirty,
             moved=moved,
+            now=self._now,
         )
         return self._mesh_messages(change)
 
