@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,21 @@ def test_who_the_host_names() -> None:
     assert not app.named_by_host(User("ada", "Ada", "Ada"))
     app.chosen_names = "never"
     assert app.named_by_host(anonymous)
+
+
+def test_objects_alive_at_start_up_are_frozen_once(tmp_path: Path) -> None:
+    # In a process of its own: freezing is for the whole process.
+    script = (
+        "import gc\n"
+        "from jupyter_classroom.server.memory import freeze_startup_objects\n"
+        "alive = [object() for _ in range(3)] + [[] for _ in range(1000)]\n"
+        "freeze_startup_objects()\n"
+        "first = gc.get_freeze_count()\n"
+        "later = [[] for _ in range(1000)]\n"
+        "freeze_startup_objects()\n"
+        "print(first, gc.get_freeze_count())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    first, second = map(int, out.stdout.split())
+    assert first > 1000
+    assert second == first  # the second host's objects are collected as usual
