@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import math
 import pstats
@@ -238,6 +239,10 @@ def main() -> None:
     for n in (int(v) for v in args.participants.split(",")):
         service, walkers, clock, counts = crowd(n, args.seed, store_dir, args.min_call)
         walk(service, walkers, clock, counts, 2.0)  # settle into the walk
+        # As a server does once started (freeze_startup_objects): the
+        # garbage collector's full walks leave out what was there before.
+        gc.collect()
+        gc.freeze()
         r = walk(service, walkers, clock, counts, args.seconds)
         d = drops(service, walkers, clock, min(args.drop, n))
         people = service.classroom.participants.values()

@@ -59,6 +59,8 @@ class ReferenceClassroom(Classroom):
 
     def _update_mesh(self):
         people = self.participants
+        self._mesh_dirty.clear()
+        self._near_flips.clear()
 
         def on_floor(pid: str) -> bool:
             p = people.get(pid)

@@ -258,10 +258,13 @@ class ReferenceMesh:
         return MeshChange(connected=(), disconnected=tuple(sorted(removed, key=sorted)))
 
 
+@pytest.mark.parametrize("with_flips", [False, True], ids=["neighbours", "flips"])
 @pytest.mark.parametrize("seed", range(12))
-def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
+def test_incremental_mesh_agrees_with_the_plain_rule(seed: int, with_flips: bool) -> None:
     """A random crowd walks, steps into rooms, drops out and leaves; after
-    every step both meshes report the same changes and hold the same pairs."""
+    every step both meshes report the same changes and hold the same pairs.
+    The mesh is told either everyone whose neighbours changed, or the pairs
+    that flipped and who moved (as the classroom does)."""
     rng = random.Random(seed)
     cap = rng.choice([0, 1, 2, 3, 4, 6])
     floor = Floor(radius=rng.choice([60.0, 120.0]))
@@ -275,8 +278,13 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
     old, new = ReferenceMesh(cap, hold), PeerMesh(cap, hold)
     offerer = lambda a, b: max(a, b)  # noqa: E731
     next_id = n
+    arrived: set[str] = set(floor.at)
     for step in range(150):
         changed: set[str] = set()
+        # Those who moved, stepped into or out of a room, or came (everyone
+        # at first): their floor status may have changed.
+        acted, arrived = arrived, set()
+        flips: list[tuple[str, str, bool]] = []
         for pid in rng.sample(sorted(floor.at), k=max(1, len(floor.at) // rng.choice([1, 3, 10]))):
             action = rng.random()
             if action < 0.05:
@@ -286,9 +294,11 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
                 for q in near.pop(pid):
                     near[q].discard(pid)
                     changed.add(q)
+                    flips.append((pid, q, False))
                 del floor.at[pid]
                 floor.in_room.discard(pid)
                 changed.discard(pid)
+                acted.discard(pid)
                 assert new.remove(pid) == old.remove(pid)
                 assert new.pairs == old.pairs
                 continue
@@ -300,12 +310,14 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
                     min(size, max(0.0, y + rng.uniform(-step_len, step_len))),
                 )
             changed.add(pid)
+            acted.add(pid)
         if rng.random() < 0.1:
             pid = f"p{next_id:02d}"
             next_id += 1
             floor.at[pid] = (rng.uniform(0, size), rng.uniform(0, size))
             near[pid] = set()
             changed.add(pid)
+            acted.add(pid)
         # Proximity with hysteresis, for the people who moved.
         for pid in sorted(changed):
             if pid not in floor.at:
@@ -322,20 +334,24 @@ def test_incremental_mesh_agrees_with_the_plain_rule(seed: int) -> None:
             for q in near[pid] - now:
                 near[q].discard(pid)
                 changed.add(q)
+                flips.append((pid, q, False))
             for q in now - near[pid]:
                 near[q].add(pid)
                 changed.add(q)
+                flips.append((pid, q, True))
             near[pid] = now
         on_floor = lambda p: p in floor.at and p not in floor.in_room  # noqa: E731
         t = step / 15
         want = old.update(near, on_floor, floor.position, offerer, now=t)
+        told = acted if with_flips else changed
         got = new.update(
-            {p: near[p] for p in changed if p in near},
+            {p: near[p] for p in told if p in near},
             on_floor,
             floor.position,
             offerer,
-            changed=changed,
+            changed=told,
             now=t,
+            flips=flips if with_flips else None,
         )
         assert got == want, f"step {step}"
         assert new.pairs == old.pairs

@@ -216,6 +216,8 @@ class Classroom:
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
+        # The pairs that became neighbours (True) or stopped being since.
+        self._near_flips: list[tuple[str, str, bool]] = []
         # Those of them who moved.
         self._mesh_moved: set[str] = set()
         #: The instructors' powers and what they set for the class.
@@ -606,7 +608,7 @@ class Classroom:
         changes, then the news of dropped connections this tick has room for."""
         self._now = now
         effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
-        if self._mesh_dirty or self.mesh.due(now):
+        if self._mesh_dirty or self._near_flips or self.mesh.due(now):
             # Connections that dropped since the last tick, or calls whose
             # hold ended (nobody moved).
             effects.messages += self._update_mesh()
@@ -736,6 +738,7 @@ class Classroom:
         # has; the next tick finds their distances unchanged.
         moved |= {pid for pid in self._moved if pid in people}
         dirty, self._mesh_dirty = self._mesh_dirty | moved, set()
+        flips, self._near_flips = self._near_flips, []
         change = self.mesh.update(
             {pid: people[pid].neighbours for pid in dirty if pid in people},
             on_floor,
@@ -744,6 +747,7 @@ class Classroom:
             changed=dirty,
             moved=moved,
             now=self._now,
+            flips=flips,
         )
         return self._mesh_messages(change)
 
@@ -760,22 +764,23 @@ class Classroom:
         return out
 
     def _set_neighbours(self, p: Participant, near: set[str]) -> None:
-        """Make ``p``'s neighbour set ``near`` (symmetric); the people whose
-        set changed are looked at again by the next mesh update."""
+        """Make ``p``'s neighbour set ``near`` (symmetric); the pairs that
+        changed go to the next mesh update, and ``p`` is looked at again
+        (their room or connection may have changed too)."""
+        pid = p.id
+        self._mesh_dirty.add(pid)
         mine = p.neighbours
         if near == mine:
             return
-        dirty = self._mesh_dirty
-        dirty.add(p.id)
-        pid = p.id
+        flips = self._near_flips
         for qid in mine - near:
             q = self.participants.get(qid)
             if q is not None:
                 q.neighbours.discard(pid)
-                dirty.add(qid)
+            flips.append((pid, qid, False))
         for qid in near - mine:
             self.participants[qid].neighbours.add(pid)
-            dirty.add(qid)
+            flips.append((pid, qid, True))
         p.neighbours = set(near)
 
     # -- presence ------------------------------------------------------------

@@ -143,6 +143,7 @@ class PeerMesh:
         changed: Iterable[str] | None = None,
         moved: Iterable[str] | None = None,
         now: float | None = None,
+        flips: Iterable[tuple[str, str, bool]] | None = None,
     ) -> MeshChange:
         """Bring the mesh up to date.
 
@@ -164,6 +165,14 @@ class PeerMesh:
         that form, for :attr:`hold`: a pair formed less than ``hold`` seconds
         before comes first in the order, so it is kept. Without it nothing
         is held.
+
+        ``flips``, given with ``changed``, lists the pairs that became
+        neighbours (True) or stopped being (False) since the last update, in
+        order. Then ``changed`` need only name those whose floor status may
+        have changed, or who moved: the neighbours of someone whose floor
+        status stayed are not read, their pairs follow the flips. In a
+        walking crowd that is a few pairs a person instead of all their
+        neighbours.
         """
         if changed is None:
             desired = self._desired_all(neighbours, on_floor)
@@ -171,13 +180,27 @@ class PeerMesh:
         else:
             changed_set = set(changed)
             floor = self._floor
-            for a in changed_set:
-                if a in neighbours and on_floor(a):
-                    floor.add(a)
-                else:
-                    floor.discard(a)
+            if flips is None:
+                # Everyone named is read again.
+                status = changed_set
+                for a in changed_set:
+                    if a in neighbours and on_floor(a):
+                        floor.add(a)
+                    else:
+                        floor.discard(a)
+            else:
+                # Only those who came onto the floor or left it.
+                status = set()
+                for a in changed_set:
+                    there = a in neighbours and on_floor(a)
+                    if there != (a in floor):
+                        status.add(a)
+                        if there:
+                            floor.add(a)
+                        else:
+                            floor.discard(a)
             desired = {}
-            for a in changed_set:
+            for a in status:
                 if a in floor:
                     want = floor.intersection(neighbours[a])
                     want.discard(a)
@@ -186,6 +209,26 @@ class PeerMesh:
                     desired[a] = set()
             moved_set = changed_set if moved is None else moved
         removed, touched = self._candidates(desired, position)
+        if flips is not None and changed is not None:
+            # The pairs of those whose floor status stayed: as the last flip
+            # left them (the ones of the others were read whole above).
+            last: dict[tuple[str, str], bool] = {}
+            for a, b, on in flips:
+                last[(a, b) if a < b else (b, a)] = on
+            near, floor = self._near, self._floor
+            on_pairs: list[tuple[str, str]] = []
+            off_pairs: list[tuple[str, str]] = []
+            for (a, b), on in last.items():
+                if a in status or b in status:
+                    continue
+                want = on and a in floor and b in floor
+                mine = near.get(a)
+                have = mine is not None and b in mine
+                if want != have:
+                    (on_pairs if want else off_pairs).append((a, b))
+            if on_pairs or off_pairs:
+                removed += self._pairs(on_pairs, off_pairs, position)
+                touched = True
         stale = self._stale or touched or (now is not None and self.due(now))
         slots, xs, ys = self._slot, self._x, self._y
         for pid in moved_set:
@@ -293,7 +336,52 @@ class PeerMesh:
                 near[a] = have
             else:
                 near.pop(a, None)
-        # Offs first: under the contract no pair is both.
+        self._mark(off_a, off_b, on_a, on_b)
+        return removed, bool(off_a or on_a)
+
+    def _pairs(
+        self,
+        on_pairs: list[tuple[str, str]],
+        off_pairs: list[tuple[str, str]],
+        position: Callable[[str], tuple[float, float]],
+    ) -> list[tuple[str, str]]:
+        """Make the pairs ``on_pairs`` candidates and ``off_pairs`` not (each
+        pair (a, b), a < b, in the state it is not in). Returns the pairs
+        in the mesh that broke."""
+        near, peers, slot = self._near, self._peers, self._slot
+        removed: list[tuple[str, str]] = []
+        off_a: list[int] = []
+        off_b: list[int] = []
+        for a, b in off_pairs:
+            for x, y in ((a, b), (b, a)):
+                mine = near[x]
+                mine.discard(y)
+                if not mine:
+                    del near[x]
+            off_a.append(slot[a])
+            off_b.append(slot[b])
+            mine = peers.get(a)
+            if mine and b in mine:
+                removed.append((a, b))
+                self._set_peers(a, b, False)
+        on_a: list[int] = []
+        on_b: list[int] = []
+        for a, b in on_pairs:
+            sa, sb = slot.get(a), slot.get(b)
+            on_a.append(self._take_slot(a, position) if sa is None else sa)
+            on_b.append(self._take_slot(b, position) if sb is None else sb)
+            for x, y in ((a, b), (b, a)):
+                mine = near.get(x)
+                if mine is None:
+                    near[x] = {y}
+                else:
+                    mine.add(y)
+        self._mark(off_a, off_b, on_a, on_b)
+        return removed
+
+    def _mark(self, off_a: list[int], off_b: list[int], on_a: list[int], on_b: list[int]) -> None:
+        """Candidate pairs by slots, in the matrices (offs first: under the
+        contract no pair is both)."""
         for xs, ys, on in ((off_a, off_b, False), (on_a, on_b, True)):
             if xs:
                 i, j = np.array(xs), np.array(ys)
@@ -301,7 +389,6 @@ class PeerMesh:
                 self._near_at[lo, hi] = on
                 if not on:
                     self._kept_at[lo, hi] = False
-        return removed, bool(off_a or on_a)
 
     def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
         slot = self._slot.get(pid)
