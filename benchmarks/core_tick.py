@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jupyter_classroom import protocol  # noqa: E402
 from jupyter_classroom.classroom import Classroom, ClassroomMap, ClassroomSettings, Identity  # noqa: E402
+from jupyter_classroom.server import memory  # noqa: E402
 from jupyter_classroom.server.service import ClassroomService, Limits  # noqa: E402
 from jupyter_classroom.server.session import ClassroomSession  # noqa: E402
 from jupyter_classroom.storage import ChatStore  # noqa: E402
@@ -239,10 +240,11 @@ def main() -> None:
     for n in (int(v) for v in args.participants.split(",")):
         service, walkers, clock, counts = crowd(n, args.seed, store_dir, args.min_call)
         walk(service, walkers, clock, counts, 2.0)  # settle into the walk
-        # As a server does once started (freeze_startup_objects): the
+        # As a server does once started (tune_garbage_collection): the
         # garbage collector's full walks leave out what was there before.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*gc.get_threshold()[:2], memory.FULL_EVERY)
         r = walk(service, walkers, clock, counts, args.seconds)
         d = drops(service, walkers, clock, min(args.drop, n))
         people = service.classroom.participants.values()

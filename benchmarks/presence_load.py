@@ -277,8 +277,10 @@ async def client_process(url: str, indices: list[int], go, args: dict, queue) ->
         stats[key] = 0
     stats["close codes"] = {}
     samples.clear()
+    cpu0 = time.process_time()
     await asyncio.gather(*(w.walk(args["duration"], args["chat_every"]) for w in walkers))
     await asyncio.sleep(1.0)
+    stats["cpu"] = time.process_time() - cpu0
     for w in walkers:
         if not w.ws.closed:
             w.ws.send((1000).to_bytes(2, "big"), 0x8)
@@ -339,7 +341,7 @@ def run(n: int, args: argparse.Namespace) -> None:
             f.seek(log_from)
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
-        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
+        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0, "cpu": 0.0}
         codes: dict = {}
         errors: dict = {}
         sent: dict = {}
@@ -361,7 +363,10 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)}, {len(ticks) / elapsed:.1f}/s)"
         )
-        print(f"server CPU              {cpu:.1f} % of one core")
+        print(
+            f"server CPU              {cpu:.1f} % of one core   "
+            f"(the clients {stats['cpu'] / elapsed * 100:.0f} %, on the same {os.cpu_count()} cores)"
+        )
         print(f"server RSS (MB)         start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
         print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")

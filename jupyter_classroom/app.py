@@ -29,7 +29,7 @@ from .server.handlers import (
     ClassroomWebSocketHandler,
 )
 from .server.mapfiles import MapFiles
-from .server.memory import freeze_startup_objects
+from .server import memory
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
@@ -135,13 +135,12 @@ class ClassroomConfig(LoggingConfigurable):
         help="The SQLite file that keeps class, room and direct chat history.",
     ).tag(config=True)
     history_size = Int(100, help="Messages of each channel sent to a participant on joining.").tag(config=True)
-    freeze_startup_objects = Bool(
+    tune_garbage_collection = Bool(
         True,
         help=(
-            "Leave the objects alive when the classroom starts out of Python's garbage "
-            "collection (gc.freeze): its full collections then walk only what the class "
-            "made, instead of stalling every notebook and position for 100 ms or more in a "
-            "large class."
+            "Once started, leave the objects alive then out of Python's garbage collection "
+            "(gc.freeze) and run its full collections ten times less often: each stalls "
+            "every notebook and position, for 100 ms or more in a large class."
         ),
     ).tag(config=True)
     proximity_radius = Float(150.0, help="Map pixels within which people are 'nearby'.").tag(config=True)
@@ -553,8 +552,8 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
         service = getattr(self, "service", None)
         if service is not None:  # None when loading failed (a bad map), already logged
             service.start()
-            if self.freeze_startup_objects:
-                freeze_startup_objects()
+            if self.tune_garbage_collection:
+                memory.tune_garbage_collection()
 
     async def stop_extension(self) -> None:
         service = getattr(self, "service", None)

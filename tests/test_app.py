@@ -135,19 +135,20 @@ def test_who_the_host_names() -> None:
     assert app.named_by_host(anonymous)
 
 
-def test_objects_alive_at_start_up_are_frozen_once(tmp_path: Path) -> None:
+def test_garbage_collection_is_tuned_once(tmp_path: Path) -> None:
     # In a process of its own: freezing is for the whole process.
     script = (
         "import gc\n"
-        "from jupyter_classroom.server.memory import freeze_startup_objects\n"
+        "from jupyter_classroom.server.memory import tune_garbage_collection\n"
         "alive = [object() for _ in range(3)] + [[] for _ in range(1000)]\n"
-        "freeze_startup_objects()\n"
+        "tune_garbage_collection()\n"
         "first = gc.get_freeze_count()\n"
         "later = [[] for _ in range(1000)]\n"
-        "freeze_startup_objects()\n"
-        "print(first, gc.get_freeze_count())\n"
+        "tune_garbage_collection()\n"
+        "print(first, gc.get_freeze_count(), gc.get_threshold()[2])\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
-    first, second = map(int, out.stdout.split())
+    first, second, full_every = map(int, out.stdout.split())
     assert first > 1000
     assert second == first  # the second host's objects are collected as usual
+    assert full_every == 100

@@ -27,7 +27,7 @@ from .. import __version__
 from ..app import ClassroomConfig
 from ..classroom import MapError
 from ..protocol import Role
-from ..server.memory import freeze_startup_objects
+from ..server import memory
 from ..server.service import ClassroomService
 from .handlers import (
     ClassroomsHandler,
@@ -204,8 +204,8 @@ class ClassroomHub(ClassroomConfig, Application):
         for name in self.specs:
             self.services[name] = self.make_service(str(data / f"{name}.sqlite"))
             self.services[name].start()
-        if self.freeze_startup_objects:
-            freeze_startup_objects()
+        if self.tune_garbage_collection:
+            memory.tune_garbage_collection()
 
     async def serve(self, started: asyncio.Event | None = None) -> None:
         """Run until SIGTERM or SIGINT (or until cancelled), then close everything."""
