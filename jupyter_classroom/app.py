@@ -22,6 +22,7 @@ from traitlets.config import LoggingConfigurable
 
 from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, MapError
+from .server import memory
 from .server.handlers import (
     ClassroomConfigHandler,
     ClassroomMapHandler,
@@ -29,7 +30,6 @@ from .server.handlers import (
     ClassroomWebSocketHandler,
 )
 from .server.mapfiles import MapFiles
-from .server import memory
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore

@@ -180,25 +180,19 @@ class PeerMesh:
         else:
             changed_set = set(changed)
             floor = self._floor
-            if flips is None:
-                # Everyone named is read again.
-                status = changed_set
-                for a in changed_set:
-                    if a in neighbours and on_floor(a):
+            # Those who came onto the floor or left it are read whole; without
+            # flips, everyone named is.
+            status = set()
+            for a in changed_set:
+                there = a in neighbours and on_floor(a)
+                if there != (a in floor):
+                    status.add(a)
+                    if there:
                         floor.add(a)
                     else:
                         floor.discard(a)
-            else:
-                # Only those who came onto the floor or left it.
-                status = set()
-                for a in changed_set:
-                    there = a in neighbours and on_floor(a)
-                    if there != (a in floor):
-                        status.add(a)
-                        if there:
-                            floor.add(a)
-                        else:
-                            floor.discard(a)
+            if flips is None:
+                status = changed_set
             desired = {}
             for a in status:
                 if a in floor:
