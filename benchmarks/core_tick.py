@@ -247,8 +247,10 @@ def main() -> None:
         gc.set_threshold(*gc.get_threshold()[:2], memory.FULL_EVERY)
         r = walk(service, walkers, clock, counts, args.seconds)
         d = drops(service, walkers, clock, min(args.drop, n))
-        people = service.classroom.participants.values()
-        degree = sum(len(p.neighbours) for p in people) / max(1, len(people))
+        classroom = service.classroom
+        degree = sum(len(classroom.neighbours(pid)) for pid in classroom.participants) / max(
+            1, len(classroom.participants)
+        )
         print(f"participants       {n}   ({args.seconds:.0f} simulated s, {len(r['tick'])} ticks, "
               f"{degree:.1f} neighbours each on average)")
         print(f"tick CPU (ms)      {ms(r['tick'])}")

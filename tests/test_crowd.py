@@ -32,6 +32,30 @@ class ReferenceClassroom(Classroom):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.mesh = ReferenceMesh(self.settings.max_mesh_degree, self.settings.min_call_seconds)  # type: ignore[assignment]
+        # Who is near whom, as sets.
+        self.near: dict[str, set[str]] = {}
+
+    def neighbours(self, pid: str) -> frozenset[str]:
+        self.get(pid)
+        return frozenset(self.near.get(pid, ()))
+
+    def _set_near(self, pid: str, near: set[str]) -> None:
+        mine = self.near.setdefault(pid, set())
+        for q in mine - near:
+            self.near[q].discard(pid)
+        for q in near - mine:
+            self.near.setdefault(q, set()).add(pid)
+        self.near[pid] = set(near)
+
+    def _alone(self, p) -> None:
+        super()._alone(p)
+        self._set_near(p.id, set())
+
+    def leave(self, pid: str):
+        if pid in self.participants:
+            self._set_near(pid, set())
+            del self.near[pid]
+        return super().leave(pid)
 
     def _flush_moves(self, now: float):
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
@@ -52,15 +76,14 @@ class ReferenceClassroom(Classroom):
                 if q is p:
                     continue
                 d2 = (p.x - q.x) ** 2 + (p.y - q.y) ** 2
-                if d2 <= join2 or (q.id in p.neighbours and d2 <= drop2):
+                if d2 <= join2 or (q.id in self.near.get(p.id, ()) and d2 <= drop2):
                     near.add(q.id)
-            self._set_neighbours(p, near)
+            self._set_near(p.id, near)
         return Effects(out + self._update_mesh())
 
     def _update_mesh(self):
         people = self.participants
         self._mesh_dirty.clear()
-        self._near_flips.clear()
 
         def on_floor(pid: str) -> bool:
             p = people.get(pid)
@@ -73,7 +96,7 @@ class ReferenceClassroom(Classroom):
             return a if people[a].seq > people[b].seq else b
 
         change = self.mesh.update(
-            {pid: p.neighbours for pid, p in people.items()}, on_floor, position, offerer, now=self._now
+            {pid: self.near.get(pid, set()) for pid in people}, on_floor, position, offerer, now=self._now
         )
         return self._mesh_messages(change)
 
@@ -208,6 +231,8 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
         out_new, out_ref = new.flush(t), ref.flush(t)
         assert out_new == out_ref, f"tick {tick}"
         assert new.mesh.pairs == ref.mesh.pairs
+        for pid in new.participants:
+            assert new.neighbours(pid) == ref.neighbours(pid), f"tick {tick}"
         pages.read(out_new)
         pages.check()
     assert new.mesh.pairs  # the walk did form a mesh
@@ -226,8 +251,9 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
             c._moved.add(p.id)
         c.flush(0)
     gone = sorted(new.participants)[17]
-    around = set(new.participants[gone].neighbours)
-    second = set().union(*(new.participants[q].neighbours for q in around)) - {gone}
+    around = set(new.neighbours(gone))
+    assert around == ref.neighbours(gone)
+    second = set().union(*(new.neighbours(q) for q in around)) - {gone}
     peers = new.mesh.peers(gone)
     assert peers and len(around) < 60  # a real neighbourhood, not the whole room
     out = new.disconnect(gone, 1.0)
@@ -305,7 +331,7 @@ def test_a_crowd_dropping_at_once_is_told_over_the_next_ticks(default_map: Class
     dropped = set(gone[:-1])
     assert not any(pair & dropped for pair in c.mesh.pairs)
     for pid in stay:
-        assert not c.participants[pid].neighbours & dropped
+        assert not c.neighbours(pid) & dropped
 
 
 def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:

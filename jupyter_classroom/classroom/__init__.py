@@ -12,6 +12,7 @@ from .identity import Identity, colour_of, initials_of
 from .effects import Effects, Outgoing
 from .map import ClassroomMap, MapError, Room
 from .pairing import MeshChange, PeerMesh
+from .proximity import Proximity
 
 __all__ = [
     "Classroom",
@@ -25,6 +26,7 @@ __all__ = [
     "Outgoing",
     "Participant",
     "PeerMesh",
+    "Proximity",
     "Room",
     "RoomMedia",
     "TrackKey",

@@ -14,8 +14,6 @@ import random
 import secrets
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .. import protocol
 from ..protocol import ErrorCode
 # One error type for every refusal; the core calls it by its own name.
@@ -32,6 +30,7 @@ from .identity import (
 )
 from .map import ClassroomMap, Room
 from .pairing import MeshChange, PeerMesh
+from .proximity import Proximity
 from .teaching import Teaching
 
 
@@ -128,7 +127,6 @@ class Participant:
     #: connection is kept across the open floor until the session ends.
     conference: bool = False
     moved_at: float = 0.0
-    neighbours: set[str] = field(default_factory=set)
     #: Distance this participant may still walk at once (see ``walk_burst``),
     #: as of ``moved_at``; None until the first move.
     walk_budget: float | None = None
@@ -210,16 +208,16 @@ class Classroom:
         self._drop_budget = self.settings.reconnecting_deliveries_per_tick
         self._seq = 0
         self._generation = 0
-        self.mesh = PeerMesh(self.settings.max_mesh_degree, hold=self.settings.min_call_seconds)
+        #: Who is near whom (everyone has a slot there while they are here).
+        self.proximity = Proximity(self.settings.proximity_radius, self.settings.proximity_drop_radius)
+        self.mesh = PeerMesh(
+            self.proximity, self.settings.max_mesh_degree, hold=self.settings.min_call_seconds
+        )
         # The time of the last flush: calls that start are dated with it.
         self._now: float | None = None
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
-        # The pairs that became neighbours (True) or stopped being since.
-        self._near_flips: list[tuple[str, str, bool]] = []
-        # Those of them who moved.
-        self._mesh_moved: set[str] = set()
         #: The instructors' powers and what they set for the class.
         self.teaching = Teaching(self)
 
@@ -232,7 +230,8 @@ class Classroom:
             raise ClassroomError(ErrorCode.UNKNOWN_PARTICIPANT, "No such participant.") from None
 
     def neighbours(self, pid: str) -> frozenset[str]:
-        return frozenset(self.get(pid).neighbours)
+        self.get(pid)
+        return self.proximity.neighbours(pid)
 
     def members(self, room_id: str) -> frozenset[str]:
         return frozenset(p.id for p in self.participants.values() if p.room == room_id)
@@ -297,13 +296,14 @@ class Classroom:
                     # next flush pairs the new one.
                     # Coming back before the tick that was to end the calls
                     # of a connection dropped in a crowd: they end now.
-                    self._set_neighbours(p, set())
+                    self._alone(p)
                     mine = frozenset({p.id})  # the welcome says it all to p
                     out = [o for o in self._update_mesh() if o.to != mine]
                 p.identity = identity  # the host's record may have changed
                 p.media = media
                 p.connection = "online"
                 p.disconnected_at = None
+                self.proximity.set_active(p.id, True)
                 self._choose(p, name, color, notes)
                 class_updates = (
                     self._restore_presence(p, restore, notes, now) if restore is not None else []
@@ -359,6 +359,8 @@ class Classroom:
         self._new_session(p)
         self.participants[p.id] = p
         self._by_resume[p.resume] = p
+        self.proximity.add(p.id, p.x, p.y)
+        self._mesh_dirty.add(p.id)
         self._moved.add(p.id)
         class_updates = (
             self._restore_presence(p, restore, notes, now) if restore is not None else []
@@ -498,7 +500,7 @@ class Classroom:
         p.connection = "reconnecting"
         p.disconnected_at = seen
         p.conference = False
-        self._set_neighbours(p, set())
+        self._alone(p)
         cost = len(self.participants) - 1
         if self._dropped or cost > self._drop_budget:
             # One of many at once: the next tick tells the others, ends the
@@ -521,8 +523,9 @@ class Classroom:
             del self._names[name_key(p.name)]
         self._moved.discard(pid)
         self._dropped.pop(pid, None)
-        self._set_neighbours(p, set())
+        self._mesh_dirty.discard(pid)
         out = self._mesh_messages(self.mesh.remove(pid))
+        self.proximity.remove(pid)
         out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         in_plan = self._media_key(p) is not None
         out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
@@ -608,7 +611,7 @@ class Classroom:
         changes, then the news of dropped connections this tick has room for."""
         self._now = now
         effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
-        if self._mesh_dirty or self._near_flips or self.mesh.due(now):
+        if self._mesh_dirty or self.mesh.due(now):
             # Connections that dropped since the last tick, or calls whose
             # hold ended (nobody moved).
             effects.messages += self._update_mesh()
@@ -639,35 +642,13 @@ class Classroom:
         if not moved:
             return Effects()
         out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
-        self._mesh_moved.update(p.id for p in moved)  # distances, and maybe the room, changed
-        movers = [p for p in moved if p.connection == "online"]
-        if movers:
-            self._near_movers(movers)
+        place = self.proximity.place
+        for p in moved:
+            place(p.id, p.x, p.y)
+        # Their neighbours, and maybe their room, changed.
+        self.proximity.measure(p.id for p in moved if p.connection == "online")
+        self._mesh_dirty.update(p.id for p in moved)
         return Effects(out + self._update_mesh())
-
-    def _near_movers(self, movers: list[Participant]) -> None:
-        """Proximity for those who moved, against everyone at once: within
-        the radius, or within the drop radius for those already near."""
-        people = list(self.participants.values())
-        count = len(people)
-        ids = np.array([q.id for q in people], dtype=object)
-        xs = np.fromiter((q.x for q in people), float, count)
-        ys = np.fromiter((q.y for q in people), float, count)
-        online = np.fromiter((q.connection == "online" for q in people), bool, count)
-        mx = np.array([p.x for p in movers])[:, None]
-        my = np.array([p.y for p in movers])[:, None]
-        d2 = (xs - mx) ** 2 + (ys - my) ** 2
-        d2[:, ~online] = np.inf
-        join = d2 <= self.settings.proximity_radius ** 2
-        # Only those already near may stay in the band out to the drop radius.
-        band = ~join & (d2 <= self.settings.proximity_drop_radius ** 2)
-        for row, p in enumerate(movers):
-            near = set(ids[join[row]].tolist())
-            near.discard(p.id)
-            kept = band[row]
-            if kept.any():
-                near |= p.neighbours.intersection(ids[kept].tolist())
-            self._set_neighbours(p, near)
 
     # -- rooms' conferences ---------------------------------------------------
 
@@ -724,31 +705,20 @@ class Classroom:
             p = people.get(pid)
             return p is not None and p.room is None and p.connection == "online"
 
-        def position(pid: str) -> tuple[float, float]:
-            p = people[pid]
-            return p.x, p.y
-
         def offerer(a: str, b: str) -> str:
             # The one who arrived later calls the one already there.
             return a if people[a].seq > people[b].seq else b
 
-        moved, self._mesh_moved = self._mesh_moved, set()
-        # Between ticks (a disconnect), the mesh already measures the people
-        # who moved since the last tick where they now stand, as it always
-        # has; the next tick finds their distances unchanged.
-        moved |= {pid for pid in self._moved if pid in people}
-        dirty, self._mesh_dirty = self._mesh_dirty | moved, set()
-        flips, self._near_flips = self._near_flips, []
-        change = self.mesh.update(
-            {pid: people[pid].neighbours for pid in dirty if pid in people},
-            on_floor,
-            position,
-            offerer,
-            changed=dirty,
-            moved=moved,
-            now=self._now,
-            flips=flips,
-        )
+        # Between ticks (a disconnect), the mesh measures the distances of
+        # the people who moved since the last tick where they now stand; who
+        # is near them is found at the next tick.
+        for pid in self._moved:
+            p = people.get(pid)
+            if p is not None:
+                self.proximity.place(pid, p.x, p.y)
+                self._mesh_dirty.add(pid)
+        dirty, self._mesh_dirty = self._mesh_dirty, set()
+        change = self.mesh.update(on_floor, offerer, changed=dirty, now=self._now)
         return self._mesh_messages(change)
 
     def _mesh_messages(self, change: MeshChange) -> list[Outgoing]:
@@ -763,25 +733,12 @@ class Classroom:
             out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
         return out
 
-    def _set_neighbours(self, p: Participant, near: set[str]) -> None:
-        """Make ``p``'s neighbour set ``near`` (symmetric); the pairs that
-        changed go to the next mesh update, and ``p`` is looked at again
-        (their room or connection may have changed too)."""
-        pid = p.id
-        self._mesh_dirty.add(pid)
-        mine = p.neighbours
-        if near == mine:
-            return
-        flips = self._near_flips
-        for qid in mine - near:
-            q = self.participants.get(qid)
-            if q is not None:
-                q.neighbours.discard(pid)
-            flips.append((pid, qid, False))
-        for qid in near - mine:
-            self.participants[qid].neighbours.add(pid)
-            flips.append((pid, qid, True))
-        p.neighbours = set(near)
+    def _alone(self, p: Participant) -> None:
+        """``p`` is near nobody (their connection dropped or is replaced) until
+        the next flush measures them again; their calls end at the next mesh
+        update."""
+        self.proximity.set_active(p.id, False)
+        self._mesh_dirty.add(p.id)
 
     # -- presence ------------------------------------------------------------
 
@@ -874,7 +831,7 @@ class Classroom:
             message.room = p.room
             return message, self.members(p.room), True
         if channel == "nearby":
-            return message, frozenset(p.neighbours | {p.id}), False
+            return message, self.neighbours(p.id) | {p.id}, False
         if channel == "direct":
             if to is None or to == pid:
                 raise ClassroomError(ErrorCode.BAD_MESSAGE, "A direct message needs another participant in 'to'.")

@@ -20,22 +20,26 @@ person, each a WebRTC connection two browsers set up for nothing). A held
 call still ends at once when its two move apart or one leaves the floor.
 
 :class:`PeerMesh` runs that rule over every candidate pair whenever something
-it depends on changed, with the pairs in arrays: measuring, ordering and
-filtering them is numpy's work, and only the walk down the order is Python's,
-over the pairs that can still be kept. In the densest crowd the default map
-holds (500 people with ~100 neighbours each, ~25,000 candidate pairs) that
-is about 4 ms. The candidate pairs are kept up to date from what changed,
-in a matrix of who is a candidate with whom, and an update where nobody
-with a candidate pair moved and nothing changed costs nothing.
+it depends on changed. It works on the slots of the proximity graph
+(:mod:`.proximity`): a candidate pair is a near pair with both people on the
+floor, read from the matrices whole, and measuring, ordering and filtering
+the pairs is numpy's work. Only the walk down the order is Python's, over
+the pairs that can still be kept, after the held calls (which all fit) are
+kept at once. In the densest crowd the default map holds (500 people with
+~100 neighbours each, ~25,000 candidate pairs, everyone walking) an update
+is about 2 ms, and an update where nobody with a candidate pair moved and
+nothing changed does not run the rule.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .proximity import Proximity
 
 Pair = frozenset[str]
 
@@ -63,46 +67,41 @@ def _ordered(a: str, b: str) -> tuple[str, str]:
 class PeerMesh:
     """The set of peer-to-peer pairs, kept up to date from proximity.
 
-    Pure state: it is told what changed and returns what changed in the mesh;
-    the caller turns that into messages. Every pair is reported exactly once
-    when it forms and once when it breaks.
+    Pure state: it reads the proximity graph (the same slots), is told whose
+    floor status may have changed, and returns what changed in the mesh; the
+    caller turns that into messages. Every pair is reported exactly once when
+    it forms and once when it breaks.
     """
 
-    def __init__(self, max_degree: int, hold: float = 0.0) -> None:
+    def __init__(self, proximity: Proximity, max_degree: int, hold: float = 0.0) -> None:
         if max_degree < 0:
             raise ValueError("max_degree must be 0 or more")
         if not hold >= 0:
             raise ValueError("hold must be 0 or more")
+        self.proximity = proximity
         self.max_degree = max_degree
         #: Seconds a call, once formed, is kept whoever comes nearer (while
         #: the two stay near each other on the floor).
         self.hold = hold
-        #: Candidate pairs: participant -> near participants on the floor.
-        self._near: dict[str, set[str]] = {}
         #: Pairs in the mesh: participant -> peers.
         self._peers: dict[str, set[str]] = {}
-        #: Who was on the open floor at the last update.
-        self._floor: set[str] = set()
-        # Everyone with a candidate pair has a slot: an index into the
-        # position arrays and the pair matrices. The slots of those left
-        # without a candidate pair are reused.
-        self._slot: dict[str, int] = {}
-        self._ids: list[str | None] = []
-        self._free: list[int] = []
+        # By slot: who is on the open floor (as of the last update), and
+        # where each stood when the rule last ran.
+        self._floor = np.zeros(0, dtype=bool)
         self._x = np.zeros(0)
         self._y = np.zeros(0)
-        # Each slot's place among the ids in string order (None: to redo).
-        self._rank: np.ndarray | None = None
-        # Candidate pairs and pairs in the mesh, by slots (i, j), i < j.
+        # By pairs of slots (i, j), i < j: the candidates at the last update
+        # (near, both on the floor), the pairs in the mesh, and when each
+        # formed (update's ``now``).
         self._near_at = np.zeros((0, 0), dtype=bool)
         self._kept_at = np.zeros((0, 0), dtype=bool)
-        # When each pair in the mesh formed (update's ``now``).
         self._since_at = np.zeros((0, 0))
+        self._upper = np.zeros((0, 0), dtype=bool)
         # When the next held pair's hold ends: the rule runs again then.
         self._unhold_at = math.inf
-        # Whether the rule must run at the next update even if nothing is
-        # named as changed: pairs formed or broke (their keep bonus changes)
-        # or someone left (their peers have room).
+        # Whether the rule must run at the next update even if nothing
+        # changed: pairs formed or broke (their keep bonus changes) or
+        # someone left (their peers have room).
         self._stale = False
 
     # -- queries ----------------------------------------------------------
@@ -118,11 +117,14 @@ class PeerMesh:
         return frozenset(self._peers.get(pid, ()))
 
     def capped(self, pid: str) -> frozenset[str]:
-        """Near neighbours of ``pid`` it is not connected to because of the cap."""
-        near = self._near.get(pid)
-        if not near:
+        """Near neighbours of ``pid`` on the floor it is not connected to
+        because of the cap (as of the last update)."""
+        prox = self.proximity
+        if pid not in prox or not self._floor[prox.slot(pid)]:
             return frozenset()
-        return frozenset(near - self._peers.get(pid, set()))
+        s = prox.slot(pid)
+        near = self._near_at[s] | self._near_at[:, s]
+        return frozenset(prox.names(np.flatnonzero(near))) - self._peers.get(pid, set())
 
     def paired(self, a: str, b: str) -> bool:
         return b in self._peers.get(a, ())
@@ -136,106 +138,54 @@ class PeerMesh:
 
     def update(
         self,
-        neighbours: Mapping[str, Iterable[str]],
         on_floor: Callable[[str], bool],
-        position: Callable[[str], tuple[float, float]],
         offerer: Callable[[str, str], str],
-        changed: Iterable[str] | None = None,
-        moved: Iterable[str] | None = None,
+        changed: Iterable[str] = (),
         now: float | None = None,
-        flips: Iterable[tuple[str, str, bool]] | None = None,
     ) -> MeshChange:
-        """Bring the mesh up to date.
+        """Bring the mesh up to date with the proximity graph and where
+        everyone stands in it.
 
-        ``neighbours`` is the proximity graph, ``on_floor`` tells whether a
-        participant stands outside every room and is online, ``position``
-        gives where a participant stands (a pair's distance is that of the
-        two points) and ``offerer`` picks which of a new pair makes the
-        offer.
-
-        ``changed`` names the participants whose neighbours or floor status
-        changed, or who moved, since the last update; only they are read from
-        ``neighbours`` (which must then be symmetric), and a participant
-        missing from it has no neighbours. ``moved``, when given, says which
-        of them moved (the others stand where they stood). Without
-        ``changed`` the whole graph is read, as given, and nobody else is
-        assumed to exist.
+        ``on_floor`` tells whether a participant stands outside every room
+        and is online; it is asked about ``changed``, those whose floor
+        status may have changed since the last update (everyone placed since
+        counts as off the floor until named). ``offerer`` picks which of a
+        new pair makes the offer.
 
         ``now`` (seconds, any clock that only goes forward) dates the pairs
         that form, for :attr:`hold`: a pair formed less than ``hold`` seconds
         before comes first in the order, so it is kept. Without it nothing
         is held.
 
-        ``flips``, given with ``changed``, lists the pairs that became
-        neighbours (True) or stopped being (False) since the last update, in
-        order. Then ``changed`` need only name those whose floor status may
-        have changed, or who moved: the neighbours of someone whose floor
-        status stayed are not read, their pairs follow the flips. In a
-        walking crowd that is a few pairs a person instead of all their
-        neighbours.
+        The candidate pairs are read from the matrix whole, every time: that
+        is numpy's work over the slots (well under a millisecond at 500
+        people), and the rule runs only when a candidate pair came or went,
+        someone with one moved, a pair formed or broke last time, or a hold
+        ended.
         """
-        if changed is None:
-            desired = self._desired_all(neighbours, on_floor)
-            moved_set: Iterable[str] = desired
-        else:
-            changed_set = set(changed)
-            floor = self._floor
-            # Those who came onto the floor or left it are read whole; without
-            # flips, everyone named is.
-            status = set()
-            for a in changed_set:
-                there = a in neighbours and on_floor(a)
-                if there != (a in floor):
-                    status.add(a)
-                    if there:
-                        floor.add(a)
-                    else:
-                        floor.discard(a)
-            if flips is None:
-                status = changed_set
-            desired = {}
-            for a in status:
-                if a in floor:
-                    want = floor.intersection(neighbours[a])
-                    want.discard(a)
-                    desired[a] = want
-                else:
-                    desired[a] = set()
-            moved_set = changed_set if moved is None else moved
-        removed, touched = self._candidates(desired, position)
-        if flips is not None and changed is not None:
-            # The pairs of those whose floor status stayed: as the last flip
-            # left them (the ones of the others were read whole above).
-            last: dict[tuple[str, str], bool] = {}
-            for a, b, on in flips:
-                last[(a, b) if a < b else (b, a)] = on
-            near, floor = self._near, self._floor
-            on_pairs: list[tuple[str, str]] = []
-            off_pairs: list[tuple[str, str]] = []
-            for (a, b), on in last.items():
-                if a in status or b in status:
-                    continue
-                want = on and a in floor and b in floor
-                mine = near.get(a)
-                have = mine is not None and b in mine
-                if want != have:
-                    (on_pairs if want else off_pairs).append((a, b))
-            if on_pairs or off_pairs:
-                removed += self._pairs(on_pairs, off_pairs, position)
-                touched = True
-        stale = self._stale or touched or (now is not None and self.due(now))
-        slots, xs, ys = self._slot, self._x, self._y
-        for pid in moved_set:
-            slot = slots.get(pid)
-            if slot is not None:
-                x, y = position(pid)
-                if x != xs[slot] or y != ys[slot]:
-                    xs[slot], ys[slot] = x, y
-                    stale = True
+        prox = self.proximity
+        self._fit()
+        floor = self._floor
+        for pid in changed:
+            if pid in prox:
+                floor[prox.slot(pid)] = on_floor(pid)
+        # Whole matrices (the slots' capacity, not only those in use): their
+        # flat indices are the pairs'.
+        near = prox.near & floor
+        near &= floor[:, None]
+        near &= self._upper
+        stale = self._stale or (now is not None and self.due(now))
+        if not np.array_equal(near, self._near_at):
+            self._near_at = near
+            stale = True
+        if not stale:
+            # Someone with a candidate pair moved: distances changed.
+            moved = (prox.x != self._x) | (prox.y != self._y)
+            stale = bool(moved.any()) and bool((moved & (near.any(0) | near.any(1))).any())
         added: list[tuple[str, str]] = []
+        removed: list[tuple[str, str]] = []
         if stale:
             self._rule(added, removed, now)
-        self._release()
         connected = []
         for a, b in sorted(added):
             first = offerer(a, b)
@@ -246,181 +196,43 @@ class PeerMesh:
         )
 
     def remove(self, pid: str) -> MeshChange:
-        """Forget a participant who left; their pairs break (and only those:
-        who takes the places they free is settled at the next update)."""
-        self._floor.discard(pid)
-        removed, _ = self._candidates({pid: set()}, lambda q: (math.nan, math.nan))
-        self._release()
+        """Forget a participant who leaves (before the proximity graph does);
+        their pairs break, and only those: who takes the places they free is
+        settled at the next update."""
+        prox = self.proximity
+        removed: list[tuple[str, str]] = []
+        if pid in prox:
+            self._fit()
+            s = prox.slot(pid)
+            self._floor[s] = False
+            for matrix in (self._near_at, self._kept_at):
+                matrix[s, :] = False
+                matrix[:, s] = False
+            for q in self._peers.get(pid, set()).copy():
+                removed.append(_ordered(pid, q))
+                self._set_peers(pid, q, False)
         if removed:
             self._stale = True
         return MeshChange(connected=(), disconnected=tuple(frozenset(p) for p in sorted(removed)))
 
     # -- internals --------------------------------------------------------
 
-    def _desired_all(
-        self, neighbours: Mapping[str, Iterable[str]], on_floor: Callable[[str], bool]
-    ) -> dict[str, set[str]]:
-        desired: dict[str, set[str]] = {a: set() for a in self._near}
-        floor = self._floor
-        floor.clear()
-        for a in neighbours:
-            if on_floor(a):
-                floor.add(a)
-        for a, near in neighbours.items():
-            desired.setdefault(a, set())
-            if a not in floor:
-                continue
-            for b in near:
-                if a != b and (b in floor or (b not in neighbours and on_floor(b))):
-                    desired[a].add(b)
-                    desired.setdefault(b, set()).add(a)
-        return desired
-
-    def _candidates(
-        self, desired: dict[str, set[str]], position: Callable[[str], tuple[float, float]]
-    ) -> tuple[list[tuple[str, str]], bool]:
-        """Make the candidate pairs of the people in ``desired`` what it says.
-        Returns the pairs in the mesh that broke because they are no longer
-        candidates, and whether any candidate pair came or went."""
-        near = self._near
-        peers = self._peers
-        slot = self._slot
-        # Slot pairs that stop (off) and start (on) being candidates. With
-        # neighbours symmetric, each pair is met once.
-        off_a: list[int] = []
-        off_b: list[int] = []
-        on_a: list[int] = []
-        on_b: list[int] = []
-        removed: list[tuple[str, str]] = []
-        for a, want in desired.items():
-            have = near.get(a)
-            if have:
-                gone = have - want
-                if gone:
-                    sa = slot[a]
-                    for b in gone:
-                        near[b].discard(a)
-                        off_a.append(sa)
-                        off_b.append(slot[b])
-                    mine = peers.get(a)
-                    if mine:
-                        for b in mine & gone:
-                            removed.append(_ordered(a, b))
-                            self._set_peers(a, b, False)
-                    have -= gone
-                added = want - have
-            else:
-                have = set()
-                added = want
-            if added:
-                sa = self._take_slot(a, position)
-                for b in added:
-                    sb = slot.get(b)
-                    if sb is None:
-                        sb = self._take_slot(b, position)
-                    other = near.get(b)
-                    if other is None:
-                        near[b] = {a}
-                    else:
-                        other.add(a)
-                    on_a.append(sa)
-                    on_b.append(sb)
-                have |= added
-            if have:
-                near[a] = have
-            else:
-                near.pop(a, None)
-        self._mark(off_a, off_b, on_a, on_b)
-        return removed, bool(off_a or on_a)
-
-    def _pairs(
-        self,
-        on_pairs: list[tuple[str, str]],
-        off_pairs: list[tuple[str, str]],
-        position: Callable[[str], tuple[float, float]],
-    ) -> list[tuple[str, str]]:
-        """Make the pairs ``on_pairs`` candidates and ``off_pairs`` not (each
-        pair (a, b), a < b, in the state it is not in). Returns the pairs
-        in the mesh that broke."""
-        near, peers, slot = self._near, self._peers, self._slot
-        removed: list[tuple[str, str]] = []
-        off_a: list[int] = []
-        off_b: list[int] = []
-        for a, b in off_pairs:
-            for x, y in ((a, b), (b, a)):
-                mine = near[x]
-                mine.discard(y)
-                if not mine:
-                    del near[x]
-            off_a.append(slot[a])
-            off_b.append(slot[b])
-            mine = peers.get(a)
-            if mine and b in mine:
-                removed.append((a, b))
-                self._set_peers(a, b, False)
-        on_a: list[int] = []
-        on_b: list[int] = []
-        for a, b in on_pairs:
-            sa, sb = slot.get(a), slot.get(b)
-            on_a.append(self._take_slot(a, position) if sa is None else sa)
-            on_b.append(self._take_slot(b, position) if sb is None else sb)
-            for x, y in ((a, b), (b, a)):
-                mine = near.get(x)
-                if mine is None:
-                    near[x] = {y}
-                else:
-                    mine.add(y)
-        self._mark(off_a, off_b, on_a, on_b)
-        return removed
-
-    def _mark(self, off_a: list[int], off_b: list[int], on_a: list[int], on_b: list[int]) -> None:
-        """Candidate pairs by slots, in the matrices (offs first: under the
-        contract no pair is both)."""
-        for xs, ys, on in ((off_a, off_b, False), (on_a, on_b, True)):
-            if xs:
-                i, j = np.array(xs), np.array(ys)
-                lo, hi = np.minimum(i, j), np.maximum(i, j)
-                self._near_at[lo, hi] = on
-                if not on:
-                    self._kept_at[lo, hi] = False
-
-    def _take_slot(self, pid: str, position: Callable[[str], tuple[float, float]]) -> int:
-        slot = self._slot.get(pid)
-        if slot is not None:
-            return slot
-        if self._free:
-            slot = self._free.pop()
-            self._ids[slot] = pid
-        else:
-            slot = len(self._ids)
-            self._ids.append(pid)
-            if slot >= len(self._x):
-                self._grow(max(16, 2 * len(self._x)))
-        self._slot[pid] = slot
-        self._x[slot], self._y[slot] = position(pid)
-        self._rank = None
-        return slot
-
-    def _grow(self, size: int) -> None:
-        old = len(self._x)
-        self._x = np.resize(self._x, size)
-        self._y = np.resize(self._y, size)
-        for name, kind in (("_near_at", bool), ("_kept_at", bool), ("_since_at", float)):
-            grown = np.zeros((size, size), dtype=kind)
-            grown[:old, :old] = getattr(self, name)
+    def _fit(self) -> None:
+        """Make room for every slot the proximity graph has."""
+        size = self.proximity.capacity
+        old = len(self._floor)
+        if size <= old:
+            return
+        for name in ("_floor", "_x", "_y"):
+            grown = np.zeros(size, dtype=getattr(self, name).dtype)
+            grown[:old] = getattr(self, name)
             setattr(self, name, grown)
-
-    def _release(self) -> None:
-        """Free the slots of those left without a candidate pair (their rows
-        in the matrices are clear)."""
-        near = self._near
-        for pid in [pid for pid in self._slot if not near.get(pid)]:
-            near.pop(pid, None)
-            slot = self._slot.pop(pid)
-            self._ids[slot] = None
-            self._x[slot] = self._y[slot] = math.nan
-            self._free.append(slot)
-            self._rank = None
+        for name in ("_near_at", "_kept_at", "_since_at"):
+            matrix = getattr(self, name)
+            grown = np.zeros((size, size), dtype=matrix.dtype)
+            grown[:old, :old] = matrix
+            setattr(self, name, grown)
+        self._upper = np.triu(np.ones((size, size), dtype=bool), 1)
 
     def _set_peers(self, a: str, b: str, on: bool) -> None:
         peers = self._peers
@@ -434,23 +246,26 @@ class PeerMesh:
                 if not mine:
                     del peers[x]
 
-    def _ranks(self) -> np.ndarray:
-        """Each slot's place among the ids in string order."""
-        if self._rank is None:
-            ids = self._ids
-            used = sorted((pid, slot) for slot, pid in enumerate(ids) if pid is not None)
-            rank = np.zeros(len(ids), dtype=np.intp)
-            rank[[slot for _, slot in used]] = np.arange(len(used))
-            self._rank = rank
-        return self._rank
-
     def _rule(self, added: list[tuple[str, str]], removed: list[tuple[str, str]], when: float | None) -> None:
         """The greedy rule over every candidate pair; the pairs that flip are
         applied to the mesh and listed in ``added`` and ``removed``."""
-        n = len(self._ids)
-        i, j = np.nonzero(self._near_at[:n, :n])
-        kept = self._kept_at[i, j]
-        x, y = self._x, self._y
+        prox = self.proximity
+        ids = prox.ids
+        size = len(self._floor)
+        # The matrices flat: a pair (i, j) is at i * size + j.
+        near_at, kept_at, since_at = self._near_at.ravel(), self._kept_at.ravel(), self._since_at.ravel()
+        # Pairs in the mesh that are no longer candidates break first.
+        gone = np.flatnonzero(kept_at & ~near_at)
+        for a, b in zip(*(v.tolist() for v in np.divmod(gone, size))):
+            pair = _ordered(ids[a], ids[b])  # type: ignore[arg-type]
+            self._set_peers(*pair, False)
+            removed.append(pair)
+        kept_at[gone] = False
+        pairs = np.flatnonzero(near_at)
+        i, j = np.divmod(pairs, size)
+        kept = kept_at[pairs]
+        x, y = prox.x, prox.y
+        self._x[:], self._y[:] = x, y
         dx = x[i] - x[j]
         dy = y[i] - y[j]
         # The correctly rounded root of the sum of squares: exactly
@@ -460,41 +275,53 @@ class PeerMesh:
         distance = np.sqrt(dx * dx + dy * dy)
         cost = np.where(kept, distance * KEEP_BONUS, distance)
         self._unhold_at = math.inf
+        held = None
         if self.hold > 0 and when is not None:
             # Calls younger than the hold go first (below every other cost):
             # all of them fit, since they are in the mesh together.
-            since = self._since_at[i, j]
+            since = since_at[pairs]
             held = kept & (since > when - self.hold)
             if held.any():
                 cost = np.where(held, cost - _HELD, cost)
                 self._unhold_at = float(since[held].min()) + self.hold
-        rank = self._ranks()
+            else:
+                held = None
+        rank = prox.ranks()
         ri, rj = rank[i], rank[j]
         first, second = np.minimum(ri, rj), np.maximum(ri, rj)
-        now = _greedy(cost, first, second, i, j, n, self.max_degree)
+        now = _greedy(cost, first, second, i, j, size, self.max_degree, held)
         flips = np.flatnonzero(now != kept)
-        self._stale = bool(len(flips))
+        self._stale = bool(len(flips) or len(gone))
         if not len(flips):
             return
-        ids = self._ids
         for e in flips.tolist():
             pair = _ordered(ids[i[e]], ids[j[e]])  # type: ignore[arg-type]
             on = bool(now[e])
             self._set_peers(*pair, on)
             (added if on else removed).append(pair)
-        self._kept_at[i[flips], j[flips]] = now[flips]
+        kept_at[pairs[flips]] = now[flips]
         formed = flips[now[flips]]
         if when is not None and len(formed):
-            self._since_at[i[formed], j[formed]] = when
+            since_at[pairs[formed]] = when
             if self.hold > 0:
                 self._unhold_at = min(self._unhold_at, when + self.hold)
 
 
 def _greedy(
-    cost: np.ndarray, first: np.ndarray, second: np.ndarray, a: np.ndarray, b: np.ndarray, slots: int, cap: int
+    cost: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    slots: int,
+    cap: int,
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which pairs (a[e], b[e]) the rule keeps, taken in the order of their
     keys (cost[e], first[e], second[e]).
+
+    ``held`` marks pairs that come before all others and fit together (each
+    side has at most ``cap`` of them): they are all kept, at once.
 
     Only what the walk down the order needs is sorted: the cheapest pairs
     first (a partition, then a sort of that part), then, after each part,
@@ -504,8 +331,16 @@ def _greedy(
     kept = np.zeros(len(cost), dtype=bool)
     if cap == 0:
         return kept
-    degree = [0] * slots
     rest = np.arange(len(cost))
+    if held is None:
+        degree = [0] * slots
+    else:
+        kept[held] = True
+        counts = np.bincount(a[held], minlength=slots) + np.bincount(b[held], minlength=slots)
+        full = counts >= cap
+        rest = rest[~held]
+        rest = rest[~(full[a[rest]] | full[b[rest]])]
+        degree = counts.tolist()
     size = max(256, 2 * slots)
     while len(rest):
         if len(rest) > size:
