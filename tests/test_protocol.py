@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import jsonschema
@@ -72,11 +73,24 @@ def test_encoded_messages_match_the_schema() -> None:
         protocol.PeerSignal(sender="b", candidate=protocol.IceCandidate("candidate:1 1 udp 1 127.0.0.1 9 typ host", "0", 0)),
     ]
     for sample in samples:
-        validator.validate(json.loads(protocol.encode(sample)))
+        text = protocol.encode(sample)
+        validator.validate(json.loads(text))
+        # Compact ASCII JSON, exactly as the standard encoder writes it.
+        assert text == json.dumps(protocol.to_dict(sample), separators=(",", ":"), allow_nan=False)
     for text in ['{"type":"move","x":1,"y":2}', '{"type":"join","protocol":1}']:
         validator.validate(json.loads(text))
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"type": "move", "x": 1})
+
+
+def test_encoding_refuses_what_is_not_json() -> None:
+    with pytest.raises(ValueError):
+        protocol.encode(protocol.Positions(t=math.nan, moves=[]))
+    with pytest.raises(TypeError):
+        protocol.encode(protocol.PeerConnect(peer=object(), offerer=True))  # type: ignore[arg-type]
+    assert protocol.encode(protocol.PeerConnect(peer="é\ud800", offerer=True)) == (
+        '{"type":"peer_connect","peer":"\\u00e9\\ud800","offerer":true}'
+    )
 
 
 # --------------------------------------------------------------------------
