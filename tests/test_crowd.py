@@ -118,8 +118,10 @@ class Pages:
     def read(self, effects: Effects) -> None:
         for out in effects.messages:
             m = out.message
-            if isinstance(m, (protocol.PeerConnect, protocol.PeerDisconnect)):
-                (pid,) = out.to
+            if not isinstance(m, (protocol.PeerConnect, protocol.PeerDisconnect)):
+                continue
+            for pid in out.to:
+                assert self.classroom.participants[pid].connection == "online", "told a page that is gone"
                 view = self.peers[pid]
                 if isinstance(m, protocol.PeerConnect):
                     assert m.peer not in view, "a call opened twice"
@@ -262,10 +264,10 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     for o in out.messages:
         if isinstance(o.message, protocol.ParticipantUpdated):
             continue  # the one broadcast: everyone sees them reconnecting
-        (who,) = o.to
-        told.setdefault(type(o.message).__name__, set()).add(who)
-    # Their pairs close; a freed slot may pair someone else around them.
-    assert peers | {gone} <= told["PeerDisconnect"]
+        told.setdefault(type(o.message).__name__, set()).update(o.to)
+    # Their pairs close (their own page is gone: its welcome will say it has
+    # no calls); a freed slot may pair someone else around them.
+    assert peers <= told["PeerDisconnect"] and gone not in told["PeerDisconnect"]
     touched = set().union(*told.values())
     assert touched <= around | second | {gone}
     assert len(touched) < len(new.participants) // 2

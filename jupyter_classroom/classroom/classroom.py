@@ -298,7 +298,11 @@ class Classroom:
                     # of a connection dropped in a crowd: they end now.
                     self._alone(p)
                     mine = frozenset({p.id})  # the welcome says it all to p
-                    out = [o for o in self._update_mesh() if o.to != mine]
+                    out = [
+                        Outgoing(o.message, o.to - mine)
+                        for o in self._update_mesh()
+                        if o.to is not None and o.to - mine
+                    ]
                 p.identity = identity  # the host's record may have changed
                 p.media = media
                 p.connection = "online"
@@ -722,16 +726,31 @@ class Classroom:
         return self._mesh_messages(change)
 
     def _mesh_messages(self, change: MeshChange) -> list[Outgoing]:
-        out: list[Outgoing] = []
+        """The calls that end, then those that start, to the pages they
+        concern: one message to all who are told the same (the peers of
+        someone whose connection dropped), and nothing to a page that is
+        gone (reconnecting: its welcome will say it has no calls)."""
+        people = self.participants
+        # (peer, offerer: None for an end) -> who is told, in order.
+        told: dict[tuple[str, bool | None], set[str]] = {}
         for pair in change.disconnected:
             a, b = sorted(pair)
             for me, other in ((a, b), (b, a)):
-                if me in self.participants:
-                    out.append(Outgoing(protocol.PeerDisconnect(peer=other), frozenset({me})))
+                p = people.get(me)
+                if p is not None and p.connection == "online":
+                    told.setdefault((other, None), set()).add(me)
         for offerer, answerer in change.connected:
-            out.append(Outgoing(protocol.PeerConnect(peer=answerer, offerer=True), frozenset({offerer})))
-            out.append(Outgoing(protocol.PeerConnect(peer=offerer, offerer=False), frozenset({answerer})))
-        return out
+            told.setdefault((answerer, True), set()).add(offerer)
+            told.setdefault((offerer, False), set()).add(answerer)
+        return [
+            Outgoing(
+                protocol.PeerDisconnect(peer=peer)
+                if offers is None
+                else protocol.PeerConnect(peer=peer, offerer=offers),
+                frozenset(to),
+            )
+            for (peer, offers), to in told.items()
+        ]
 
     def _alone(self, p: Participant) -> None:
         """``p`` is near nobody (their connection dropped or is replaced) until

@@ -23,6 +23,7 @@ name. Both pass through here before anyone else sees them:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -184,6 +185,7 @@ def clean_avatar_url(raw: str | None) -> str | None:
     return raw
 
 
+@functools.lru_cache(maxsize=4096)
 def initials_of(name: str) -> str:
     words = [w for w in name.replace("_", " ").split() if w]
     if not words:
@@ -193,6 +195,7 @@ def initials_of(name: str) -> str:
     return (words[0][0] + words[-1][0]).upper()
 
 
+@functools.lru_cache(maxsize=4096)
 def colour_of(username: str) -> str:
     digest = hashlib.sha256(username.encode()).digest()
     return PALETTE[digest[0] % len(PALETTE)]

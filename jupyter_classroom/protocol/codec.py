@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import operator
 import re
 import typing
 from collections.abc import Callable
@@ -372,17 +373,34 @@ def decode_client(data: str | bytes, max_bytes: int) -> messages.ClientMessage:
 _AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
+# Each record class of the protocol: its tag and a getter of all its fields'
+# values at once, with their names (most of a welcome is records).
+_RECORDS: dict[type, tuple[str | None, tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+for _spec in SPEC.records.values():
+    _names = tuple(f.name for f in _spec.fields)
+    if len(_names) > 1:
+        _RECORDS[_spec.cls] = (_spec.tag, _names, operator.attrgetter(*_names))
+
+
 def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _AS_IS:
         return value
     if kind is list or kind is tuple:
         return [v if type(v) in _AS_IS else _plain(v) for v in value]
+    record = _RECORDS.get(kind)
+    if record is not None:
+        tag, names, values = record
+        out: dict[str, Any] = {} if tag is None else {"type": tag}
+        for name, v in zip(names, values(value)):
+            if v is not None:
+                out[name] = v if type(v) in _AS_IS else _plain(v)
+        return out
     spec = SPEC.records.get(kind.__name__)
     if spec is not None and spec.cls is not kind:
         spec = None
     if spec is not None or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
-        out: dict[str, Any] = {}
+        out = {}
         if spec is not None and spec.tag is not None:
             out["type"] = spec.tag
         names = (f.name for f in spec.fields) if spec is not None else (
