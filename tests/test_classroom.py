@@ -487,11 +487,37 @@ def test_a_crowd_whose_grace_is_over_leaves_over_the_next_ticks(default_map) -> 
     later = 1.0 + c.settings.reconnect_grace
     gone: list[str] = []
     for tick in range(20):
-        out = c.expire(later + tick / 15).messages
+        # A tick, as the service runs it: the flush, then who expired.
+        now = later + tick / 15
+        out = c.flush(now).messages + c.expire(now).messages
+        # Removed at once: nobody new hears of them.
+        assert set(c.participants) == set(ids[:5])
         news = [o for o in out if isinstance(o.message, protocol.ParticipantLeft)]
         left = [o.message.participant_id for o in news]
-        # Bounded news (messages times recipients), never stuck.
-        assert sum(len(o.to) for o in news) <= 100 and (left or len(gone) == 25)
+        assert all(o.to == frozenset(ids[:5]) for o in news)
+        # Bounded news (messages times recipients), never stuck (from the
+        # tick after they expired).
+        assert sum(len(o.to) for o in news) <= 100 and (left or tick == 0 or len(gone) == 25)
         gone += left
     assert gone == ids[5:]
-    assert set(c.participants) == set(ids[:5])
+
+
+def test_a_class_leaving_at_the_bell_is_told_over_the_next_ticks(default_map) -> None:
+    c = Classroom(default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1))
+    ids = [c.join(person(f"P{i}"), 0).participant.id for i in range(30)]
+    c.flush(0.0)
+    told: list[str] = []
+    for pid in ids[10:]:
+        out = c.leave(pid).messages
+        told += [o.message.participant_id for o in out if isinstance(o.message, protocol.ParticipantLeft)]
+    # The budget had room for the first few (29 + 28 + 27 recipients).
+    assert told == ids[10:13] and set(c.participants) == set(ids[:10])
+    # A newcomer's welcome does not list them, nor can they take their ids.
+    newcomer = c.join(person("Late"), 0.1).participant.id
+    assert newcomer not in ids
+    assert {q.id for q in c.welcome(newcomer).participants} == set(ids[:10]) | {newcomer}
+    for tick in range(1, 20):
+        news = [o for o in c.flush(tick / 15).messages if isinstance(o.message, protocol.ParticipantLeft)]
+        assert sum(len(o.to) for o in news) <= 100 and all(o.to == frozenset(c.participants) for o in news)
+        told += [o.message.participant_id for o in news]
+    assert told == ids[10:]

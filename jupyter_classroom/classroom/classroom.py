@@ -51,10 +51,11 @@ class ClassroomSettings:
     max_message_bytes: int = 16384
     history_size: int = 100
     reconnect_grace: float = 30.0
-    #: How many "reconnecting" updates (messages times recipients) one tick
-    #: may send. A crowd dropping at once (a Wi-Fi access point going down)
-    #: is marked at once, but the others hear of it over the next ticks,
-    #: so the event loop is never blocked by a storm of broadcasts. At least
+    #: How many "reconnecting" and "left" updates (messages times
+    #: recipients) one tick may send. A crowd dropping at once (a Wi-Fi
+    #: access point going down) or leaving at once (the bell) is marked or
+    #: removed at once, but the others hear of it over the next ticks, so
+    #: the event loop is never blocked by a storm of broadcasts. At least
     #: one participant's update goes out each tick, however big the class.
     reconnecting_deliveries_per_tick: int = 4000
     max_mesh_degree: int = 4
@@ -205,6 +206,8 @@ class Classroom:
         # told about yet (in order), and how many deliveries of such news
         # this tick still has (see ``reconnecting_deliveries_per_tick``).
         self._dropped: dict[str, None] = {}
+        # Those who left and whom the others have not been told about yet.
+        self._gone: dict[str, None] = {}
         self._drop_budget = self.settings.reconnecting_deliveries_per_tick
         self._seq = 0
         self._generation = 0
@@ -260,7 +263,7 @@ class Classroom:
     def _new_id(self) -> str:
         while True:
             pid = "%08x" % self.rng.getrandbits(32)
-            if pid not in self.participants:
+            if pid not in self.participants and pid not in self._gone:
                 return pid
 
     # -- joining and leaving ---------------------------------------------
@@ -518,7 +521,10 @@ class Classroom:
         )
 
     def leave(self, pid: str) -> Effects:
-        """The participant is gone for good (they left, or never came back)."""
+        """The participant is gone for good (they left, or never came back).
+        Their calls end at once; the others hear of it at once too, unless
+        this tick's budget of news is spent (a class leaving at the bell):
+        then over the next ticks."""
         p = self.participants.pop(pid, None)
         if p is None:
             return Effects()
@@ -530,28 +536,24 @@ class Classroom:
         self._mesh_dirty.discard(pid)
         out = self._mesh_messages(self.mesh.remove(pid))
         self.proximity.remove(pid)
-        out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
+        cost = len(self.participants)
+        if self._dropped or self._gone or cost > self._drop_budget:
+            self._gone[pid] = None
+        else:
+            self._drop_budget -= cost
+            out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
         in_plan = self._media_key(p) is not None
         out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
         return Effects(out, media_changed=in_plan)
 
     def expire(self, now: float) -> Effects:
-        """Those whose reconnect grace is over leave: as many as this tick's
-        budget of news has room for (``reconnecting_deliveries_per_tick``,
-        at least one); the rest on the next ticks."""
+        """Those whose reconnect grace is over leave, all at once; the others
+        hear of it within the budget of news (see :meth:`leave`)."""
         grace = self.settings.reconnect_grace
-        budget = self.settings.reconnecting_deliveries_per_tick
         effects = Effects()
-        left = 0
         for p in list(self.participants.values()):
-            if p.disconnected_at is None or now - p.disconnected_at < grace:
-                continue
-            cost = len(self.participants) - 1
-            if left and cost > budget:
-                break
-            budget -= cost
-            left += 1
-            effects.add(self.leave(p.id))
+            if p.disconnected_at is not None and now - p.disconnected_at >= grace:
+                effects.add(self.leave(p.id))
         return effects
 
     # -- movement ------------------------------------------------------------
@@ -614,29 +616,36 @@ class Classroom:
         """The positions that changed since the last flush, then proximity
         changes, then the news of dropped connections this tick has room for."""
         self._now = now
-        effects = Effects(self._reconnecting_news()).add(self._flush_moves(now))
+        effects = Effects(self._news()).add(self._flush_moves(now))
         if self._mesh_dirty or self.mesh.due(now):
             # Connections that dropped since the last tick, or calls whose
             # hold ended (nobody moved).
             effects.messages += self._update_mesh()
         return effects
 
-    def _reconnecting_news(self) -> list[Outgoing]:
-        """Tell the others about those marked reconnecting since the last
-        tick had no room for it, within this tick's budget (at least one)."""
+    def _news(self) -> list[Outgoing]:
+        """Tell the others about those marked reconnecting, or gone, since
+        the last tick had no room for it, within this tick's budget (at
+        least one)."""
         budget = self.settings.reconnecting_deliveries_per_tick
         out: list[Outgoing] = []
-        while self._dropped:
-            pid = next(iter(self._dropped))
-            cost = len(self.participants) - 1
+        while self._dropped or self._gone:
+            queue = self._dropped or self._gone
+            pid = next(iter(queue))
+            left = queue is self._gone
+            cost = len(self.participants) - (0 if left else 1)
             if out and cost > budget:
                 break
-            del self._dropped[pid]
-            p = self.participants.get(pid)
-            if p is None or p.connection != "reconnecting":
-                continue  # gone (they were told) or back (and the others told)
+            del queue[pid]
+            if left:
+                news = Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants))
+            else:
+                p = self.participants.get(pid)
+                if p is None or p.connection != "reconnecting":
+                    continue  # gone (see above) or back (and the others told)
+                news = Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))
             budget -= cost
-            out.append(Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid)))
+            out.append(news)
         self._drop_budget = max(0, budget)
         return out
 
