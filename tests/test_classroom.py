@@ -248,6 +248,21 @@ def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> No
     assert not messages(classroom.flush(4), protocol.PeerDisconnect)
 
 
+def test_someone_leaving_frees_a_call_for_those_who_stand_still(default_map) -> None:
+    c = Classroom(default_map, ClassroomSettings(max_mesh_degree=1), random.Random(1))
+    a, b, d = (c.join(person(n), 0).participant for n in ("A", "B", "D"))
+    place(c, a.id, 330, 615)
+    place(c, b.id, 390, 615)
+    place(c, d.id, 470, 615)
+    c.flush(0)
+    assert c.paired(a.id, b.id) and not c.paired(b.id, d.id)
+    c.leave(b.id)
+    # Nobody moves: the next tick pairs the two left.
+    out = c.flush(1 / 15).messages
+    assert c.paired(a.id, d.id)
+    assert {to for o in messages(out, protocol.PeerConnect) for to in o.to} == {a.id, d.id}
+
+
 def test_leaving_closes_the_calls(classroom: Classroom) -> None:
     a = classroom.join(person("A"), 0).participant
     b = classroom.join(person("B"), 0).participant

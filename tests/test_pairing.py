@@ -215,6 +215,8 @@ class ReferenceMesh:
     def due(self, now: float) -> bool:
         return True
 
+    stale = True
+
     def update(self, neighbours, on_floor, position, offerer, now=None) -> MeshChange:
         candidates = set()
         for a, near in neighbours.items():

@@ -617,9 +617,10 @@ class Classroom:
         changes, then the news of dropped connections this tick has room for."""
         self._now = now
         effects = Effects(self._news()).add(self._flush_moves(now))
-        if self._mesh_dirty or self.mesh.due(now):
-            # Connections that dropped since the last tick, or calls whose
-            # hold ended (nobody moved).
+        if self._mesh_dirty or self.mesh.stale or self.mesh.due(now):
+            # Connections that dropped since the last tick, someone who left
+            # (their peers have room), or calls whose hold ended (nobody
+            # moved).
             effects.messages += self._update_mesh()
         return effects
 

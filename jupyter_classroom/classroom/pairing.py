@@ -131,6 +131,13 @@ class PeerMesh:
 
     # -- changes ----------------------------------------------------------
 
+    @property
+    def stale(self) -> bool:
+        """Whether the next update runs the rule even if nothing changed:
+        pairs formed or broke (their keep bonus changed), or someone left
+        (their peers have room)."""
+        return self._stale
+
     def due(self, now: float) -> bool:
         """Whether a hold has ended by ``now``, so the next update must run
         the rule even if nobody moved."""
