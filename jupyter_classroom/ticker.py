@@ -16,7 +16,11 @@ class Ticker:
     exception in one tick is logged and the next tick comes all the same.
 
     ``on_late``, when given, is told before a tick how many seconds more than
-    a period late it woke up: how long the event loop could not run."""
+    a period late it woke up: how long the event loop could not run.
+
+    ``then``, when given, is a second part of each tick and its name: it runs
+    as a callback of its own right after the tick, so what else is ready on
+    the event loop runs between the two."""
 
     def __init__(
         self,
@@ -24,11 +28,13 @@ class Ticker:
         tick: Callable[[], None],
         name: str,
         on_late: Callable[[float], None] | None = None,
+        then: tuple[Callable[[], None], str] | None = None,
     ) -> None:
         self.period = period
         self.tick = tick
         self.name = name
         self.on_late = on_late
+        self.then = then
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         # For benchmarks: log each tick's CPU time (the event loop's thread
@@ -58,18 +64,30 @@ class Ticker:
             due += self.period
             if due <= now:
                 due = now + self.period
-            try:
-                if late > 0 and self.on_late is not None:
+            if late > 0 and self.on_late is not None:
+                try:
                     self.on_late(late)
-                if self.timed:
-                    started = time.thread_time()
-                    self.tick()
-                    took = (time.thread_time() - started) * 1e3
-                    log.info("classroom: %s took %.3f ms CPU", self.name, took)
-                else:
-                    self.tick()
-            except Exception:
-                log.exception("classroom: %s failed; it carries on", self.name)
+                except Exception:
+                    log.exception("classroom: %s failed to note a stall", self.name)
+            self._call(self.tick, self.name)
+            if self.then is not None:
+                loop.call_soon(self._then)
+
+    def _then(self) -> None:
+        if not self._stopped and self.then is not None:
+            self._call(*self.then)
+
+    def _call(self, part: Callable[[], None], name: str) -> None:
+        try:
+            if self.timed:
+                started = time.thread_time()
+                part()
+                took = (time.thread_time() - started) * 1e3
+                log.info("classroom: %s took %.3f ms CPU", name, took)
+            else:
+                part()
+        except Exception:
+            log.exception("classroom: %s failed; it carries on", name)
 
     async def stop(self) -> None:
         """Stop, and wait until the task has ended. Idempotent."""

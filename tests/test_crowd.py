@@ -79,7 +79,7 @@ class ReferenceClassroom(Classroom):
                 if d2 <= join2 or (q.id in self.near.get(p.id, ()) and d2 <= drop2):
                     near.add(q.id)
             self._set_near(p.id, near)
-        return Effects(out + self._update_mesh())
+        return Effects(out)
 
     def _update_mesh(self):
         people = self.participants

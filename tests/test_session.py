@@ -496,11 +496,11 @@ async def test_the_ticker_survives_a_failing_tick(
     class FlakyTick(ClassroomService):
         ticks = 0
 
-        def tick(self) -> None:
+        def tick_positions(self) -> None:
             FlakyTick.ticks += 1
             if FlakyTick.ticks == 1:
                 raise RuntimeError("first tick fails")
-            super().tick()
+            super().tick_positions()
 
     s = Setup(tmp_path, default_map, FlakyTick, position_rate_hz=50.0)
     s.service.start()

@@ -42,3 +42,26 @@ async def test_a_failing_tick_is_followed_by_the_next() -> None:
         await asyncio.sleep(0.005)
     await ticker.stop()
     assert not ticker.running
+
+
+@pytest.mark.asyncio
+async def test_the_second_part_runs_after_each_tick_as_a_callback_of_its_own() -> None:
+    loop = asyncio.get_running_loop()
+    calls: list[str] = []
+
+    def tick() -> None:
+        calls.append("tick")
+        # Ready before the second part is scheduled: it runs in between.
+        loop.call_soon(calls.append, "other")
+
+    def then() -> None:
+        calls.append("then")
+        if calls.count("then") == 1:
+            raise RuntimeError("the first second part fails")
+
+    ticker = Ticker(0.005, tick, "a test ticker", then=(then, "its second part"))
+    ticker.start()
+    while calls.count("then") < 3:
+        await asyncio.sleep(0.002)
+    await ticker.stop()
+    assert calls[:6] == ["tick", "other", "then", "tick", "other", "then"]

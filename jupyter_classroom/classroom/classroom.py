@@ -612,17 +612,26 @@ class Classroom:
             [Outgoing(protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({pid}))]
         )
 
-    def flush(self, now: float) -> Effects:
-        """The positions that changed since the last flush, then proximity
-        changes, then the news of dropped connections this tick has room for."""
+    def flush(self, now: float, mesh: bool = True) -> Effects:
+        """The positions that changed since the last flush, then the news of
+        dropped connections this tick has room for, then (unless ``mesh`` is
+        false: a server runs it as an event of its own, see
+        :meth:`flush_mesh`) the changes of the peer mesh."""
         self._now = now
         effects = Effects(self._news()).add(self._flush_moves(now))
-        if self._mesh_dirty or self.mesh.stale or self.mesh.due(now):
-            # Connections that dropped since the last tick, someone who left
-            # (their peers have room), or calls whose hold ended (nobody
-            # moved).
-            effects.messages += self._update_mesh()
+        if mesh:
+            effects.add(self.flush_mesh(now))
         return effects
+
+    def flush_mesh(self, now: float) -> Effects:
+        """The peer mesh brought up to date, when anything it depends on
+        changed: someone moved or their connection dropped since the last
+        time, someone left (their peers have room), or calls whose hold
+        ended (nobody moved)."""
+        self._now = now
+        if self._mesh_dirty or self.mesh.stale or self.mesh.due(now):
+            return Effects(self._update_mesh())
+        return Effects()
 
     def _news(self) -> list[Outgoing]:
         """Tell the others about those marked reconnecting, or gone, since
@@ -662,7 +671,7 @@ class Classroom:
         # Their neighbours, and maybe their room, changed.
         self.proximity.measure(p.id for p in moved if p.connection == "online")
         self._mesh_dirty.update(p.id for p in moved)
-        return Effects(out + self._update_mesh())
+        return Effects(out)
 
     # -- rooms' conferences ---------------------------------------------------
 

@@ -57,12 +57,18 @@ class ClassroomService:
         self.sessions: dict[str, ClassroomSession] = {}
         #: The rooms' conferences (None: this service has none).
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
+        # The mesh runs after each tick as an event of its own: at 500
+        # people each takes a few milliseconds, and what else the event loop
+        # has to do (a notebook's request, moves coming in) runs in between.
         self._ticker = Ticker(
             1.0 / classroom.settings.position_rate_hz,
-            self.tick,
+            self.tick_positions,
             "the position ticker",
             on_late=self.loop_stalled,
+            then=(self.tick_mesh, "the peer mesh"),
         )
+        # When a tick last had something to send (see quiet_for).
+        self._busy_at = clock()
         # Seconds the event loop could not run, in all (see loop_stalled).
         self._stalled = 0.0
         self._closed = False
@@ -77,10 +83,29 @@ class ClassroomService:
                 self.sfu.start()
 
     def tick(self) -> None:
+        """A whole tick: positions and news, then the peer mesh."""
+        self.tick_positions()
+        self.tick_mesh()
+
+    def tick_positions(self) -> None:
+        """A tick without the peer mesh: the positions that changed, the
+        news of connections dropped, reconnect graces over, the teaching
+        tools' timers."""
         now = self.clock()
-        self.apply(self.classroom.flush(now))
+        effects = self.classroom.flush(now, mesh=False)
+        if effects.messages:
+            self._busy_at = now
+        self.apply(effects)
         self.apply(self.classroom.expire(self.grace_clock()))
         self.apply(self.classroom.teaching.tick(now))
+
+    def quiet_for(self) -> float:
+        """Seconds since a tick last had positions (or news) to send."""
+        return self.clock() - self._busy_at
+
+    def tick_mesh(self) -> None:
+        """The peer mesh after a tick: who calls whom on the open floor."""
+        self.apply(self.classroom.flush_mesh(self.clock()))
 
     def loop_stalled(self, seconds: float) -> None:
         """The event loop could not run for ``seconds`` (the position ticker
@@ -112,11 +137,16 @@ class ClassroomService:
     # -- delivery ------------------------------------------------------------
 
     def deliver(self, outgoing: Iterable[Outgoing]) -> None:
+        sessions = self.sessions
         for out in outgoing:
             text = protocol.encode(out.message)
-            targets = self.sessions.keys() if out.to is None else out.to
-            for pid in list(targets):
-                session = self.sessions.get(pid)
+            if out.to is None:
+                # (A copy: a session closed for being too slow leaves it.)
+                for session in list(sessions.values()):
+                    session.send_text(text)
+                continue
+            for pid in out.to:
+                session = sessions.get(pid)
                 if session is not None:
                     session.send_text(text)
 

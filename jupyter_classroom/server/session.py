@@ -102,6 +102,12 @@ class ClassroomSession:
         if self.closed:
             return
         queued = self.buffered()
+        if not queued and not self._held_moves:
+            # The client keeps up (nearly always): straight to the socket.
+            limit = self.service.limits.max_outbound_bytes
+            if not limit or len(text) <= limit:
+                self._send(text)
+                return
         behind = queued > 0
         if text.startswith(_POSITIONS_PREFIX) and (behind or self._held_moves):
             batch = _batch(text)
