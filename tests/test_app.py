@@ -151,4 +151,42 @@ def test_garbage_collection_is_tuned_once(tmp_path: Path) -> None:
     first, second, full_every = map(int, out.stdout.split())
     assert first > 1000
     assert second == first  # the second host's objects are collected as usual
-    assert full_every == 100
+    assert full_every == 1 << 30  # Python no longer starts full collections itself
+
+
+def test_a_full_collection_waits_for_a_quiet_moment(tmp_path: Path) -> None:
+    # In a process of its own: the collector's settings are the whole process's.
+    script = (
+        "import gc, weakref\n"
+        "from jupyter_classroom.server import memory\n"
+        "memory.tune_garbage_collection()\n"
+        "now = [0.0]\n"
+        "full = memory.FullCollections(lambda: now[0])\n"
+        "class Node: pass\n"
+        "def old_garbage():\n"
+        "    a = Node(); a.me = a\n"
+        "    gc.collect(1); gc.collect(1)  # in the oldest generation\n"
+        "    return weakref.ref(a)\n"
+        "out = []\n"
+        "gone = old_garbage()\n"
+        "out.append(full.step(quiet_for=5.0))  # not due yet\n"
+        "for _ in range(memory.FULL_EVERY): gc.collect(1)\n"
+        "out.append(gone() is None)  # the young collections leave it\n"
+        "out.append(full.step(quiet_for=0.2))  # due, but the class is busy\n"
+        "out.append(gone() is None)\n"
+        "out.append(full.step(quiet_for=1.5))  # a quiet moment\n"
+        "out.append(gone() is None)\n"
+        "gone = old_garbage()\n"
+        "for _ in range(memory.FULL_EVERY): gc.collect(1)\n"
+        "out.append(full.step(quiet_for=0.0))  # due and busy: it waits\n"
+        "now[0] += memory.LONGEST_WAIT - 1\n"
+        "out.append(full.step(quiet_for=0.0))\n"
+        "now[0] += 1\n"
+        "out.append(full.step(quiet_for=0.0))  # it waited long enough\n"
+        "out.append(gone() is None)\n"
+        "print(' '.join(str(v) for v in out), full.runs)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split() == (
+        ["False", "False", "False", "False", "True", "True", "False", "False", "True", "True", "2"]
+    )
