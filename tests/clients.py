@@ -233,6 +233,19 @@ class RoomPeer:
             track.stop()
         self._sending = {}
 
+    async def stop(self) -> None:
+        """Done with this peer (``close`` only ends its current connection)."""
+        await self.close()
+        # The relay reads each source until the source ends, which the test
+        # that owns the sources may never do: its readers stop here, rather
+        # than be destroyed pending (an error in the log) whenever the garbage
+        # collector gets to them in a later test. (MediaRelay has no public
+        # way to stop them.)
+        readers = list(getattr(self._relay, "_MediaRelay__tasks", {}).values())
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
 
 class NamedUsers(IdentityProvider):
     """Token login as before, but ``?user=NAME`` picks a stable name (tests only)."""
@@ -382,5 +395,5 @@ class Client:
         if self._reader is not None:
             self._reader.cancel()
         if self.room is not None:
-            await self.room.close()
+            await self.room.stop()
         self.ws.close()

@@ -101,7 +101,7 @@ class Room:
     async def close(self) -> None:
         await self.sfu.close()
         for peer in self.peers.values():
-            await peer.close()
+            await peer.stop()
         for task in self._tasks:
             task.cancel()
 
