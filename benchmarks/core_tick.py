@@ -8,7 +8,9 @@ for each crowd size:
 
 * a position tick's CPU time (p50/p99/max): the core's ``flush`` and the
   delivery of its messages (encoding and the sessions' bookkeeping, not the
-  socket writes), and how many messages and bytes a tick hands to the sockets,
+  socket writes), and how many messages and bytes a tick hands to the sockets;
+  then its two parts, which a server runs as two events of the event loop:
+  the positions (and news), then the peer mesh,
 * a move's CPU time (decoding and the core's checks),
 * how many open-floor calls start (each a WebRTC connection two browsers
   set up), with calls held ``--min-call`` seconds (``min_call_seconds``),
@@ -144,6 +146,8 @@ def walk(
 ) -> dict[str, list[float]]:
     period = 1.0 / service.classroom.settings.position_rate_hz
     ticks: list[float] = []
+    parts: list[float] = []
+    meshes: list[float] = []
     moves: list[float] = []
     sent: list[float] = []
     size: list[float] = []
@@ -167,16 +171,25 @@ def walk(
         counts[0] = counts[1] = 0
         if profile is not None:
             profile.enable()
+        # The two events a server's ticker makes of a tick.
         t0 = time.thread_time()
-        service.tick()
-        ticks.append(time.thread_time() - t0)
+        service.tick_positions()
+        t1 = time.thread_time()
+        service.tick_mesh()
+        t2 = time.thread_time()
+        ticks.append(t2 - t0)
+        parts.append(t1 - t0)
+        meshes.append(t2 - t1)
         if profile is not None:
             profile.disable()
         sent.append(counts[0])
         size.append(counts[1])
         calls += counts[2] // 2
         counts[2] = 0
-    return {"tick": ticks, "move": moves, "sent": sent, "bytes": size, "calls": [calls]}
+    return {
+        "tick": ticks, "positions": parts, "mesh": meshes, "move": moves, "sent": sent, "bytes": size,
+        "calls": [calls],
+    }
 
 
 def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count: int) -> dict[str, list[float]]:
@@ -191,9 +204,7 @@ def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count:
         t0 = time.thread_time()
         w.session.connection_lost(None)
         lost.append(time.thread_time() - t0)
-    t0 = time.thread_time()
-    service.tick()
-    after = [time.thread_time() - t0]
+    after = [timed_tick(service)]
     back: list[float] = []
     sink = Sink([0, 0, 0])
     for w, token in zip(gone, tokens):
@@ -204,10 +215,17 @@ def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count:
         back.append(time.thread_time() - t0)
         assert session.pid == w.session.pid, "a resumed participant got a new identity"
         w.session = session
-    t0 = time.thread_time()
-    service.tick()
-    after.append(time.thread_time() - t0)
+    after.append(timed_tick(service))
     return {"disconnect": lost, "resume": back, "tick_after": after}
+
+
+def timed_tick(service: ClassroomService) -> tuple[float, float]:
+    """One tick as a server runs it: the CPU of its two events."""
+    t0 = time.thread_time()
+    service.tick_positions()
+    t1 = time.thread_time()
+    service.tick_mesh()
+    return t1 - t0, time.thread_time() - t1
 
 
 def ms(values: list[float]) -> str:
@@ -254,6 +272,8 @@ def main() -> None:
         print(f"participants       {n}   ({args.seconds:.0f} simulated s, {len(r['tick'])} ticks, "
               f"{degree:.1f} neighbours each on average)")
         print(f"tick CPU (ms)      {ms(r['tick'])}")
+        print(f"  positions        {ms(r['positions'])}")
+        print(f"  then the mesh    {ms(r['mesh'])}")
         print(f"messages / tick    p50 {pct(r['sent'], 0.5):7.0f}   p99 {pct(r['sent'], 0.99):7.0f}   "
               f"({pct(r['bytes'], 0.5) / 1024:.0f} KiB p50)")
         print(f"move CPU (ms)      {ms(r['move'])}   ({len(r['move']) / args.seconds:.0f} moves/s)")
@@ -262,7 +282,13 @@ def main() -> None:
         print(f"calls started      {started:.1f}/s   ({2 * started * 60 / n:.0f} a minute for each person)")
         print(f"disconnect (ms)    {ms(d['disconnect'])}   ({len(d['disconnect'])} at once)")
         print(f"resume (ms)        {ms(d['resume'])}")
-        print(f"tick after (ms)    the drop {d['tick_after'][0] * 1e3:.3f}   the resumes {d['tick_after'][1] * 1e3:.3f}")
+        print(
+            "tick after (ms)    "
+            + "   ".join(
+                f"{what} {positions * 1e3:.3f} + mesh {mesh * 1e3:.3f}"
+                for what, (positions, mesh) in zip(("the drop", "the resumes"), d["tick_after"])
+            )
+        )
         print(flush=True)
         service.store.close()
 

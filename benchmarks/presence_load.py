@@ -7,6 +7,10 @@ client processes, has each of them walk at 2-5 position updates a second
 
 * the position ticker's CPU per tick inside the server (p50/p99/max; the
   server logs each tick's CPU time when JUPYTER_CLASSROOM_TICK_TIMING is set),
+  and of the peer mesh that follows each tick as an event of its own,
+* the CPU of each pass that writes what the ticks and the commands sent to
+  the sockets (p50/p99/max), and of each full garbage collection: the other
+  things that hold up the server's event loop,
 * server CPU (% of one core) and RSS at the start and the end of the walk,
 * messages per second into and out of the server,
 * honest moves refused as farther than one can walk (every move is at 80 %
@@ -341,6 +345,11 @@ def run(n: int, args: argparse.Namespace) -> None:
             f.seek(log_from)
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
+        meshes = [float(v) for v in re.findall(r"the peer mesh took ([0-9.]+) ms CPU", text)]
+        writes = [float(v) for v in re.findall(r"writing to \d+ sockets took ([0-9.]+) ms CPU", text)]
+        collections = re.findall(r"a garbage collection of generation (\d) took ([0-9.]+) ms CPU", text)
+        middles = [float(v) for g, v in collections if g == "1"]
+        fulls = [float(v) for g, v in collections if g == "2"]
         stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0, "cpu": 0.0}
         codes: dict = {}
         errors: dict = {}
@@ -363,6 +372,19 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)}, {len(ticks) / elapsed:.1f}/s)"
         )
+        print(
+            f"then the mesh (ms)      p50 {pct(meshes, 0.5):.2f}   p99 {pct(meshes, 0.99):.2f}   "
+            f"max {max(meshes) if meshes else float('nan'):.2f}   (n={len(meshes)})"
+        )
+        print(
+            f"writes CPU (ms)         p50 {pct(writes, 0.5):.2f}   p99 {pct(writes, 0.99):.2f}   "
+            f"max {max(writes) if writes else float('nan'):.2f}   (n={len(writes)}, {len(writes) / elapsed:.1f}/s)"
+        )
+        for name, values in (("middle", middles), ("full", fulls)):
+            print(
+                f"{name + ' collections (ms)':24}{len(values) / elapsed:.2f}/s taking p50 {pct(values, 0.5):.2f}   "
+                f"max {max(values) if values else float('nan'):.2f}"
+            )
         print(
             f"server CPU              {cpu:.1f} % of one core   "
             f"(the clients {stats['cpu'] / elapsed * 100:.0f} %, on the same {os.cpu_count()} cores)"
