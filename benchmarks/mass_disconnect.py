@@ -166,9 +166,11 @@ async def run(args: argparse.Namespace) -> None:
             if args.clean:
                 ws.close(1001, "going away")
                 continue
-            sock = ws.protocol.stream.socket
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.close()
+            stream = ws.protocol.stream
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # The stream closes the socket (a reset, with that linger) and
+            # stops reading it first: a read of a closed socket is an error.
+            stream.close()
         marked: set[str] = set()
         gone: set[str] = set()
         marked_at = gone_at = float("nan")
