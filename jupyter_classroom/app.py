@@ -33,7 +33,6 @@ from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
-from .ticker import Ticker
 from .turn import turn_credentials
 
 DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
@@ -554,20 +553,13 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
         service = getattr(self, "service", None)
         if service is not None:  # None when loading failed (a bad map), already logged
             service.start()
-            if self.tune_garbage_collection and memory.tune_garbage_collection():
-                collections = memory.FullCollections(service.clock)
-                self._collector = Ticker(
-                    1.0, lambda: collections.step(service.quiet_for()), "the garbage collector"
-                )
-                self._collector.start()
+            if self.tune_garbage_collection:
+                self._collector = memory.collect_when_quiet(service.quiet_for, service.clock)
             if os.environ.get("JUPYTER_CLASSROOM_TICK_TIMING"):
                 memory.log_collections()
 
     async def stop_extension(self) -> None:
-        collector = getattr(self, "_collector", None)
-        if collector is not None:
-            await collector.stop()
-            memory.collect_as_python_does()
+        await memory.stop_collecting(getattr(self, "_collector", None))
         service = getattr(self, "service", None)
         if service is not None:
             await service.close()

@@ -190,3 +190,31 @@ def test_a_full_collection_waits_for_a_quiet_moment(tmp_path: Path) -> None:
     assert out.stdout.split() == (
         ["False", "False", "False", "False", "True", "True", "False", "False", "True", "True", "2"]
     )
+
+
+def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(tmp_path: Path) -> None:
+    # As the server extension and the hub's service start it, in a process of its own.
+    script = (
+        "import asyncio, gc, weakref\n"
+        "from jupyter_classroom.server import memory\n"
+        "class Node: pass\n"
+        "async def main():\n"
+        "    ticker = memory.collect_when_quiet(lambda: 5.0)\n"
+        "    again = memory.collect_when_quiet(lambda: 5.0)  # a second host\n"
+        "    a = Node(); a.me = a\n"
+        "    gc.collect(1); gc.collect(1)\n"
+        "    gone = weakref.ref(a); del a\n"
+        "    for _ in range(memory.FULL_EVERY): gc.collect(1)\n"
+        "    before = gone() is None\n"
+        "    for _ in range(30):\n"
+        "        await asyncio.sleep(0.1)\n"
+        "        if gone() is None: break\n"
+        "    after = gone() is None\n"
+        "    running = gc.get_threshold()[2]\n"
+        "    await memory.stop_collecting(ticker)\n"
+        "    await memory.stop_collecting(again)\n"
+        "    print(again is None, before, after, running, gc.get_threshold()[2])\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split() == ["True", "False", "True", str(1 << 30), "100"]

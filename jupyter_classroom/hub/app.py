@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import signal
 from pathlib import Path
@@ -205,7 +206,10 @@ class ClassroomHub(ClassroomConfig, Application):
             self.services[name] = self.make_service(str(data / f"{name}.sqlite"))
             self.services[name].start()
         if self.tune_garbage_collection:
-            memory.tune_garbage_collection()
+            # Quiet when every classroom is.
+            self._collector = memory.collect_when_quiet(
+                lambda: min((s.quiet_for() for s in self.services.values()), default=math.inf)
+            )
 
     async def serve(self, started: asyncio.Event | None = None) -> None:
         """Run until SIGTERM or SIGINT (or until cancelled), then close everything."""
@@ -237,6 +241,7 @@ class ClassroomHub(ClassroomConfig, Application):
             await stop.wait()
         finally:
             server.stop()
+            await memory.stop_collecting(getattr(self, "_collector", None))
             for service in self.services.values():
                 await service.close()
             await server.close_all_connections()

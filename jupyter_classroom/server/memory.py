@@ -37,6 +37,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from ..ticker import Ticker
+
 log = logging.getLogger(__name__)
 
 #: Collections of the middle generation that make a full one due (Python: 10).
@@ -73,9 +75,25 @@ def tune_garbage_collection() -> bool:
     return True
 
 
-def collect_as_python_does() -> None:
-    """Python starts full collections itself again (the classroom that ran
-    them stopped); what was frozen stays so."""
+def collect_when_quiet(quiet_for: Callable[[], float], clock: Callable[[], float] = time.monotonic) -> Ticker | None:
+    """Tune the collector (:func:`tune_garbage_collection`) and start the
+    ticker that runs its full collections, asking ``quiet_for`` how long the
+    classroom has been quiet. None when this process was tuned already
+    (whoever tuned it runs them)."""
+    if not tune_garbage_collection():
+        return None
+    collections = FullCollections(clock)
+    ticker = Ticker(1.0, lambda: collections.step(quiet_for()), "the garbage collector")
+    ticker.start()
+    return ticker
+
+
+async def stop_collecting(ticker: Ticker | None) -> None:
+    """Stop what :func:`collect_when_quiet` started: Python starts full
+    collections itself again (what was frozen stays so)."""
+    if ticker is None:
+        return
+    await ticker.stop()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_EVERY)
 
