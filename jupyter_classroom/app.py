@@ -33,6 +33,7 @@ from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
 from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
 from .storage import ChatStore
+from .ticker import timing
 from .turn import turn_credentials
 
 DEFAULT_MAP = Path(__file__).parent / "maps" / "classroom.json"
@@ -555,7 +556,7 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
             service.start()
             if self.tune_garbage_collection:
                 self._collector = memory.collect_when_quiet(service.quiet_for, service.clock)
-            if os.environ.get("JUPYTER_CLASSROOM_TICK_TIMING"):
+            if timing():
                 memory.log_collections()
 
     async def stop_extension(self) -> None:

@@ -10,6 +10,15 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+#: Set (to anything) for benchmarks: the classroom's periodic work and its
+#: writes to the sockets log their CPU time.
+TIMING_VARIABLE = "JUPYTER_CLASSROOM_TICK_TIMING"
+
+
+def timing() -> bool:
+    """Whether this process logs the CPU time of its ticks (see TIMING_VARIABLE)."""
+    return bool(os.environ.get(TIMING_VARIABLE))
+
 
 class Ticker:
     """Calls ``tick`` every ``period`` seconds on the running event loop; an
@@ -39,7 +48,7 @@ class Ticker:
         self._stopped = False
         # For benchmarks: log each tick's CPU time (the event loop's thread
         # only). Read once, so a server without it pays one test per tick.
-        self.timed = bool(os.environ.get("JUPYTER_CLASSROOM_TICK_TIMING"))
+        self.timed = timing()
 
     @property
     def running(self) -> bool:
@@ -74,7 +83,8 @@ class Ticker:
                 loop.call_soon(self._then)
 
     def _then(self) -> None:
-        if not self._stopped and self.then is not None:
+        assert self.then is not None  # scheduled only then
+        if not self._stopped:
             self._call(*self.then)
 
     def _call(self, part: Callable[[], None], name: str) -> None:

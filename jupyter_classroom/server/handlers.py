@@ -6,7 +6,6 @@ import asyncio
 import functools
 import json
 import logging
-import os
 import struct
 import time
 import weakref
@@ -23,6 +22,7 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 from ..classroom import Identity
+from ..ticker import timing
 from .mapfiles import MAX_IMAGE_BYTES, MapFiles, served_name
 from .service import ClassroomService
 from .session import ClassroomSession
@@ -32,7 +32,7 @@ AUTH_RESOURCE = "classroom"
 log = logging.getLogger(__name__)
 
 #: For benchmarks (as the ticker's timing): log each pass of writes' CPU time.
-_TIMED = bool(os.environ.get("JUPYTER_CLASSROOM_TICK_TIMING"))
+_TIMED = timing()
 
 
 #: Sockets written in one callback, at most: a tick's writes to a class of
@@ -97,8 +97,6 @@ class ClassroomSocketMixin:
     _outbox: list[str] | None = None
     #: Jupyter's keep-alive closed the connection: the client stopped answering.
     _silent = False
-    #: The stream's write buffer (see :meth:`_buffered`).
-    _stream_buffer: Any = None
     #: The sockets of this one's event loop waiting to be written.
     _writes: _Writes | None = None
 
@@ -120,15 +118,12 @@ class ClassroomSocketMixin:
         return protocol
 
     def _buffered(self) -> int:
-        """Bytes written to this socket that the client has not taken yet."""
-        buffer = self._stream_buffer
-        if buffer is None:
-            # (See start_session.)
-            stream = getattr(self.ws_connection, "stream", None)
-            buffer = self._stream_buffer = getattr(stream, "_write_buffer", None)
-            if buffer is None:
-                return 0
-        return len(buffer)
+        """Bytes written to this socket that the client has not taken yet
+        (when the stream's buffer was not there at the start: see
+        start_session)."""
+        stream = getattr(self.ws_connection, "stream", None)
+        buffer = getattr(stream, "_write_buffer", None)
+        return 0 if buffer is None else len(buffer)
 
     @property
     def max_message_size(self) -> int:

@@ -106,7 +106,7 @@ class FullCollections:
         self.clock = clock
         #: When the pending collection became due (None: none is).
         self.due_since: float | None = None
-        #: Full collections run, for the logs and the tests.
+        #: Full collections run so far.
         self.runs = 0
 
     def step(self, quiet_for: float) -> bool:
