@@ -1,6 +1,6 @@
 """From opening JupyterLab to being on the map, on JupyterHub.
 
-Starts a real JupyterHub configured with the README's jupyterhub_config.py
+Starts a real JupyterHub configured with docs/hub.md's jupyterhub_config.py
 (the classroom as a hub service) on 127.0.0.1, logs one student in through
 the hub's login page in Debian's Chromium (the hub starts their server),
 then --runs times: opens a new tab at /user/<name>/lab, waits for JupyterLab,

@@ -1,7 +1,7 @@
 """Presence under load on JupyterHub: N simulated students walking in the hub
 service's classroom, through the hub's proxy.
 
-Starts a real JupyterHub (configured with the README's jupyterhub_config.py,
+Starts a real JupyterHub (configured with docs/hub.md's jupyterhub_config.py,
 configurable-http-proxy in front) on 127.0.0.1, creates N hub users with a
 token each (access:services!service=classroom), connects them to the
 classroom service's socket with ?token= through the proxy, from a few client

@@ -1,4 +1,4 @@
-"""A real JupyterHub in a subprocess, configured with the README's
+"""A real JupyterHub in a subprocess, configured with docs/hub.md's
 ``jupyterhub_config.py`` (the classroom as a hub service), for tests and
 benchmarks.
 
@@ -32,11 +32,11 @@ TEACH_SCOPE = "custom:classroom:teach"
 
 
 def readme_hub_config() -> str:
-    """The ``jupyterhub_config.py`` block of the README, as an admin copies it."""
-    text = (REPO / "README.md").read_text()
+    """The ``jupyterhub_config.py`` block of docs/hub.md, as an admin copies it."""
+    text = (REPO / "docs" / "hub.md").read_text()
     match = re.search(r"```python\n(# jupyterhub_config\.py.*?)```", text, re.S)
     if match is None:
-        raise AssertionError("the README has no ```python block starting '# jupyterhub_config.py'")
+        raise AssertionError("docs/hub.md has no ```python block starting '# jupyterhub_config.py'")
     return match.group(1)
 
 

@@ -59,14 +59,14 @@ def test_without_a_hub_token_the_service_says_how_to_run_it(
     assert "c.JupyterHub.services" in caplog.text
 
 
-def test_the_readmes_zero_to_jupyterhub_values_are_valid_yaml() -> None:
+def test_the_hub_docs_zero_to_jupyterhub_values_are_valid_yaml() -> None:
     import re
 
     import yaml
 
     from .servers import REPO
 
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "hub.md").read_text()
     (block,) = re.findall(r"```yaml\n(hub:.*?)```", text, re.S)
     values = yaml.safe_load(block)
     service = values["hub"]["services"]["classroom"]

@@ -1,5 +1,5 @@
 """The classroom as a JupyterHub service, against a real JupyterHub (with
-configurable-http-proxy) configured as the README says: authentication with
+configurable-http-proxy) configured as docs/hub.md says: authentication with
 hub tokens, the access scope, the instructor scope, classrooms by group."""
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def kernel_of(hub: HubProcess, name: str) -> Iterator[Callable[..., dict]]:
 def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel(
     hub: HubProcess,
 ) -> None:
-    # Real single-user servers spawned by the hub with the README's
+    # Real single-user servers spawned by the hub with docs/hub.md's
     # configuration; Classroom() runs with the environment each gives its
     # kernels (its /proc environ) in a real kernel: no URL, no token given.
     names = ("teacher", "alice", "dan")

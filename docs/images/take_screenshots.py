@@ -1,0 +1,336 @@
+"""The README's screenshots, taken from a real JupyterLab in Debian's Chromium.
+
+    unshare --net sh -c 'ip link set lo up; exec .venv/bin/python docs/images/take_screenshots.py'
+
+Starts ``jupyter lab`` on 127.0.0.1 with the classroom, opens it in headless
+Chromium (Playwright) as four people with fake cameras, each in a browser
+context and a JupyterLab workspace of their own, walks three of them to
+Table 2, and writes into this folder (1280 x 800 each):
+
+- ``classroom-sidebar.png``: the classroom in the left sidebar beside a notebook;
+- ``classroom-table.png``: the classroom in the main area, zoomed in on the table;
+- ``classroom-teaching.png``: the instructor's teaching tools, with a raised hand.
+
+Run it from the repository's root with the project's virtual environment
+(``scripts/start.sh`` makes it), inside a network namespace as the tests
+are, and look at the images before committing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CHROMIUM = os.environ.get("CLASSROOM_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+# As in tests/browser/conftest.py: no outside traffic, fake devices granted.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+PANEL = "#jp-classroom-panel"
+MAP = f"{PANEL} .jp-Classroom-map"
+
+# Token login names nobody; this names the browser's user from ``?user=NAME``
+# on the login, so the pictures show people with names and one instructor.
+IDENTITY = """
+from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.utils import ensure_async
+
+
+class NamedUsers(IdentityProvider):
+    async def get_user_token(self, handler):
+        user = await ensure_async(super().get_user_token(handler))
+        name = handler.get_argument("user", None)
+        if user is None or not name:
+            return user
+        return User(username=name, name=name.title(), display_name=name.title())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return value
+
+
+class Lab:
+    """``jupyter lab`` with the classroom, in a folder of its own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        work = self.root / "notebooks"
+        config = self.root / "config"
+        code = self.root / "py"
+        for folder in (work, config, code):
+            folder.mkdir()
+        (code / "screenshot_users.py").write_text(IDENTITY)
+        (config / "jupyter_server_config.json").write_text(
+            json.dumps({"ServerApp": {"identity_provider_class": "screenshot_users.NamedUsers"}})
+        )
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(config),
+            JUPYTER_RUNTIME_DIR=str(self.root / "runtime"),
+            JUPYTER_DATA_DIR=str(self.root / "data"),
+            JUPYTER_PLATFORM_DIRS="1",
+            PYTHONPATH=os.pathsep.join(
+                p for p in (str(REPO), str(code), env.get("PYTHONPATH")) if p
+            ),
+        )
+        args = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.jpserver_extensions={'jupyter_classroom': True}",
+            f"--ClassroomApp.chat_db_path={self.root / 'chat.sqlite'}",
+            "--ClassroomApp.instructors=['ada']",
+            "--ClassroomApp.owner_is_instructor=False",
+            # aioice leaves loopback out of the server's candidates, and the
+            # server ignores Chromium's loopback candidates unless told.
+            "--ClassroomApp.sfu_ice_addresses=127.0.0.1",
+            "--ClassroomApp.sfu_allowed_candidate_networks=127.0.0.0/8",
+        ]
+        self.log = open(self.root / "jupyter.log", "ab")  # closed in stop()
+        self.proc = subprocess.Popen(args, cwd=work, env=env, stdout=self.log, stderr=self.log)
+
+        def up() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise SystemExit(f"jupyter lab exited; see {self.root / 'jupyter.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(up, "jupyter lab to start", timeout=120)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
+    """A buzz in syllables for the fake microphone, so speakers are marked speaking."""
+    import struct
+    import wave
+
+    frames = bytearray()
+    for i in range(int(seconds * rate)):
+        t = i / rate
+        syllable = 0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)
+        buzz = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
+        frames += struct.pack("<h", int(9000 * syllable * buzz))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return path
+
+
+def position(page: Any) -> tuple[float, float]:
+    node = page.locator(MAP)
+    return float(node.get_attribute("data-x") or "nan"), float(
+        node.get_attribute("data-y") or "nan"
+    )
+
+
+def walk_to(page: Any, x: float, y: float) -> None:
+    """Click a map point (the whole 1600 x 960 map is shown) and wait to arrive."""
+    canvas = page.locator(f"{MAP} canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * x / 1600, "y": box["height"] * y / 960})
+    wait_until(lambda: math.dist(position(page), (x, y)) < 12, f"walking to {x},{y}")
+
+
+def playing_videos(page: Any) -> int:
+    return int(
+        page.evaluate(
+            f"[...document.querySelectorAll('{PANEL} video')]"
+            ".filter(v => v.readyState >= 2 && v.videoWidth > 0).length"
+        )
+    )
+
+
+def cameras(page: Any, n: int) -> Callable[[], bool]:
+    return lambda: playing_videos(page) >= n
+
+
+def settle(page: Any) -> None:
+    """Two animation frames: what the page changed is drawn."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def dismiss_news(page: Any) -> None:
+    # JupyterLab's question about news would cover a corner.
+    close = page.locator(".jp-Notification-Toast-Close, .Toastify__close-button")
+    for i in range(close.count()):
+        close.nth(i).click()
+
+
+def close_launcher(page: Any) -> None:
+    """Close the Launcher, so that the classroom has the whole main area."""
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Launcher")
+    if tab.count():
+        tab.first.locator(".lm-TabBar-tabCloseIcon").click()
+        tab.first.wait_for(state="detached")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        lab = Lab(root)
+        lab.start()
+        voice = write_voice(root / "voice.wav")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice}"],
+                    headless=True,
+                )
+
+                def person(user: str) -> Any:
+                    context = browser.new_context(
+                        viewport=VIEWPORT, permissions=["microphone", "camera"]
+                    )
+                    page = context.new_page()
+                    # A workspace of their own: layouts are not shared between people.
+                    page.goto(f"{lab.url}lab/workspaces/{user}?token={lab.token}&user={user}")
+                    page.wait_for_selector(
+                        f"{PANEL}[data-restored]", state="attached", timeout=90_000
+                    )
+                    if not page.locator(PANEL).is_visible():
+                        page.click(f'.jp-SideBar [data-id="{PANEL[1:]}"]')
+                    page.wait_for_function(f"!!document.querySelector('{MAP}').dataset.x")
+                    page.wait_for_selector(f"{MAP}[data-tiles]", state="attached")
+                    dismiss_news(page)
+                    return page
+
+                ada, ben, cleo, dan = (person(u) for u in ("ada", "ben", "cleo", "dan"))
+                # Ben, Cleo and Dan at Table 2 with their cameras; Ada on the stage.
+                for page, spot in ((ben, (720, 400)), (cleo, (880, 400)), (dan, (800, 530))):
+                    walk_to(page, *spot)
+                    page.get_by_role("button", name="Start camera").click()
+                walk_to(ada, 800, 150)
+                dan.get_by_role("button", name="Raise hand").click()
+                for page in (ben, cleo):
+                    wait_until(cameras(page, 3), "the table's cameras")
+
+                # 1. Ben: the classroom in the sidebar, widened by its handle, beside a notebook.
+                ben.locator(".jp-LauncherCard[title*='Python 3']").first.click()
+                cell = ben.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+                cell.wait_for(timeout=60_000)
+                cell.click()
+                ben.keyboard.type("import numpy as np\nnp.linspace(0, 1, 5)")
+                ben.keyboard.press("Shift+Enter")
+                ben.locator(".jp-OutputArea-output").first.wait_for(timeout=60_000)
+                handle = ben.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+                hb = handle.bounding_box()
+                ben.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + 200)
+                ben.mouse.down()
+                ben.mouse.move(33 + 420, hb["y"] + 200, steps=8)
+                ben.mouse.up()
+                wait_until(cameras(ben, 3), "Ben's tiles after the resize")
+                settle(ben)
+                ben.screenshot(path=str(args.out / "classroom-sidebar.png"))
+
+                # 2. Cleo: the classroom in the main area, zoomed in on the table.
+                cleo.get_by_role("button", name="Open the classroom in the main area").click()
+                cleo.wait_for_selector(f'{PANEL}[data-placement="main"]')
+                close_launcher(cleo)
+                for _ in range(2):
+                    cleo.get_by_role("button", name="Zoom in (+)").click()
+                cleo.locator(f"{PANEL} .jp-Classroom-compose textarea").first.fill(
+                    "Is the second plot the same data?"
+                )
+                cleo.keyboard.press("Enter")
+                cleo.locator(f"{PANEL}", has_text="Is the second plot").wait_for()
+                wait_until(cameras(cleo, 3), "Cleo's tiles in the main area")
+                settle(cleo)
+                cleo.screenshot(path=str(args.out / "classroom-table.png"))
+
+                # 3. Ada: the teaching tools, with Dan's hand raised.
+                ada.get_by_role("button", name="Open the classroom in the main area").click()
+                ada.wait_for_selector(f'{PANEL}[data-placement="main"]')
+                close_launcher(ada)
+                tools = ada.locator(f"{PANEL} .jp-Classroom-teachingTools")
+                tools.wait_for()
+                tools.locator("ol.jp-Classroom-hands li", has_text="Dan").first.wait_for()
+                # The top of the tools: the hands queue, one person's and everyone's powers.
+                tools.evaluate("e => e.scrollIntoView({block: 'start'})")
+                settle(ada)
+                ada.screenshot(path=str(args.out / "classroom-teaching.png"))
+                browser.close()
+        finally:
+            lab.stop()
+    for name in ("classroom-sidebar.png", "classroom-table.png", "classroom-teaching.png"):
+        print(f"wrote {args.out / name}")
+
+
+if __name__ == "__main__":
+    main()
