@@ -46,11 +46,13 @@ CREATE INDEX IF NOT EXISTS messages_direct_from ON messages (sender_user, id) WH
 CREATE INDEX IF NOT EXISTS messages_direct_to ON messages (to_user, id) WHERE channel = 'direct';
 """
 
-_COLUMNS = "id, ts, channel, room, sender, sender_user, sender_name, recipient, to_user, to_name, text"
+_COLUMNS = (
+    "id, ts, channel, room, sender, sender_user, sender_name, recipient, to_user, to_name, text"
+)
 
 
 def _message(row: tuple) -> protocol.ChatMessage:
-    mid, ts, channel, room, sender, sender_user, sender_name, recipient, to_user, to_name, text = row
+    mid, ts, channel, room, sender, sender_user, sender_name, to, to_user, to_name, text = row
     return protocol.ChatMessage(
         id=mid,
         ts=ts,
@@ -59,7 +61,7 @@ def _message(row: tuple) -> protocol.ChatMessage:
         sender=sender,
         sender_user=sender_user,
         sender_name=sender_name,
-        to=recipient,
+        to=to,
         to_user=to_user,
         to_name=to_name,
         text=text,
@@ -114,14 +116,19 @@ class ChatStore:
             )
         self.prune()
         # AUTOINCREMENT's counter: ids are never reused, even after pruning.
-        seq = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+        seq = self._db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
+        ).fetchone()
         top = self._db.execute("SELECT MAX(id) FROM messages").fetchone()
         self._next_id = max(seq[0] if seq else 0, top[0] or 0) + 1
         #: Accepted, not yet written: readers see them too.
         self._pending: dict[int, protocol.ChatMessage] = {}
-        self._queue: queue.Queue[protocol.ChatMessage | None] = queue.Queue()
+        # Each message with its id (known to be set, unlike the message's own field).
+        self._queue: queue.Queue[tuple[int, protocol.ChatMessage] | None] = queue.Queue()
         self._closed = False
-        self._writer = threading.Thread(target=self._write_loop, name="classroom-chat-writer", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name="classroom-chat-writer", daemon=True
+        )
         self._writer.start()
 
     @property
@@ -141,7 +148,7 @@ class ChatStore:
             self._next_id += 1
             stored = dataclasses.replace(m, id=mid)
             self._pending[mid] = stored
-        self._queue.put(stored)
+        self._queue.put((mid, stored))
         return mid
 
     def flush(self) -> None:
@@ -192,14 +199,14 @@ class ChatStore:
             taken = 1 if first is not None or stop else 0
             while True:
                 try:
-                    m = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 taken += 1
-                if m is None:
+                if item is None:
                     stop = True
                 else:
-                    batch.append(m)
+                    batch.append(item)
             try:
                 if batch:
                     self._write(batch)
@@ -214,7 +221,7 @@ class ChatStore:
             if stop:
                 return
 
-    def _write(self, batch: list[protocol.ChatMessage]) -> None:
+    def _write(self, batch: list[tuple[int, protocol.ChatMessage]]) -> None:
         with self._lock:
             db = self.db
             db.execute("BEGIN")
@@ -222,9 +229,20 @@ class ChatStore:
                 db.executemany(
                     f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (m.id, m.ts, m.channel, m.room, m.sender, m.sender_user, m.sender_name,
-                         m.to, m.to_user, m.to_name, m.text)
-                        for m in batch
+                        (
+                            mid,
+                            m.ts,
+                            m.channel,
+                            m.room,
+                            m.sender,
+                            m.sender_user,
+                            m.sender_name,
+                            m.to,
+                            m.to_user,
+                            m.to_name,
+                            m.text,
+                        )
+                        for mid, m in batch
                     ],
                 )
                 db.execute("COMMIT")
@@ -232,27 +250,31 @@ class ChatStore:
                 db.execute("ROLLBACK")
                 raise
             finally:
-                for m in batch:
-                    self._pending.pop(m.id, None)  # type: ignore[arg-type]
+                for mid, _ in batch:
+                    self._pending.pop(mid, None)
 
     def _recent(
         self, where: str, args: tuple, limit: int, pending: Callable[[protocol.ChatMessage], bool]
     ) -> list[protocol.ChatMessage]:
         with self._lock:
             rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+                f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY id DESC LIMIT ?",
+                (*args, limit),
             ).fetchall()
-            waiting = [m for m in self._pending.values() if pending(m)]
-        merged = {m.id: m for m in map(_message, rows)}
-        merged.update((m.id, m) for m in waiting)
-        return [merged[i] for i in sorted(merged)[-limit:]] if limit > 0 else []  # type: ignore[index]
+            waiting = [(mid, m) for mid, m in self._pending.items() if pending(m)]
+        merged: dict[int, protocol.ChatMessage] = {row[0]: _message(row) for row in rows}
+        merged.update(waiting)
+        return [merged[i] for i in sorted(merged)[-limit:]] if limit > 0 else []
 
     def recent_class(self, limit: int) -> list[protocol.ChatMessage]:
         return self._recent("channel = 'class'", (), limit, lambda m: m.channel == "class")
 
     def recent_room(self, room: str, limit: int) -> list[protocol.ChatMessage]:
         return self._recent(
-            "channel = 'room' AND room = ?", (room,), limit, lambda m: m.channel == "room" and m.room == room
+            "channel = 'room' AND room = ?",
+            (room,),
+            limit,
+            lambda m: m.channel == "room" and m.room == room,
         )
 
     def recent_direct(self, user: str, limit: int) -> dict[str, list[protocol.ChatMessage]]:
@@ -271,7 +293,8 @@ class ChatStore:
                 {"u": user, "limit": limit},
             ).fetchall()
             waiting = [
-                m for m in self._pending.values()
+                m
+                for m in self._pending.values()
                 if m.channel == "direct" and user in (m.sender_user, m.to_user)
             ]
         out: dict[str, list[protocol.ChatMessage]] = {}

@@ -40,7 +40,8 @@ Tile = list[list[Pixel]]
 
 # Tile ids (0-based, as in the image; gids in the map are these + 1).
 FLOOR, FLOOR_ALT, CARPET, RUG, WALL, PARTITION, DOORMAT, PLANT = range(8)
-TABLE = 8  # 8..16: top-left, top, top-right, left, middle, right, bottom-left, bottom, bottom-right
+# 8..16: top-left, top, top-right, left, middle, right, bottom-left, bottom, bottom-right
+TABLE = 8
 CHAIR_UP, CHAIR_DOWN, STAGE_EDGE, DESK, BOARD, BOARD_LEFT, BOARD_RIGHT = range(17, 24)
 
 
@@ -151,8 +152,8 @@ def plant() -> Tile:
     rect(tile, 10, 20, 22, 22, hexc("#8a4b14"))
     for cx, cy, r in ((16, 12, 7), (10, 15, 5), (22, 15, 5), (16, 6, 4)):
         disc(tile, cx, cy, r, hexc("#3f8f3a"))
-    for cx, cy, r in ((14, 10, 2.5), (20, 13, 2), (9, 14, 1.5)):
-        disc(tile, cx, cy, r, hexc("#64b35b"))
+    for cx, cy, radius in ((14, 10, 2.5), (20, 13, 2), (9, 14, 1.5)):
+        disc(tile, cx, cy, radius, hexc("#64b35b"))
     return tile
 
 
@@ -248,11 +249,18 @@ assert len(TILES) == COLUMNS * ROWS
 
 def png(width: int, height: int, rows: list[list[Pixel]]) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\0" + bytes(v for p in row for v in p) for row in rows)
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def tileset_png() -> bytes:
@@ -277,8 +285,15 @@ def cells(a: float, b: float) -> range:
 def tile_layers(data: dict) -> list[dict]:
     """Tile layers for the default map, laid out from its object layers."""
     w, h = data["width"], data["height"]
-    objects = {layer["name"]: layer["objects"] for layer in data["layers"] if layer["type"] == "objectgroup"}
-    floor = [[1 + (FLOOR_ALT if (x * 7 + y * 3) % 5 == 0 else FLOOR) for x in range(w)] for y in range(h)]
+    objects = {
+        layer["name"]: layer["objects"]
+        for layer in data["layers"]
+        if layer["type"] == "objectgroup"
+    }
+    floor = [
+        [1 + (FLOOR_ALT if (x * 7 + y * 3) % 5 == 0 else FLOOR) for x in range(w)]
+        for y in range(h)
+    ]
     rugs = [[0] * w for _ in range(h)]
     furniture = [[0] * w for _ in range(h)]
     walls = [[0] * w for _ in range(h)]
@@ -321,9 +336,13 @@ def tile_layers(data: dict) -> list[dict]:
     # A whiteboard on the wall behind the stage, plants in the corners, a
     # doormat where people arrive.
     stage = next(r for r in objects["rooms"] if r["type"] == "stage")
-    board_cols = cells(stage["x"] + stage["width"] / 2 - 4 * T, stage["x"] + stage["width"] / 2 + 4 * T)
+    board_cols = cells(
+        stage["x"] + stage["width"] / 2 - 4 * T, stage["x"] + stage["width"] / 2 + 4 * T
+    )
     for x in board_cols:
-        decor[0][x] = 1 + (BOARD_LEFT if x == board_cols[0] else BOARD_RIGHT if x == board_cols[-1] else BOARD)
+        decor[0][x] = 1 + (
+            BOARD_LEFT if x == board_cols[0] else BOARD_RIGHT if x == board_cols[-1] else BOARD
+        )
     for x, y in ((1, 1), (w - 2, 1), (1, h - 2), (w - 2, h - 2)):
         decor[y][x] = 1 + PLANT
     spawn = objects["spawn"][0]
@@ -432,19 +451,25 @@ def default_map() -> str:
     for key, values in grids.items():
         w = data["width"]
         rows = [", ".join(str(v) for v in values[i : i + w]) for i in range(0, len(values), w)]
-        text = text.replace(json.dumps(key), "[\n" + ",\n".join("    " + r for r in rows) + "\n   ]")
+        text = text.replace(
+            json.dumps(key), "[\n" + ",\n".join("    " + r for r in rows) + "\n   ]"
+        )
     return text + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed files are out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the committed files are out of date"
+    )
     args = parser.parse_args()
     outputs = {PNG_PATH: tileset_png(), MAP_PATH: default_map().encode()}
     if args.check:
         stale = [str(p) for p, body in outputs.items() if not p.exists() or p.read_bytes() != body]
         if stale:
-            print("out of date (run scripts/make_tileset.py): " + ", ".join(stale), file=sys.stderr)
+            print(
+                "out of date (run scripts/make_tileset.py): " + ", ".join(stale), file=sys.stderr
+            )
             return 1
         return 0
     for path, body in outputs.items():

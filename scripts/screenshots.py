@@ -42,7 +42,9 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition"):
 
 def position(page) -> tuple[float, float]:
     node = page.locator(f"{PANEL} .jp-Classroom-map")
-    return float(node.get_attribute("data-x") or "nan"), float(node.get_attribute("data-y") or "nan")
+    return float(node.get_attribute("data-x") or "nan"), float(
+        node.get_attribute("data-y") or "nan"
+    )
 
 
 def walk_to(page, x: float, y: float) -> None:
@@ -85,11 +87,17 @@ def main() -> None:
                     context.add_init_script(SCREEN_STUB)
                     page = context.new_page()
                     page.goto(f"{server.url}lab?token={server.token}")
-                    page.wait_for_selector(f"{PANEL}[data-restored]", state="attached", timeout=60_000)
+                    page.wait_for_selector(
+                        f"{PANEL}[data-restored]", state="attached", timeout=60_000
+                    )
                     if not page.locator(PANEL).is_visible():
                         page.click(f'.jp-SideBar [data-id="{PANEL[1:]}"]')
-                    page.wait_for_function(f"!!document.querySelector('{PANEL} .jp-Classroom-map').dataset.x")
-                    page.wait_for_selector(f"{PANEL} .jp-Classroom-map[data-tiles]", state="attached")
+                    page.wait_for_function(
+                        f"!!document.querySelector('{PANEL} .jp-Classroom-map').dataset.x"
+                    )
+                    page.wait_for_selector(
+                        f"{PANEL} .jp-Classroom-map[data-tiles]", state="attached"
+                    )
                     walk_to(page, *spot)
                     if i < 2:
                         page.get_by_role("button", name="Start camera").click()
@@ -105,6 +113,7 @@ def main() -> None:
                 # The sidebar widened to 420 pixels by its handle, as people do.
                 handle = me.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
                 hb = handle.bounding_box()
+                assert hb is not None, "the sidebar's handle is not on the page"
                 me.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + 200)
                 me.mouse.down()
                 me.mouse.move(33 + 420, hb["y"] + 200, steps=8)

@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomError, ClassroomMap, ClassroomSettings, Room
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomMap,
+    ClassroomSettings,
+    Room,
+)
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import MAP_FILE, person
@@ -33,7 +39,13 @@ def build(name: str) -> ClassroomMap:
         m["height"],
         [protocol.Rect(**w) for w in m["walls"]],
         [
-            Room(r["id"], r["name"], r["kind"], tuple((float(x), float(y)) for x, y in r["polygon"]), r["capacity"])
+            Room(
+                r["id"],
+                r["name"],
+                r["kind"],
+                tuple((float(x), float(y)) for x, y in r["polygon"]),
+                r["capacity"],
+            )
             for r in m["rooms"]
         ],
         protocol.Rect(**m["spawn"]),
@@ -57,6 +69,7 @@ def test_inside_bounds(case: dict[str, Any]) -> None:
     settings = ClassroomSettings(avatar_radius=case["radius"])
     classroom = Classroom(cmap, settings, random.Random(1))
     p = classroom.join(person("Ada"), 0.0).participant
+    assert p is not None
     # Standing on the point already, so only the bounds can refuse the move.
     p.x, p.y = x, y
     if case["inside"]:
@@ -83,6 +96,7 @@ def test_path_clear(case: dict[str, Any]) -> None:
     # The server refuses exactly the moves whose path is not clear.
     classroom = Classroom(cmap, ClassroomSettings(avatar_radius=case["radius"]), random.Random(1))
     p = classroom.join(person("Ada"), 0.0).participant
+    assert p is not None
     p.x, p.y = x0, y0
     if case["clear"]:
         classroom.move(p.id, x1, y1, 10.0)
@@ -108,9 +122,11 @@ def test_room_full(case: dict[str, Any]) -> None:
         assert all(sent[room] == case["sent_capacity"] for room in case["capacities"])
     for i, other in enumerate(case["others"]):
         q = classroom.join(person(f"Other{i}", other.get("role", "student")), 0.0).participant
+        assert q is not None
         q.room = other["room"]
     mover = case["mover"]
     p = classroom.join(person("Mover", mover["role"]), 0.0).participant
+    assert p is not None
     p.x, p.y = case["from"]
     p.room = mover["room"]
     x, y = case["point"]
@@ -125,7 +141,9 @@ def test_room_full(case: dict[str, Any]) -> None:
         assert classroom.map.rooms_by_id[case["full"]].name in e.value.message
 
 
-@pytest.mark.parametrize("case", VECTORS["spawn"], ids=[f"{c['map']}-r{c['radius']}" for c in VECTORS["spawn"]])
+@pytest.mark.parametrize(
+    "case", VECTORS["spawn"], ids=[f"{c['map']}-r{c['radius']}" for c in VECTORS["spawn"]]
+)
 def test_spawn_in_free_space(case: dict[str, Any]) -> None:
     cmap = build(case["map"])
     r = case["radius"]

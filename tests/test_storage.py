@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -12,9 +13,17 @@ from jupyter_classroom import protocol
 from jupyter_classroom.storage import ChatStore
 
 
-def msg(channel: str, text: str, sender: str = "alice", **kw) -> protocol.ChatMessage:
+def msg(
+    channel: protocol.ChatChannel, text: str, sender: str = "alice", **kw: Any
+) -> protocol.ChatMessage:
     return protocol.ChatMessage(
-        channel=channel, sender="p1", sender_user=sender, sender_name=sender.title(), text=text, ts=1.0, **kw
+        channel=channel,
+        sender="p1",
+        sender_user=sender,
+        sender_name=sender.title(),
+        text=text,
+        ts=1.0,
+        **kw,
     )
 
 
@@ -100,7 +109,14 @@ def test_retention_by_count_keeps_the_newest_of_each_conversation(tmp_path) -> N
     for i in range(6):
         store.add(msg("class", f"c{i}"))
         store.add(msg("room", f"r{i}", room="table-1"))
-        store.add(msg("direct", f"ab{i}", "alice" if i % 2 else "bob", to_user="bob" if i % 2 else "alice"))
+        store.add(
+            msg(
+                "direct",
+                f"ab{i}",
+                "alice" if i % 2 else "bob",
+                to_user="bob" if i % 2 else "alice",
+            )
+        )
     store.add(msg("room", "other", room="table-2"))
     store.close()
     store = ChatStore(path, retention_messages=2)  # prunes at start-up
@@ -114,7 +130,9 @@ def test_retention_by_count_keeps_the_newest_of_each_conversation(tmp_path) -> N
 
 def test_retention_by_age_prunes_periodically(tmp_path) -> None:
     now = [1000.0 * 86400]
-    store = ChatStore(tmp_path / "chat.sqlite", retention_days=2, prune_interval=0.05, clock=lambda: now[0])
+    store = ChatStore(
+        tmp_path / "chat.sqlite", retention_days=2, prune_interval=0.05, clock=lambda: now[0]
+    )
     store.add(dataclasses.replace(msg("class", "old"), ts=now[0] - 3 * 86400))
     store.add(dataclasses.replace(msg("class", "new"), ts=now[0] - 1 * 86400))
     store.flush()

@@ -11,6 +11,11 @@ aiortc's RTCP machinery (sender reports, NACKs, PLIs) redirected to the SFU.
 These hooks depend on aiortc's private attributes, so aiortc is pinned to
 exactly :data:`AIORTC_VERSION` and ``tests/sfu/test_aiortc_hooks.py`` checks
 each of them against the installed aiortc.
+
+The type checker cannot follow them: name-mangled attributes (``__started``)
+are invisible to it, and replacing a method on an instance is what a hook is.
+Those lines, and only those, carry ``type: ignore[attr-defined]`` or
+``type: ignore[method-assign]``.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ class _NoDecoding:
     def put(self, item: Any) -> None:
         pass
 
-    def get(self, *args: Any, **kwargs: Any) -> None:
+    def get(self, *args: Any, **kwargs: Any) -> tuple[Any, Any] | None:
+        # A decoder queue holds (codec, frame) tasks; None is the end.
         return None
 
 
@@ -121,7 +127,7 @@ class ParkedTrack(MediaStreamTrack):
         self.kind = kind
         self._stopped: asyncio.Future[None] | None = None
 
-    async def recv(self) -> Any:  # type: ignore[override]
+    async def recv(self) -> Any:
         if self.readyState != "live":
             raise MediaStreamError
         if self._stopped is None:
@@ -226,8 +232,8 @@ def packet_writer(sender: RTCRtpSender) -> PacketWriter | None:
             return False
         data = protect(data)
         sendto(data, address)
-        dtls._RTCDtlsTransport__tx_bytes += len(data)
-        dtls._RTCDtlsTransport__tx_packets += 1
+        dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
         return True
 
     return write
@@ -253,4 +259,4 @@ def announce_host_addresses(addresses: list[str] | None) -> None:
     aioice.ice.get_host_addresses = host_addresses
 
 
-_aioice_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
+_aioice_host_addresses = aioice.ice.get_host_addresses

@@ -172,7 +172,9 @@ class SfuConnection:
             consumer = slot.consumer
             mid = self._slot_transceivers[slot].mid
             if consumer is not None and mid is not None:
-                out.append(protocol.SfuTrack(mid, consumer.producer.participant, consumer.producer.source))
+                out.append(
+                    protocol.SfuTrack(mid, consumer.producer.participant, consumer.producer.source)
+                )
         return out
 
     def _send_tracks(self) -> None:
@@ -217,7 +219,7 @@ class SfuConnection:
                     self.participant,
                     protocol.SfuOffer(
                         connection=self.number,
-                        description=protocol.SessionDescription(local.type, sdp),
+                        description=protocol.SessionDescription("offer", sdp),
                         publish=publish,
                         tracks=tracks,
                     ),
@@ -257,7 +259,9 @@ class SfuConnection:
             )
         if description.type != "answer" or not description.sdp:
             raise protocol.ProtocolError(
-                protocol.ErrorCode.BAD_DESCRIPTION, "An answer must be of type 'answer' with SDP.", request_id
+                protocol.ErrorCode.BAD_DESCRIPTION,
+                "An answer must be of type 'answer' with SDP.",
+                request_id,
             )
         try:
             check_answer(self.pc.localDescription.sdp, description.sdp)
@@ -296,13 +300,20 @@ class SfuConnection:
                 parsed = _parse_candidate(candidate)
             except Exception:
                 raise protocol.ProtocolError(
-                    protocol.ErrorCode.BAD_MESSAGE, "That ICE candidate cannot be read.", request_id
+                    protocol.ErrorCode.BAD_MESSAGE,
+                    "That ICE candidate cannot be read.",
+                    request_id,
                 ) from None
             refusal = candidate_refusal(parsed.ip, self.allowed_candidate_networks)
             if refusal is not None:
                 # Browsers offer such addresses as a matter of course: not an
                 # error, but the server must not send checks there.
-                log.debug("sfu: ICE candidate %s from %s ignored: %s", parsed.ip, self.participant, refusal)
+                log.debug(
+                    "sfu: ICE candidate %s from %s ignored: %s",
+                    parsed.ip,
+                    self.participant,
+                    refusal,
+                )
                 return
         if self._negotiation is not None:
             # It belongs to the answer being applied: add it after.
@@ -420,7 +431,9 @@ def check_answer(offer: str, answer: str) -> None:
             codecs = {c.mimeType.lower() for c in media.rtp.codecs}
             forwarded = {m.lower() for m in CODECS[media.kind] if not m.endswith("/rtx")}
             if not codecs & forwarded:
-                raise ValueError(f"{where} has none of the codecs offered ({', '.join(sorted(forwarded))})")
+                raise ValueError(
+                    f"{where} has none of the codecs offered ({', '.join(sorted(forwarded))})"
+                )
 
 
 def filter_candidates(
@@ -434,7 +447,9 @@ def filter_candidates(
     for line in lines:
         if line.startswith("a=candidate:"):
             count += 1
-            refusal = candidate_refusal(candidate_from_sdp(line[len("a=candidate:"):]).ip, allowed)
+            refusal = candidate_refusal(
+                candidate_from_sdp(line[len("a=candidate:") :]).ip, allowed
+            )
             if refusal is not None:
                 continue
         kept.append(line)

@@ -185,7 +185,9 @@ class Producer:
             try:
                 consumer.forward(forwarded, now, send_time)
             except Exception:
-                log.exception("sfu: forwarding to %s failed; closing that copy", consumer.subscriber)
+                log.exception(
+                    "sfu: forwarding to %s failed; closing that copy", consumer.subscriber
+                )
                 consumer.close()
 
     def _on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
@@ -279,6 +281,8 @@ class Slot(aiortc_hooks.ForwardingHooks):
 
     def on_parameters(self, parameters: RTCRtpSendParameters) -> None:
         codec = parameters.codecs[0]
+        # aiortc gives every negotiated codec the payload type of the answer.
+        assert codec.payloadType is not None
         self._payload_type = codec.payloadType
         for c in parameters.codecs:
             if is_rtx(c) and c.parameters.get("apt") == codec.payloadType:
@@ -338,8 +342,13 @@ class Slot(aiortc_hooks.ForwardingHooks):
             self._rtx_seq = rtp.seq_add(self._rtx_seq, 1)
         else:
             data = rtp.rtp_packet(
-                self._payload_type, sequence_number, ts, self.sender._ssrc,
-                packet.marker, extensions, packet.payload,
+                self._payload_type,
+                sequence_number,
+                ts,
+                self.sender._ssrc,
+                packet.marker,
+                extensions,
+                packet.payload,
             )
         self._write(data)
 
@@ -449,4 +458,3 @@ def _ntp_now() -> int:
     now = time.time() + 2208988800
     seconds = int(now)
     return (seconds << 32) | int((now - seconds) * (1 << 32))
-

@@ -94,12 +94,20 @@ class Sfu:
         self._reconcile()
 
     def answer(
-        self, pid: str, number: int, description: protocol.SessionDescription, request_id: int | None
+        self,
+        pid: str,
+        number: int,
+        description: protocol.SessionDescription,
+        request_id: int | None,
     ) -> None:
         self._connection(pid, number, request_id).answer(description, request_id)
 
     def candidate(
-        self, pid: str, number: int, candidate: protocol.IceCandidate | None, request_id: int | None
+        self,
+        pid: str,
+        number: int,
+        candidate: protocol.IceCandidate | None,
+        request_id: int | None,
     ) -> None:
         self._connection(pid, number, request_id).candidate(candidate, request_id)
 
@@ -141,7 +149,8 @@ class Sfu:
 
     def _on_level(self, producer: Producer, level: int, now: float) -> None:
         media = self.plan.get(producer.participant)
-        router = self.routers.get(media.room) if media is not None else None
+        room = media.room if media is not None else None
+        router = self.routers.get(room) if room is not None else None
         if router is not None:
             router.detector.observe(producer.participant, level, now)
 

@@ -99,9 +99,7 @@ def rtp_packet(
 ) -> bytes:
     """An RTP packet (no CSRCs) with an extension block from :func:`extension_block`."""
     first = 0x80 | (0x20 if padding_size else 0) | (0x10 if extensions else 0)
-    header = _HEADER.pack(
-        first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc
-    )
+    header = _HEADER.pack(first, (marker << 7) | payload_type, sequence_number, timestamp, ssrc)
     return header + extensions + payload + padding(padding_size)
 
 
@@ -169,7 +167,8 @@ class Numbering:
     last_sent_at: float = 0.0
     #: The extended outgoing number of the current source's first packet
     #: (earlier ones are not sent nor retransmitted: they were another source's).
-    first: int | None = None
+    #: Meaningless while :attr:`switching`, which the first packet ends.
+    first: int = 0
     #: The outgoing numbers of the packet :meth:`map` numbered last: 16-bit
     #: sequence number, extended one, 32-bit timestamp.
     seq: int = 0
@@ -211,7 +210,7 @@ class Numbering:
                 self.ts_offset = (self.last_ts + elapsed - ts) & 0xFFFFFFFF
             self.first = ext_seq + self.seq_offset
         out = ext_seq + self.seq_offset
-        if out < self.first:  # type: ignore[operator]
+        if out < self.first:
             return False
         out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
         if self.highest is None or out > self.highest:
@@ -244,9 +243,10 @@ class Numbering:
         """The extended incoming number behind a 16-bit outgoing one of the
         current source, or None if it was not sent for the current source
         (before it began, not yet, or a switch is under way)."""
-        if self._switching or self.first is None:
+        highest = self.highest
+        if self._switching or highest is None:
             return None
         out = self.extend(out_seq)
-        if out is None or out < self.first or out > self.highest:  # type: ignore[operator]
+        if out is None or out < self.first or out > highest:
             return None
         return out - self.seq_offset

@@ -1,11 +1,15 @@
 """One test per private aiortc internal the SFU relies on: an aiortc upgrade
 that changes any of them fails here, loudly. (What the hooks achieve together
-is shown with real peers in test_forwarding.py and test_room_media.py.)"""
+is shown with real peers in test_forwarding.py and test_room_media.py.)
+
+The private attributes read here are name-mangled (``__started``), which the
+type checker cannot see: those lines carry ``type: ignore[attr-defined]``."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from typing import Any
 
 import aioice.ice
 import aiortc
@@ -13,6 +17,7 @@ import pytest
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcpeerconnection import create_media_description_for_transceiver
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtcrtpreceiver import decoder_worker
 from aiortc.rtp import (
     RTCP_PSFB_FIR,
@@ -28,7 +33,7 @@ from aiortc.rtp import (
 from jupyter_classroom.sfu import aiortc_hooks
 
 
-def source(obj) -> str:
+def source(obj: Any) -> str:
     return inspect.getsource(obj)
 
 
@@ -49,7 +54,9 @@ def test_the_receiver_hands_each_media_packet_to_its_jitter_buffer() -> None:
     assert "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)" in handle
     assert "if encoded_frame is not None and self.__decoder_thread:" in handle
     assert list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters) == [
-        "self", "packet", "arrival_time_ms"
+        "self",
+        "packet",
+        "arrival_time_ms",
     ]
     # The DTLS transport calls the method on the receiver object it registered.
     assert "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in source(
@@ -76,8 +83,10 @@ async def test_tap_receiver_replaces_buffer_queue_and_handlers() -> None:
         receiver = pc.addTransceiver("video", direction="recvonly").receiver
         reports = []
         aiortc_hooks.tap_receiver(receiver, lambda packet: None, lambda *r: reports.append(r))
-        assert isinstance(receiver._RTCRtpReceiver__jitter_buffer, aiortc_hooks._PacketTap)
-        assert isinstance(receiver._RTCRtpReceiver__decoder_queue, aiortc_hooks._NoDecoding)
+        buffer = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+        decoder_queue = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+        assert isinstance(buffer, aiortc_hooks._PacketTap)
+        assert isinstance(decoder_queue, aiortc_hooks._NoDecoding)
         sr = RtcpSrPacket(ssrc=7, sender_info=RtcpSenderInfo(1 << 40, 1234, 1, 1))
         await receiver._handle_rtcp_packet(sr)
         assert reports == [(7, 1 << 40, 1234)]
@@ -86,7 +95,10 @@ async def test_tap_receiver_replaces_buffer_queue_and_handlers() -> None:
 
 
 def test_the_receiver_sends_pli_for_an_ssrc() -> None:
-    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == ["self", "media_ssrc"]
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == [
+        "self",
+        "media_ssrc",
+    ]
     assert "RTCP_PSFB_PLI" in source(RTCRtpReceiver._send_rtcp_pli)
 
 
@@ -110,9 +122,12 @@ class Recorder(aiortc_hooks.ForwardingHooks):
     def __init__(self) -> None:
         self.keyframes = 0
         self.nacked: list[int] = []
-        self.parameters = None
+        self.parameters: RTCRtpSendParameters | None = None
+        self.info: RtcpSenderInfo | None = RtcpSenderInfo(
+            ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300
+        )
 
-    def on_parameters(self, parameters) -> None:
+    def on_parameters(self, parameters: RTCRtpSendParameters) -> None:
         self.parameters = parameters
 
     def on_keyframe_request(self) -> None:
@@ -121,8 +136,8 @@ class Recorder(aiortc_hooks.ForwardingHooks):
     async def on_retransmit_request(self, sequence_number: int) -> None:
         self.nacked.append(sequence_number)
 
-    def sender_info(self):
-        return RtcpSenderInfo(ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300)
+    def sender_info(self) -> RtcpSenderInfo | None:
+        return self.info
 
 
 @pytest.mark.asyncio
@@ -134,16 +149,17 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
     run_rtcp = source(RTCRtpSender._run_rtcp)
     assert "RtcpSrPacket(" in run_rtcp and "await self._send_rtcp(packets)" in run_rtcp
     assert "self.__lsr = " in run_rtcp
-    assert "await transceiver.sender.send(self.__localRtp(transceiver))" in source(
-        aiortc.RTCPeerConnection._RTCPeerConnection__connect
-    )
+    connect = aiortc.RTCPeerConnection._RTCPeerConnection__connect  # type: ignore[attr-defined]
+    assert "await transceiver.sender.send(self.__localRtp(transceiver))" in source(connect)
     pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
     try:
         sender = pc.addTransceiver(aiortc_hooks.ParkedTrack("video"), direction="sendonly").sender
         hooks = Recorder()
         aiortc_hooks.hook_sender(sender, hooks)
         for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
-            await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
+            await sender._handle_rtcp_packet(
+                RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc)
+            )
         nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
         nack.lost = [10, 12]
         await sender._handle_rtcp_packet(nack)
@@ -154,14 +170,17 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
         async def capture(data: bytes) -> None:
             sent.append(data)
 
-        sender.transport._send_rtp = capture
+        sender.transport._send_rtp = capture  # type: ignore[method-assign]
         sr = RtcpSrPacket(ssrc=sender._ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0))
         await sender._send_rtcp([sr])
         (report,) = RtcpPacket.parse(sent[0])
-        assert report.sender_info.rtp_timestamp == 42 and report.sender_info.ntp_timestamp == 5 << 32
-        assert sender._RTCRtpSender__lsr == ((5 << 32) >> 16) & 0xFFFFFFFF
+        assert isinstance(report, RtcpSrPacket)
+        info = report.sender_info
+        assert info.rtp_timestamp == 42 and info.ntp_timestamp == 5 << 32
+        lsr = sender._RTCRtpSender__lsr  # type: ignore[attr-defined]
+        assert lsr == ((5 << 32) >> 16) & 0xFFFFFFFF
         # No report while the hooks have nothing to say.
-        hooks.sender_info = lambda: None  # type: ignore[method-assign]
+        hooks.info = None
         await sender._send_rtcp([sr])
         assert len(sent) == 1
     finally:
@@ -175,16 +194,18 @@ async def test_senders_have_ssrcs_streams_and_a_started_flag() -> None:
         transceiver = pc.addTransceiver(aiortc_hooks.ParkedTrack("video"), direction="sendonly")
         sender = transceiver.sender
         assert isinstance(sender._ssrc, int) and isinstance(sender._rtx_ssrc, int)
-        assert sender._RTCRtpSender__started is False
+        assert sender._RTCRtpSender__started is False  # type: ignore[attr-defined]
         assert not aiortc_hooks.set_stream(sender, "alice")  # not negotiated yet
         transceiver._codecs = []
         transceiver._headerExtensions = []
         media = create_media_description_for_transceiver(transceiver, "cname", "sendonly", "0")
-        assert media.msid.startswith("alice ")
+        assert media.msid is not None and media.msid.startswith("alice ")
         assert [s.ssrc for s in media.ssrc] == [sender._ssrc]
-        sender._RTCRtpSender__started = True
-        assert aiortc_hooks.set_stream(sender, "bob") and not aiortc_hooks.set_stream(sender, "bob")
-        sender._RTCRtpSender__started = False
+        sender._RTCRtpSender__started = True  # type: ignore[attr-defined]
+        assert aiortc_hooks.set_stream(sender, "bob") and not aiortc_hooks.set_stream(
+            sender, "bob"
+        )
+        sender._RTCRtpSender__started = False  # type: ignore[attr-defined]
     finally:
         await pc.close()
 

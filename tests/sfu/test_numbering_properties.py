@@ -182,7 +182,7 @@ def play_segment(
     # The publisher's sender report maps with the same offset as its packets.
     sr = rng.getrandbits(32)
     mapped = n.sender_timestamp(sr)
-    assert mapped is not None
+    assert mapped is not None and first_ts is not None
     assert rtp.ts_diff(mapped, first_ts) == rtp.ts_diff(sr, ts_of(source, first))
 
 
@@ -204,7 +204,7 @@ def check_nacks(
     j = rng.randint(max(first, newest - 900), newest)
     out = base_out + (j - first)
     ext = n.source_seq(out & 0xFFFF)
-    assert ext == j + source.delta
+    assert source.delta is not None and ext == j + source.delta
     packet = source.history.get(ext)
     if j in source.arrived:
         assert packet is not None and packet.ts == ts_of(source, j)

@@ -12,14 +12,18 @@ from .conftest import Room
 pytestmark = pytest.mark.asyncio
 
 
-async def test_leaving_the_plan_with_an_offer_pending_closes_the_connection_at_once(room: Room) -> None:
+async def test_leaving_the_plan_with_an_offer_pending_closes_the_connection_at_once(
+    room: Room,
+) -> None:
     peer = room.add("quiet")
     peer.send = lambda message: None  # never answers
     await room.until(lambda: peer.offers == 1, what="the offer")
     connection = room.sfu.connections["quiet"]
     room.leave("quiet")
     assert "quiet" not in room.sfu.connections and connection.closed
-    await room.until(lambda: connection.pc.connectionState == "closed", what="the peer connection to close")
+    await room.until(
+        lambda: connection.pc.connectionState == "closed", what="the peer connection to close"
+    )
     # Nothing is opened again for someone who is not in the plan.
     assert "quiet" not in room.sfu.connections
 
@@ -37,6 +41,7 @@ async def test_a_new_session_gets_a_new_connection_and_media_again(room: Room) -
     alice = room.peers["alice"]
     await room.until(lambda: alice.watch("bob", "microphone") and bob.watch("alice", "microphone"))
     for watcher in (alice.watch("bob", "microphone"), bob.watch("alice", "microphone")):
+        assert watcher is not None
         seen = watcher.frames
         await room.until(lambda w=watcher, n=seen: w.frames > n + 5, what="packets both ways")
     # The same session again changes nothing.

@@ -62,7 +62,10 @@ def test_packets_parse_back_with_aiortc() -> None:
     data = rtp.rtp_packet(111, 65535, 0xFFFFFFFF, 0x1234, 1, ext, b"payload", padding_size=4)
     packet = RtpPacket.parse(data, ids)
     assert (packet.payload_type, packet.sequence_number, packet.timestamp, packet.ssrc) == (
-        111, 65535, 0xFFFFFFFF, 0x1234,
+        111,
+        65535,
+        0xFFFFFFFF,
+        0x1234,
     )
     assert packet.marker == 1 and packet.payload == b"payload" and packet.padding_size == 4
     assert packet.extensions.mid == "12"
@@ -105,8 +108,7 @@ def test_numbering_is_continuous_across_sources() -> None:
     # Another source, 0.1 s later: numbers follow on.
     n.switch()
     assert n.source(65535) is None  # nothing is known of the next source yet
-    seq, ts = n.number(20000, 5000, 0.133)
-    assert seq == 1 and ts == 0x0A00 + 9000
+    assert n.number(20000, 5000, 0.133) == (1, 0x0A00 + 9000)
     assert n.number(20001, 8000, 0.166) == (2, 0x0A00 + 12000)
     # A late packet of the new source is renumbered like the others; one from
     # before its start is dropped, and is not retransmitted.
