@@ -4,11 +4,19 @@ announcements, locked rooms, summoning, breakouts, and every refusal."""
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomError, Effects
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomMap,
+    ClassroomSettings,
+    Effects,
+    Room,
+)
 from jupyter_classroom.classroom.teaching import BREAKOUT_WARNING
 from jupyter_classroom.protocol import ErrorCode
 
@@ -478,9 +486,15 @@ def test_a_restated_presence_keeps_to_the_locks_and_joins_the_hands_queue(cls) -
     c, teacher, (ann, _ben, _cat) = cls
     c.teaching.set_locks(teacher.id, 1.0, mic=True)
     c.set_presence(ann.id, hand=True, now=1.5)
-    effects = c.join(person("Dan"), 2.0, restore=restore(800, 450, mic=True, camera=True, hand=True))
+    effects = c.join(
+        person("Dan"), 2.0, restore=restore(800, 450, mic=True, camera=True, hand=True)
+    )
     dan = effects.participant
-    assert (dan.mic, dan.camera, dan.hand) == (False, True, True)  # the locked microphone stays off
+    assert (dan.mic, dan.camera, dan.hand) == (
+        False,
+        True,
+        True,
+    )  # the locked microphone stays off
     (note,) = [o.message for o in effects.messages if isinstance(o.message, protocol.Error)]
     assert note.code == ErrorCode.LOCKED
     assert state_of(effects).hands == [ann.id, dan.id]  # the end of the queue, seen by everyone
@@ -497,3 +511,21 @@ def test_a_restated_place_in_a_locked_room_is_refused(cls) -> None:
     assert [o.message.code for o in effects.messages if isinstance(o.message, protocol.Error)] == [
         ErrorCode.PLACE_REFUSED
     ]
+
+
+def test_summoning_to_a_stage_with_no_room_for_an_avatar_spreads_them_from_the_door() -> None:
+    # A stage narrower than an avatar has no walkable spot: the summoned go to
+    # the spawn area instead, each to a spot of their own.
+    stage = Room(
+        "stage", "Stage", "stage", ((600.0, 20.0), (620.0, 20.0), (620.0, 40.0), (600.0, 40.0))
+    )
+    cmap = ClassroomMap("tiny stage", 800, 600, [], [stage], protocol.Rect(300, 300, 200, 200))
+    c = Classroom(cmap, ClassroomSettings(), random.Random(7))
+    teacher = c.join(person("Tess", "instructor"), 0).participant
+    assert teacher is not None
+    students = [c.join(person(n), 0).participant for n in ("Ann", "Ben", "Cat", "Dan")]
+    effects = c.teaching.summon(teacher.id, None, "stage", 1)
+    spots = {(p.x, p.y) for p in students if p is not None}
+    assert len(spots) == len(students)
+    assert all(p is not None and p.room is None for p in students)
+    assert len(of(effects, protocol.Notice)) == len(students)

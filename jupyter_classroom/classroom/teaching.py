@@ -29,6 +29,7 @@ What the server enforces and what it asks of clients:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,10 @@ class _Occupied:
     def add(self, x: float, y: float) -> None:
         self.cells.setdefault((int(x // self.size), int(y // self.size)), []).append((x, y))
         self.count += 1
+
+    def points(self) -> Iterator[tuple[float, float]]:
+        for cell in self.cells.values():
+            yield from cell
 
     def free(self, x: float, y: float) -> bool:
         cx, cy, d2 = int(x // self.size), int(y // self.size), self.size**2
@@ -233,7 +238,12 @@ class Teaching:
         return self._switch_off(me, self._students(), "mic", now)
 
     def _switch_off(
-        self, me: Participant, targets: list[Participant], what: str, now: float, tell: bool = False
+        self,
+        me: Participant,
+        targets: list[Participant],
+        what: str,
+        now: float,
+        tell: bool = False,
     ) -> Effects:
         """Turn ``what`` off for ``targets``; a microphone's owner is told
         (``muted``) when it was on, or always with ``tell``."""
@@ -508,7 +518,7 @@ class Teaching:
         if spots:
             return spots[taken.count % len(spots)]
         c = self.classroom
-        return c.map.spawn_point(c.rng, c.settings.avatar_radius)
+        return c.map.spawn_point(c.settings.avatar_radius, taken.points())
 
     def _spot_near(self, me: Participant, taken: _Occupied) -> tuple[float, float]:
         """A free walkable spot around ``me``, in the same room as them (or on
