@@ -19,6 +19,7 @@ from jupyter_classroom.classroom import (
     Effects,
     Outgoing,
 )
+from jupyter_classroom.classroom.calls import call_messages
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
@@ -65,8 +66,8 @@ class ReferenceClassroom(Classroom):
         moves = [p.position() for p in moved]
         positions = protocol.Positions(t=round(now * 1000.0, 1), moves=moves)
         out = [Outgoing(positions)]
-        join2 = self.settings.proximity_radius ** 2
-        drop2 = self.settings.proximity_drop_radius ** 2
+        join2 = self.settings.proximity_radius**2
+        drop2 = self.settings.proximity_drop_radius**2
         online = [q for q in self.participants.values() if q.connection == "online"]
         for p in moved:
             if p.connection != "online":
@@ -96,9 +97,13 @@ class ReferenceClassroom(Classroom):
             return a if people[a].seq > people[b].seq else b
 
         change = self.mesh.update(
-            {pid: self.near.get(pid, set()) for pid in people}, on_floor, position, offerer, now=self._now
+            {pid: self.near.get(pid, set()) for pid in people},
+            on_floor,
+            position,
+            offerer,
+            now=self._now,
         )
-        return self._mesh_messages(change)
+        return call_messages(change, people)
 
 
 class Pages:
@@ -121,7 +126,9 @@ class Pages:
             if not isinstance(m, (protocol.PeerConnect, protocol.PeerDisconnect)):
                 continue
             for pid in out.to:
-                assert self.classroom.participants[pid].connection == "online", "told a page that is gone"
+                assert self.classroom.participants[pid].connection == "online", (
+                    "told a page that is gone"
+                )
                 view = self.peers[pid]
                 if isinstance(m, protocol.PeerConnect):
                     assert m.peer not in view, "a call opened twice"
@@ -159,7 +166,9 @@ def both(new: Classroom, ref: Classroom, call: str, *args):
 
 @pytest.mark.parametrize("budget", [4000, 0], ids=["drops-at-once", "drops-on-the-tick"])
 @pytest.mark.parametrize("seed", range(4))
-def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, seed: int, budget: int) -> None:
+def test_a_random_crowd_agrees_with_the_plain_rules(
+    default_map: ClassroomMap, seed: int, budget: int
+) -> None:
     rng = random.Random(100 + seed)
     n = 80
     new, ref = crowd_pair(
@@ -199,7 +208,10 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             if p.connection != "online":
                 if roll < 0.2:
                     tokens = (new.participants[pid].resume, ref.participants[pid].resume)
-                    back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                    back = [
+                        c.join(c.participants[pid].identity, t, token)
+                        for c, token in zip((new, ref), tokens)
+                    ]
                     assert back[0].messages == back[1].messages
                     pages.welcome(pid)
                     pages.read(back[0])
@@ -209,7 +221,10 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             elif roll < 0.013:
                 # A half-open connection taken over by the same page, reloaded.
                 tokens = (new.participants[pid].resume, ref.participants[pid].resume)
-                back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                back = [
+                    c.join(c.participants[pid].identity, t, token)
+                    for c, token in zip((new, ref), tokens)
+                ]
                 assert back[0].messages == back[1].messages
                 assert not new.mesh.peers(pid)  # the new page has no calls yet
                 pages.welcome(pid)

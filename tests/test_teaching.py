@@ -17,7 +17,7 @@ from jupyter_classroom.classroom import (
     Effects,
     Room,
 )
-from jupyter_classroom.classroom.teaching import BREAKOUT_WARNING
+from jupyter_classroom.classroom.breakouts import BREAKOUT_WARNING
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
@@ -266,7 +266,7 @@ def test_summon_everyone_to_the_stage_puts_them_on_free_walkable_spots(cls) -> N
         assert s.room == "stage" and not c.map.blocked(s.x, s.y, r)
         (fix,) = [m for m in of(effects, protocol.Positions) if m.to == {s.id}]
         assert fix.message.correction and fix.message.moves == [s.position()]
-        assert effects.entered_rooms[s.id] == "stage"
+        assert effects.entered[s.id] == "stage"
     assert teacher.room is None  # the one who summons stays
     for i, a in enumerate(spots):
         for b in spots[i + 1 :]:
@@ -312,7 +312,7 @@ def test_random_breakouts_spread_students_over_the_tables(classroom: Classroom) 
     notices = of(effects, protocol.Notice)
     assert {n.message.room for n in notices} == {"table-1", "table-2", "table-3"}
     assert all(n.message.room == c.participants[next(iter(n.to))].room for n in notices)
-    assert all(effects.entered_rooms[s.id] == s.room for s in students)
+    assert all(effects.entered[s.id] == s.room for s in students)
 
 
 def test_breakouts_by_groups_and_an_instructor_drops_into_a_full_locked_table(cls) -> None:
@@ -474,7 +474,7 @@ def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(
     assert all(p.room == "stage" and not c.map.blocked(p.x, p.y, r) for p in crowd)
     # The stage's free spots are used before anyone shares one.
     spots = {(p.x, p.y) for p in crowd}
-    assert len(spots) == min(len(crowd), len(c.teaching._room_spots(c.map.rooms_by_id["stage"])))
+    assert len(spots) == min(len(crowd), len(c.teaching.spots.of(c.map.rooms_by_id["stage"], r)))
 
 
 # -- coming back after a restart ----------------------------------------------------

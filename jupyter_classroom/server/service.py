@@ -153,11 +153,12 @@ class ClassroomService:
 
     def apply(self, effects: Effects) -> None:
         """Carry out what a command changed: its messages, then (when the
-        rooms' media plan changed) the SFU follows the new plan."""
+        rooms' media plan changed) the SFU follows the new plan, then those
+        who entered a room get its chat history."""
         self.deliver(effects.messages)
         if effects.media_changed and self.sfu is not None:
             self.sfu.update(self.classroom.room_media())
-        for pid, room in effects.entered_rooms.items():
+        for pid, room in effects.entered.items():
             session = self.sessions.get(pid)
             if session is not None:
                 self._send_room_history(session, room)
@@ -240,8 +241,6 @@ class ClassroomService:
             self.apply(self.classroom.correction(pid))
             raise
         self.apply(effects)
-        if effects.entered is not None:
-            self._send_room_history(session, effects.entered)
 
     def set_presence(
         self,
