@@ -269,7 +269,7 @@ class PeerMesh:
         )
         # Pairs in the mesh that are no longer candidates break first.
         gone = np.flatnonzero(kept_at & ~near_at)
-        for a, b in zip(*(v.tolist() for v in np.divmod(gone, size))):
+        for a, b in zip(*(v.tolist() for v in np.divmod(gone, size)), strict=True):
             pair = _ordered(ids[a], ids[b])  # type: ignore[arg-type]
             self._set_peers(*pair, False)
             removed.append(pair)
@@ -369,7 +369,7 @@ def _greedy(
             head, rest = rest, rest[:0]
         head = _in_order(head, cost, first, second)
         taken = []
-        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
+        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist(), strict=True):
             if degree[p] < cap and degree[q] < cap:
                 degree[p] += 1
                 degree[q] += 1
