@@ -29,7 +29,7 @@ class Paint:
     type: ClassVar[str] = "paint"
     colour: Colour
     size: Size
-    tags: list[str] = field(**limit(max_length=5, max_items=3))
+    tags: list[str] = field(metadata=limit(max_length=5, max_items=3))
     shapes: list[Shape] | None = None
 
 

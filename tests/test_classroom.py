@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -14,26 +17,57 @@ from jupyter_classroom.classroom import (
     ClassroomMap,
     ClassroomSettings,
     Effects,
+    Identity,
+    Outgoing,
 )
+from jupyter_classroom.classroom.participant import Participant
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
 
+M = TypeVar("M")
 
-def messages(out, kind):
+
+@dataclass(frozen=True)
+class Sent(Generic[M]):
+    """An outgoing message of a known kind."""
+
+    message: M
+    to: frozenset[str] | None
+
+    @property
+    def told(self) -> frozenset[str]:
+        """Those it goes to (it is not for everyone)."""
+        assert self.to is not None
+        return self.to
+
+
+def messages(out: Effects | Iterable[Outgoing], kind: type[M]) -> list[Sent[M]]:
+    """The messages of one kind in ``out``, in order."""
     if isinstance(out, Effects):
         out = out.messages
-    return [o for o in out if isinstance(o.message, kind)]
+    return [Sent(o.message, o.to) for o in out if isinstance(o.message, kind)]
 
 
-def both(effects: Effects):
+def joined(c: Classroom, identity: Identity, now: float, **kwargs: Any) -> Participant:
+    """The participant a join brought in (or back)."""
+    p = c.join(identity, now, **kwargs).participant
+    assert p is not None
+    return p
+
+
+def both(effects: Effects) -> tuple[Participant, list[Outgoing]]:
     """A join's participant and messages."""
+    assert effects.participant is not None
     return effects.participant, effects.messages
 
 
-def chat_of(effects: Effects):
+def chat_of(
+    effects: Effects,
+) -> tuple[protocol.ChatMessage, frozenset[str] | None, bool]:
     """A chat's message, recipients and whether it is kept."""
-    (out,) = effects.messages
+    assert len(effects.messages) == 1
+    (out,) = messages(effects, protocol.Chat)
     assert effects.store is None or effects.store is out.message.message
     return out.message.message, out.to, effects.store is not None
 
@@ -64,8 +98,8 @@ def test_join_announces_to_the_others_and_welcomes(classroom: Classroom) -> None
     alice, out = both(classroom.join(person("Alice"), 0))
     assert messages(out, protocol.ParticipantJoined)[0].to == frozenset()
     bob, out = both(classroom.join(person("Bob"), 0))
-    joined = messages(out, protocol.ParticipantJoined)[0]
-    assert joined.to == {alice.id} and joined.message.participant.name == "Bob"
+    news = messages(out, protocol.ParticipantJoined)[0]
+    assert news.to == {alice.id} and news.message.participant.name == "Bob"
     w = classroom.welcome(bob.id, 3)
     assert w.you == bob.id and w.id == 3 and {p.id for p in w.participants} == {alice.id, bob.id}
     assert classroom.map.spawn.x <= bob.x <= classroom.map.spawn.x + classroom.map.spawn.width
@@ -74,8 +108,8 @@ def test_join_announces_to_the_others_and_welcomes(classroom: Classroom) -> None
 
 
 def test_same_user_twice_gets_a_suffix(classroom: Classroom) -> None:
-    a = classroom.join(person("Alice"), 0).participant
-    b = classroom.join(person("Alice"), 0).participant
+    a = joined(classroom, person("Alice"), 0)
+    b = joined(classroom, person("Alice"), 0)
     assert (a.name, b.name) == ("Alice", "Alice (2)") and a.id != b.id
 
 
@@ -89,7 +123,7 @@ def test_classroom_full(default_map: ClassroomMap) -> None:
 
 
 def test_walls_block_and_speed_is_checked(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     place(classroom, a.id, 800, 330)  # just below the lectern (y 250..274)
     a.moved_at = 0
     with pytest.raises(ClassroomError) as e:
@@ -103,12 +137,13 @@ def test_walls_block_and_speed_is_checked(classroom: Classroom) -> None:
     with pytest.raises(ClassroomError) as e:
         classroom.move(a.id, 5000, 330, 100)
     assert e.value.code == ErrorCode.OUT_OF_BOUNDS
-    (fix,) = classroom.correction(a.id).messages
+    assert len(classroom.correction(a.id).messages) == 1
+    (fix,) = messages(classroom.correction(a.id), protocol.Positions)
     assert fix.to == {a.id} and fix.message.correction and fix.message.moves[0].x == 900
 
 
 def test_entering_and_leaving_a_table_updates_everyone(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     classroom.join(person("B"), 0)
     t = walk(classroom, a.id, 600, 600, 0)
     assert a.room is None
@@ -126,8 +161,8 @@ def test_entering_and_leaving_a_table_updates_everyone(classroom: Classroom) -> 
 
 
 def test_flush_sends_only_what_moved(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    joined(classroom, person("B"), 0)
     classroom.flush(0)
     assert classroom.flush(0.1).messages == []
     classroom.move(a.id, a.x + 5, a.y, 1)
@@ -139,8 +174,8 @@ def test_flush_sends_only_what_moved(classroom: Classroom) -> None:
 
 def test_proximity_with_hysteresis(classroom: Classroom) -> None:
     r = classroom.settings.proximity_radius  # 150, dropped beyond 187.5
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    b = joined(classroom, person("B"), 0)
     place(classroom, a.id, 300, 620 - 300 + 300)
     place(classroom, a.id, 300, 300)
     place(classroom, b.id, 300 + r + 10, 300)
@@ -150,19 +185,19 @@ def test_proximity_with_hysteresis(classroom: Classroom) -> None:
     out = classroom.flush(1).messages
     assert classroom.neighbours(a.id) == {b.id} and classroom.neighbours(b.id) == {a.id}
     # Near on the open floor: they call each other.
-    assert {next(iter(o.to)) for o in messages(out, protocol.PeerConnect)} == {a.id, b.id}
+    assert {next(iter(o.told)) for o in messages(out, protocol.PeerConnect)} == {a.id, b.id}
     place(classroom, b.id, 300 + r * 1.2, 300)  # between r and 1.25 r: kept
     out = classroom.flush(2).messages
     assert classroom.neighbours(a.id) == {b.id} and not messages(out, protocol.PeerDisconnect)
     place(classroom, b.id, 300 + r * 1.3, 300)  # beyond: dropped, the call ends
     out = classroom.flush(3).messages
     assert classroom.neighbours(a.id) == set() and classroom.neighbours(b.id) == set()
-    assert {next(iter(o.to)) for o in messages(out, protocol.PeerDisconnect)} == {a.id, b.id}
+    assert {next(iter(o.told)) for o in messages(out, protocol.PeerDisconnect)} == {a.id, b.id}
 
 
 def test_disconnect_resume_and_expire(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    b = joined(classroom, person("B"), 0)
     place(classroom, a.id, 400, 640)
     out = classroom.disconnect(a.id, 10).messages
     assert a.connection == "reconnecting"
@@ -175,23 +210,25 @@ def test_disconnect_resume_and_expire(classroom: Classroom) -> None:
     assert a.id not in classroom.participants
     assert messages(out, protocol.ParticipantLeft)[0].message.participant_id == a.id
     # A resume token of someone who is gone, or of another user, makes a new participant.
-    c = classroom.join(person("A"), 60, resume=a.resume).participant
+    c = joined(classroom, person("A"), 60, resume=a.resume)
     assert c.id != a.id
-    d = classroom.join(person("Mallory"), 60, resume=b.resume).participant
+    d = joined(classroom, person("Mallory"), 60, resume=b.resume)
     assert d is not b
 
 
 def test_presence_changes_reach_everyone_once(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     out = classroom.set_presence(a.id, hand=True, status="busy").messages
-    assert out[0].to is None and out[0].message.participant.hand is True
+    first = out[0].message
+    assert out[0].to is None and isinstance(first, protocol.ParticipantUpdated)
+    assert first.participant.hand is True
     assert classroom.set_presence(a.id, hand=True).messages == []
 
 
 def test_chat_visibility_per_channel(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
-    c = classroom.join(person("C"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    b = joined(classroom, person("B"), 0)
+    c = joined(classroom, person("C"), 0)
     place(classroom, a.id, 700, 400)  # table 2
     place(classroom, b.id, 720, 420)  # table 2, near A
     place(classroom, c.id, 1300, 400)  # table 3, far away
@@ -223,14 +260,14 @@ def test_chat_visibility_per_channel(classroom: Classroom) -> None:
 
 def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> None:
     """A - B - C in a line: B calls both, A and C never; a room ends the calls."""
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
-    c = classroom.join(person("C"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    b = joined(classroom, person("B"), 0)
+    c = joined(classroom, person("C"), 0)
     place(classroom, a.id, 300, 620)
     place(classroom, b.id, 420, 620)
     place(classroom, c.id, 540, 620)
     out = classroom.flush(1).messages
-    connects = [({to}, o.message) for o in messages(out, protocol.PeerConnect) for to in o.to]
+    connects = [({to}, o.message) for o in messages(out, protocol.PeerConnect) for to in o.told]
     pairs = {frozenset({next(iter(to)), m.peer}) for to, m in connects}
     assert pairs == {frozenset({a.id, b.id}), frozenset({b.id, c.id})}
     assert not classroom.paired(a.id, c.id)
@@ -243,14 +280,16 @@ def test_open_floor_mesh_follows_proximity_and_rooms(classroom: Classroom) -> No
     # B steps onto Table 4 (x 140..440, y 680..870): both of B's calls end, once.
     place(classroom, b.id, 420, 700)
     out = classroom.flush(3).messages
-    closes = {(to, o.message.peer) for o in messages(out, protocol.PeerDisconnect) for to in o.to}
+    closes = {
+        (to, o.message.peer) for o in messages(out, protocol.PeerDisconnect) for to in o.told
+    }
     assert closes == {(a.id, b.id), (b.id, a.id), (b.id, c.id), (c.id, b.id)}
     assert not messages(classroom.flush(4), protocol.PeerDisconnect)
 
 
 def test_someone_leaving_frees_a_call_for_those_who_stand_still(default_map) -> None:
     c = Classroom(default_map, ClassroomSettings(max_mesh_degree=1), random.Random(1))
-    a, b, d = (c.join(person(n), 0).participant for n in ("A", "B", "D"))
+    a, b, d = (joined(c, person(n), 0) for n in ("A", "B", "D"))
     place(c, a.id, 330, 615)
     place(c, b.id, 390, 615)
     place(c, d.id, 470, 615)
@@ -260,12 +299,12 @@ def test_someone_leaving_frees_a_call_for_those_who_stand_still(default_map) -> 
     # Nobody moves: the next tick pairs the two left.
     out = c.flush(1 / 15).messages
     assert c.paired(a.id, d.id)
-    assert {to for o in messages(out, protocol.PeerConnect) for to in o.to} == {a.id, d.id}
+    assert {to for o in messages(out, protocol.PeerConnect) for to in o.told} == {a.id, d.id}
 
 
 def test_leaving_closes_the_calls(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
-    b = classroom.join(person("B"), 0).participant
+    a = joined(classroom, person("A"), 0)
+    b = joined(classroom, person("B"), 0)
     place(classroom, a.id, 300, 620)
     place(classroom, b.id, 400, 620)
     classroom.flush(0)
@@ -281,7 +320,7 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
         ClassroomSettings(room_capacities={"table-5": 2}, room_capacity=3),
         random.Random(2),
     )
-    ids = [c.join(person(n), 0).participant.id for n in ("A", "B", "C")]
+    ids = [joined(c, person(n), 0).id for n in ("A", "B", "C")]
     t = 0.0
     for pid in ids[:2]:
         t = walk(c, pid, 800, 780, t)  # into Table 5 (650..950 x 680..870)
@@ -295,7 +334,7 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
     # Walking within the room is fine for those inside.
     walk(c, ids[0], 760, 760, t)
     # The instructor can always join a table to help.
-    prof = c.join(person("Prof", role="instructor"), t).participant
+    prof = joined(c, person("Prof", role="instructor"), t)
     walk(c, prof.id, 800, 780, t)
     assert prof.room == "table-5" and len(c.members("table-5")) == 3
     # Capacities in force: configured by id, from the map, the default.
@@ -304,118 +343,12 @@ def test_a_full_room_refuses_newcomers_but_not_instructors(default_map: Classroo
     assert Classroom(default_map).capacity("table-1") == 8
 
 
-def test_room_media_plan(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0, media=True).participant
-    b = classroom.join(person("B"), 0, media=True).participant
-    c = classroom.join(person("C"), 0, media=True).participant
-    d = classroom.join(person("D"), 0, media=False).participant  # an older client: no conference
-    e = classroom.join(person("E"), 0, media=True).participant
-    for p in (a, b, c, d):
-        place(classroom, p.id, 800, 780)  # Table 5
-    place(classroom, e.id, 300, 450)  # Table 1, alone
-    classroom.set_presence(a.id, mic=True, camera=True)
-    classroom.set_presence(b.id, mic=True, screen=True)
-    classroom.set_presence(d.id, mic=True)
-    plan = classroom.room_media()
-    assert set(plan) == {a.id, b.id, c.id, e.id}
-    assert plan[a.id].room == "table-5"
-    assert plan[a.id].tracks == {(b.id, "microphone"), (b.id, "screen_share")}
-    assert plan[c.id].tracks == {
-        (a.id, "microphone"), (a.id, "camera"), (b.id, "microphone"), (b.id, "screen_share")
-    }
-    assert plan[e.id].tracks == frozenset()
-    # Muting stops the microphone reaching anyone; dropping leaves the conference.
-    classroom.set_presence(a.id, mic=False)
-    classroom.disconnect(b.id, 1)
-    plan = classroom.room_media()
-    assert b.id not in plan and plan[c.id].tracks == {(a.id, "camera")}
-    # Coming back with a client without conferences stays out of them.
-    classroom.join(person("B"), 2, resume=b.resume, media=False)
-    assert b.id not in classroom.room_media()
-
-
-def test_every_command_says_when_the_media_plan_changed(default_map: ClassroomMap) -> None:
-    """Whatever happens, a command that changes the rooms' plan says so (the
-    host then hands the new plan to the SFU; it never guesses)."""
-    rng = random.Random(11)
-    c = Classroom(default_map, ClassroomSettings(reconnect_grace=5), random.Random(3))
-    spots = [(800, 780), (800, 450), (300, 450), (800, 640), (560, 905), (1310, 775)]
-    now = 0.0
-    for step in range(600):
-        now += 1.0
-        before = c.room_media()
-        ids = sorted(c.participants)
-        pid = rng.choice(ids) if ids else None
-        action = rng.choice(["join", "move", "move", "presence", "drop", "resume", "leave", "expire", "chat"])
-        try:
-            if action == "join" or pid is None:
-                effects = c.join(person(f"P{step}"), now, media=rng.random() < 0.8)
-            elif action == "move":
-                x, y = rng.choice(spots)
-                p = c.participants[pid]
-                # Far-off spots in one step: a long wait makes any distance walkable.
-                p.moved_at = -1e6
-                effects = c.move(pid, x, y, now)
-            elif action == "presence":
-                field = rng.choice(["mic", "camera", "screen", "hand", "status"])
-                value = rng.choice(["busy", "available"]) if field == "status" else rng.random() < 0.5
-                effects = c.set_presence(pid, **{field: value})
-            elif action == "drop":
-                effects = c.disconnect(pid, now)
-            elif action == "resume":
-                p = c.participants[pid]
-                effects = c.join(p.identity, now, resume=p.resume, media=rng.random() < 0.8)
-            elif action == "leave":
-                effects = c.leave(pid)
-            elif action == "expire":
-                effects = c.expire(now)
-            else:
-                effects = c.chat(pid, "class", "hello", None, now)
-        except ClassroomError:
-            assert c.room_media() == before  # a refused command changes nothing
-            continue
-        after = c.room_media()
-        if after != before:
-            assert effects.media_changed, (action, before, after)
-        if action in ("chat",) or (action == "presence" and field in ("hand", "status")):
-            assert not effects.media_changed
-        c.flush(now)
-
-
-def test_a_resumed_session_has_a_new_generation_in_the_plan(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0, media=True).participant
-    place(classroom, a.id, 800, 780)  # Table 5
-    first = classroom.room_media()[a.id].generation
-    # Resuming over a half-open socket (still "online"): the plan changes all the same.
-    effects = classroom.join(person("A"), 1, resume=a.resume, media=True)
-    assert effects.participant is a and effects.media_changed
-    assert classroom.room_media()[a.id].generation > first
-
-
-def test_the_open_floor_keeps_a_room_connection_until_the_session_ends(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0, media=True).participant
-    b = classroom.join(person("B"), 0, media=True).participant
-    assert classroom.room_media() == {}  # nobody has been in a room: no connections
-    t = walk(classroom, a.id, 800, 850, 0)  # onto Table 5 (y 680..870)
-    assert classroom.room_media()[a.id].room == "table-5"
-    effects = classroom.move(a.id, 800, 890, t + 1)  # off it, onto the floor
-    assert effects.media_changed and classroom.room_media()[a.id].room is None
-    # Moving about the floor, and the microphone there, change no plan.
-    assert not classroom.move(a.id, 790, 890, t + 2).media_changed
-    assert not classroom.set_presence(a.id, mic=True).media_changed
-    assert not classroom.set_presence(b.id, camera=True).media_changed
-    # A dropped socket ends the session's conference; so does leaving.
-    assert classroom.disconnect(a.id, t + 3).media_changed and a.id not in classroom.room_media()
-    effects = classroom.join(person("A"), t + 4, resume=a.resume, media=True)
-    assert not effects.media_changed and a.id not in classroom.room_media()
-
-
 # -- spawning and coming back after a restart --------------------------------
 
 
 def test_people_arriving_together_spread_out(classroom: Classroom) -> None:
     r = classroom.settings.avatar_radius
-    people = [classroom.join(person(f"P{i}"), 0.0).participant for i in range(40)]
+    people = [joined(classroom, person(f"P{i}"), 0.0) for i in range(40)]
     spots = [(p.x, p.y) for p in people]
     for i, a in enumerate(spots):
         assert not classroom.map.blocked(*a, r)
@@ -427,28 +360,46 @@ def test_people_arriving_together_spread_out(classroom: Classroom) -> None:
     assert s.x <= people[0].x <= s.x + s.width and s.y <= people[0].y <= s.y + s.height
     # The same classroom gives the same spots: no chance involved.
     again = Classroom(classroom.map, ClassroomSettings(), random.Random(99))
-    assert [(p.x, p.y) for p in (again.join(person(f"P{i}"), 0.0).participant for i in range(40))] == spots
+    assert [(p.x, p.y) for p in (joined(again, person(f"P{i}"), 0.0) for i in range(40))] == spots
 
 
-def restore(x: float, y: float, **presence: object) -> protocol.Restore:
-    return protocol.Restore(x=x, y=y, **presence)  # type: ignore[arg-type]
+def restore(
+    x: float,
+    y: float,
+    *,
+    status: protocol.Status | None = None,
+    hand: bool | None = None,
+    mic: bool | None = None,
+    camera: bool | None = None,
+    screen: bool | None = None,
+) -> protocol.Restore:
+    return protocol.Restore(
+        x=x, y=y, status=status, hand=hand, mic=mic, camera=camera, screen=screen
+    )
 
 
 def test_a_restated_place_and_presence_are_taken_back(classroom: Classroom) -> None:
     effects = classroom.join(
-        person("Ada"), 0.0, resume="from-before-the-restart", media=True,
+        person("Ada"),
+        0.0,
+        resume="from-before-the-restart",
+        media=True,
         restore=restore(800, 450, status="busy", hand=True, mic=True, camera=True),
     )
     p = effects.participant
+    assert p is not None
     assert (p.x, p.y, p.room) == (800, 450, "table-2")
     assert (p.status, p.hand, p.mic, p.camera, p.screen) == ("busy", True, True, True, False)
     assert not [o for o in effects.messages if isinstance(o.message, protocol.Error)]
     # Everyone learns it at once, and the table's call hears the microphone.
-    joined = next(o.message for o in effects.messages if isinstance(o.message, protocol.ParticipantJoined))
-    assert joined.participant.hand and joined.participant.mic and joined.participant.room == "table-2"
+    (news,) = messages(effects, protocol.ParticipantJoined)
+    told = news.message.participant
+    assert told.hand and told.mic and told.room == "table-2"
     assert effects.media_changed
-    b = classroom.join(person("Bob"), 0.0, media=True, restore=restore(700, 450)).participant
-    assert classroom.room_media()[b.id].tracks == frozenset({(p.id, "microphone"), (p.id, "camera")})
+    b = joined(classroom, person("Bob"), 0.0, media=True, restore=restore(700, 450))
+    assert classroom.room_media()[b.id].tracks == frozenset(
+        {(p.id, "microphone"), (p.id, "camera")}
+    )
 
 
 @pytest.mark.parametrize(
@@ -459,10 +410,13 @@ def test_a_restated_place_and_presence_are_taken_back(classroom: Classroom) -> N
         (4, 4, "outside the map"),
     ],
 )
-def test_a_restated_place_that_cannot_be_had_is_refused(classroom: Classroom, x: float, y: float, why: str) -> None:
+def test_a_restated_place_that_cannot_be_had_is_refused(
+    classroom: Classroom, x: float, y: float, why: str
+) -> None:
     effects = classroom.join(person("Ada"), 0.0, restore=restore(x, y, hand=True))
     p = effects.participant
-    (error,) = [o for o in effects.messages if isinstance(o.message, protocol.Error)]
+    assert p is not None
+    (error,) = messages(effects, protocol.Error)
     assert error.to == frozenset({p.id})
     assert error.message.code == ErrorCode.PLACE_REFUSED
     assert why in error.message.message and "entrance" in error.message.message
@@ -473,30 +427,36 @@ def test_a_restated_place_that_cannot_be_had_is_refused(classroom: Classroom, x:
 
 
 def test_a_restated_place_in_a_full_room_is_refused_except_for_instructors(default_map) -> None:
-    classroom = Classroom(default_map, ClassroomSettings(room_capacities={"table-1": 2}), random.Random(1))
+    classroom = Classroom(
+        default_map, ClassroomSettings(room_capacities={"table-1": 2}), random.Random(1)
+    )
     for name, x in (("A", 200), ("B", 260)):
-        assert classroom.join(person(name), 0.0, restore=restore(x, 450)).participant.room == "table-1"
+        assert joined(classroom, person(name), 0.0, restore=restore(x, 450)).room == "table-1"
     effects = classroom.join(person("C"), 0.0, restore=restore(320, 450))
     (error,) = [o.message for o in effects.messages if isinstance(o.message, protocol.Error)]
     assert error.code == ErrorCode.PLACE_REFUSED and "Table 1 is full" in error.message
-    assert effects.participant.room is None
-    teacher = classroom.join(person("T", "instructor"), 0.0, restore=restore(380, 450)).participant
+    assert effects.participant is not None and effects.participant.room is None
+    teacher = joined(classroom, person("T", "instructor"), 0.0, restore=restore(380, 450))
     assert teacher.room == "table-1"
 
 
 def test_a_resumed_session_keeps_its_place_and_takes_the_presence(classroom: Classroom) -> None:
-    p = classroom.join(person("Ada"), 0.0).participant
+    p = joined(classroom, person("Ada"), 0.0)
     before = (p.x, p.y)
     classroom.disconnect(p.id, 1.0)
-    effects = classroom.join(person("Ada"), 2.0, resume=p.resume, restore=restore(800, 450, mic=True, hand=True))
+    effects = classroom.join(
+        person("Ada"), 2.0, resume=p.resume, restore=restore(800, 450, mic=True, hand=True)
+    )
     assert effects.participant is p
     assert (p.x, p.y) == before  # the server's place wins when it knows it
     assert p.mic and p.hand  # the client's devices are what they are
 
 
 def test_a_crowd_whose_grace_is_over_leaves_over_the_next_ticks(default_map) -> None:
-    c = Classroom(default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1))
-    ids = [c.join(person(f"P{i}"), 0).participant.id for i in range(30)]
+    c = Classroom(
+        default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1)
+    )
+    ids = [joined(c, person(f"P{i}"), 0).id for i in range(30)]
     for pid in ids[5:]:
         c.disconnect(pid, 1.0)
     later = 1.0 + c.settings.reconnect_grace
@@ -507,32 +467,36 @@ def test_a_crowd_whose_grace_is_over_leaves_over_the_next_ticks(default_map) -> 
         out = c.flush(now).messages + c.expire(now).messages
         # Removed at once: nobody new hears of them.
         assert set(c.participants) == set(ids[:5])
-        news = [o for o in out if isinstance(o.message, protocol.ParticipantLeft)]
+        news = messages(out, protocol.ParticipantLeft)
         left = [o.message.participant_id for o in news]
         assert all(o.to == frozenset(ids[:5]) for o in news)
         # Bounded news (messages times recipients), never stuck (from the
         # tick after they expired).
-        assert sum(len(o.to) for o in news) <= 100 and (left or tick == 0 or len(gone) == 25)
+        assert sum(len(o.told) for o in news) <= 100 and (left or tick == 0 or len(gone) == 25)
         gone += left
     assert gone == ids[5:]
 
 
 def test_a_class_leaving_at_the_bell_is_told_over_the_next_ticks(default_map) -> None:
-    c = Classroom(default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1))
-    ids = [c.join(person(f"P{i}"), 0).participant.id for i in range(30)]
+    c = Classroom(
+        default_map, ClassroomSettings(reconnecting_deliveries_per_tick=100), random.Random(1)
+    )
+    ids = [joined(c, person(f"P{i}"), 0).id for i in range(30)]
     c.flush(0.0)
     told: list[str] = []
     for pid in ids[10:]:
         out = c.leave(pid).messages
-        told += [o.message.participant_id for o in out if isinstance(o.message, protocol.ParticipantLeft)]
+        told += [o.message.participant_id for o in messages(out, protocol.ParticipantLeft)]
     # The budget had room for the first few (29 + 28 + 27 recipients).
     assert told == ids[10:13] and set(c.participants) == set(ids[:10])
     # A newcomer's welcome does not list them, nor can they take their ids.
-    newcomer = c.join(person("Late"), 0.1).participant.id
+    newcomer = joined(c, person("Late"), 0.1).id
     assert newcomer not in ids
     assert {q.id for q in c.welcome(newcomer).participants} == set(ids[:10]) | {newcomer}
     for tick in range(1, 20):
-        news = [o for o in c.flush(tick / 15).messages if isinstance(o.message, protocol.ParticipantLeft)]
-        assert sum(len(o.to) for o in news) <= 100 and all(o.to == frozenset(c.participants) for o in news)
+        news = messages(c.flush(tick / 15), protocol.ParticipantLeft)
+        assert sum(len(o.told) for o in news) <= 100 and all(
+            o.to == frozenset(c.participants) for o in news
+        )
         told += [o.message.participant_id for o in news]
     assert told == ids[10:]

@@ -19,9 +19,11 @@ from jupyter_classroom.classroom import (
     Effects,
     Outgoing,
 )
+from jupyter_classroom.classroom.calls import call_messages
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
+from .test_classroom import joined
 from .test_pairing import ReferenceMesh
 
 
@@ -65,8 +67,8 @@ class ReferenceClassroom(Classroom):
         moves = [p.position() for p in moved]
         positions = protocol.Positions(t=round(now * 1000.0, 1), moves=moves)
         out = [Outgoing(positions)]
-        join2 = self.settings.proximity_radius ** 2
-        drop2 = self.settings.proximity_drop_radius ** 2
+        join2 = self.settings.proximity_radius**2
+        drop2 = self.settings.proximity_drop_radius**2
         online = [q for q in self.participants.values() if q.connection == "online"]
         for p in moved:
             if p.connection != "online":
@@ -96,9 +98,13 @@ class ReferenceClassroom(Classroom):
             return a if people[a].seq > people[b].seq else b
 
         change = self.mesh.update(
-            {pid: self.near.get(pid, set()) for pid in people}, on_floor, position, offerer, now=self._now
+            {pid: self.near.get(pid, set()) for pid in people},
+            on_floor,
+            position,
+            offerer,
+            now=self._now,
         )
-        return self._mesh_messages(change)
+        return call_messages(change, people)
 
 
 class Pages:
@@ -120,8 +126,11 @@ class Pages:
             m = out.message
             if not isinstance(m, (protocol.PeerConnect, protocol.PeerDisconnect)):
                 continue
+            assert out.to is not None  # calls are told to the pages concerned
             for pid in out.to:
-                assert self.classroom.participants[pid].connection == "online", "told a page that is gone"
+                assert self.classroom.participants[pid].connection == "online", (
+                    "told a page that is gone"
+                )
                 view = self.peers[pid]
                 if isinstance(m, protocol.PeerConnect):
                     assert m.peer not in view, "a call opened twice"
@@ -159,7 +168,9 @@ def both(new: Classroom, ref: Classroom, call: str, *args):
 
 @pytest.mark.parametrize("budget", [4000, 0], ids=["drops-at-once", "drops-on-the-tick"])
 @pytest.mark.parametrize("seed", range(4))
-def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, seed: int, budget: int) -> None:
+def test_a_random_crowd_agrees_with_the_plain_rules(
+    default_map: ClassroomMap, seed: int, budget: int
+) -> None:
     rng = random.Random(100 + seed)
     n = 80
     new, ref = crowd_pair(
@@ -171,12 +182,12 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
     )
     pages = Pages(new)
     for i in range(n):
-        joined = new.join(person(f"P{i}"), 0)
-        a = joined.participant
-        b = ref.join(person(f"P{i}"), 0).participant
-        assert a.id == b.id
+        effects = new.join(person(f"P{i}"), 0)
+        a = effects.participant
+        b = joined(ref, person(f"P{i}"), 0)
+        assert a is not None and a.id == b.id
         pages.welcome(a.id)
-        pages.read(joined)
+        pages.read(effects)
     # Scatter them over the map (tables included) in a way both accept.
     for c in (new, ref):
         spot = random.Random(seed)
@@ -199,7 +210,10 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             if p.connection != "online":
                 if roll < 0.2:
                     tokens = (new.participants[pid].resume, ref.participants[pid].resume)
-                    back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                    back = [
+                        c.join(c.participants[pid].identity, t, token)
+                        for c, token in zip((new, ref), tokens, strict=True)
+                    ]
                     assert back[0].messages == back[1].messages
                     pages.welcome(pid)
                     pages.read(back[0])
@@ -209,7 +223,10 @@ def test_a_random_crowd_agrees_with_the_plain_rules(default_map: ClassroomMap, s
             elif roll < 0.013:
                 # A half-open connection taken over by the same page, reloaded.
                 tokens = (new.participants[pid].resume, ref.participants[pid].resume)
-                back = [c.join(c.participants[pid].identity, t, token) for c, token in zip((new, ref), tokens)]
+                back = [
+                    c.join(c.participants[pid].identity, t, token)
+                    for c, token in zip((new, ref), tokens, strict=True)
+                ]
                 assert back[0].messages == back[1].messages
                 assert not new.mesh.peers(pid)  # the new page has no calls yet
                 pages.welcome(pid)
@@ -245,7 +262,7 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     for c in (new, ref):
         spot = random.Random(5)
         for i in range(200):
-            p = c.join(person(f"P{i}"), 0).participant
+            p = joined(c, person(f"P{i}"), 0)
         for p in c.participants.values():
             # The open floor in front of the tables, crowded.
             p.x, p.y = spot.uniform(40, 1560), spot.uniform(570, 670)
@@ -260,10 +277,11 @@ def test_a_disconnect_touches_only_the_neighbourhood(default_map: ClassroomMap) 
     assert peers and len(around) < 60  # a real neighbourhood, not the whole room
     out = new.disconnect(gone, 1.0)
     assert out == ref.disconnect(gone, 1.0)
-    told = {}
+    told: dict[str, set[str]] = {}
     for o in out.messages:
         if isinstance(o.message, protocol.ParticipantUpdated):
             continue  # the one broadcast: everyone sees them reconnecting
+        assert o.to is not None
         told.setdefault(type(o.message).__name__, set()).update(o.to)
     # Their pairs close (their own page is gone: its welcome will say it has
     # no calls); a freed slot may pair someone else around them.
@@ -283,10 +301,11 @@ def test_a_crowd_dropping_at_once_is_told_over_the_next_ticks(default_map: Class
     pages = Pages(c)
     ids = []
     for i in range(n):
-        joined = c.join(person(f"P{i}"), 0)
-        ids.append(joined.participant.id)
+        effects = c.join(person(f"P{i}"), 0)
+        assert effects.participant is not None
+        ids.append(effects.participant.id)
         pages.welcome(ids[-1])
-        pages.read(joined)
+        pages.read(effects)
     spot = random.Random(5)
     for p in c.participants.values():
         p.x, p.y, p.room = spot.uniform(300, 900), spot.uniform(570, 670), None
@@ -337,7 +356,7 @@ def test_a_crowd_dropping_at_once_is_told_over_the_next_ticks(default_map: Class
 
 
 def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 300.0, 620.0, None
     speed = classroom.settings.speed
@@ -355,7 +374,7 @@ def test_bunched_honest_moves_are_accepted(classroom: Classroom) -> None:
 
 
 def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 300.0, 620.0, None
     s = classroom.settings
@@ -365,7 +384,7 @@ def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None
     assert e.value.code == ErrorCode.MOVE_BLOCKED
     assert (p.x, p.y) == (300.0, 620.0)
     # Right after joining, only a small step.
-    b = classroom.join(person("B"), 3600.0).participant
+    b = joined(classroom, person("B"), 3600.0)
     q = classroom.participants[b.id]
     q.x, q.y, q.room = 900.0, 620.0, None
     with pytest.raises(ClassroomError):
@@ -374,7 +393,7 @@ def test_a_jump_is_refused_however_long_one_waited(classroom: Classroom) -> None
 
 
 def test_running_is_refused_once_the_budget_is_spent(classroom: Classroom) -> None:
-    a = classroom.join(person("A"), 0).participant
+    a = joined(classroom, person("A"), 0)
     p = classroom.participants[a.id]
     p.x, p.y, p.room = 200.0, 620.0, None
     s = classroom.settings

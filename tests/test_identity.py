@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomError, ClassroomSettings, Identity, colour_of
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomSettings,
+    Identity,
+    colour_of,
+)
 from jupyter_classroom.classroom.identity import (
     MAX_NAME_LENGTH,
     check_colour,
@@ -22,6 +28,7 @@ from jupyter_classroom.classroom.identity import (
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
+from .test_classroom import joined, messages
 
 
 def anonymous(username: str, name: str = "Anonymous Io") -> Identity:
@@ -45,8 +52,14 @@ def errors(effects) -> list[protocol.Error]:
         ("Ada\u202eecalevoL", "AdaecalevoL"),  # the bidi override is dropped
         ("A\u200bda", "Ada"),  # zero-width space dropped
         ("Ade\u0301le", "Ad\u00e9le"),  # NFC
-        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"),  # ZWNJ kept
-        ("Z" + "\u0301" * 40 + "oe", "\u0179" + "\u0301" * 3 + "oe"),  # a pile of accents is cut short
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        ),  # ZWNJ kept
+        (
+            "Z" + "\u0301" * 40 + "oe",
+            "\u0179" + "\u0301" * 3 + "oe",
+        ),  # a pile of accents is cut short
     ],
 )
 def test_names_are_cleaned(raw: str, clean: str) -> None:
@@ -55,7 +68,8 @@ def test_names_are_cleaned(raw: str, clean: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "   ", "\u200b\u200b", "\x00\x01\x1b", "...", "\u202e\u202d", "\u3164\u3164", "\u2800"]
+    "raw",
+    ["", "   ", "\u200b\u200b", "\x00\x01\x1b", "...", "\u202e\u202d", "\u3164\u3164", "\u2800"],
 )
 def test_a_chosen_name_with_nothing_to_read_is_refused(raw: str) -> None:
     with pytest.raises(ClassroomError) as e:
@@ -151,22 +165,23 @@ def test_equal_names_get_numbers() -> None:
 
 
 def test_an_impostor_is_told_apart_everywhere(classroom: Classroom) -> None:
-    prof = classroom.join(person("Grace Hopper", "instructor"), 0.0).participant
+    prof = joined(classroom, person("Grace Hopper", "instructor"), 0.0)
     # Someone sets their Jupyter name to hers (PATCH /api/me) ...
     impostor_id = Identity.from_host("mallory", "grace  hopper\u200b")
-    impostor = classroom.join(impostor_id, 0.0).participant
+    impostor = joined(classroom, impostor_id, 0.0)
     assert prof.name == "Grace Hopper"
     assert impostor.name == "grace hopper (2)"
     # ... on the map and in the list (the participant record) ...
     assert impostor.info().name == "grace hopper (2)"
     # ... and in the chat.
     effects = classroom.chat(impostor.id, "class", "hello", None, 1.0)
-    assert effects.messages[0].message.message.sender_name == "grace hopper (2)"
+    (chat,) = messages(effects, protocol.Chat)
+    assert chat.message.message.sender_name == "grace hopper (2)"
 
 
 def test_the_same_person_in_two_tabs_is_numbered(classroom: Classroom) -> None:
-    a = classroom.join(person("Ada"), 0.0).participant
-    b = classroom.join(person("Ada"), 0.0).participant
+    a = joined(classroom, person("Ada"), 0.0)
+    b = joined(classroom, person("Ada"), 0.0)
     assert (a.name, b.name) == ("Ada", "Ada (2)")
 
 
@@ -176,6 +191,7 @@ def test_the_same_person_in_two_tabs_is_numbered(classroom: Classroom) -> None:
 def test_a_chosen_name_and_colour_replace_the_placeholder(classroom: Classroom) -> None:
     effects = classroom.join(anonymous("u1"), 0.0, name=" Ada\n", color="#00AA11")
     p = effects.participant
+    assert p is not None
     assert errors(effects) == []
     info = p.info()
     assert (info.name, info.color, info.initials) == ("Ada", "#00aa11", "AD")
@@ -184,12 +200,18 @@ def test_a_chosen_name_and_colour_replace_the_placeholder(classroom: Classroom) 
 
 
 def test_a_bad_chosen_name_or_colour_is_refused_and_the_join_goes_on(classroom: Classroom) -> None:
-    effects = classroom.join(anonymous("u1", "Anonymous Io"), 0.0, name="\u202e", color="url(http://x)")
+    effects = classroom.join(
+        anonymous("u1", "Anonymous Io"), 0.0, name="\u202e", color="url(http://x)"
+    )
     p = effects.participant
     assert p is not None and p.id in classroom.participants
     assert sorted(e.code for e in errors(effects)) == [ErrorCode.BAD_COLOR, ErrorCode.BAD_NAME]
     # The errors go to the joiner alone.
-    assert all(o.to == frozenset({p.id}) for o in effects.messages if isinstance(o.message, protocol.Error))
+    assert all(
+        o.to == frozenset({p.id})
+        for o in effects.messages
+        if isinstance(o.message, protocol.Error)
+    )
     assert p.info().name == "Anonymous Io"
     assert p.info().color == colour_of("u1")
 
@@ -198,6 +220,7 @@ def test_the_hosts_name_wins(classroom: Classroom) -> None:
     named = Identity.from_host("ada", "Ada Lovelace", named_by_host=True)
     effects = classroom.join(named, 0.0, name="Someone Else", color="#123456")
     p = effects.participant
+    assert p is not None
     assert p.info().name == "Ada Lovelace"
     assert p.info().color == colour_of("ada")
     assert errors(effects) == []  # a stored choice is set aside quietly; the welcome says why
@@ -209,15 +232,20 @@ def test_the_hosts_name_wins(classroom: Classroom) -> None:
 
 
 def test_a_name_changes_live_and_stays_apart(classroom: Classroom) -> None:
-    a = classroom.join(anonymous("u1"), 0.0, name="Ada").participant
-    b = classroom.join(anonymous("u2"), 0.0).participant
+    a = joined(classroom, anonymous("u1"), 0.0, name="Ada")
+    b = joined(classroom, anonymous("u2"), 0.0)
     effects = classroom.set_profile(b.id, name="ADA", color="#abcdef")
-    updated = [o.message for o in effects.messages if isinstance(o.message, protocol.ParticipantUpdated)]
+    updated = [
+        o.message for o in effects.messages if isinstance(o.message, protocol.ParticipantUpdated)
+    ]
     assert len(updated) == 1 and updated[0].participant.name == "ADA (2)"
     assert updated[0].participant.color == "#abcdef"
     assert a.name == "Ada"
     # Nothing changes on a refusal.
-    for kwargs, code in (({"name": "x" * 99}, ErrorCode.BAD_NAME), ({"color": "blue"}, ErrorCode.BAD_COLOR)):
+    for kwargs, code in (
+        ({"name": "x" * 99}, ErrorCode.BAD_NAME),
+        ({"color": "blue"}, ErrorCode.BAD_COLOR),
+    ):
         with pytest.raises(ClassroomError) as e:
             classroom.set_profile(b.id, **kwargs)
         assert e.value.code == code
@@ -233,20 +261,24 @@ def test_a_resumed_participant_keeps_their_number() -> None:
 
     from .conftest import MAP_FILE
 
-    classroom = Classroom(ClassroomMap.from_tiled(json.loads(MAP_FILE.read_text())), ClassroomSettings(), random.Random(3))
+    classroom = Classroom(
+        ClassroomMap.from_tiled(json.loads(MAP_FILE.read_text())),
+        ClassroomSettings(),
+        random.Random(3),
+    )
     classroom.join(anonymous("u1"), 0.0, name="Ada")
-    b = classroom.join(anonymous("u2"), 0.0, name="Ada").participant
+    b = joined(classroom, anonymous("u2"), 0.0, name="Ada")
     classroom.disconnect(b.id, 1.0)
-    again = classroom.join(anonymous("u2"), 2.0, resume=b.resume, name="Ada").participant
+    again = joined(classroom, anonymous("u2"), 2.0, resume=b.resume, name="Ada")
     assert again is b and b.name == "Ada (2)"
 
 
 def test_a_name_is_free_again_once_its_holder_leaves_or_renames(classroom: Classroom) -> None:
-    a = classroom.join(anonymous("u1"), 0.0, name="Ada").participant
-    b = classroom.join(anonymous("u2"), 0.0, name="Ada").participant
+    a = joined(classroom, anonymous("u1"), 0.0, name="Ada")
+    b = joined(classroom, anonymous("u2"), 0.0, name="Ada")
     assert b.name == "Ada (2)"
     classroom.leave(a.id)
-    assert classroom.join(anonymous("u3"), 0.0, name="Ada").participant.name == "Ada"
+    assert joined(classroom, anonymous("u3"), 0.0, name="Ada").name == "Ada"
     classroom.set_profile(b.id, name="Grace")
     assert b.name == "Grace"
-    assert classroom.join(anonymous("u4"), 0.0, name="Ada").participant.name == "Ada (2)"
+    assert joined(classroom, anonymous("u4"), 0.0, name="Ada").name == "Ada (2)"

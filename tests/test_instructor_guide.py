@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from .servers import JupyterProcess
 from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
@@ -14,7 +13,7 @@ from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa
 GUIDE = Path(__file__).parent.parent / "notebooks" / "instructor-guide.ipynb"
 
 
-def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None:
+def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None:  # noqa: F811
     ann, ben = student(server, "ann"), student(server, "ben")
     client = start_kernel(server)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
 from collections import deque
 
 import pytest
@@ -51,8 +50,14 @@ def test_every_room_is_reachable_from_the_spawn_area(default_map: ClassroomMap) 
 def test_room_at_and_polygon_rooms() -> None:
     data = tiled()
     data["layers"][1]["objects"].append(
-        {"id": 99, "name": "Corner", "type": "room", "x": 40, "y": 300, "polygon": [
-            {"x": 0, "y": 0}, {"x": 80, "y": 0}, {"x": 0, "y": 80}]}
+        {
+            "id": 99,
+            "name": "Corner",
+            "type": "room",
+            "x": 40,
+            "y": 300,
+            "polygon": [{"x": 0, "y": 0}, {"x": 80, "y": 0}, {"x": 0, "y": 80}],
+        }
     )
     cmap = ClassroomMap.from_tiled(data)
     corner = cmap.rooms_by_id["corner"]
@@ -75,9 +80,15 @@ def test_walls_block_circles(default_map: ClassroomMap) -> None:
         (lambda d: d["layers"].pop(0), "no object layer named 'walls'"),
         (lambda d: d["layers"][0]["objects"][0].update(polygon=[]), "must be a rectangle"),
         (lambda d: d["layers"][1]["objects"][0].update(type="kitchen"), "type must be one of"),
-        (lambda d: d["layers"][1]["objects"][1]["properties"][0].update(value="stage"), "two rooms have the id 'stage'"),
+        (
+            lambda d: d["layers"][1]["objects"][1]["properties"][0].update(value="stage"),
+            "two rooms have the id 'stage'",
+        ),
         (lambda d: d["layers"][2].update(objects=[]), "exactly one rectangle"),
-        (lambda d: d["layers"][2]["objects"][0].update(x=0, y=0, width=20, height=20), "spawn area has no free spot"),
+        (
+            lambda d: d["layers"][2]["objects"][0].update(x=0, y=0, width=20, height=20),
+            "spawn area has no free spot",
+        ),
         (lambda d: d.update(orientation="isometric"), "orthogonal"),
         (lambda d: d.pop("tilewidth"), "tilewidth"),
         (lambda d: d["layers"][1]["objects"][0].update(name=""), "has no name"),

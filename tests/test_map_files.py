@@ -47,7 +47,9 @@ def make_map_folder(root: Path) -> Path:
     data = json.loads(DEFAULT_MAP.read_text())
     packed = zlib.compress(b"".join(c.to_bytes(4, "little") for c in CELLS))
     data["layers"] = [
-        layer for layer in data["layers"] if layer["type"] == "objectgroup" and layer["name"] in ("walls", "rooms", "spawn")
+        layer
+        for layer in data["layers"]
+        if layer["type"] == "objectgroup" and layer["name"] in ("walls", "rooms", "spawn")
     ] + [
         {
             "id": 20,
@@ -62,11 +64,43 @@ def make_map_folder(root: Path) -> Path:
         {"id": 21, "name": "picture", "type": "imagelayer", "image": "link.png"},
     ]
     data["tilesets"] = [
-        {"firstgid": 1, "name": "own", "image": "tiles/ts.png", "tilewidth": 32, "tileheight": 32, "tilecount": 24, "columns": 8},
+        {
+            "firstgid": 1,
+            "name": "own",
+            "image": "tiles/ts.png",
+            "tilewidth": 32,
+            "tileheight": 32,
+            "tilecount": 24,
+            "columns": 8,
+        },
         {"firstgid": 25, "source": "ext.tsx"},
-        {"firstgid": 49, "name": "escaping", "image": "../outside.png", "tilewidth": 32, "tileheight": 32, "tilecount": 1, "columns": 1},
-        {"firstgid": 50, "name": "absolute", "image": "/etc/passwd", "tilewidth": 32, "tileheight": 32, "tilecount": 1, "columns": 1},
-        {"firstgid": 51, "name": "text", "image": "notes.txt", "tilewidth": 32, "tileheight": 32, "tilecount": 1, "columns": 1},
+        {
+            "firstgid": 49,
+            "name": "escaping",
+            "image": "../outside.png",
+            "tilewidth": 32,
+            "tileheight": 32,
+            "tilecount": 1,
+            "columns": 1,
+        },
+        {
+            "firstgid": 50,
+            "name": "absolute",
+            "image": "/etc/passwd",
+            "tilewidth": 32,
+            "tileheight": 32,
+            "tilecount": 1,
+            "columns": 1,
+        },
+        {
+            "firstgid": 51,
+            "name": "text",
+            "image": "notes.txt",
+            "tilewidth": 32,
+            "tileheight": 32,
+            "tilecount": 1,
+            "columns": 1,
+        },
     ]
     path = folder / "map.json"
     path.write_text(json.dumps(data))
@@ -84,11 +118,15 @@ def fetch(http_server_client, jp_http_port, jp_base_url, jp_serverapp):
     normalising), with the server's token unless ``token`` is None."""
     token = jp_serverapp.identity_provider.token
 
-    async def get(path: str, token: str | None = token, **headers: str) -> tornado.httpclient.HTTPResponse:
+    async def get(
+        path: str, token: str | None = token, **headers: str
+    ) -> tornado.httpclient.HTTPResponse:
         if token:
             headers["Authorization"] = f"token {token}"
         return await tornado.httpclient.AsyncHTTPClient().fetch(
-            f"http://localhost:{jp_http_port}{jp_base_url}{path}", headers=headers, raise_error=False
+            f"http://localhost:{jp_http_port}{jp_base_url}{path}",
+            headers=headers,
+            raise_error=False,
         )
 
     return get
@@ -124,7 +162,9 @@ async def test_named_images_are_served_with_their_type(fetch) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.body == TILES_PNG.read_bytes()
     # Unchanged: the browser keeps its copy.
-    again = await fetch("classroom/map/files/tiles/ts.png", **{"If-None-Match": response.headers["ETag"]})
+    again = await fetch(
+        "classroom/map/files/tiles/ts.png", **{"If-None-Match": response.headers["ETag"]}
+    )
     assert again.code == 304
     doc = await fetch("classroom/map")
     assert (await fetch("classroom/map", **{"If-None-Match": doc.headers["ETag"]})).code == 304
@@ -165,14 +205,26 @@ async def test_without_a_login_nothing_is_served(fetch) -> None:
 
 def test_served_names_are_plain_relative_paths() -> None:
     assert served_name("tiles/ts.png") == "tiles/ts.png"
-    for bad in ("", "..", "../a.png", "a/../../b.png", "/a.png", "a\\b.png", "./a.png", "a//b.png", "a\0.png"):
+    for bad in (
+        "",
+        "..",
+        "../a.png",
+        "a/../../b.png",
+        "/a.png",
+        "a\\b.png",
+        "./a.png",
+        "a//b.png",
+        "a\0.png",
+    ):
         assert served_name(bad) is None, bad
 
 
 def test_layer_data_in_every_tiled_encoding() -> None:
     raw = b"".join(c.to_bytes(4, "little") for c in CELLS)
     assert decode_layer_data({"data": CELLS}) == CELLS
-    assert decode_layer_data({"data": base64.b64encode(raw).decode(), "encoding": "base64"}) == CELLS
+    assert (
+        decode_layer_data({"data": base64.b64encode(raw).decode(), "encoding": "base64"}) == CELLS
+    )
     import gzip
 
     gz = base64.b64encode(gzip.compress(raw)).decode()
@@ -201,6 +253,8 @@ def test_the_packaged_map_is_drawn_with_the_projects_tileset() -> None:
 
 def test_the_tileset_and_the_default_maps_tiles_are_what_the_script_makes() -> None:
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "make_tileset.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(REPO / "scripts" / "make_tileset.py"), "--check"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

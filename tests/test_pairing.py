@@ -230,7 +230,12 @@ class ReferenceMesh:
             a, b = sorted(pair)
             (ax, ay), (bx, by) = position(a), position(b)
             d = math.hypot(ax - bx, ay - by)
-            held = self.hold > 0 and now is not None and pair in self.pairs and self.since[pair] > now - self.hold
+            held = (
+                self.hold > 0
+                and now is not None
+                and pair in self.pairs
+                and self.since[pair] > now - self.hold
+            )
             return (not held, d * KEEP_BONUS if pair in self.pairs else d, (a, b))
 
         degree: dict[str, int] = {}

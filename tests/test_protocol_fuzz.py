@@ -58,9 +58,10 @@ def valid(node: Node | RecordSpec, ids: list[str]) -> st.SearchStrategy[Any]:
         required = {f.name: valid(f.node, ids) for f in node.fields if f.required}
         optional = {f.name: valid(f.node, ids) for f in node.fields if not f.required}
         base = st.fixed_dictionaries(required, optional=optional)
-        if node.tag is None:
+        tag = node.tag
+        if tag is None:
             return base
-        return base.map(lambda d, tag=node.tag: {"type": tag, **d})
+        return base.map(lambda d: {"type": tag, **d})
     if isinstance(node, RecordRef):
         return st.deferred(lambda: valid(SPEC.records[node.name], ids))
     if isinstance(node, Nullable):
@@ -89,7 +90,9 @@ def valid(node: Node | RecordSpec, ids: list[str]) -> st.SearchStrategy[Any]:
 lone_surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
 bad_text = st.one_of(
     st.text(lone_surrogates, min_size=1, max_size=3),
-    st.builds(lambda a, s, b: a + s + b, st.text(max_size=5), lone_surrogates, st.text(max_size=5)),
+    st.builds(
+        lambda a, s, b: a + s + b, st.text(max_size=5), lone_surrogates, st.text(max_size=5)
+    ),
     st.text(max_size=5).map(lambda t: t * 200),  # longer than any bound
     st.just("\x00\ufeff\ufffe\uffff"),
 )
@@ -167,7 +170,18 @@ def get(value: Any, path: tuple) -> Any:
 def mutate(data: st.DataObject, message: dict[str, Any], ids: list[str]) -> Any:
     how = data.draw(
         st.sampled_from(
-            ["none", "replace", "replace", "replace", "taint", "taint", "delete", "extra", "rename", "whole"]
+            [
+                "none",
+                "replace",
+                "replace",
+                "replace",
+                "taint",
+                "taint",
+                "delete",
+                "extra",
+                "rename",
+                "whole",
+            ]
         )
     )
     if how == "taint":
@@ -176,10 +190,10 @@ def mutate(data: st.DataObject, message: dict[str, Any], ids: list[str]) -> Any:
         strings = [p for p in paths(message) if p and isinstance(get(message, p), str)]
         if strings:
             path = data.draw(st.sampled_from(strings))
-            parent = get(message, path[:-1])
-            text = parent[path[-1]]
+            holder = get(message, path[:-1])
+            text = holder[path[-1]]
             at = data.draw(st.integers(0, len(text)))
-            parent[path[-1]] = text[:at] + data.draw(lone_surrogates) + text[at:]
+            holder[path[-1]] = text[:at] + data.draw(lone_surrogates) + text[at:]
         return message
     if how == "none":
         return message
@@ -312,7 +326,10 @@ def room(tmp_path: Path, default_map: ClassroomMap):
 
 def unexpected(clients: list[Client]) -> list[dict[str, Any]]:
     return [
-        m for c in clients for m in c.inbox if m["type"] == "error" and m["code"] not in EXPECTED_CODES
+        m
+        for c in clients
+        for m in c.inbox
+        if m["type"] == "error" and m["code"] not in EXPECTED_CODES
     ]
 
 
@@ -364,9 +381,18 @@ def test_mutated_messages_get_stable_errors_and_the_session_lives_on(
 FOUND = [
     ("[" * 5000 + "]" * 5000, "bad_message"),  # RecursionError in the parser
     ('{"type":"move","x":1' + "0" * 400 + ',"y":1}', "bad_message"),  # OverflowError
-    ('{"type":"chat_send","channel":"class","text":"hi \\ud800"}', "bad_message"),  # UnicodeEncodeError in SQLite
-    (b'\xef\xbb\xbf{"type":"chat_send","channel":"class","text":"hi"}', "bad_json"),  # a BOM was accepted
-    ('{"type":"chat_send","channel":"class","text":"hi"}'.encode("utf-16"), "bad_json"),  # so was UTF-16
+    (
+        '{"type":"chat_send","channel":"class","text":"hi \\ud800"}',
+        "bad_message",
+    ),  # UnicodeEncodeError in SQLite
+    (
+        b'\xef\xbb\xbf{"type":"chat_send","channel":"class","text":"hi"}',
+        "bad_json",
+    ),  # a BOM was accepted
+    (
+        '{"type":"chat_send","channel":"class","text":"hi"}'.encode("utf-16"),
+        "bad_json",
+    ),  # so was UTF-16
 ]
 
 
@@ -395,9 +421,13 @@ def test_the_decoder_accepts_exactly_what_the_schema_accepts(message_type: str) 
 
     spec = SPEC.client_by_tag[message_type]
     schema = protocol.json_schema()
-    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{spec.name}"})
+    validator = jsonschema.Draft202012Validator(
+        {"$defs": schema["$defs"], "$ref": f"#/$defs/{spec.name}"}
+    )
 
-    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         message = data.draw(valid(spec, PEERS))

@@ -8,15 +8,12 @@ reply is an expected code and the server logs no ERROR.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from jupyter_classroom import protocol
 
 from .clients import Client, NamedUsers
 from .test_protocol_fuzz import EXPECTED_CODES, PEERS, SPEC, frame, mutate, valid

@@ -5,6 +5,7 @@ show through the server's SFU (nothing is mocked)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,7 @@ def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
         (its room peer kept, as the browser keeps it across reconnects)."""
         ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
         if resume is not None:
+            assert resume.welcome is not None
             client = Client(ws, resume.room)
             clients.append(client)
             await client.join(resume=resume.welcome["resume"])
@@ -83,7 +85,7 @@ def intact(levels: list[int], base: int = 0) -> bool:
     """Frames are the publisher's grey levels (VP8: a few off), in order."""
     markers = {(marker_of(n) + base) % 256 for n in range(1, 256)}
     close = all(min(abs(level - m) for m in markers) <= 6 for level in levels)
-    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:])]
+    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:], strict=False)]
     return close and sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
 
 
@@ -97,8 +99,9 @@ async def test_a_publishers_audio_and_video_reach_the_others_intact(join) -> Non
     carol = await join("carol")
     await all_at([alice, bob, carol], TABLE_5)
     for peer in (bob.room, carol.room):
-        await until(lambda p=peer: p.watch(alice.id, "camera"), what="alice's camera")
-        await until(lambda p=peer: p.track_of(alice.id, "microphone"), what="alice's voice")
+        assert peer is not None
+        await until(functools.partial(peer.watch, alice.id, "camera"), what="alice's camera")
+        await until(functools.partial(peer.track_of, alice.id, "microphone"), what="alice's voice")
     watchers = [bob.room.watch(alice.id, "camera"), carol.room.watch(alice.id, "camera")]
     voices = [
         bob.room.watch(alice.id, "microphone"),
@@ -134,10 +137,14 @@ async def test_leaving_and_muting_remove_tracks_and_the_connection_stays(join) -
     alice = await join("alice", camera=MarkedFrames(), microphone=Tone())
     bob = await join("bob")
     await all_at([alice, bob], TABLE_5)
-    await until(lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone"))
+    await until(
+        lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone")
+    )
     number, offers = bob.room.number, bob.room.offers
     await alice.send(type="presence", mic=False)
-    await until(lambda: not bob.room.track_of(alice.id, "microphone"), what="the muted voice to go")
+    await until(
+        lambda: not bob.room.track_of(alice.id, "microphone"), what="the muted voice to go"
+    )
     assert bob.room.track_of(alice.id, "camera") is not None
     await alice.walk_to(800, 640)  # out of the table, onto the open floor
     await until(lambda: bob.room.carries == {}, what="alice's tracks to go")
@@ -147,7 +154,9 @@ async def test_leaving_and_muting_remove_tracks_and_the_connection_stays(join) -
     await alice.walk_to(*TABLE_2)
     await bob.walk_to(800, 640)
     await bob.walk_to(*TABLE_2)
-    await until(lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone"))
+    await until(
+        lambda: bob.room.track_of(alice.id, "camera") and bob.room.track_of(alice.id, "microphone")
+    )
     assert (bob.room.number, bob.room.offers) == (number, offers)
     assert not any(m["type"] == "sfu_closed" for m in bob.seen + alice.seen)
 
@@ -189,13 +198,18 @@ async def test_bad_room_connection_messages_get_codes(join) -> None:
     await until(lambda: bob.room.track_of(alice.id, "camera"))
     number = bob.room.number
     for message, code in [
-        ({"connection": number + 7, "description": {"type": "answer", "sdp": "v=0"}}, "no_connection"),
+        (
+            {"connection": number + 7, "description": {"type": "answer", "sdp": "v=0"}},
+            "no_connection",
+        ),
         ({"connection": number, "description": {"type": "answer", "sdp": "v=0"}}, "no_connection"),
         ({"connection": number, "description": {"type": "offer"}}, "no_connection"),
     ]:
         await bob.send(type="sfu_answer", **message)
         assert (await bob.expect("error"))["code"] == code
-    await bob.send(type="sfu_candidate", connection=number, candidate={"candidate": "candidate:garbage"})
+    await bob.send(
+        type="sfu_candidate", connection=number, candidate={"candidate": "candidate:garbage"}
+    )
     assert (await bob.expect("error"))["code"] == "bad_message"
     await bob.send(type="sfu_candidate", connection=number, candidate={"candidate": 5})
     assert (await bob.expect("error"))["code"] == "bad_message"
@@ -209,15 +223,24 @@ async def test_a_failed_connection_is_cleaned_up_and_opened_again(join) -> None:
     alice = await join("alice", camera=MarkedFrames(), microphone=Tone())
     bob = await join("bob", microphone=Tone())
     await all_at([alice, bob], TABLE_5)
-    await until(lambda: bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone"))
+    await until(
+        lambda: bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone")
+    )
     first = bob.room.number
     # Bob's end of the room connection dies (the socket is fine).
     await bob.room.pc.close()
-    await until(lambda: not alice.room.track_of(bob.id, "microphone"), what="bob's ghost track to go")
+    await until(
+        lambda: not alice.room.track_of(bob.id, "microphone"), what="bob's ghost track to go"
+    )
     # The server opens a new connection to Bob, and everything flows again.
     await until(lambda: bob.room.number not in (None, first), timeout=15, what="a new connection")
-    await until(lambda: bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone"),
-                timeout=15, what="media again")
+    await until(
+        lambda: (
+            bob.room.track_of(alice.id, "camera") and alice.room.track_of(bob.id, "microphone")
+        ),
+        timeout=15,
+        what="media again",
+    )
 
 
 async def test_a_dropped_socket_leaves_no_ghost_tracks(join) -> None:
@@ -284,9 +307,13 @@ async def test_a_resumed_participant_has_room_media_again_at_once(
         # The socket dies without a close frame, as on a network failure,
         # and the server sees it: Bob's room connection is closed with it.
         bob.ws.stream.close()
-        while (await alice.expect("participant_updated", timeout=10))["participant"]["connection"] != "reconnecting":
+        while (await alice.expect("participant_updated", timeout=10))["participant"][
+            "connection"
+        ] != "reconnecting":
             pass
-        await until(lambda: not alice.room.track_of(bob.id, "microphone"), what="bob's tracks to go")
+        await until(
+            lambda: not alice.room.track_of(bob.id, "microphone"), what="bob's tracks to go"
+        )
     # Otherwise the old socket is still open (half-open, as after a laptop's
     # sleep): the new one replaces it, and with it the room connection.
     again = await join("bob", resume=bob)
@@ -302,7 +329,9 @@ async def test_a_resumed_participant_has_room_media_again_at_once(
     assert service.sfu.connections[bob.id].number == again.room.number
 
 
-async def test_leaving_while_an_offer_is_pending_closes_the_connection_at_once(join, service) -> None:
+async def test_leaving_while_an_offer_is_pending_closes_the_connection_at_once(
+    join, service
+) -> None:
     alice = await join("alice", microphone=Tone())
     carol = await join("carol")
     answers: list[dict[str, Any]] = []
@@ -323,7 +352,9 @@ async def test_leaving_while_an_offer_is_pending_closes_the_connection_at_once(j
     # fired: no connection for her, its peer connection closed, its UDP
     # socket released; and none opened again for someone who is gone.
     assert carol.id not in service.sfu.connections
-    await until(lambda: connection.pc.connectionState == "closed", 5, "the peer connection to close")
+    await until(
+        lambda: connection.pc.connectionState == "closed", 5, "the peer connection to close"
+    )
     await until(lambda: all(port_free(p) for p in ports), 5, "the socket to close")
     assert carol.id not in service.sfu.connections and carol.id not in service.sfu._failures
 
@@ -342,15 +373,19 @@ async def test_an_answer_that_does_not_fit_the_offer_gets_bad_description(join) 
     bad = {
         "no media": "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
         "a section short": "\r\nm=".join(sections[:-1]) + "\r\n",
-        "no ICE password": "\r\n".join(l for l in sdp.split("\r\n") if not l.startswith("a=ice-pwd")),
+        "no ICE password": "\r\n".join(
+            line for line in sdp.split("\r\n") if not line.startswith("a=ice-pwd")
+        ),
         "no DTLS fingerprint": "\r\n".join(
-            l for l in sdp.split("\r\n") if not l.startswith("a=fingerprint")
+            line for line in sdp.split("\r\n") if not line.startswith("a=fingerprint")
         ),
         "other codecs": sdp.replace("opus/48000", "PCMU/8000").replace("VP8/90000", "H264/90000"),
     }
     for what, text in bad.items():
         await bob.send(
-            type="sfu_answer", connection=good["connection"], description={"type": "answer", "sdp": text}
+            type="sfu_answer",
+            connection=good["connection"],
+            description={"type": "answer", "sdp": text},
         )
         error = await bob.expect("error")
         assert error["code"] == "bad_description", what

@@ -89,7 +89,10 @@ async def test_a_crowd_dropping_at_once_is_reported_to_everyone(connect, jp_serv
         marked: set[str] = set()
         while marked != ids:
             m = await watcher.recv(timeout=60)
-            if m["type"] == "participant_updated" and m["participant"]["connection"] == "reconnecting":
+            if (
+                m["type"] == "participant_updated"
+                and m["participant"]["connection"] == "reconnecting"
+            ):
                 marked.add(m["participant"]["id"])
             assert m["type"] != "participant_left"
         return marked

@@ -4,20 +4,25 @@ announcements, locked rooms, summoning, breakouts, and every refusal."""
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomError, Effects
-from jupyter_classroom.classroom.teaching import BREAKOUT_WARNING
+from jupyter_classroom.classroom import (
+    Classroom,
+    ClassroomError,
+    ClassroomMap,
+    ClassroomSettings,
+    Effects,
+    Room,
+)
+from jupyter_classroom.classroom.breakouts import BREAKOUT_WARNING
 from jupyter_classroom.protocol import ErrorCode
 
 from .conftest import person
-from .test_classroom import place, walk
-
-
-def of(effects: Effects, kind: type) -> list:
-    return [o for o in effects.messages if isinstance(o.message, kind)]
+from .test_classroom import joined, place, walk
+from .test_classroom import messages as of
 
 
 def state_of(effects: Effects) -> protocol.ClassState:
@@ -29,10 +34,8 @@ def state_of(effects: Effects) -> protocol.ClassState:
 @pytest.fixture
 def cls(classroom: Classroom):
     """An instructor and three students, all with room media."""
-    teacher = classroom.join(person("Tess", "instructor"), 0, media=True).participant
-    students = [
-        classroom.join(person(n), 0, media=True).participant for n in ("Ann", "Ben", "Cat")
-    ]
+    teacher = joined(classroom, person("Tess", "instructor"), 0, media=True)
+    students = [joined(classroom, person(n), 0, media=True) for n in ("Ann", "Ben", "Cat")]
     return classroom, teacher, students
 
 
@@ -163,7 +166,7 @@ def test_mute_all_reaches_every_student_but_not_the_instructors(cls) -> None:
     effects = c.teaching.mute(teacher.id, None, 1)
     assert teacher.mic and not any(s.mic for s in students)
     # Told: those whose microphone was on.
-    told = {next(iter(m.to)) for m in of(effects, protocol.Muted)}
+    told = {next(iter(m.told)) for m in of(effects, protocol.Muted)}
     assert told == {s.id for s in students[1:]}
     # Muting one person tells them even if it was off already.
     (muted,) = of(c.teaching.mute(teacher.id, students[0].id, 2), protocol.Muted)
@@ -216,10 +219,8 @@ def test_announcement_is_kept_replaced_and_cleared(cls) -> None:
         text="Quiz at 3pm", sender=teacher.id, sender_name="Tess", ts=1700000000000
     )
     assert c.teaching.state(2).announcement.text == "Quiz at 3pm"  # late joiners get it
-    assert (
-        state_of(c.teaching.announce(teacher.id, "Quiz moved", 3, 1)).announcement.text
-        == "Quiz moved"
-    )
+    moved = state_of(c.teaching.announce(teacher.id, "Quiz moved", 3, 1)).announcement
+    assert moved is not None and moved.text == "Quiz moved"
     assert state_of(c.teaching.announce(teacher.id, " ", 4, 1)).announcement is None
     assert c.teaching.announce(teacher.id, None, 5, 1).messages == []
 
@@ -258,7 +259,7 @@ def test_summon_everyone_to_the_stage_puts_them_on_free_walkable_spots(cls) -> N
         assert s.room == "stage" and not c.map.blocked(s.x, s.y, r)
         (fix,) = [m for m in of(effects, protocol.Positions) if m.to == {s.id}]
         assert fix.message.correction and fix.message.moves == [s.position()]
-        assert effects.entered_rooms[s.id] == "stage"
+        assert effects.entered[s.id] == "stage"
     assert teacher.room is None  # the one who summons stays
     for i, a in enumerate(spots):
         for b in spots[i + 1 :]:
@@ -292,8 +293,8 @@ def test_summon_one_next_to_the_instructor_in_their_room(cls) -> None:
 
 def test_random_breakouts_spread_students_over_the_tables(classroom: Classroom) -> None:
     c = classroom
-    teacher = c.join(person("Tess", "instructor"), 0).participant
-    students = [c.join(person(f"S{i}"), 0).participant for i in range(7)]
+    teacher = joined(c, person("Tess", "instructor"), 0)
+    students = [joined(c, person(f"S{i}"), 0) for i in range(7)]
     effects = c.teaching.start_breakouts(teacher.id, "random", 1, tables=3)
     state = state_of(effects)
     assert state.breakout == protocol.Breakout(
@@ -303,8 +304,8 @@ def test_random_breakouts_spread_students_over_the_tables(classroom: Classroom) 
     assert sorted(counts.values()) == [2, 2, 3] and teacher.room is None
     notices = of(effects, protocol.Notice)
     assert {n.message.room for n in notices} == {"table-1", "table-2", "table-3"}
-    assert all(n.message.room == c.participants[next(iter(n.to))].room for n in notices)
-    assert all(effects.entered_rooms[s.id] == s.room for s in students)
+    assert all(n.message.room == c.participants[next(iter(n.told))].room for n in notices)
+    assert all(effects.entered[s.id] == s.room for s in students)
 
 
 def test_breakouts_by_groups_and_an_instructor_drops_into_a_full_locked_table(cls) -> None:
@@ -333,7 +334,8 @@ def test_the_timer_warns_a_minute_before_and_brings_everyone_back_to_the_stage(c
     assert c.teaching.state(160.0).breakout.seconds_left == 240.0
     assert c.teaching.tick(100.0 + 300 - BREAKOUT_WARNING - 1).messages == []
     effects = c.teaching.tick(100.0 + 300 - BREAKOUT_WARNING)
-    assert state_of(effects).breakout.warned
+    breakout = state_of(effects).breakout
+    assert breakout is not None and breakout.warned
     (warning,) = of(effects, protocol.Notice)
     assert warning.to is None and warning.message.kind == "breakout_warning"
     assert c.teaching.tick(390).messages == []  # warned once
@@ -386,6 +388,7 @@ def test_a_broadcast_reaches_everyone_through_the_sfu_and_ends_when_stopped(cls)
     effects = c.teaching.give_floor(teacher.id, ann.id, True, 5)
     assert effects.media_changed and not ann.hand and c.teaching.hands == []
     state = state_of(effects)
+    assert state.broadcast is not None
     assert state.broadcast.floor == [ann.id] and state.hands == []
     assert (ann.id, "microphone") in c.room_media()[cat.id].tracks
     assert (ann.id, "microphone") in c.room_media()[teacher.id].tracks
@@ -417,13 +420,13 @@ def test_a_broadcast_ends_when_the_broadcaster_leaves(cls) -> None:
     assert (teacher.id, "microphone") in c.room_media()[cat.id].tracks
     effects = c.leave(teacher.id)
     assert effects.media_changed and c.teaching.broadcast is None
-    assert state_of(Effects(of(effects, protocol.ClassUpdated))).broadcast is None
+    assert state_of(effects).broadcast is None
     assert c.room_media()[cat.id].tracks == frozenset()
 
 
 def test_a_notebook_starts_the_broadcast_of_its_users_browser(cls) -> None:
     c, teacher, (_ann, *_) = cls
-    notebook = c.join(person("Tess", "instructor"), 0).participant  # no media
+    notebook = joined(c, person("Tess", "instructor"), 0)  # no media
     c.teaching.set_broadcast(notebook.id, True, 1)
     assert c.teaching.broadcast.by == teacher.id
     c.leave(teacher.id)
@@ -455,8 +458,8 @@ def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(
 ) -> None:
     c = classroom
     c.settings.max_participants = 300
-    teacher = c.join(person("Tess", "instructor"), 0).participant
-    crowd = [c.join(person(f"S{i}"), 0).participant for i in range(200)]
+    teacher = joined(c, person("Tess", "instructor"), 0)
+    crowd = [joined(c, person(f"S{i}"), 0) for i in range(200)]
     c.teaching.start_breakouts(
         teacher.id, "groups", 1, groups=[[p.identity.username for p in crowd]]
     )
@@ -466,7 +469,7 @@ def test_summoning_a_crowd_to_a_small_table_packs_them_on_walkable_spots(
     assert all(p.room == "stage" and not c.map.blocked(p.x, p.y, r) for p in crowd)
     # The stage's free spots are used before anyone shares one.
     spots = {(p.x, p.y) for p in crowd}
-    assert len(spots) == min(len(crowd), len(c.teaching._room_spots(c.map.rooms_by_id["stage"])))
+    assert len(spots) == min(len(crowd), len(c.teaching.spots.of(c.map.rooms_by_id["stage"], r)))
 
 
 # -- coming back after a restart ----------------------------------------------------
@@ -478,9 +481,15 @@ def test_a_restated_presence_keeps_to_the_locks_and_joins_the_hands_queue(cls) -
     c, teacher, (ann, _ben, _cat) = cls
     c.teaching.set_locks(teacher.id, 1.0, mic=True)
     c.set_presence(ann.id, hand=True, now=1.5)
-    effects = c.join(person("Dan"), 2.0, restore=restore(800, 450, mic=True, camera=True, hand=True))
+    effects = c.join(
+        person("Dan"), 2.0, restore=restore(800, 450, mic=True, camera=True, hand=True)
+    )
     dan = effects.participant
-    assert (dan.mic, dan.camera, dan.hand) == (False, True, True)  # the locked microphone stays off
+    assert (dan.mic, dan.camera, dan.hand) == (
+        False,
+        True,
+        True,
+    )  # the locked microphone stays off
     (note,) = [o.message for o in effects.messages if isinstance(o.message, protocol.Error)]
     assert note.code == ErrorCode.LOCKED
     assert state_of(effects).hands == [ann.id, dan.id]  # the end of the queue, seen by everyone
@@ -497,3 +506,21 @@ def test_a_restated_place_in_a_locked_room_is_refused(cls) -> None:
     assert [o.message.code for o in effects.messages if isinstance(o.message, protocol.Error)] == [
         ErrorCode.PLACE_REFUSED
     ]
+
+
+def test_summoning_to_a_stage_with_no_room_for_an_avatar_spreads_them_from_the_door() -> None:
+    # A stage narrower than an avatar has no walkable spot: the summoned go to
+    # the spawn area instead, each to a spot of their own.
+    stage = Room(
+        "stage", "Stage", "stage", ((600.0, 20.0), (620.0, 20.0), (620.0, 40.0), (600.0, 40.0))
+    )
+    cmap = ClassroomMap("tiny stage", 800, 600, [], [stage], protocol.Rect(300, 300, 200, 200))
+    c = Classroom(cmap, ClassroomSettings(), random.Random(7))
+    teacher = joined(c, person("Tess", "instructor"), 0)
+    assert teacher is not None
+    students = [joined(c, person(n), 0) for n in ("Ann", "Ben", "Cat", "Dan")]
+    effects = c.teaching.summon(teacher.id, None, "stage", 1)
+    spots = {(p.x, p.y) for p in students if p is not None}
+    assert len(spots) == len(students)
+    assert all(p is not None and p.room is None for p in students)
+    assert len(of(effects, protocol.Notice)) == len(students)

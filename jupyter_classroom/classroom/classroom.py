@@ -9,27 +9,24 @@ refused command raises :class:`ClassroomError` and changes nothing.
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 import secrets
 from dataclasses import dataclass, field
 
 from .. import protocol
 from ..protocol import ErrorCode
+
 # One error type for every refusal; the core calls it by its own name.
 from ..protocol import ProtocolError as ClassroomError
+from . import chat, media_plan, placement
+from .calls import call_messages, update_calls
 from .effects import Effects, Outgoing
-from .identity import (
-    Identity,
-    check_colour,
-    check_name,
-    colour_of,
-    distinct_name,
-    initials_of,
-    name_key,
-)
+from .identity import Identity, check_colour, check_name
 from .map import ClassroomMap, Room
-from .pairing import MeshChange, PeerMesh
+from .media_plan import RoomMedia
+from .news import News
+from .pairing import PeerMesh
+from .participant import Names, Participant
 from .proximity import Proximity
 from .teaching import Teaching
 
@@ -85,106 +82,6 @@ class ClassroomSettings:
         )
 
 
-#: A published track: (participant id, source).
-TrackKey = tuple[str, protocol.TrackSource]
-
-
-@dataclass(frozen=True)
-class RoomMedia:
-    """One participant's part in the rooms' conferences: the room they are in
-    (None: on the open floor, keeping their room connection for the next
-    room), what they receive there, and which of their sessions it is for."""
-
-    room: str | None
-    tracks: frozenset[TrackKey]
-    #: Changes on every join and resume, so the SFU can tell a resumed
-    #: session from the one it replaces and offer it a connection of its own.
-    generation: int = 0
-
-
-@dataclass(eq=False)
-class Participant:
-    id: str
-    identity: Identity
-    name: str
-    x: float
-    y: float
-    resume: str
-    seq: int
-    room: str | None = None
-    status: protocol.Status = "available"
-    hand: bool = False
-    mic: bool = False
-    camera: bool = False
-    screen: bool = False
-    connection: protocol.Connection = "online"
-    #: Whether the client takes part in the rooms' conferences.
-    media: bool = False
-    #: Reconnecting: when the client was last heard from (see ``disconnect``).
-    disconnected_at: float | None = None
-    #: Bumped (classroom-wide counter) on every join and resume.
-    generation: int = 0
-    #: Whether they stood in a room since their session began: their room
-    #: connection is kept across the open floor until the session ends.
-    conference: bool = False
-    moved_at: float = 0.0
-    #: Distance this participant may still walk at once (see ``walk_burst``),
-    #: as of ``moved_at``; None until the first move.
-    walk_budget: float | None = None
-    #: The name and colour they chose (checked), used when the host gives
-    #: no name.
-    chosen_name: str | None = None
-    chosen_color: str | None = None
-    #: The name ``name`` was made from (before a number told it apart).
-    base_name: str = ""
-
-    @property
-    def naming(self) -> bool:
-        """Whether they may choose their own name and colour."""
-        return not self.identity.named_by_host
-
-    def wanted_name(self) -> str:
-        """Their name before it is told apart from the others'."""
-        if self.naming and self.chosen_name:
-            return self.chosen_name
-        return self.identity.name or self.identity.username
-
-    def info(self) -> protocol.ParticipantInfo:
-        ident = self.identity
-        if self.naming and self.chosen_name:
-            initials = initials_of(self.chosen_name)
-        else:
-            initials = ident.initials or initials_of(ident.name)
-        colour = (self.chosen_color if self.naming else None) or ident.color
-        return protocol.ParticipantInfo(
-            id=self.id,
-            user=ident.username,
-            name=self.name,
-            initials=initials,
-            color=colour or colour_of(ident.username),
-            role=ident.role,
-            x=round(self.x, 1),
-            y=round(self.y, 1),
-            status=self.status,
-            hand=self.hand,
-            mic=self.mic,
-            camera=self.camera,
-            screen=self.screen,
-            connection=self.connection,
-            room=self.room,
-            avatar_url=ident.avatar_url,
-        )
-
-    def position(self) -> protocol.Position:
-        return protocol.Position(id=self.id, x=round(self.x, 1), y=round(self.y, 1))
-
-    def sources(self) -> tuple[protocol.TrackSource, ...]:
-        """The tracks this participant sends to the room: an unmuted microphone,
-        a camera, a shared screen."""
-        on = (("microphone", self.mic), ("camera", self.camera), ("screen_share", self.screen))
-        return tuple(source for source, flag in on if flag)  # type: ignore[misc]
-
-
 class Classroom:
     """The state of one classroom."""
 
@@ -199,20 +96,15 @@ class Classroom:
         self.rng = rng or random.Random()
         self.participants: dict[str, Participant] = {}
         self._by_resume: dict[str, Participant] = {}
-        # Everyone's name, by name_key: who holds it.
-        self._names: dict[str, str] = {}
+        self._names = Names()
         self._moved: set[str] = set()
-        # Those whose connection dropped and whom the others have not been
-        # told about yet (in order), and how many deliveries of such news
-        # this tick still has (see ``reconnecting_deliveries_per_tick``).
-        self._dropped: dict[str, None] = {}
-        # Those who left and whom the others have not been told about yet.
-        self._gone: dict[str, None] = {}
-        self._drop_budget = self.settings.reconnecting_deliveries_per_tick
+        self._news = News(self.settings.reconnecting_deliveries_per_tick)
         self._seq = 0
         self._generation = 0
         #: Who is near whom (everyone has a slot there while they are here).
-        self.proximity = Proximity(self.settings.proximity_radius, self.settings.proximity_drop_radius)
+        self.proximity = Proximity(
+            self.settings.proximity_radius, self.settings.proximity_drop_radius
+        )
         self.mesh = PeerMesh(
             self.proximity, self.settings.max_mesh_degree, hold=self.settings.min_call_seconds
         )
@@ -242,14 +134,7 @@ class Classroom:
     def capacity(self, room_id: str) -> int | None:
         """How many people may be in a room (None: no limit)."""
         s = self.settings
-        if room_id in s.room_capacities:
-            # 0 means no limit, as for room_capacity: browsers read a capacity
-            # of 0 as none, so a room the server kept shut would look open.
-            return s.room_capacities[room_id] if s.room_capacities[room_id] > 0 else None
-        room = self.map.rooms_by_id.get(room_id)
-        if room is not None and room.capacity is not None:
-            return room.capacity
-        return s.room_capacity
+        return placement.capacity(self.map, room_id, s.room_capacities, s.room_capacity)
 
     def map_info(self) -> protocol.MapInfo:
         """The map as clients see it, with the capacities in force."""
@@ -262,8 +147,8 @@ class Classroom:
 
     def _new_id(self) -> str:
         while True:
-            pid = "%08x" % self.rng.getrandbits(32)
-            if pid not in self.participants and pid not in self._gone:
+            pid = f"{self.rng.getrandbits(32):08x}"
+            if pid not in self.participants and pid not in self._news.gone:
                 return pid
 
     # -- joining and leaving ---------------------------------------------
@@ -293,7 +178,7 @@ class Classroom:
             if p.identity.username == identity.username:
                 before = self._media_key(p)
                 out: list[Outgoing] = []
-                if p.connection == "online" or p.id in self._dropped:
+                if p.connection == "online" or p.id in self._news.dropped:
                     # Taking over a half-open connection: the new page has no
                     # calls. The old page's end (its peers are told) and the
                     # next flush pairs the new one.
@@ -311,18 +196,18 @@ class Classroom:
                 p.connection = "online"
                 p.disconnected_at = None
                 self.proximity.set_active(p.id, True)
-                self._choose(p, name, color, notes)
+                p.choose(name, color, notes)
                 class_updates = (
                     self._restore_presence(p, restore, notes, now) if restore is not None else []
                 )
-                self._name(p)
+                self._names.give(p)
                 self._new_session(p)
                 self._moved.add(p.id)  # recompute proximity on the next flush
                 return Effects(
                     out
                     + [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(p.id))]
                     + class_updates
-                    + self._notes(p.id, notes),
+                    + [Outgoing(note, frozenset({p.id})) for note in notes],
                     media_changed=self._media_key(p) != before,
                     participant=p,
                 )
@@ -361,8 +246,8 @@ class Classroom:
             moved_at=now,
             media=media,
         )
-        self._choose(p, name, color, notes)
-        self._name(p)
+        p.choose(name, color, notes)
+        self._names.give(p)
         self._new_session(p)
         self.participants[p.id] = p
         self._by_resume[p.resume] = p
@@ -375,69 +260,25 @@ class Classroom:
         return Effects(
             [Outgoing(protocol.ParticipantJoined(p.info()), self._others(p.id))]
             + class_updates
-            + self._notes(p.id, notes),
+            + [Outgoing(note, frozenset({p.id})) for note in notes],
             media_changed=self._media_key(p) is not None,
             participant=p,
         )
 
-    @staticmethod
-    def _notes(pid: str, notes: list[protocol.Error]) -> list[Outgoing]:
-        return [Outgoing(note, frozenset({pid})) for note in notes]
-
-    def _choose(
-        self, p: Participant, name: str | None, color: str | None, notes: list[protocol.Error]
-    ) -> None:
-        """Take the name and colour a joiner chose, if the host leaves them the
-        choice (a host's name wins silently: the welcome says so)."""
-        if not p.naming:
-            return
-        for value, check, attr in ((name, check_name, "chosen_name"), (color, check_colour, "chosen_color")):
-            if value is None:
-                continue
-            try:
-                setattr(p, attr, check(value))
-            except ClassroomError as e:
-                notes.append(protocol.Error(code=e.code, message=e.message))
-
-    def _name(self, p: Participant) -> None:
-        """Give ``p`` their name, told apart from everyone else's. A name kept
-        from before (the same wanted name) keeps its number."""
-        wanted = p.wanted_name()
-        if wanted == p.base_name and p.name:
-            return
-        if p.name and self._names.get(name_key(p.name)) == p.id:
-            del self._names[name_key(p.name)]
-        p.base_name = wanted
-        p.name = distinct_name(wanted, self._names)
-        self._names[name_key(p.name)] = p.id
-
     def _check_place(self, identity: Identity, x: float, y: float) -> tuple[float, float]:
         """Whether someone may be put at (x, y) at once: inside the map, clear
         of walls, not in a full room (instructors may always join)."""
-        r = self.settings.avatar_radius
-        if not (math.isfinite(x) and math.isfinite(y)) or not (
-            r <= x <= self.map.width - r and r <= y <= self.map.height - r
-        ):
-            raise ClassroomError(ErrorCode.OUT_OF_BOUNDS, "That position is outside the map.")
-        if self.map.blocked(x, y, r):
-            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
+        placement.check_spot(self.map, x, y, self.settings.avatar_radius)
         room = self.map.room_at(x, y)
-        if room is not None and identity.role != "instructor":
-            self._check_capacity(room)
-            if room.id in self.teaching.locked_rooms:
-                raise ClassroomError(
-                    ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor."
-                )
+        if room is not None:
+            self._check_entry(room, identity.role)
         return x, y
 
-    def _check_capacity(self, room: Room) -> None:
-        capacity = self.capacity(room.id)
-        if capacity is not None and len(self.members(room.id)) >= capacity:
-            people = "person" if capacity == 1 else "people"
-            raise ClassroomError(
-                ErrorCode.ROOM_FULL,
-                f"{room.name} is full ({capacity} {people}): try another room.",
-            )
+    def _check_entry(self, room: Room, role: protocol.Role) -> None:
+        """Refuse a student entering a full or locked room."""
+        if role != "instructor":
+            placement.check_room_space(room, self.capacity(room.id), len(self.members(room.id)))
+            self.teaching.check_enter(room)
 
     def _restore_presence(
         self,
@@ -449,22 +290,8 @@ class Classroom:
         """Take back what the client had, except what an instructor locked
         meanwhile (told as a note); a raised hand goes to the end of the queue."""
         raised = p.hand
-        for name in ("status", "hand", "mic", "camera", "screen"):
-            value = getattr(restore, name)
-            if value is None:
-                continue
-            if name in ("mic", "camera", "screen") and value:
-                try:
-                    self.teaching.check_presence(
-                        p, **{"mic": None, "camera": None, "screen": None, name: True}
-                    )
-                except ClassroomError as e:
-                    notes.append(protocol.Error(code=e.code, message=e.message))
-                    continue
-            setattr(p, name, value)
-        if p.hand != raised:
-            return self.teaching.hand_changed(p, now)
-        return []
+        p.take_back(restore, self.teaching.check_presence, notes)
+        return self.teaching.hand_changed(p, now) if p.hand != raised else []
 
     def _new_session(self, p: Participant) -> None:
         self._generation += 1
@@ -508,15 +335,13 @@ class Classroom:
         p.disconnected_at = seen
         p.conference = False
         self._alone(p)
-        cost = len(self.participants) - 1
-        if self._dropped or cost > self._drop_budget:
+        if not self._news.now(pid, len(self.participants) - 1, left=False):
             # One of many at once: the next tick tells the others, ends the
             # calls and rescans the mesh for all of them together.
-            self._dropped[pid] = None
             return Effects(media_changed=before is not None)
-        self._drop_budget -= cost
         return Effects(
-            [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))] + self._update_mesh(),
+            [Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))]
+            + self._update_mesh(),
             media_changed=before is not None,
         )
 
@@ -529,19 +354,18 @@ class Classroom:
         if p is None:
             return Effects()
         self._by_resume.pop(p.resume, None)
-        if self._names.get(name_key(p.name)) == pid:
-            del self._names[name_key(p.name)]
+        self._names.release(p)
         self._moved.discard(pid)
-        self._dropped.pop(pid, None)
+        self._news.dropped.pop(pid, None)
         self._mesh_dirty.discard(pid)
-        out = self._mesh_messages(self.mesh.remove(pid))
+        out = call_messages(self.mesh.remove(pid), self.participants)
         self.proximity.remove(pid)
-        cost = len(self.participants)
-        if self._dropped or self._gone or cost > self._drop_budget:
-            self._gone[pid] = None
-        else:
-            self._drop_budget -= cost
-            out.append(Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)))
+        if self._news.now(pid, len(self.participants), left=True):
+            out.append(
+                Outgoing(
+                    protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)
+                )
+            )
         in_plan = self._media_key(p) is not None
         out += self.teaching.left(pid)  # may end a broadcast: in_plan is from before
         return Effects(out, media_changed=in_plan)
@@ -562,23 +386,38 @@ class Classroom:
         """Walk to (x, y), if a walker could; entering a full room is refused."""
         p = self.get(pid)
         s = self.settings
-        r = s.avatar_radius
-        if not (r <= x <= self.map.width - r and r <= y <= self.map.height - r):
-            raise ClassroomError(ErrorCode.OUT_OF_BOUNDS, "That position is outside the map.")
-        budget = self._walk_budget(p, now)
-        step = math.hypot(x - p.x, y - p.y)
-        if step > budget:
-            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "That is farther than you can walk in the time.")
-        if not self.map.path_clear(p.x, p.y, x, y, r):
-            raise ClassroomError(ErrorCode.MOVE_BLOCKED, "A wall is in the way.")
+        rate = s.speed * s.speed_tolerance
+        left = placement.check_walk(p, self.map, x, y, now, rate, s.walk_burst, s.avatar_radius)
         room = self.map.room_at(x, y)
         room_id = room.id if room else None
-        if room is not None and room_id != p.room and p.identity.role != "instructor":
-            self._check_capacity(room)
         if room is not None and room_id != p.room:
-            self.teaching.check_enter(p, room)
-        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, budget - step
+            self._check_entry(room, p.identity.role)
+        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, left
         self._moved.add(pid)
+        return self._change_room(p, room_id)
+
+    def place(self, p: Participant, x: float, y: float, now: float) -> Effects:
+        """Put ``p`` at (x, y) at once, whatever lies between (an instructor
+        summoned them, or sent them to a table): they are told where they
+        stand (a correction), everyone else sees it in the next positions
+        batch. No rule is checked: the caller chose the spot."""
+        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, None
+        self._moved.add(p.id)
+        room = self.map.room_at(x, y)
+        effects = Effects(
+            [
+                Outgoing(
+                    protocol.Positions(t=0.0, moves=[p.position()], correction=True),
+                    frozenset({p.id}),
+                )
+            ]
+        )
+        return effects.add(self._change_room(p, room.id if room else None))
+
+    def _change_room(self, p: Participant, room_id: str | None) -> Effects:
+        """``p`` now stands in ``room_id`` (None: the open floor): everyone is
+        told when that is another room, and the room they entered is noted
+        (its chat history is theirs to read)."""
         if room_id == p.room:
             return Effects()
         before = self._media_key(p)
@@ -588,28 +427,27 @@ class Classroom:
         return Effects(
             [Outgoing(protocol.ParticipantUpdated(p.info()))],
             media_changed=self._media_key(p) != before,
-            entered=room_id,
+            entered={} if room_id is None else {p.id: room_id},
         )
 
-    def _walk_budget(self, p: Participant, now: float) -> float:
-        """How far ``p`` may walk at ``now``: a bucket of distance that fills at
-        the walking speed (with its tolerance) up to ``walk_burst`` seconds of
-        walking. Checking each move against the time since the previous one
-        refused honest moves that arrived back to back; the bucket accepts
-        them and still refuses a jump."""
-        s = self.settings
-        rate = s.speed * s.speed_tolerance
-        # Rounding of positions and a first step right after joining.
-        slack = 2 * s.avatar_radius
-        cap = rate * s.walk_burst + slack
-        budget = slack if p.walk_budget is None else p.walk_budget
-        return min(cap, budget + rate * max(0.0, now - p.moved_at))
+    def keep_room_connections(self) -> None:
+        """Everyone online taking part in media keeps the room connection they
+        have (a broadcast ended: the next broadcast or room needs no new one),
+        as after standing in a room."""
+        for p in self.participants.values():
+            if p.media and p.connection == "online":
+                p.conference = True
 
     def correction(self, pid: str) -> Effects:
         """Tell a participant where they really stand (after a refused move)."""
         p = self.get(pid)
         return Effects(
-            [Outgoing(protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({pid}))]
+            [
+                Outgoing(
+                    protocol.Positions(t=0.0, moves=[p.position()], correction=True),
+                    frozenset({pid}),
+                )
+            ]
         )
 
     def flush(self, now: float, mesh: bool = True) -> Effects:
@@ -618,7 +456,9 @@ class Classroom:
         false: a server runs it as an event of its own, see
         :meth:`flush_mesh`) the changes of the peer mesh."""
         self._now = now
-        effects = Effects(self._news()).add(self._flush_moves(now))
+        effects = Effects(
+            self._news.flush(self.participants, self.settings.reconnecting_deliveries_per_tick)
+        ).add(self._flush_moves(now))
         if mesh:
             effects.add(self.flush_mesh(now))
         return effects
@@ -633,38 +473,16 @@ class Classroom:
             return Effects(self._update_mesh())
         return Effects()
 
-    def _news(self) -> list[Outgoing]:
-        """Tell the others about those marked reconnecting, or gone, since
-        the last tick had no room for it, within this tick's budget (at
-        least one)."""
-        budget = self.settings.reconnecting_deliveries_per_tick
-        out: list[Outgoing] = []
-        while self._dropped or self._gone:
-            queue = self._dropped or self._gone
-            pid = next(iter(queue))
-            left = queue is self._gone
-            cost = len(self.participants) - (0 if left else 1)
-            if out and cost > budget:
-                break
-            del queue[pid]
-            if left:
-                news = Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants))
-            else:
-                p = self.participants.get(pid)
-                if p is None or p.connection != "reconnecting":
-                    continue  # gone (see above) or back (and the others told)
-                news = Outgoing(protocol.ParticipantUpdated(p.info()), self._others(pid))
-            budget -= cost
-            out.append(news)
-        self._drop_budget = max(0, budget)
-        return out
-
     def _flush_moves(self, now: float) -> Effects:
         moved = [self.participants[pid] for pid in self._moved if pid in self.participants]
         self._moved.clear()
         if not moved:
             return Effects()
-        out = [Outgoing(protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved]))]
+        out = [
+            Outgoing(
+                protocol.Positions(t=round(now * 1000.0, 1), moves=[p.position() for p in moved])
+            )
+        ]
         place = self.proximity.place
         for p in moved:
             place(p.id, p.x, p.y)
@@ -676,44 +494,15 @@ class Classroom:
     # -- rooms' conferences ---------------------------------------------------
 
     def room_media(self) -> dict[str, RoomMedia]:
-        """Who receives what through the rooms' conferences: everyone in a room
-        (online, taking part in conferences) gets every track the others in
-        that room send. Whoever stood in a room this session and walked out
-        onto the open floor is in the plan too, receiving nothing, so their
-        connection waits for the next room; anyone else is not in it."""
-        rooms: dict[str, list[Participant]] = {}
-        plan: dict[str, RoomMedia] = {}
-        for p in self.participants.values():
-            if self._media_key(p) is None:
-                continue
-            if p.room is None:
-                plan[p.id] = RoomMedia(None, frozenset(), p.generation)
-            else:
-                rooms.setdefault(p.room, []).append(p)
-        for room, members in rooms.items():
-            sent = [(q.id, source) for q in members for source in q.sources()]
-            for p in members:
-                plan[p.id] = RoomMedia(room, frozenset(t for t in sent if t[0] != p.id), p.generation)
-        broadcast = self.teaching.broadcast_tracks()
-        if self.teaching.broadcast is not None:
-            # Everyone taking part in media hears the broadcast, wherever they stand.
-            for p in self.participants.values():
-                if p.media and p.connection == "online":
-                    mine = plan.get(p.id)
-                    tracks = frozenset(t for t in broadcast if t[0] != p.id)
-                    plan[p.id] = RoomMedia(
-                        p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
-                    )
-        return plan
+        """The rooms' media plan (see :func:`media_plan.plan`): what the SFU follows."""
+        t = self.teaching
+        broadcast = t.broadcast_tracks() if t.broadcast is not None else None
+        return media_plan.plan(self.participants.values(), broadcast)
 
     def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
         A command changed the plan exactly when it changed this."""
-        if self.teaching.broadcast is not None and p.media and p.connection == "online":
-            return ("broadcast", p.room, p.sources(), p.generation)
-        if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
-            return None
-        return (p.room, p.sources() if p.room is not None else (), p.generation)
+        return media_plan.plan_key(p, self.teaching.broadcast is not None)
 
     # -- peer-to-peer mesh ---------------------------------------------------
 
@@ -723,15 +512,6 @@ class Classroom:
 
     def _update_mesh(self) -> list[Outgoing]:
         people = self.participants
-
-        def on_floor(pid: str) -> bool:
-            p = people.get(pid)
-            return p is not None and p.room is None and p.connection == "online"
-
-        def offerer(a: str, b: str) -> str:
-            # The one who arrived later calls the one already there.
-            return a if people[a].seq > people[b].seq else b
-
         # Between ticks (a disconnect), the mesh measures the distances of
         # the people who moved since the last tick where they now stand; who
         # is near them is found at the next tick.
@@ -741,35 +521,7 @@ class Classroom:
                 self.proximity.place(pid, p.x, p.y)
                 self._mesh_dirty.add(pid)
         dirty, self._mesh_dirty = self._mesh_dirty, set()
-        change = self.mesh.update(on_floor, offerer, changed=dirty, now=self._now)
-        return self._mesh_messages(change)
-
-    def _mesh_messages(self, change: MeshChange) -> list[Outgoing]:
-        """The calls that end, then those that start, to the pages they
-        concern: one message to all who are told the same (the peers of
-        someone whose connection dropped), and nothing to a page that is
-        gone (reconnecting: its welcome will say it has no calls)."""
-        people = self.participants
-        # (peer, offerer: None for an end) -> who is told, in order.
-        told: dict[tuple[str, bool | None], set[str]] = {}
-        for pair in change.disconnected:
-            a, b = sorted(pair)
-            for me, other in ((a, b), (b, a)):
-                p = people.get(me)
-                if p is not None and p.connection == "online":
-                    told.setdefault((other, None), set()).add(me)
-        for offerer, answerer in change.connected:
-            told.setdefault((answerer, True), set()).add(offerer)
-            told.setdefault((offerer, False), set()).add(answerer)
-        return [
-            Outgoing(
-                protocol.PeerDisconnect(peer=peer)
-                if offers is None
-                else protocol.PeerConnect(peer=peer, offerer=offers),
-                frozenset(to),
-            )
-            for (peer, offers), to in told.items()
-        ]
+        return update_calls(self.mesh, people, dirty, self._now)
 
     def _alone(self, p: Participant) -> None:
         """``p`` is near nobody (their connection dropped or is replaced) until
@@ -797,12 +549,7 @@ class Classroom:
         self.teaching.check_presence(p, mic, camera, screen)
         before = self._media_key(p)
         raised = p.hand
-        changed = False
-        for name, value in (("status", status), ("hand", hand), ("mic", mic), ("camera", camera), ("screen", screen)):
-            if value is not None and getattr(p, name) != value:
-                setattr(p, name, value)
-                changed = True
-        if not changed:
+        if not p.show(status=status, hand=hand, mic=mic, camera=camera, screen=screen):
             return Effects()
         out = [Outgoing(protocol.ParticipantUpdated(p.info()))]
         if p.hand != raised:
@@ -824,61 +571,28 @@ class Classroom:
         if (chosen_name, chosen_color) == (p.chosen_name, p.chosen_color):
             return Effects()
         p.chosen_name, p.chosen_color = chosen_name, chosen_color
-        self._name(p)
+        self._names.give(p)
         return Effects([Outgoing(protocol.ParticipantUpdated(p.info()))])
 
     # -- chat ----------------------------------------------------------------
 
-    def chat(
-        self, pid: str, channel: str, text: str, to: str | None, now: float
-    ) -> Effects:
-        """Check a chat message and address it. ``Effects.store`` is the
-        message when it is to be kept (the host stores it, which gives it its
-        id, before delivering)."""
-        message, recipients, keep = self._chat(pid, channel, text, to, now)
+    def chat(self, pid: str, channel: str, text: str, to: str | None, now: float) -> Effects:
+        """Check a chat message and address it (see :mod:`.chat`).
+        ``Effects.store`` is the message when it is to be kept (the host
+        stores it, which gives it its id, before delivering)."""
+        p = self.get(pid)
+        self.teaching.check_chat(p, channel, to)
+        message, recipients, keep = chat.address(
+            p,
+            channel,
+            text,
+            to,
+            now,
+            max_length=self.settings.max_chat_length,
+            people=self.participants,
+            members=self.members,
+            near=self.neighbours,
+        )
         return Effects(
             [Outgoing(protocol.Chat(message), recipients)], store=message if keep else None
         )
-
-    def _chat(
-        self, pid: str, channel: str, text: str, to: str | None, now: float
-    ) -> tuple[protocol.ChatMessage, frozenset[str], bool]:
-        p = self.get(pid)
-        self.teaching.check_chat(p, channel, to)
-        text = text.strip()
-        if not text:
-            raise ClassroomError(ErrorCode.EMPTY_TEXT, "The message is empty.")
-        limit = self.settings.max_chat_length
-        if len(text) > limit:
-            raise ClassroomError(ErrorCode.TEXT_TOO_LONG, f"Messages are limited to {limit} characters.")
-        if to is not None and channel != "direct":
-            raise ClassroomError(ErrorCode.BAD_MESSAGE, "Only direct messages have a recipient.")
-        message = protocol.ChatMessage(
-            channel=channel,  # type: ignore[arg-type]
-            sender=p.id,
-            sender_user=p.identity.username,
-            sender_name=p.name,
-            text=text,
-            ts=round(now * 1000.0),
-        )
-        if channel == "class":
-            return message, frozenset(self.participants), True
-        if channel == "room":
-            if p.room is None:
-                raise ClassroomError(ErrorCode.NOT_IN_ROOM, "You are not in a room: walk to a table or the stage.")
-            message.room = p.room
-            return message, self.members(p.room), True
-        if channel == "nearby":
-            return message, self.neighbours(p.id) | {p.id}, False
-        if channel == "direct":
-            if to is None or to == pid:
-                raise ClassroomError(ErrorCode.BAD_MESSAGE, "A direct message needs another participant in 'to'.")
-            other = self.participants.get(to)
-            if other is None:
-                raise ClassroomError(ErrorCode.UNKNOWN_PARTICIPANT, "That participant has left.")
-            message.to = other.id
-            message.to_user = other.identity.username
-            message.to_name = other.name
-            return message, frozenset({p.id, other.id}), True
-        raise ClassroomError(ErrorCode.BAD_MESSAGE, f"Unknown channel {channel!r}.")
-

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .. import protocol
 
 if TYPE_CHECKING:
-    from .classroom import Participant
+    from .participant import Participant
 
 
 @dataclass(frozen=True)
@@ -36,18 +36,16 @@ class Effects:
     media_changed: bool = False
     #: join: the participant who joined or came back.
     participant: Participant | None = None
-    #: move: the room just entered (its chat history is the mover's to read).
-    entered: str | None = None
+    #: Rooms people just entered, walking or put there by an instructor
+    #: (participant id -> room): each one's chat history is theirs to read.
+    entered: dict[str, str] = field(default_factory=dict)
     #: chat: the message to store before delivery (its ``id`` is set then,
     #: and the delivered message carries it); None when it is not kept.
     store: protocol.ChatMessage | None = None
-    #: Rooms people were put in by an instructor (participant id -> room):
-    #: each one's chat history is theirs to read.
-    entered_rooms: dict[str, str] = field(default_factory=dict)
 
     def add(self, other: Effects) -> Effects:
         """Fold another command's effects into these (messages after ours)."""
         self.messages += other.messages
         self.media_changed = self.media_changed or other.media_changed
-        self.entered_rooms.update(other.entered_rooms)
+        self.entered.update(other.entered)
         return self

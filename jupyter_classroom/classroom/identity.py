@@ -45,8 +45,18 @@ MAX_AVATAR_URL = 2048
 
 # Readable on both light and dark backgrounds.
 PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e377c2", "#8c564b",
-    "#17becf", "#bcbd22", "#ff7f0e", "#3949ab", "#00897b", "#c2185b",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#e377c2",
+    "#8c564b",
+    "#17becf",
+    "#bcbd22",
+    "#ff7f0e",
+    "#3949ab",
+    "#00897b",
+    "#c2185b",
 )
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -208,13 +218,15 @@ def name_key(name: str) -> str:
     return "".join(ch for ch in folded if not ch.isspace() and ch not in _JOINERS)
 
 
-def distinct_name(name: str, taken: Iterable[str] | Container[str]) -> str:
+def distinct_name(name: str, taken: Iterable[str]) -> str:
     """``name``, or ``name (2)``, ``name (3)``... whichever is not taken.
 
     ``taken`` is either the names in use (an iterable) or a container of their
     :func:`name_key` (a set or dict kept up to date by the caller, so that
     naming someone does not look at everyone)."""
-    keys = taken if isinstance(taken, (set, frozenset, dict)) else {name_key(t) for t in taken}
+    keys: Container[str] = (
+        taken if isinstance(taken, (set, frozenset, dict)) else {name_key(t) for t in taken}
+    )
     candidate, n = name, 1
     while name_key(candidate) in keys:
         n += 1

@@ -11,6 +11,7 @@ from typing import Any
 from .. import protocol
 
 ROOM_KINDS = ("table", "stage", "room")
+_ROOM_KINDS: dict[str, protocol.RoomKind] = {"table": "table", "stage": "stage", "room": "room"}
 #: Distance between spawn spots, in avatar radii (a little more than two, so
 #: people who just arrived do not touch).
 SPAWN_SPACING = 2.5
@@ -62,7 +63,11 @@ def _props(obj: dict[str, Any]) -> dict[str, Any]:
     props = obj.get("properties") or []
     if isinstance(props, dict):  # Tiled < 1.2 wrote a plain object
         return props
-    return {p.get("name"): p.get("value") for p in props if isinstance(p, dict)}
+    return {
+        p["name"]: p.get("value")
+        for p in props
+        if isinstance(p, dict) and isinstance(p.get("name"), str)
+    }
 
 
 def _slug(name: str) -> str:
@@ -147,9 +152,12 @@ class ClassroomMap:
             name = str(o.get("name") or "").strip()
             if not name:
                 raise MapError(f"{where} has no name")
-            kind = o.get("type") or o.get("class") or "room"
-            if kind not in ROOM_KINDS:
-                raise MapError(f"{where}: type must be one of {', '.join(ROOM_KINDS)}, not {kind!r}")
+            given = o.get("type") or o.get("class") or "room"
+            kind = _ROOM_KINDS.get(given) if isinstance(given, str) else None
+            if kind is None:
+                raise MapError(
+                    f"{where}: type must be one of {', '.join(ROOM_KINDS)}, not {given!r}"
+                )
             props = _props(o)
             room_id = str(props.get("id") or _slug(name))
             capacity = props.get("capacity")
@@ -165,7 +173,12 @@ class ClassroomMap:
                     raise MapError(f"{where}: a polygon needs at least three points")
             else:
                 r = _rect(o, where)
-                polygon = ((r.x, r.y), (r.x + r.width, r.y), (r.x + r.width, r.y + r.height), (r.x, r.y + r.height))
+                polygon = (
+                    (r.x, r.y),
+                    (r.x + r.width, r.y),
+                    (r.x + r.width, r.y + r.height),
+                    (r.x, r.y + r.height),
+                )
             if any(r.id == room_id for r in rooms):
                 raise MapError(f"two rooms have the id {room_id!r}")
             rooms.append(Room(room_id, name, kind, polygon, capacity))
@@ -200,7 +213,9 @@ class ClassroomMap:
         """Whether a circle at (x, y) leaves the map or overlaps a wall."""
         return self._blocked_by(x, y, radius, self.walls)
 
-    def _blocked_by(self, x: float, y: float, radius: float, walls: Iterable[protocol.Rect]) -> bool:
+    def _blocked_by(
+        self, x: float, y: float, radius: float, walls: Iterable[protocol.Rect]
+    ) -> bool:
         if x - radius < 0 or y - radius < 0 or x + radius > self.width or y + radius > self.height:
             return True
         r2 = radius * radius
@@ -249,7 +264,9 @@ class ClassroomMap:
         # The others by lattice cell, so each candidate looks at nine cells.
         cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
         for x, y in occupied:
-            cells.setdefault((round((x - cx) / spacing), round((y - cy) / spacing)), []).append((x, y))
+            cells.setdefault((round((x - cx) / spacing), round((y - cy) / spacing)), []).append(
+                (x, y)
+            )
         near2 = near * near
         for i, j, x, y in self._spawn_lattice(radius):
             crowded = any(
@@ -288,7 +305,9 @@ class ClassroomMap:
         for j in range(-reach, reach + 1):
             for i in range(-reach, reach + 1):
                 x, y = cx + i * spacing, cy + j * spacing
-                if not (radius <= x <= self.width - radius and radius <= y <= self.height - radius):
+                if not (
+                    radius <= x <= self.width - radius and radius <= y <= self.height - radius
+                ):
                     continue
                 inside = s.x <= x <= s.x + s.width and s.y <= y <= s.y + s.height
                 spots.append(((not inside, i * i + j * j, j, i), (i, j, x, y)))

@@ -253,17 +253,23 @@ class PeerMesh:
                 if not mine:
                     del peers[x]
 
-    def _rule(self, added: list[tuple[str, str]], removed: list[tuple[str, str]], when: float | None) -> None:
+    def _rule(
+        self, added: list[tuple[str, str]], removed: list[tuple[str, str]], when: float | None
+    ) -> None:
         """The greedy rule over every candidate pair; the pairs that flip are
         applied to the mesh and listed in ``added`` and ``removed``."""
         prox = self.proximity
         ids = prox.ids
         size = len(self._floor)
         # The matrices flat: a pair (i, j) is at i * size + j.
-        near_at, kept_at, since_at = self._near_at.ravel(), self._kept_at.ravel(), self._since_at.ravel()
+        near_at, kept_at, since_at = (
+            self._near_at.ravel(),
+            self._kept_at.ravel(),
+            self._since_at.ravel(),
+        )
         # Pairs in the mesh that are no longer candidates break first.
         gone = np.flatnonzero(kept_at & ~near_at)
-        for a, b in zip(*(v.tolist() for v in np.divmod(gone, size))):
+        for a, b in zip(*(v.tolist() for v in np.divmod(gone, size)), strict=True):
             pair = _ordered(ids[a], ids[b])  # type: ignore[arg-type]
             self._set_peers(*pair, False)
             removed.append(pair)
@@ -363,7 +369,7 @@ def _greedy(
             head, rest = rest, rest[:0]
         head = _in_order(head, cost, first, second)
         taken = []
-        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist()):
+        for e, p, q in zip(head.tolist(), a[head].tolist(), b[head].tolist(), strict=True):
             if degree[p] < cap and degree[q] < cap:
                 degree[p] += 1
                 degree[q] += 1
@@ -376,7 +382,9 @@ def _greedy(
     return kept
 
 
-def _in_order(pairs: np.ndarray, cost: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+def _in_order(
+    pairs: np.ndarray, cost: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
     """``pairs`` sorted by (cost, first, second): by cost, then the runs of
     equal costs (people on a grid) by the ids."""
     pairs = pairs[np.argsort(cost[pairs])]

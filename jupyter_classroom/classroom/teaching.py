@@ -28,46 +28,65 @@ What the server enforces and what it asks of clients:
 
 from __future__ import annotations
 
-import math
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .. import protocol
 from ..protocol import ErrorCode
 from ..protocol import ProtocolError as ClassroomError
+from .breakouts import BREAKOUT_WARNING, MAX_BREAKOUT_MINUTES, Breakouts, assign
 from .effects import Effects, Outgoing
+from .participant import Participant
+from .placement import Occupied, Spots
 
 if TYPE_CHECKING:
-    from .classroom import Classroom, Participant
-    from .map import Room
+    from .map import ClassroomMap, Room
 
-#: Seconds before the end of breakouts when everyone is warned.
-BREAKOUT_WARNING = 60.0
-#: The longest breakout timer, in minutes.
-MAX_BREAKOUT_MINUTES = 24 * 60.0
+__all__ = ["BREAKOUT_WARNING", "MAX_BREAKOUT_MINUTES", "Teaching", "TeachingHost"]
 
 
-class _Occupied:
-    """Where avatars stand, hashed by cells of one avatar's width, so that
-    finding a free spot costs the same in a crowd as in an empty room."""
+class Sizes(Protocol):
+    @property
+    def avatar_radius(self) -> float: ...
 
-    def __init__(self, radius: float) -> None:
-        self.size = 2 * radius
-        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
-        self.count = 0
+    @property
+    def proximity_radius(self) -> float: ...
 
-    def add(self, x: float, y: float) -> None:
-        self.cells.setdefault((int(x // self.size), int(y // self.size)), []).append((x, y))
-        self.count += 1
 
-    def free(self, x: float, y: float) -> bool:
-        cx, cy, d2 = int(x // self.size), int(y // self.size), self.size**2
-        for i in (cx - 1, cx, cx + 1):
-            for j in (cy - 1, cy, cy + 1):
-                for tx, ty in self.cells.get((i, j), ()):
-                    if (x - tx) ** 2 + (y - ty) ** 2 < d2:
-                        return False
-        return True
+class TeachingHost(Protocol):
+    """What the instructors' powers need of the classroom, which owns the
+    participants: it looks them up, changes their presence and places them."""
+
+    @property
+    def participants(self) -> Mapping[str, Participant]: ...
+
+    @property
+    def map(self) -> ClassroomMap: ...
+
+    @property
+    def settings(self) -> Sizes: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    def get(self, pid: str) -> Participant: ...
+
+    def set_presence(
+        self,
+        pid: str,
+        *,
+        hand: bool | None = None,
+        mic: bool | None = None,
+        camera: bool | None = None,
+        screen: bool | None = None,
+        now: float | None = None,
+    ) -> Effects: ...
+
+    def place(self, p: Participant, x: float, y: float, now: float) -> Effects: ...
+
+    def keep_room_connections(self) -> None: ...
 
 
 @dataclass
@@ -76,30 +95,20 @@ class _Broadcast:
     floor: list[str]
 
 
-@dataclass
-class _Breakout:
-    mode: protocol.BreakoutMode
-    tables: list[str]
-    #: On the service's clock; None: no timer.
-    ends_at: float | None
-    warned: bool
-
-
 class Teaching:
     """The class-wide state the instructors set, and their commands."""
 
-    def __init__(self, classroom: Classroom) -> None:
+    def __init__(self, classroom: TeachingHost) -> None:
         self.classroom = classroom
         self.locks = protocol.Locks()
         #: Raised hands in the order raised (a dict keeps insertion order).
         self._hands: dict[str, None] = {}
         self.locked_rooms: set[str] = set()
         self.announcement: protocol.Announcement | None = None
-        self.breakout: _Breakout | None = None
+        self.breakout: Breakouts | None = None
         self.broadcast: _Broadcast | None = None
-        # Walkable spots of each room (None: the spawn area), nearest its
-        # centre first: the map does not change.
-        self._spots: dict[str | None, list[tuple[float, float]]] = {}
+        #: Where summons and breakouts put people.
+        self.spots = Spots(classroom.map)
         # The latest time a command was given, for the breakout timer in
         # messages sent by commands that are not given one (a leave).
         self._now = 0.0
@@ -173,8 +182,9 @@ class Teaching:
             "Chat is locked by the instructor: you may still write to an instructor directly.",
         )
 
-    def check_enter(self, p: Participant, room: Room) -> None:
-        if room.id in self.locked_rooms and p.identity.role != "instructor":
+    def check_enter(self, room: Room) -> None:
+        """Refuse a student entering a locked room (the caller asks for students)."""
+        if room.id in self.locked_rooms:
             raise ClassroomError(
                 ErrorCode.ROOM_LOCKED, f"{room.name} is locked by the instructor."
             )
@@ -233,7 +243,12 @@ class Teaching:
         return self._switch_off(me, self._students(), "mic", now)
 
     def _switch_off(
-        self, me: Participant, targets: list[Participant], what: str, now: float, tell: bool = False
+        self,
+        me: Participant,
+        targets: list[Participant],
+        what: str,
+        now: float,
+        tell: bool = False,
     ) -> Effects:
         """Turn ``what`` off for ``targets``; a microphone's owner is told
         (``muted``) when it was on, or always with ``tell``."""
@@ -319,9 +334,8 @@ class Teaching:
             self._end_broadcast()
             return Effects([self._updated(now)], media_changed=True)
         c = self.classroom
-        if me.media:
-            by = me
-        else:
+        by: Participant | None = me
+        if not me.media:
             by = next(
                 (
                     q
@@ -347,9 +361,7 @@ class Teaching:
         """No more broadcast. Everyone keeps the room connection it opened, as
         after standing in a room: the next broadcast or room needs no new one."""
         self.broadcast = None
-        for p in self.classroom.participants.values():
-            if p.media and p.connection == "online":
-                p.conference = True
+        self.classroom.keep_room_connections()
 
     def give_floor(self, pid: str, target: str, on: bool, now: float) -> Effects:
         """Add ``target``'s microphone to the broadcast, or take it back."""
@@ -407,11 +419,11 @@ class Teaching:
         taken = self._taken(people)
         for p in people:
             if to == "stage":
-                x, y = self._spot_in_room(self._stage(), taken)
+                x, y = self._spot_in_room(self.spots.stage(), taken)
             else:
                 x, y = self._spot_near(me, taken)
             taken.add(x, y)
-            effects.add(self.teleport(p, x, y, now))
+            effects.add(self.classroom.place(p, x, y, now))
             text = (
                 f"{me.name} brought you to the stage."
                 if to == "stage"
@@ -422,111 +434,22 @@ class Teaching:
             )
         return effects
 
-    def teleport(self, p: Participant, x: float, y: float, now: float) -> Effects:
-        """Put ``p`` at (x, y) at once, whatever lies between: the mover is
-        told where they stand (a correction), everyone else sees it in the
-        next positions batch."""
-        c = self.classroom
-        before = c._media_key(p)
-        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, None
-        c._moved.add(p.id)
-        out = [
-            Outgoing(
-                protocol.Positions(t=0.0, moves=[p.position()], correction=True), frozenset({p.id})
-            )
-        ]
-        effects = Effects(out)
-        room = c.map.room_at(x, y)
-        room_id = room.id if room else None
-        if room_id != p.room:
-            p.room = room_id
-            if room_id is not None:
-                p.conference = True
-                effects.entered_rooms[p.id] = room_id
-            effects.messages.append(Outgoing(protocol.ParticipantUpdated(p.info())))
-        effects.media_changed = c._media_key(p) != before
-        return effects
-
-    def _stage(self) -> Room | None:
-        rooms = self.classroom.map.rooms
-        return next((r for r in rooms if r.kind == "stage"), None)
-
-    def _taken(self, moving: list[Participant]) -> _Occupied:
+    def _taken(self, moving: list[Participant]) -> Occupied:
         """Where people who stay put stand."""
         moving_ids = {p.id for p in moving}
-        taken = _Occupied(self.classroom.settings.avatar_radius)
-        for q in self.classroom.participants.values():
-            if q.id not in moving_ids:
-                taken.add(q.x, q.y)
-        return taken
+        people = self.classroom.participants.values()
+        return Occupied(
+            self.classroom.settings.avatar_radius, (q for q in people if q.id not in moving_ids)
+        )
 
-    def _free(self, x: float, y: float, taken: _Occupied) -> bool:
-        return not self.classroom.map.blocked(
-            x, y, self.classroom.settings.avatar_radius
-        ) and taken.free(x, y)
+    def _spot_in_room(self, room: Room | None, taken: Occupied) -> tuple[float, float]:
+        return self.spots.in_room(room, taken, self.classroom.settings.avatar_radius)
 
-    def _room_spots(self, room: Room | None) -> list[tuple[float, float]]:
-        """Walkable spots of ``room`` (None: the spawn area) an avatar apart,
-        nearest its centre first."""
-        key = room.id if room is not None else None
-        if key in self._spots:
-            return self._spots[key]
-        c = self.classroom
-        r = c.settings.avatar_radius
-        if room is None:
-            sp = c.map.spawn
-            box = (sp.x, sp.y, sp.x + sp.width, sp.y + sp.height)
-            inside = lambda x, y: True
-        else:
-            xs = [pt[0] for pt in room.polygon]
-            ys = [pt[1] for pt in room.polygon]
-            box = (min(xs), min(ys), max(xs), max(ys))
-            inside = room.contains
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        step = 2 * r + 4
-        spots = []
-        y = box[1] + r + 2
-        while y <= box[3] - r - 2:
-            x = box[0] + r + 2
-            while x <= box[2] - r - 2:
-                if inside(x, y) and not c.map.blocked(x, y, r):
-                    spots.append((round(x, 1), round(y, 1)))
-                x += step
-            y += step
-        spots.sort(key=lambda s: (s[0] - cx) ** 2 + (s[1] - cy) ** 2)
-        self._spots[key] = spots
-        return spots
-
-    def _spot_in_room(self, room: Room | None, taken: _Occupied) -> tuple[float, float]:
-        """A walkable spot in ``room`` (None: the spawn area) free of other
-        avatars, nearest its centre; when the room is packed, a walkable spot
-        shared with someone."""
-        spots = self._room_spots(room)
-        for x, y in spots:
-            if taken.free(x, y):
-                return x, y
-        if spots:
-            return spots[taken.count % len(spots)]
-        c = self.classroom
-        return c.map.spawn_point(c.rng, c.settings.avatar_radius)
-
-    def _spot_near(self, me: Participant, taken: _Occupied) -> tuple[float, float]:
-        """A free walkable spot around ``me``, in the same room as them (or on
-        the open floor with them), close enough to hear them."""
-        c = self.classroom
-        r = c.settings.avatar_radius
-        reach = max(c.settings.proximity_radius * 0.8, 3 * r)
-        ring = 3 * r
-        while ring <= reach:
-            count = max(6, int(2 * math.pi * ring / (2 * r + 4)))
-            for i in range(count):
-                a = 2 * math.pi * i / count + math.pi / 2
-                x, y = round(me.x + ring * math.cos(a), 1), round(me.y + ring * math.sin(a), 1)
-                room = c.map.room_at(x, y)
-                if (room.id if room else None) == me.room and self._free(x, y, taken):
-                    return x, y
-            ring += 2 * r + 4
-        return me.x, me.y
+    def _spot_near(self, me: Participant, taken: Occupied) -> tuple[float, float]:
+        """Close enough to hear ``me``."""
+        s = self.classroom.settings
+        reach = max(s.proximity_radius * 0.8, 3 * s.avatar_radius)
+        return self.spots.near(me, taken, s.avatar_radius, reach)
 
     # -- breakouts ----------------------------------------------------------------
 
@@ -542,56 +465,20 @@ class Teaching:
         """Send students to tables (see :class:`protocol.StartBreakouts`)."""
         me = self._instructor(pid)
         c = self.classroom
-        if minutes is not None and not (0 < minutes <= MAX_BREAKOUT_MINUTES):
-            raise ClassroomError(
-                ErrorCode.BAD_MESSAGE,
-                f"Breakouts last between 0 and {MAX_BREAKOUT_MINUTES:g} minutes.",
-            )
         all_tables = [r for r in c.map.rooms if r.kind == "table"]
-        if not all_tables:
-            raise ClassroomError(ErrorCode.NO_TABLES, "This map has no tables for breakouts.")
-        assignment: list[tuple[Room, list[Participant]]] = []
-        if mode == "random":
-            n = len(all_tables) if tables is None else tables
-            if not 1 <= n <= len(all_tables):
-                raise ClassroomError(
-                    ErrorCode.NO_TABLES,
-                    f"Choose between 1 and {len(all_tables)} tables: the map has "
-                    f"{len(all_tables)}.",
-                )
-            students = self._students()
-            c.rng.shuffle(students)
-            assignment = [(all_tables[i], students[i::n]) for i in range(n)]
-        elif mode == "groups":
-            if not groups:
-                raise ClassroomError(
-                    ErrorCode.BAD_MESSAGE, "Breakouts by groups need at least one group."
-                )
-            if len(groups) > len(all_tables):
-                raise ClassroomError(
-                    ErrorCode.NO_TABLES,
-                    f"{len(groups)} groups, but the map has {len(all_tables)} tables.",
-                )
-            by_user: dict[str, list[Participant]] = {}
-            for p in c.participants.values():
-                by_user.setdefault(p.identity.username, []).append(p)
-            # Someone absent is no reason to refuse: the rest of the group goes.
-            assignment = [
-                (
-                    table,
-                    [
-                        p
-                        for user in dict.fromkeys(group)
-                        for p in by_user.get(user, [])
-                        if p is not me
-                    ],
-                )
-                for table, group in zip(all_tables, groups)
-            ]
-        else:
-            assignment = [(t, []) for t in all_tables]
+        assignment = assign(
+            mode,
+            all_tables,
+            self._students(),
+            c.participants.values(),
+            me,
+            c.rng,
+            tables=tables,
+            groups=groups,
+            minutes=minutes,
+        )
         ends_at = None if minutes is None else now + minutes * 60.0
-        self.breakout = _Breakout(
+        self.breakout = Breakouts(
             mode=mode,
             tables=[t.id for t, _ in assignment],
             ends_at=ends_at,
@@ -608,7 +495,7 @@ class Teaching:
                 placed.add(p.id)
                 x, y = self._spot_in_room(table, taken)
                 taken.add(x, y)
-                effects.add(self.teleport(p, x, y, now))
+                effects.add(self.classroom.place(p, x, y, now))
                 effects.messages.append(
                     Outgoing(
                         protocol.Notice(
@@ -642,7 +529,7 @@ class Teaching:
         """Everyone comes back to the stage."""
         c = self.classroom
         self.breakout = None
-        stage = self._stage()
+        stage = self.spots.stage()
         effects = Effects([self._updated(now)])
         stage_id = stage.id if stage else None
         moving = [p for p in c.participants.values() if p.room != stage_id or stage_id is None]
@@ -650,7 +537,7 @@ class Teaching:
         for p in moving:
             x, y = self._spot_in_room(stage, taken)
             taken.add(x, y)
-            effects.add(self.teleport(p, x, y, now))
+            effects.add(self.classroom.place(p, x, y, now))
         effects.messages.append(
             Outgoing(
                 protocol.Notice(

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from . import messages
-from .messages import ErrorCode, ProtocolError
+from . import errors, messages, records
+from .errors import ErrorCode, ProtocolError
 from .schema import (
     MAX_SAFE_NUMBER,
     Choice,
@@ -36,8 +36,9 @@ from .schema import (
     spec_of_module,
 )
 
-#: The form of the protocol in messages.py, built once at import.
-SPEC: ProtocolSpec = spec_of_module(messages)
+#: The form of the protocol in errors.py, records.py and messages.py, built
+#: once at import.
+SPEC: ProtocolSpec = spec_of_module(errors, records, messages)
 
 #: How deeply a client frame may nest objects and arrays, and how many it may
 #: hold. Every client message fits (a test checks it); a frame beyond either
@@ -148,7 +149,9 @@ def parse(data: str | bytes, max_bytes: int) -> Any:
     if len(raw_bytes) > max_bytes:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"Message is larger than {max_bytes} bytes.")
     if raw_bytes.startswith(_UTF8_BOM):
-        raise ProtocolError(ErrorCode.BAD_JSON, "Message must be UTF-8 JSON without a byte-order mark.")
+        raise ProtocolError(
+            ErrorCode.BAD_JSON, "Message must be UTF-8 JSON without a byte-order mark."
+        )
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
@@ -163,7 +166,9 @@ def parse(data: str | bytes, max_bytes: int) -> Any:
     # The only way a surrogate reaches a str decoded strictly from UTF-8 is a
     # \uD800-\uDFFF escape: frames without "\ud" skip the walk.
     if ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(value):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "Message holds a lone surrogate (invalid text).")
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, "Message holds a lone surrogate (invalid text)."
+        )
     return value
 
 
@@ -326,7 +331,7 @@ def _tuple(items: tuple[Check, ...]) -> Check:
     def check(v: Any, where: str) -> tuple[Any, ...]:
         if not isinstance(v, list) or len(v) != len(items):
             raise _Invalid(f"{where} must be a list of {len(items)} items.")
-        return tuple(c(x, f"{where}[{i}]") for i, (c, x) in enumerate(zip(items, v)))
+        return tuple(c(x, f"{where}[{i}]") for i, (c, x) in enumerate(zip(items, v, strict=True)))
 
     return check
 
@@ -350,8 +355,10 @@ def validate(raw: Any) -> messages.ClientMessage:
         request_id = None
     kind = raw.get("type")
     check = _CLIENT_CHECKS.get(kind) if isinstance(kind, str) else None
-    if check is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown message type {_show(kind)}.", request_id)
+    if check is None or not isinstance(kind, str):
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_TYPE, f"Unknown message type {_show(kind)}.", request_id
+        )
     try:
         return typing.cast(messages.ClientMessage, check(raw, kind))
     except _Invalid as e:
@@ -392,7 +399,7 @@ def _plain(value: Any) -> Any:
     if record is not None:
         tag, names, values = record
         out: dict[str, Any] = {} if tag is None else {"type": tag}
-        for name, v in zip(names, values(value)):
+        for name, v in zip(names, values(value), strict=True):
             if v is not None:
                 out[name] = v if type(v) in _AS_IS else _plain(v)
         return out
@@ -403,10 +410,12 @@ def _plain(value: Any) -> Any:
         out = {}
         if spec is not None and spec.tag is not None:
             out["type"] = spec.tag
-        names = (f.name for f in spec.fields) if spec is not None else (
-            f.name for f in dataclasses.fields(value)
+        keys = (
+            (f.name for f in spec.fields)
+            if spec is not None
+            else (f.name for f in dataclasses.fields(value))
         )
-        for name in names:
+        for name in keys:
             v = getattr(value, name)
             if v is not None:
                 out[name] = v if type(v) in _AS_IS else _plain(v)
@@ -433,7 +442,9 @@ def _not_json(value: Any) -> Any:
 # comes from records, never a cycle.
 _make_encoder = getattr(json.encoder, "c_make_encoder", None)
 _encoder = (
-    _make_encoder(None, _not_json, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False)
+    _make_encoder(
+        None, _not_json, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
     if _make_encoder is not None
     else None
 )

@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help=f"exit 1 if FILE (default {TS_PATH}) is not what would be generated",
     )
-    parser.add_argument("--schema", action="store_true", help="the JSON Schema instead of TypeScript")
+    parser.add_argument(
+        "--schema", action="store_true", help="the JSON Schema instead of TypeScript"
+    )
     args = parser.parse_args(argv)
     text = json.dumps(json_schema(), indent=2) + "\n" if args.schema else typescript()
     if args.check is not None:

@@ -4,397 +4,71 @@ Every message is a JSON object with a ``type``. Requests from a client may
 carry an ``id`` that the server echoes in its reply (``ack``, ``welcome``,
 ``pong`` or ``error``). Errors carry a stable ``code`` and a human sentence.
 
-Messages and the records inside them are dataclasses; a message has a
-``type: ClassVar[str]``. Field types are ``bool``, ``int``, ``float``,
-``str``, ``list[...]``, ``tuple[...]``, ``X | None``, a ``Literal`` of strings
-(give it a module-level name to name it on the TypeScript side), an ``Enum``
-of strings or another dataclass. Bounds on strings and lists go in the field's
-metadata with :func:`limit`. A new message goes in ``CLIENT_MESSAGES`` or
-``SERVER_MESSAGES``; then regenerate the front end's types (see
-``docs/protocol.md``).
+A message is a dataclass with a ``type: ClassVar[str]`` deriving from
+:class:`ClientMessage`, :class:`TeachingMessage` (an instructor's command, a
+client message too) or :class:`ServerMessage`; that is all it takes to be in
+``CLIENT_MESSAGES``, ``TEACHING_MESSAGES`` or ``SERVER_MESSAGES``, the schema
+and the decoder. Its fields follow :mod:`.records`. The server's rule for a
+client message is one entry in ``server/commands.py``. Then regenerate the
+front end's types (see ``docs/protocol.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, ClassVar, Literal, Union
+from typing import ClassVar
+
+from .errors import ErrorCode
+from .records import (
+    MAX_ANNOUNCEMENT,
+    MAX_GROUPS,
+    MAX_STREAMS,
+    MAX_SUMMONED,
+    BreakoutGroup,
+    BreakoutMode,
+    ChatChannel,
+    ChatMessage,
+    ClassState,
+    ClientConfig,
+    IceCandidate,
+    IceServer,
+    MapInfo,
+    NoticeKind,
+    ParticipantInfo,
+    Position,
+    Registered,
+    Restore,
+    SessionDescription,
+    SfuPublication,
+    SfuTrack,
+    Status,
+    StreamSource,
+    SummonTarget,
+    limit,
+)
 
 PROTOCOL_VERSION = 3
 
 
-class ErrorCode(str, Enum):
-    """Stable error codes; the front end maps them to user messages."""
+class ClientMessage(Registered):
+    """A message from a client (every one may carry a request ``id``)."""
 
-    BAD_JSON = "bad_json"
-    BAD_MESSAGE = "bad_message"
-    UNKNOWN_TYPE = "unknown_type"
-    TOO_LARGE = "too_large"
-    RATE_LIMITED = "rate_limited"
-    PROTOCOL_VERSION = "protocol_version"
-    NOT_JOINED = "not_joined"
-    ALREADY_JOINED = "already_joined"
-    CLASSROOM_FULL = "classroom_full"
-    MOVE_BLOCKED = "move_blocked"
-    OUT_OF_BOUNDS = "out_of_bounds"
-    TEXT_TOO_LONG = "text_too_long"
-    EMPTY_TEXT = "empty_text"
-    NOT_IN_ROOM = "not_in_room"
-    UNKNOWN_PARTICIPANT = "unknown_participant"
-    NOT_PAIRED = "not_paired"
-    ROOM_FULL = "room_full"
-    NO_CONNECTION = "no_connection"
-    BAD_DESCRIPTION = "bad_description"
-    INTERNAL = "internal"
-    TOO_MANY_CONNECTIONS = "too_many_connections"
-    TOO_MANY_CANDIDATES = "too_many_candidates"
-    #: Only an instructor may do that; on the hub's classroom service, the
-    #: hub token lacks the scope to use the classroom.
-    FORBIDDEN = "forbidden"
-    #: An instructor locked that for students (microphones, cameras, screen
-    #: sharing or chat).
-    LOCKED = "locked"
-    #: An instructor locked that room.
-    ROOM_LOCKED = "room_locked"
-    UNKNOWN_ROOM = "unknown_room"
-    #: Breakouts need more tables than the map has.
-    NO_TABLES = "no_tables"
-    #: No breakouts are running.
-    NO_BREAKOUTS = "no_breakouts"
-    #: Giving the floor needs a broadcast running.
-    NOT_BROADCASTING = "not_broadcasting"
-    #: A name a client chose is empty, unreadable or too long.
-    BAD_NAME = "bad_name"
-    #: A colour a client chose is not ``#rrggbb``.
-    BAD_COLOR = "bad_color"
-    #: The host (JupyterHub, an identity provider) names this person: the
-    #: client cannot choose another name or colour.
-    NAME_FROM_HOST = "name_from_host"
-    #: The place a client restated on joining again (after the server
-    #: restarted) could not be taken: it was placed at the entrance instead.
-    PLACE_REFUSED = "place_refused"
-    #: A request to the hub's classroom service without a valid hub token.
-    NOT_AUTHENTICATED = "not_authenticated"
-    #: No classroom of that name that this user is a member of.
-    UNKNOWN_CLASSROOM = "unknown_classroom"
-    #: No such file: an image the classroom's map does not name.
-    NOT_FOUND = "not_found"
+    members: ClassVar[list[type]] = []
+    type: ClassVar[str]
+    id: int | None
 
 
-class ProtocolError(Exception):
-    """A refused message or command; it becomes an ``error`` reply.
+class TeachingMessage(ClientMessage):
+    """An instructor's command (refused from students with ``forbidden``)."""
 
-    Raised by the decoder, the classroom core (where it is also known as
-    ``ClassroomError``), the service and the SFU. ``request_id`` is the ``id``
-    of the refused request when the raiser knows it; otherwise the session
-    fills it in.
-    """
+    members: ClassVar[list[type]] = []
 
-    def __init__(self, code: ErrorCode, message: str, request_id: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.request_id = request_id
 
+class ServerMessage(Registered):
+    """A message from the server."""
 
-#: Media streams one peer connection may describe (a camera and a screen,
-#: with room to spare).
-MAX_STREAMS = 8
-
-# WebSocket close codes (4000-4999 are free for applications).
-CLOSE_CLASSROOM_FULL = 4001
-CLOSE_PROTOCOL_VERSION = 4002
-CLOSE_SERVER_SHUTDOWN = 4003
-CLOSE_REPLACED = 4004
-#: The user has as many connections open as the server allows.
-CLOSE_TOO_MANY_CONNECTIONS = 4005
-#: The client read too slowly: what waited for it passed the server's bound.
-CLOSE_TOO_SLOW = 4006
-#: A text frame was not UTF-8 (RFC 6455's "invalid frame payload data").
-CLOSE_INVALID_DATA = 1007
-
-ChatChannel = Literal["class", "room", "nearby", "direct"]
-Status = Literal["available", "busy", "away"]
-Role = Literal["instructor", "student"]
-RoomKind = Literal["table", "stage", "room"]
-Connection = Literal["online", "reconnecting"]
-TrackSource = Literal["microphone", "camera", "screen_share"]
-#: Where ``summon`` brings people: the stage, or next to the instructor.
-SummonTarget = Literal["stage", "me"]
-#: How ``start_breakouts`` fills the tables: shuffled, by the instructor's
-#: groups, or each student walks to the table they choose.
-BreakoutMode = Literal["random", "groups", "choose"]
-NoticeKind = Literal["summoned", "breakout_assigned", "breakout_warning", "breakout_ended"]
-
-#: Bounds of the teaching messages.
-MAX_ANNOUNCEMENT = 1000
-MAX_GROUPS = 16
-MAX_GROUP_SIZE = 64
-MAX_SUMMONED = 200
-
-
-def limit(*, max_length: int | None = None, max_items: int | None = None) -> dict[str, Any]:
-    """Bounds for a field, as keyword arguments of :func:`dataclasses.field`.
-
-    ``max_length`` bounds every string in the field (the items of a list of
-    strings too), ``max_items`` the length of a list. The decoder enforces
-    them, and they appear in the JSON Schema and the TypeScript comments.
-    """
-    bounds = {"max_length": max_length, "max_items": max_items}
-    return {"metadata": {k: v for k, v in bounds.items() if v is not None}}
-
-
-# --------------------------------------------------------------------------
-# Shared records
-
-
-@dataclass
-class Rect:
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass
-class RoomInfo:
-    id: str
-    name: str
-    kind: RoomKind
-    polygon: list[tuple[float, float]]
-    capacity: int | None = None
-
-
-@dataclass
-class MapInfo:
-    name: str
-    width: float
-    height: float
-    walls: list[Rect]
-    rooms: list[RoomInfo]
-    spawn: Rect
-
-
-@dataclass
-class ClientConfig:
-    """Numbers the client needs to predict what the server will accept."""
-
-    avatar_radius: float
-    speed: float
-    proximity_radius: float
-    proximity_drop_radius: float
-    position_rate_hz: float
-    max_chat_length: int
-    max_message_bytes: int
-    history_size: int
-    #: Rooms have audio, video and screen sharing through the server.
-    room_media: bool = False
-    #: Why rooms have no media although the server was meant to give them some.
-    room_media_unavailable: str | None = None
-
-
-@dataclass
-class ParticipantInfo:
-    id: str
-    user: str
-    name: str
-    initials: str
-    color: str
-    role: Role
-    x: float
-    y: float
-    status: Status
-    hand: bool
-    mic: bool
-    camera: bool
-    screen: bool
-    connection: Connection
-    room: str | None = None
-    avatar_url: str | None = None
-
-
-@dataclass
-class Position:
-    id: str
-    x: float
-    y: float
-
-
-@dataclass
-class ChatMessage:
-    channel: ChatChannel
-    sender: str
-    sender_user: str
-    sender_name: str
-    text: str
-    ts: float
-    id: int | None = None
-    room: str | None = None
-    to: str | None = None
-    to_user: str | None = None
-    to_name: str | None = None
-
-
-@dataclass
-class IceServer:
-    """An ICE server for RTCPeerConnection (TURN ones carry credentials)."""
-
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
-
-
-@dataclass
-class SessionDescription:
-    type: Literal["offer", "answer", "pranswer", "rollback"]
-    sdp: str | None = field(default=None, **limit(max_length=65536))
-
-
-@dataclass
-class StreamSource:
-    """What a media stream in a peer connection carries, so the receiver can
-    tell a camera from a shared screen."""
-
-    stream: str = field(**limit(max_length=128))
-    source: Literal["camera", "screen_share"]
-
-
-@dataclass
-class IceCandidate:
-    candidate: str = field(**limit(max_length=1024))
-    sdpMid: str | None = field(default=None, **limit(max_length=64))
-    sdpMLineIndex: int | None = None
-    usernameFragment: str | None = field(default=None, **limit(max_length=256))
-
-
-@dataclass
-class SfuPublication:
-    """A transceiver of the room connection the client sends one of its
-    tracks on (the server receives it there)."""
-
-    mid: str
-    source: TrackSource
-
-
-@dataclass
-class SfuTrack:
-    """A transceiver of the room connection the server sends on, and whose
-    track it carries right now."""
-
-    mid: str
-    participant: str
-    source: TrackSource
-
-
-@dataclass
-class Locks:
-    """What students may not do while an instructor keeps it locked."""
-
-    mic: bool = False
-    camera: bool = False
-    screen: bool = False
-    chat: bool = False
-
-
-@dataclass
-class Announcement:
-    """The instructor's current announcement: a banner for everyone, kept
-    until replaced or cleared (late joiners get it in ``welcome``)."""
-
-    text: str
-    sender: str
-    sender_name: str
-    ts: float
-
-
-@dataclass
-class Breakout:
-    """Breakouts in progress: the tables in use and the time left (seconds,
-    as of when the message was sent; None: no timer)."""
-
-    mode: BreakoutMode
-    tables: list[str]
-    seconds_left: float | None = None
-    #: The one-minute warning went out.
-    warned: bool = False
-
-
-@dataclass
-class Broadcast:
-    """An instructor speaks to the whole classroom: ``by``'s microphone,
-    camera and screen reach everyone (at the tables and on the open floor)
-    through the server, with the microphones of those given the floor."""
-
-    by: str
-    floor: list[str]
-
-
-@dataclass
-class ClassState:
-    """What the instructors set for the whole class."""
-
-    locks: Locks
-    #: Participant ids with a raised hand, in the order raised.
-    hands: list[str]
-    locked_rooms: list[str]
-    announcement: Announcement | None = None
-    breakout: Breakout | None = None
-    broadcast: Broadcast | None = None
-
-
-@dataclass
-class BreakoutGroup:
-    """The usernames sent to one table."""
-
-    users: list[str] = field(**limit(max_length=128, max_items=MAX_GROUP_SIZE))
-
-
-@dataclass
-class Restore:
-    """What a client had before it joined again: where it stood and its
-    presence. Sent with ``join`` when a session could not be resumed (the
-    server restarted), so people come back as they were. Omitted presence
-    fields stay as they are."""
-
-    x: float
-    y: float
-    status: Status | None = None
-    hand: bool | None = None
-    mic: bool | None = None
-    camera: bool | None = None
-    screen: bool | None = None
-
-
-@dataclass
-class ClassroomEndpoint:
-    """``GET {base_url}classroom/config`` on a Jupyter server: where its page
-    finds the classroom. ``hub_service_url`` null: the server's own
-    (``{base_url}classroom/ws``); else the URL path of the JupyterHub
-    classroom service, e.g. ``/services/classroom/``."""
-
-    hub_service_url: str | None = None
-
-
-@dataclass
-class HubClassroom:
-    """A classroom of the hub's classroom service that the user may enter."""
-
-    name: str
-    title: str
-    #: The user's role there.
-    role: Role
-    #: The classroom's socket, relative to the service's URL.
-    ws_path: str
-    #: People in it now.
-    online: int = 0
-
-
-@dataclass
-class HubClassrooms:
-    """``GET {service}api/classrooms``: the classrooms the user may enter."""
-
-    user: str
-    classrooms: list[HubClassroom]
+    members: ClassVar[list[type]] = []
+    type: ClassVar[str]
 
 
 # --------------------------------------------------------------------------
@@ -402,7 +76,7 @@ class HubClassrooms:
 
 
 @dataclass
-class Join:
+class Join(ClientMessage):
     """First message on a socket. ``resume`` brings back a dropped participant;
     ``media`` says the client takes part in the rooms' conferences (it answers
     ``sfu_offer``). ``name`` and ``color`` are the ones the person chose
@@ -413,26 +87,15 @@ class Join:
     type: ClassVar[str] = "join"
     protocol: int
     id: int | None = None
-    resume: str | None = field(default=None, **limit(max_length=128))
+    resume: str | None = field(default=None, metadata=limit(max_length=128))
     media: bool | None = None
-    name: str | None = field(default=None, **limit(max_length=256))
-    color: str | None = field(default=None, **limit(max_length=64))
+    name: str | None = field(default=None, metadata=limit(max_length=256))
+    color: str | None = field(default=None, metadata=limit(max_length=64))
     restore: Restore | None = None
 
 
 @dataclass
-class SetProfile:
-    """Change the name or colour the sender chose (omitted: unchanged).
-    Refused with ``name_from_host`` when the host names the sender."""
-
-    type: ClassVar[str] = "profile"
-    id: int | None = None
-    name: str | None = field(default=None, **limit(max_length=256))
-    color: str | None = field(default=None, **limit(max_length=64))
-
-
-@dataclass
-class Move:
+class Move(ClientMessage):
     """The sender's new position (map pixels). No reply unless refused."""
 
     type: ClassVar[str] = "move"
@@ -442,7 +105,7 @@ class Move:
 
 
 @dataclass
-class SetPresence:
+class SetPresence(ClientMessage):
     """Change any of the sender's presence fields; omitted ones stay."""
 
     type: ClassVar[str] = "presence"
@@ -455,24 +118,35 @@ class SetPresence:
 
 
 @dataclass
-class ChatSend:
+class SetProfile(ClientMessage):
+    """Change the name or colour the sender chose (omitted: unchanged).
+    Refused with ``name_from_host`` when the host names the sender."""
+
+    type: ClassVar[str] = "profile"
+    id: int | None = None
+    name: str | None = field(default=None, metadata=limit(max_length=256))
+    color: str | None = field(default=None, metadata=limit(max_length=64))
+
+
+@dataclass
+class ChatSend(ClientMessage):
     """Post to a channel; ``to`` (a participant id) only for ``direct``."""
 
     type: ClassVar[str] = "chat_send"
     channel: ChatChannel
     text: str
     id: int | None = None
-    to: str | None = field(default=None, **limit(max_length=64))
+    to: str | None = field(default=None, metadata=limit(max_length=64))
 
 
 @dataclass
-class Ping:
+class Ping(ClientMessage):
     type: ClassVar[str] = "ping"
     id: int | None = None
 
 
 @dataclass
-class RelaySignal:
+class RelaySignal(ClientMessage):
     """WebRTC signaling for a peer the server paired the sender with: an SDP
     description, an ICE candidate, or both absent for end-of-candidates.
     ``call`` numbers the sender's connection with that peer: a call that is
@@ -480,16 +154,16 @@ class RelaySignal:
     start afresh and to ignore what was meant for the old one."""
 
     type: ClassVar[str] = "signal"
-    to: str = field(**limit(max_length=64))
+    to: str = field(metadata=limit(max_length=64))
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
-    sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+    sources: list[StreamSource] | None = field(default=None, metadata=limit(max_items=MAX_STREAMS))
     call: int | None = None
     id: int | None = None
 
 
 @dataclass
-class SfuAnswer:
+class SfuAnswer(ClientMessage):
     """The client's answer to the server's ``sfu_offer`` on room connection
     ``connection``."""
 
@@ -500,7 +174,7 @@ class SfuAnswer:
 
 
 @dataclass
-class SfuCandidate:
+class SfuCandidate(ClientMessage):
     """An ICE candidate of the client's end of room connection ``connection``
     (absent: the client has gathered all its candidates)."""
 
@@ -511,26 +185,26 @@ class SfuCandidate:
 
 
 @dataclass
-class LowerHand:
+class LowerHand(TeachingMessage):
     """Instructors: lower ``participant``'s hand, or every hand (absent)."""
 
     type: ClassVar[str] = "lower_hand"
-    participant: str | None = field(default=None, **limit(max_length=64))
+    participant: str | None = field(default=None, metadata=limit(max_length=64))
     id: int | None = None
 
 
 @dataclass
-class Mute:
+class Mute(TeachingMessage):
     """Instructors: turn off ``participant``'s microphone, or every student's
     (absent). Students may turn it on again unless microphones are locked."""
 
     type: ClassVar[str] = "mute"
-    participant: str | None = field(default=None, **limit(max_length=64))
+    participant: str | None = field(default=None, metadata=limit(max_length=64))
     id: int | None = None
 
 
 @dataclass
-class SetLocks:
+class SetLocks(TeachingMessage):
     """Instructors: lock (true) or unlock (false) microphones, cameras,
     screen sharing or chat for students; omitted ones stay."""
 
@@ -543,39 +217,41 @@ class SetLocks:
 
 
 @dataclass
-class Announce:
+class Announce(TeachingMessage):
     """Instructors: show ``text`` to everyone as a banner and keep it (absent
     or empty: clear the announcement)."""
 
     type: ClassVar[str] = "announce"
-    text: str | None = field(default=None, **limit(max_length=MAX_ANNOUNCEMENT))
+    text: str | None = field(default=None, metadata=limit(max_length=MAX_ANNOUNCEMENT))
     id: int | None = None
 
 
 @dataclass
-class LockRoom:
+class LockRoom(TeachingMessage):
     """Instructors: lock or unlock a room; students may not walk into a
     locked room (those inside stay)."""
 
     type: ClassVar[str] = "lock_room"
-    room: str = field(**limit(max_length=64))
+    room: str = field(metadata=limit(max_length=64))
     locked: bool
     id: int | None = None
 
 
 @dataclass
-class Summon:
+class Summon(TeachingMessage):
     """Instructors: bring ``participants`` (absent: every student) to the
     stage or next to the sender."""
 
     type: ClassVar[str] = "summon"
     to: SummonTarget
-    participants: list[str] | None = field(default=None, **limit(max_length=64, max_items=MAX_SUMMONED))
+    participants: list[str] | None = field(
+        default=None, metadata=limit(max_length=64, max_items=MAX_SUMMONED)
+    )
     id: int | None = None
 
 
 @dataclass
-class StartBreakouts:
+class StartBreakouts(TeachingMessage):
     """Instructors: send students to tables. ``random``: shuffled over
     ``tables`` tables (absent: every table); ``groups``: each group to a
     table of its own; ``choose``: students walk to a table themselves.
@@ -585,13 +261,13 @@ class StartBreakouts:
     type: ClassVar[str] = "start_breakouts"
     mode: BreakoutMode
     tables: int | None = None
-    groups: list[BreakoutGroup] | None = field(default=None, **limit(max_items=MAX_GROUPS))
+    groups: list[BreakoutGroup] | None = field(default=None, metadata=limit(max_items=MAX_GROUPS))
     minutes: float | None = None
     id: int | None = None
 
 
 @dataclass
-class EndBreakouts:
+class EndBreakouts(TeachingMessage):
     """Instructors: end the breakouts now; everyone comes back to the stage."""
 
     type: ClassVar[str] = "end_breakouts"
@@ -599,7 +275,7 @@ class EndBreakouts:
 
 
 @dataclass
-class SetBroadcast:
+class SetBroadcast(TeachingMessage):
     """Instructors: start (``on``) or stop the broadcast. It is the sender's
     media, or, when the sender takes no part in media (a notebook), that of
     the same user's connection that does."""
@@ -610,12 +286,12 @@ class SetBroadcast:
 
 
 @dataclass
-class GiveFloor:
+class GiveFloor(TeachingMessage):
     """Instructors: add ``participant``'s microphone to the broadcast
     (``on``), or take it back. Their raised hand is lowered."""
 
     type: ClassVar[str] = "give_floor"
-    participant: str = field(**limit(max_length=64))
+    participant: str = field(metadata=limit(max_length=64))
     on: bool
     id: int | None = None
 
@@ -625,7 +301,7 @@ class GiveFloor:
 
 
 @dataclass
-class Welcome:
+class Welcome(ServerMessage):
     type: ClassVar[str] = "welcome"
     protocol: int
     you: str
@@ -643,25 +319,25 @@ class Welcome:
 
 
 @dataclass
-class ParticipantJoined:
+class ParticipantJoined(ServerMessage):
     type: ClassVar[str] = "participant_joined"
     participant: ParticipantInfo
 
 
 @dataclass
-class ParticipantUpdated:
+class ParticipantUpdated(ServerMessage):
     type: ClassVar[str] = "participant_updated"
     participant: ParticipantInfo
 
 
 @dataclass
-class ParticipantLeft:
+class ParticipantLeft(ServerMessage):
     type: ClassVar[str] = "participant_left"
     participant_id: str
 
 
 @dataclass
-class Positions:
+class Positions(ServerMessage):
     """Positions that changed since the last batch; ``t`` is server time in ms.
 
     A client ignores its own id in a batch (it walks ahead of the server)
@@ -681,7 +357,7 @@ class Positions:
 
 
 @dataclass
-class PeerConnect:
+class PeerConnect(ServerMessage):
     """Open a peer-to-peer call with ``peer``; ``offerer`` says whether the
     receiver makes the first offer (the other side is the polite peer)."""
 
@@ -691,7 +367,7 @@ class PeerConnect:
 
 
 @dataclass
-class PeerDisconnect:
+class PeerDisconnect(ServerMessage):
     """Close the peer-to-peer call with ``peer``."""
 
     type: ClassVar[str] = "peer_disconnect"
@@ -699,7 +375,7 @@ class PeerDisconnect:
 
 
 @dataclass
-class PeerSignal:
+class PeerSignal(ServerMessage):
     """Signaling relayed from the paired peer ``sender`` (``call`` as the
     sender numbered it in ``signal``)."""
 
@@ -707,12 +383,12 @@ class PeerSignal:
     sender: str
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
-    sources: list[StreamSource] | None = field(default=None, **limit(max_items=MAX_STREAMS))
+    sources: list[StreamSource] | None = field(default=None, metadata=limit(max_items=MAX_STREAMS))
     call: int | None = None
 
 
 @dataclass
-class SfuOffer:
+class SfuOffer(ServerMessage):
     """An offer on the receiver's connection with the server's SFU (a new
     ``connection`` number means a new connection: close any older one).
     ``publish`` names where to send the microphone, camera and screen;
@@ -726,7 +402,7 @@ class SfuOffer:
 
 
 @dataclass
-class SfuTracks:
+class SfuTracks(ServerMessage):
     """What the server's transceivers on room connection ``connection`` carry
     now (all of them; a transceiver not listed carries nothing)."""
 
@@ -736,7 +412,7 @@ class SfuTracks:
 
 
 @dataclass
-class SfuClosed:
+class SfuClosed(ServerMessage):
     """The server closed room connection ``connection``; ``reason`` says why."""
 
     type: ClassVar[str] = "sfu_closed"
@@ -745,7 +421,7 @@ class SfuClosed:
 
 
 @dataclass
-class Speakers:
+class Speakers(ServerMessage):
     """Who is speaking in ``room`` (from the audio levels the server forwards),
     loudest first; the first is the active speaker. Sent to the room's
     members when it changes."""
@@ -756,7 +432,7 @@ class Speakers:
 
 
 @dataclass
-class ClassUpdated:
+class ClassUpdated(ServerMessage):
     """What the instructors set for the class changed (sent to everyone)."""
 
     type: ClassVar[str] = "class_updated"
@@ -764,7 +440,7 @@ class ClassUpdated:
 
 
 @dataclass
-class Muted:
+class Muted(ServerMessage):
     """An instructor (participant ``by``) turned the receiver's microphone
     off: the client stops sending it. ``locked``: it may not be turned on
     again until microphones are unlocked."""
@@ -775,7 +451,7 @@ class Muted:
 
 
 @dataclass
-class Notice:
+class Notice(ServerMessage):
     """A sentence for the receiver about something an instructor did to them
     or to the class (summoned, sent to a table, breakouts ending)."""
 
@@ -786,13 +462,13 @@ class Notice:
 
 
 @dataclass
-class Chat:
+class Chat(ServerMessage):
     type: ClassVar[str] = "chat"
     message: ChatMessage
 
 
 @dataclass
-class ChatHistory:
+class ChatHistory(ServerMessage):
     """Stored messages of one channel, oldest first. ``peer`` names the other
     user of a direct conversation; ``room`` the room of a room channel."""
 
@@ -804,108 +480,28 @@ class ChatHistory:
 
 
 @dataclass
-class Ack:
+class Ack(ServerMessage):
     type: ClassVar[str] = "ack"
     id: int
     message_id: int | None = None
 
 
 @dataclass
-class Pong:
+class Pong(ServerMessage):
     type: ClassVar[str] = "pong"
     t: float
     id: int | None = None
 
 
 @dataclass
-class Error:
+class Error(ServerMessage):
     type: ClassVar[str] = "error"
     code: ErrorCode
     message: str
     id: int | None = None
 
 
-CLIENT_MESSAGES: tuple[type, ...] = (
-    Join,
-    Move,
-    SetPresence,
-    SetProfile,
-    ChatSend,
-    Ping,
-    RelaySignal,
-    SfuAnswer,
-    SfuCandidate,
-    LowerHand,
-    Mute,
-    SetLocks,
-    Announce,
-    LockRoom,
-    Summon,
-    StartBreakouts,
-    EndBreakouts,
-    SetBroadcast,
-    GiveFloor,
-)
-SERVER_MESSAGES: tuple[type, ...] = (
-    Welcome,
-    ParticipantJoined,
-    ParticipantUpdated,
-    ParticipantLeft,
-    Positions,
-    PeerConnect,
-    PeerDisconnect,
-    PeerSignal,
-    SfuOffer,
-    SfuTracks,
-    SfuClosed,
-    Speakers,
-    ClassUpdated,
-    Muted,
-    Notice,
-    Chat,
-    ChatHistory,
-    Ack,
-    Pong,
-    Error,
-)
-RECORDS: tuple[type, ...] = (
-    Rect,
-    RoomInfo,
-    MapInfo,
-    ClientConfig,
-    ParticipantInfo,
-    Position,
-    ChatMessage,
-    IceServer,
-    SessionDescription,
-    StreamSource,
-    IceCandidate,
-    SfuPublication,
-    SfuTrack,
-    Locks,
-    Announcement,
-    Breakout,
-    Broadcast,
-    ClassState,
-    BreakoutGroup,
-    Restore,
-    ClassroomEndpoint,
-    HubClassroom,
-    HubClassrooms,
-)
-
-#: The instructors' commands (refused from students with ``forbidden``).
-TEACHING_MESSAGES: tuple[type, ...] = (
-    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
-    SetBroadcast, GiveFloor,
-)
-TeachingMessage = Union[
-    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
-    SetBroadcast, GiveFloor,
-]
-
-ClientMessage = Union[
-    Join, Move, SetPresence, SetProfile, ChatSend, Ping, RelaySignal, SfuAnswer, SfuCandidate,
-    LowerHand, Mute, SetLocks, Announce, LockRoom, Summon, StartBreakouts, EndBreakouts,
-    SetBroadcast, GiveFloor,
-]
+CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = tuple(ClientMessage.members)
+SERVER_MESSAGES: tuple[type[ServerMessage], ...] = tuple(ServerMessage.members)
+#: The instructors' commands.
+TEACHING_MESSAGES: tuple[type[TeachingMessage], ...] = tuple(TeachingMessage.members)

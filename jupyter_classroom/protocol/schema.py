@@ -82,7 +82,7 @@ class RecordRef:
     name: str
 
 
-Node = Union[Scalar, Choice, EnumType, ListOf, TupleOf, Nullable, RecordRef]
+Node = Scalar | Choice | EnumType | ListOf | TupleOf | Nullable | RecordRef
 
 
 @dataclass(frozen=True)
@@ -209,14 +209,18 @@ class _Builder:
             if unknown:
                 raise TypeError(f"{cls.__name__}.{f.name}: unknown bound(s) {sorted(unknown)}")
             node = self.node(hints[f.name], f"{cls.__name__}.{f.name}", bounds)
-            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            required = (
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            )
             fields.append(FieldSpec(f.name, node, required))
         # A message's ``type`` is a ClassVar; a record may have a field named so.
         tag = None if "type" in {f.name for f in fields} else getattr(cls, "type", None)
         doc = (cls.__doc__ or "").strip()
         if doc.startswith(cls.__name__ + "("):
             doc = ""  # the signature dataclasses writes when there is no docstring
-        spec = RecordSpec(cls.__name__, cls, tag if isinstance(tag, str) else None, tuple(fields), doc)
+        spec = RecordSpec(
+            cls.__name__, cls, tag if isinstance(tag, str) else None, tuple(fields), doc
+        )
         self.records[cls.__name__] = spec
         return spec
 
@@ -235,7 +239,9 @@ class _Builder:
                     return choice
             return Choice(values)
         if origin is list:
-            item = self.node(args[0], f"{where}[]", {k: v for k, v in bounds.items() if k != "max_items"})
+            item = self.node(
+                args[0], f"{where}[]", {k: v for k, v in bounds.items() if k != "max_items"}
+            )
             return ListOf(item, bounds.get("max_items"))
         if origin is tuple:
             return TupleOf(tuple(self.node(a, f"{where}[]", bounds) for a in args))
@@ -284,7 +290,7 @@ def build_spec(
         if None in tags:
             raise TypeError(f"every {side} message needs a `type: ClassVar[str]`")
         if len(set(tags)) != len(tags):
-            raise TypeError(f"two {side} messages share a type: {sorted(tags)}")
+            raise TypeError(f"two {side} messages share a type: {sorted(map(str, tags))}")
     return ProtocolSpec(
         version=version,
         records=dict(builder.records),
@@ -296,10 +302,14 @@ def build_spec(
     )
 
 
-def spec_of_module(module: types.ModuleType) -> ProtocolSpec:
-    """The form of a messages module: its ``RECORDS``, ``CLIENT_MESSAGES`` and
-    ``SERVER_MESSAGES``, its named Literals and Enums and its ``CLOSE_*`` codes."""
-    names = vars(module)
+def spec_of_module(*modules: types.ModuleType) -> ProtocolSpec:
+    """The form of a protocol written in ``modules`` (read as one namespace):
+    its ``RECORDS``, ``CLIENT_MESSAGES`` and ``SERVER_MESSAGES``, its named
+    Literals and Enums and its ``CLOSE_*`` codes."""
+    names: dict[str, Any] = {}
+    for module in modules:
+        names.update(vars(module))
+    homes = {module.__name__ for module in modules}
     choices = {
         name: value
         for name, value in names.items()
@@ -311,10 +321,12 @@ def spec_of_module(module: types.ModuleType) -> ProtocolSpec:
         if isinstance(value, type)
         and issubclass(value, Enum)
         and value is not Enum
-        and value.__module__ == module.__name__
+        and value.__module__ in homes
     ]
     constants = {
-        name: value for name, value in names.items() if name.startswith("CLOSE_") and isinstance(value, int)
+        name: value
+        for name, value in names.items()
+        if name.startswith("CLOSE_") and isinstance(value, int)
     }
     return build_spec(
         version=names["PROTOCOL_VERSION"],

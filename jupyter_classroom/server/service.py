@@ -19,6 +19,7 @@ from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..storage import ChatStore
 from ..ticker import Ticker
+from .commands import T, TeachingRule
 from .session import ClassroomSession
 
 log = logging.getLogger(__name__)
@@ -146,17 +147,18 @@ class ClassroomService:
                     session.send_text(text)
                 continue
             for pid in out.to:
-                session = sessions.get(pid)
-                if session is not None:
-                    session.send_text(text)
+                to = sessions.get(pid)
+                if to is not None:
+                    to.send_text(text)
 
     def apply(self, effects: Effects) -> None:
         """Carry out what a command changed: its messages, then (when the
-        rooms' media plan changed) the SFU follows the new plan."""
+        rooms' media plan changed) the SFU follows the new plan, then those
+        who entered a room get its chat history."""
         self.deliver(effects.messages)
         if effects.media_changed and self.sfu is not None:
             self.sfu.update(self.classroom.room_media())
-        for pid, room in effects.entered_rooms.items():
+        for pid, room in effects.entered.items():
             session = self.sessions.get(pid)
             if session is not None:
                 self._send_room_history(session, room)
@@ -225,7 +227,9 @@ class ClassroomService:
     def _send_room_history(self, session: ClassroomSession, room: str) -> None:
         n = self.classroom.settings.history_size
         session.send(
-            protocol.ChatHistory(channel="room", room=room, messages=self.store.recent_room(room, n))
+            protocol.ChatHistory(
+                channel="room", room=room, messages=self.store.recent_room(room, n)
+            )
         )
 
     def move(self, session: ClassroomSession, x: float, y: float) -> None:
@@ -237,50 +241,43 @@ class ClassroomService:
             self.apply(self.classroom.correction(pid))
             raise
         self.apply(effects)
-        if effects.entered is not None:
-            self._send_room_history(session, effects.entered)
 
-    def set_presence(self, session: ClassroomSession, **fields: object) -> None:
+    def set_presence(
+        self,
+        session: ClassroomSession,
+        *,
+        status: protocol.Status | None = None,
+        hand: bool | None = None,
+        mic: bool | None = None,
+        camera: bool | None = None,
+        screen: bool | None = None,
+    ) -> None:
         assert session.pid is not None
-        self.apply(self.classroom.set_presence(session.pid, now=self.clock(), **fields))  # type: ignore[arg-type]
+        self.apply(
+            self.classroom.set_presence(
+                session.pid,
+                status=status,
+                hand=hand,
+                mic=mic,
+                camera=camera,
+                screen=screen,
+                now=self.clock(),
+            )
+        )
 
-    def teach(self, session: ClassroomSession, message: protocol.TeachingMessage) -> None:
-        """An instructor's command (the core refuses it from a student)."""
+    def teach(self, session: ClassroomSession, message: T, rule: TeachingRule[T]) -> None:
+        """An instructor's command, by its rule (the core refuses it from a student)."""
         pid = session.pid
         assert pid is not None
-        teaching = self.classroom.teaching
-        now = self.clock()
-        m = message
-        if isinstance(m, protocol.LowerHand):
-            effects = teaching.lower_hand(pid, m.participant, now)
-        elif isinstance(m, protocol.Mute):
-            effects = teaching.mute(pid, m.participant, now)
-        elif isinstance(m, protocol.SetLocks):
-            effects = teaching.set_locks(pid, now, mic=m.mic, camera=m.camera, screen=m.screen, chat=m.chat)
-        elif isinstance(m, protocol.Announce):
-            effects = teaching.announce(pid, m.text, now, time.time())
-        elif isinstance(m, protocol.LockRoom):
-            effects = teaching.lock_room(pid, m.room, m.locked, now)
-        elif isinstance(m, protocol.Summon):
-            effects = teaching.summon(pid, m.participants, m.to, now)
-        elif isinstance(m, protocol.StartBreakouts):
-            groups = None if m.groups is None else [g.users for g in m.groups]
-            effects = teaching.start_breakouts(
-                pid, m.mode, now, tables=m.tables, groups=groups, minutes=m.minutes
-            )
-        elif isinstance(m, protocol.EndBreakouts):
-            effects = teaching.end_breakouts(pid, now)
-        elif isinstance(m, protocol.SetBroadcast):
-            effects = teaching.set_broadcast(pid, m.on, now)
-        else:
-            effects = teaching.give_floor(pid, m.participant, m.on, now)
-        self.apply(effects)
+        self.apply(rule(self.classroom.teaching, pid, message, self.clock()))
 
     def set_profile(self, session: ClassroomSession, name: str | None, color: str | None) -> None:
         assert session.pid is not None
         self.apply(self.classroom.set_profile(session.pid, name, color))
 
-    def chat(self, session: ClassroomSession, channel: str, text: str, to: str | None) -> int | None:
+    def chat(
+        self, session: ClassroomSession, channel: str, text: str, to: str | None
+    ) -> int | None:
         """Send a chat message; returns its id when it is kept."""
         assert session.pid is not None
         effects = self.classroom.chat(session.pid, channel, text, to, time.time())
@@ -329,14 +326,22 @@ class ClassroomService:
     def connections_of(self, username: str, resume: str | None = None) -> int:
         """Live connections of ``username``, not counting the one ``resume`` takes over."""
         replaced = next(
-            (p.id for p in self.classroom.participants.values() if resume is not None and p.resume == resume),
+            (
+                p.id
+                for p in self.classroom.participants.values()
+                if resume is not None and p.resume == resume
+            ),
             None,
         )
         return sum(
-            1 for pid, s in self.sessions.items() if s.identity.username == username and pid != replaced
+            1
+            for pid, s in self.sessions.items()
+            if s.identity.username == username and pid != replaced
         )
 
-    def connection_lost(self, session: ClassroomSession, clean: bool, seen: float | None = None) -> None:
+    def connection_lost(
+        self, session: ClassroomSession, clean: bool, seen: float | None = None
+    ) -> None:
         """A session's connection ended: cleanly (the participant leaves) or
         not (they have the reconnect grace, counted from ``seen``, when the
         client was last heard from on :meth:`grace_clock`; None: now)."""
@@ -347,4 +352,6 @@ class ClassroomService:
         if clean:
             self.apply(self.classroom.leave(pid))
         else:
-            self.apply(self.classroom.disconnect(pid, self.grace_clock() if seen is None else seen))
+            self.apply(
+                self.classroom.disconnect(pid, self.grace_clock() if seen is None else seen)
+            )

@@ -11,11 +11,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import protocol
 from ..classroom import ClassroomError, Identity
 from ..protocol import ErrorCode, ProtocolError
+from .commands import COMMANDS
 
 if TYPE_CHECKING:
     from .service import ClassroomService
@@ -30,7 +31,7 @@ _LEFT_PREFIX = '{"type":"participant_left",'
 
 
 @functools.lru_cache(maxsize=8)
-def _batch(text: str) -> dict:
+def _batch(text: str) -> dict[str, Any]:
     """A batch of positions, read once for all the clients that are behind
     (the same string goes to everyone). Read only: held moves share it."""
     return json.loads(text)
@@ -82,10 +83,12 @@ class ClassroomSession:
         self._leaving = False
         # Positions held back while the client is behind: the latest of each
         # participant, sent when it catches up.
-        self._held_moves: dict[str, dict[str, object]] = {}
+        self._held_moves: dict[str, dict[str, Any]] = {}
         self._held_t = 0.0
         limits = service.limits
-        self.bucket = TokenBucket(limits.messages_per_second, 2 * limits.messages_per_second, clock())
+        self.bucket = TokenBucket(
+            limits.messages_per_second, 2 * limits.messages_per_second, clock()
+        )
         self._last_rate_error = -1.0e9
 
     # -- outbound ------------------------------------------------------------
@@ -139,7 +142,9 @@ class ClassroomSession:
         """The transport has sent everything queued: send the positions held back."""
         if self.closed or not self._held_moves or self.buffered() > 0:
             return
-        moves = [protocol.Position(str(m["id"]), m["x"], m["y"]) for m in self._held_moves.values()]  # type: ignore[arg-type]
+        moves = [
+            protocol.Position(str(m["id"]), m["x"], m["y"]) for m in self._held_moves.values()
+        ]
         self._held_moves = {}
         self._send(protocol.encode(protocol.Positions(t=self._held_t, moves=moves)))
 
@@ -185,52 +190,20 @@ class ClassroomSession:
             self.error(ErrorCode.INTERNAL, "The server failed to handle that message.", request_id)
 
     def _dispatch(self, message: protocol.ClientMessage) -> None:
-        if isinstance(message, protocol.Join):
-            self._join(message)
-            return
-        if isinstance(message, protocol.Ping):
-            self.send(protocol.Pong(t=round(time.time() * 1000.0, 1), id=message.id))
-            return
-        if self.pid is None:
+        # The decoder builds only registered client messages.
+        rule = COMMANDS[type(message)]
+        if rule.joined and self.pid is None:
             raise ProtocolError(ErrorCode.NOT_JOINED, "Send 'join' first.", message.id)
-        service = self.service
-        if isinstance(message, protocol.Move):
-            service.move(self, message.x, message.y)
-        elif isinstance(message, protocol.SetPresence):
-            service.set_presence(
-                self,
-                status=message.status,
-                hand=message.hand,
-                mic=message.mic,
-                camera=message.camera,
-                screen=message.screen,
-            )
-            if message.id is not None:
-                self.send(protocol.Ack(id=message.id))
-        elif isinstance(message, protocol.SetProfile):
-            service.set_profile(self, message.name, message.color)
-            if message.id is not None:
-                self.send(protocol.Ack(id=message.id))
-        elif isinstance(message, protocol.RelaySignal):
-            service.relay_signal(self, message)
-        elif isinstance(message, protocol.SfuAnswer):
-            service.sfu_answer(self, message)
-            if message.id is not None:
-                self.send(protocol.Ack(id=message.id))
-        elif isinstance(message, protocol.SfuCandidate):
-            service.sfu_candidate(self, message)
-        elif isinstance(message, protocol.TEACHING_MESSAGES):
-            service.teach(self, message)
-            if message.id is not None:
-                self.send(protocol.Ack(id=message.id))
-        elif isinstance(message, protocol.ChatSend):
-            message_id = service.chat(self, message.channel, message.text, message.to)
-            if message.id is not None:
-                self.send(protocol.Ack(id=message.id, message_id=message_id))
+        result = rule.run(self, message)
+        if rule.ack and message.id is not None:
+            self.send(protocol.Ack(id=message.id, message_id=result))
 
-    def _join(self, message: protocol.Join) -> None:
+    def join(self, message: protocol.Join) -> None:
+        """The client's ``join``: checked here, carried out by the service."""
         if self.pid is not None:
-            raise ProtocolError(ErrorCode.ALREADY_JOINED, "This connection has joined already.", message.id)
+            raise ProtocolError(
+                ErrorCode.ALREADY_JOINED, "This connection has joined already.", message.id
+            )
         if message.protocol != protocol.PROTOCOL_VERSION:
             self.error(
                 ErrorCode.PROTOCOL_VERSION,
@@ -269,7 +242,9 @@ class ClassroomSession:
         """The client sent a text frame that is not UTF-8: it leaves, cleanly."""
         if self.closed:
             return
-        self.error(ErrorCode.BAD_MESSAGE, "A text frame was not valid UTF-8: the connection is closed.")
+        self.error(
+            ErrorCode.BAD_MESSAGE, "A text frame was not valid UTF-8: the connection is closed."
+        )
         self._leaving = True
         self.close(protocol.CLOSE_INVALID_DATA, "invalid UTF-8")
         self.connection_lost(protocol.CLOSE_INVALID_DATA)

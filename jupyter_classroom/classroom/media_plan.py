@@ -1,0 +1,79 @@
+"""The rooms' media plan: the contract the SFU reads.
+
+:func:`plan` says, for everyone taking part in the rooms' conferences, the
+room they are in and the tracks they receive there; the SFU makes its
+forwarding follow it (``Sfu.update``). :func:`plan_key` is what of one
+participant the plan depends on: a command changed the plan exactly when it
+changed the key of someone, which is how the core knows to set
+``Effects.media_changed`` without comparing whole plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .. import protocol
+from .participant import Participant
+
+#: A published track: (participant id, source).
+TrackKey = tuple[str, protocol.TrackSource]
+
+
+@dataclass(frozen=True)
+class RoomMedia:
+    """One participant's part in the rooms' conferences: the room they are in
+    (None: on the open floor, keeping their room connection for the next
+    room), what they receive there, and which of their sessions it is for."""
+
+    room: str | None
+    tracks: frozenset[TrackKey]
+    #: Changes on every join and resume, so the SFU can tell a resumed
+    #: session from the one it replaces and offer it a connection of its own.
+    generation: int = 0
+
+
+def plan_key(p: Participant, broadcasting: bool) -> tuple[object, ...] | None:
+    """What of ``p`` the media plan depends on (None: not in the plan)."""
+    if broadcasting and p.media and p.connection == "online":
+        return ("broadcast", p.room, p.sources(), p.generation)
+    if not (p.media and p.connection == "online" and (p.room is not None or p.conference)):
+        return None
+    return (p.room, p.sources() if p.room is not None else (), p.generation)
+
+
+def plan(
+    people: Iterable[Participant], broadcast: frozenset[TrackKey] | None
+) -> dict[str, RoomMedia]:
+    """Who receives what through the rooms' conferences: everyone in a room
+    (online, taking part in conferences) gets every track the others in that
+    room send. Whoever stood in a room this session and walked out onto the
+    open floor is in the plan too, receiving nothing, so their connection
+    waits for the next room; anyone else is not in it. During a broadcast
+    (``broadcast``: its tracks), everyone taking part in media also receives
+    the broadcast, wherever they stand."""
+    people = list(people)
+    rooms: dict[str, list[Participant]] = {}
+    result: dict[str, RoomMedia] = {}
+    for p in people:
+        if plan_key(p, broadcast is not None) is None:
+            continue
+        if p.room is None:
+            result[p.id] = RoomMedia(None, frozenset(), p.generation)
+        else:
+            rooms.setdefault(p.room, []).append(p)
+    for room, members in rooms.items():
+        sent = [(q.id, source) for q in members for source in q.sources()]
+        for p in members:
+            result[p.id] = RoomMedia(
+                room, frozenset(t for t in sent if t[0] != p.id), p.generation
+            )
+    if broadcast is not None:
+        for p in people:
+            if p.media and p.connection == "online":
+                mine = result.get(p.id)
+                tracks = frozenset(t for t in broadcast if t[0] != p.id)
+                result[p.id] = RoomMedia(
+                    p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
+                )
+    return result
