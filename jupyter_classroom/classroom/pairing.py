@@ -270,7 +270,7 @@ class PeerMesh:
         # Pairs in the mesh that are no longer candidates break first.
         gone = np.flatnonzero(kept_at & ~near_at)
         for a, b in zip(*(v.tolist() for v in np.divmod(gone, size)), strict=True):
-            pair = _ordered(ids[a], ids[b])  # type: ignore[arg-type]
+            pair = _ordered(ids[a], ids[b])
             self._set_peers(*pair, False)
             removed.append(pair)
         kept_at[gone] = False
@@ -308,7 +308,7 @@ class PeerMesh:
         if not len(flips):
             return
         for e in flips.tolist():
-            pair = _ordered(ids[i[e]], ids[j[e]])  # type: ignore[arg-type]
+            pair = _ordered(ids[i[e]], ids[j[e]])
             on = bool(now[e])
             self._set_peers(*pair, on)
             (added if on else removed).append(pair)

@@ -62,7 +62,7 @@ class Proximity:
 
     def names(self, slots: np.ndarray) -> list[str]:
         ids = self.ids
-        return [ids[s] for s in slots.tolist()]  # type: ignore[misc]
+        return [ids[s] for s in slots.tolist()]
 
     def ranks(self) -> np.ndarray:
         """Each slot's place among the ids in string order (free slots: any)."""
