@@ -1,5 +1,13 @@
 """jupyterlab-classroom: a virtual classroom inside JupyterLab."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what __getattr__ below gives, for type checkers
+    from .client import Classroom as Classroom
+    from .client import ClassroomForbidden as ClassroomForbidden
+    from .client import ClassroomRefused as ClassroomRefused
+    from .client import ClassroomUnreachable as ClassroomUnreachable
+
 try:
     from ._version import __version__
 except ImportError:  # running from a source tree that was never built
