@@ -19,8 +19,8 @@ def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None
     client = start_kernel(server)
     try:
         kernel = Kernel(client)
-        ann._send("presence", hand=True, mic=True)
-        ben._send("presence", hand=True)
+        ann.send(protocol.SetPresence(hand=True, mic=True))
+        ben.send(protocol.SetPresence(hand=True))
         outputs = []
         for cell in nbformat.read(GUIDE, as_version=4).cells:
             if cell.cell_type == "code":
