@@ -237,7 +237,7 @@ def test_send_takes_the_protocols_messages(server: JupyterProcess) -> None:
     """The one door every command goes through (the notebook widget's too):
     a protocol message in, its ack out, a refusal as an exception with the
     error's code."""
-    teacher = Classroom(url=f"{server.url}?user=ursula", token=server.token)
+    teacher = Classroom(url=server.url, token=server.token)  # the owner: an instructor
     eve = student(server, "eve")
     try:
         assert teacher.me["role"] == "instructor"
@@ -318,7 +318,7 @@ HUB_ENV = {
 def hub_answers(
     monkeypatch: pytest.MonkeyPatch, classrooms: list[str], env: dict[str, str] = HUB_ENV
 ) -> list[tuple[str, str]]:
-    from jupyter_classroom import client
+    from jupyter_classroom.client import discovery
 
     for name in (
         "JUPYTER_CLASSROOM_URL",
@@ -352,9 +352,9 @@ def hub_answers(
                     for n in classrooms
                 ],
             }
-        raise client.ClassroomUnreachable(f"{url} answered 404: Not Found")
+        raise ClassroomUnreachable(f"{url} answered 404: Not Found")
 
-    monkeypatch.setattr(client, "_get_json", get_json)
+    monkeypatch.setattr(discovery, "_get_json", get_json)
     return asked
 
 
@@ -409,16 +409,16 @@ def test_on_a_hub_several_classrooms_need_a_name(monkeypatch: pytest.MonkeyPatch
 def test_on_a_hub_a_server_token_without_the_scopes_says_how_to_fix_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from jupyter_classroom import client
+    from jupyter_classroom.client import discovery
 
     hub_answers(monkeypatch, ["physics"])
 
     def refused(url: str, token: str, timeout: float) -> Any:
-        raise client.ClassroomUnreachable(f"{url} answered 403: forbidden")
+        raise ClassroomUnreachable(f"{url} answered 403: forbidden")
 
-    monkeypatch.setattr(client, "_get_json", refused)
+    monkeypatch.setattr(discovery, "_get_json", refused)
     with pytest.raises(ClassroomUnreachable, match="server_token_scopes"):
-        client.find_server()
+        discovery.find_server()
 
 
 def test_an_explicit_url_wins_over_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:

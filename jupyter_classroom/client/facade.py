@@ -164,7 +164,7 @@ class Classroom:
     def widget(self) -> Any:
         """A live panel for this notebook (ipywidgets): the roster with rooms
         and hands, and buttons for the instructor's powers."""
-        from .widget import ClassroomWidget
+        from ..widget import ClassroomWidget
 
         return ClassroomWidget(self)
 
@@ -190,7 +190,7 @@ class Classroom:
         """The notebook's own participant record (its ``role`` says what it may do)."""
         conn = self._live()
         with conn.lock:
-            return dict(conn.participants[conn.you])  # type: ignore[index]
+            return dict(conn.participants[conn.you or ""])
 
     @property
     def roster(self) -> Any:
