@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from jupyter_classroom import protocol
+
 from .servers import JupyterProcess
 from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
 
