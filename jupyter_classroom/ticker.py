@@ -34,7 +34,7 @@ class Ticker:
     def __init__(
         self,
         period: float,
-        tick: Callable[[], None],
+        tick: Callable[[], object],
         name: str,
         on_late: Callable[[float], None] | None = None,
         then: tuple[Callable[[], None], str] | None = None,
@@ -87,7 +87,7 @@ class Ticker:
         if not self._stopped:
             self._call(*self.then)
 
-    def _call(self, part: Callable[[], None], name: str) -> None:
+    def _call(self, part: Callable[[], object], name: str) -> None:
         try:
             if self.timed:
                 started = time.thread_time()

@@ -103,12 +103,14 @@ def test_an_unchecked_aiortc_leaves_rooms_with_chat_only(
     app = ClassroomApp(chat_db_path=str(tmp_path / "chat.sqlite"))
     monkeypatch.setattr(app.log, "propagate", True)
     app.initialize_settings()
+    assert app.service is not None
     assert app.service.sfu is None
     assert "needs aiortc 1.16.0 exactly" in caplog.text and "rooms have chat only" in caplog.text
     app.service.store.close()
     monkeypatch.setattr(aiortc, "__version__", "1.16.0")
     app = ClassroomApp(chat_db_path=str(tmp_path / "chat2.sqlite"))
     app.initialize_settings()
+    assert app.service is not None
     assert app.service.sfu is not None
     app.service.store.close()
 
@@ -147,7 +149,9 @@ def test_garbage_collection_is_tuned_once(tmp_path: Path) -> None:
         "tune_garbage_collection()\n"
         "print(first, gc.get_freeze_count(), gc.get_threshold()[2])\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     first, second, full_every = map(int, out.stdout.split())
     assert first > 1000
     assert second == first  # the second host's objects are collected as usual
@@ -186,13 +190,17 @@ def test_a_full_collection_waits_for_a_quiet_moment(tmp_path: Path) -> None:
         "out.append(gone() is None)\n"
         "print(' '.join(str(v) for v in out), full.runs)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.split() == (
         ["False", "False", "False", "False", "True", "True", "False", "False", "True", "True", "2"]
     )
 
 
-def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(tmp_path: Path) -> None:
+def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(
+    tmp_path: Path,
+) -> None:
     # As the server extension and the hub's service start it, in a process of its own.
     script = (
         "import asyncio, gc, weakref\n"
@@ -216,5 +224,7 @@ def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(tmp
         "    print(again is None, before, after, running, gc.get_threshold()[2])\n"
         "asyncio.run(main())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.split() == ["True", "False", "True", str(1 << 30), "100"]

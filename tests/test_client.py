@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from jupyter_client import BlockingKernelClient, KernelManager
 
-from jupyter_classroom import Classroom, ClassroomRefused, ClassroomUnreachable
+from jupyter_classroom import Classroom, ClassroomRefused, ClassroomUnreachable, protocol
+from jupyter_classroom.client import ClassroomForbidden
 
 from .servers import JupyterProcess, free_port
 
@@ -57,7 +58,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     (config / "jupyter_server_config.json").write_text(
         json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
     )
-    server = JupyterProcess(root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True)
+    server = JupyterProcess(
+        root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True
+    )
     server.start()
     yield server
     server.stop()
@@ -121,8 +124,8 @@ def test_the_instructor_teaches_from_a_notebook(server: JupyterProcess, kernel: 
         assert sorted(p["user"] for p in roster) == ["ann", "ben"]
         assert {p["role"] for p in roster} == {"student"}
 
-        ben._send("presence", hand=True)
-        ann._send("presence", hand=True, mic=True)
+        ben.send(protocol.SetPresence(hand=True))
+        ann.send(protocol.SetPresence(hand=True, mic=True))
         kernel.run(
             """
             import time
@@ -149,7 +152,7 @@ def test_the_instructor_teaches_from_a_notebook(server: JupyterProcess, kernel: 
         kernel.run("c.lock(mic=True, chat=True)")
         wait_for(lambda: ann.locks.get("mic") is True, "the lock")
         with pytest.raises(ClassroomRefused) as e:
-            ann._send("presence", mic=True)
+            ann.send(protocol.SetPresence(mic=True))
         assert e.value.code == "locked"
         kernel.run("c.unlock(mic=True, chat=True)")
 
@@ -230,6 +233,38 @@ def test_a_student_in_a_notebook_gets_classroom_forbidden(
     assert printed.split() == ["student"] + ["forbidden"] * 7
 
 
+def test_send_takes_the_protocols_messages(server: JupyterProcess) -> None:
+    """The one door every command goes through (the notebook widget's too):
+    a protocol message in, its ack out, a refusal as an exception with the
+    error's code."""
+    teacher = Classroom(url=server.url, token=server.token)  # the owner: an instructor
+    eve = student(server, "eve")
+    try:
+        assert teacher.me["role"] == "instructor"
+        ack = teacher.send(protocol.Announce(text="Send works"))
+        assert isinstance(ack, protocol.Ack)
+        wait_for(lambda: eve.announcement == "Send works", "the announcement")
+        assert isinstance(eve.send(protocol.Ping()), protocol.Pong)
+        with pytest.raises(ClassroomForbidden) as forbidden:
+            eve.send(protocol.Announce(text="not mine to say"))
+        assert forbidden.value.code == "forbidden"
+        with pytest.raises(ClassroomRefused) as unknown:
+            teacher.send(protocol.LockRoom(room="no-such-room", locked=True))
+        assert unknown.value.code == "unknown_room"
+        # Checked by the codec before it leaves: the server's rules, its code.
+        with pytest.raises(ClassroomRefused) as bad:
+            teacher.send(protocol.StartBreakouts(mode="random", tables="two", groups=None))  # type: ignore[arg-type]  # a wrong type on purpose
+        assert bad.value.code == "bad_message"
+        with pytest.raises(TypeError):
+            teacher.send(protocol.Join(protocol=protocol.PROTOCOL_VERSION))  # type: ignore[call-arg]
+        # The connection lives on after every refusal.
+        teacher.send(protocol.Announce(text=None))
+        wait_for(lambda: eve.announcement is None, "the announcement cleared")
+    finally:
+        eve.close()
+        teacher.close()
+
+
 def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
     # A kernel not started by a Jupyter server, with no server running.
     km = KernelManager()
@@ -240,7 +275,11 @@ def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:
         JUPYTER_RUNTIME_DIR=str(runtime),
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
     )
-    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN", "JUPYTER_CLASSROOM_HUB_SERVICE_URL"):
+    for name in (
+        "JUPYTER_CLASSROOM_URL",
+        "JUPYTER_CLASSROOM_TOKEN",
+        "JUPYTER_CLASSROOM_HUB_SERVICE_URL",
+    ):
         env.pop(name, None)
     km.start_kernel(cwd=str(tmp_path), env=env)
     client = km.client()
@@ -279,9 +318,14 @@ HUB_ENV = {
 def hub_answers(
     monkeypatch: pytest.MonkeyPatch, classrooms: list[str], env: dict[str, str] = HUB_ENV
 ) -> list[tuple[str, str]]:
-    from jupyter_classroom import client
+    from jupyter_classroom.client import discovery
 
-    for name in ("JUPYTER_CLASSROOM_URL", "JUPYTER_CLASSROOM_TOKEN", "JUPYTERHUB_PUBLIC_HUB_URL", "JUPYTERHUB_PUBLIC_URL"):
+    for name in (
+        "JUPYTER_CLASSROOM_URL",
+        "JUPYTER_CLASSROOM_TOKEN",
+        "JUPYTERHUB_PUBLIC_HUB_URL",
+        "JUPYTERHUB_PUBLIC_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -290,26 +334,40 @@ def hub_answers(
     def get_json(url: str, token: str, timeout: float) -> Any:
         asked.append((url, token))
         if url.endswith("/hub/api/services/classroom"):
-            return {"name": "classroom", "url": "http://hub:10101", "prefix": "/jhub/services/classroom/"}
+            return {
+                "name": "classroom",
+                "url": "http://hub:10101",
+                "prefix": "/jhub/services/classroom/",
+            }
         if url.endswith("/services/classroom/api/classrooms"):
             return {
                 "user": "alice",
                 "classrooms": [
-                    {"name": n, "title": n.title(), "role": "student", "ws_path": f"classrooms/{n}/ws"}
+                    {
+                        "name": n,
+                        "title": n.title(),
+                        "role": "student",
+                        "ws_path": f"classrooms/{n}/ws",
+                    }
                     for n in classrooms
                 ],
             }
-        raise client.ClassroomUnreachable(f"{url} answered 404: Not Found")
+        raise ClassroomUnreachable(f"{url} answered 404: Not Found")
 
-    monkeypatch.setattr(client, "_get_json", get_json)
+    monkeypatch.setattr(discovery, "_get_json", get_json)
     return asked
 
 
-def test_on_a_hub_the_only_classroom_is_found_through_the_hubs_api(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_a_hub_the_only_classroom_is_found_through_the_hubs_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from jupyter_classroom.client import find_server
 
     asked = hub_answers(monkeypatch, ["physics"])
-    assert find_server() == ("ws://hub:10101/jhub/services/classroom/classrooms/physics/ws", "server-token")
+    assert find_server() == (
+        "ws://hub:10101/jhub/services/classroom/classrooms/physics/ws",
+        "server-token",
+    )
     assert asked == [
         ("http://10.0.0.1:8081/jhub/hub/api/services/classroom", "server-token"),
         ("http://hub:10101/jhub/services/classroom/api/classrooms", "server-token"),
@@ -320,18 +378,25 @@ def test_on_a_hub_with_a_public_url_the_proxy_is_used(monkeypatch: pytest.Monkey
     from jupyter_classroom.client import find_server
 
     asked = hub_answers(
-        monkeypatch, ["physics"], {**HUB_ENV, "JUPYTERHUB_PUBLIC_HUB_URL": "https://hub.example.org/jhub/hub/"}
+        monkeypatch,
+        ["physics"],
+        {**HUB_ENV, "JUPYTERHUB_PUBLIC_HUB_URL": "https://hub.example.org/jhub/hub/"},
     )
     url, _ = find_server()
     assert url == "wss://hub.example.org/jhub/services/classroom/classrooms/physics/ws"
-    assert [u for u, _ in asked] == ["https://hub.example.org/jhub/services/classroom/api/classrooms"]
+    assert [u for u, _ in asked] == [
+        "https://hub.example.org/jhub/services/classroom/api/classrooms"
+    ]
 
 
 def test_on_a_hub_several_classrooms_need_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
     from jupyter_classroom.client import find_server
 
     hub_answers(monkeypatch, ["physics", "chemistry"])
-    with pytest.raises(ClassroomUnreachable, match=r"several classrooms .*'physics', 'chemistry'.*classroom='physics'"):
+    with pytest.raises(
+        ClassroomUnreachable,
+        match=r"several classrooms .*'physics', 'chemistry'.*classroom='physics'",
+    ):
         find_server()
     assert find_server("chemistry")[0].endswith("/classrooms/chemistry/ws")
     with pytest.raises(ClassroomUnreachable, match="not in a classroom 'biology'"):
@@ -341,17 +406,19 @@ def test_on_a_hub_several_classrooms_need_a_name(monkeypatch: pytest.MonkeyPatch
         find_server()
 
 
-def test_on_a_hub_a_server_token_without_the_scopes_says_how_to_fix_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jupyter_classroom import client
+def test_on_a_hub_a_server_token_without_the_scopes_says_how_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jupyter_classroom.client import discovery
 
     hub_answers(monkeypatch, ["physics"])
 
     def refused(url: str, token: str, timeout: float) -> Any:
-        raise client.ClassroomUnreachable(f"{url} answered 403: forbidden")
+        raise ClassroomUnreachable(f"{url} answered 403: forbidden")
 
-    monkeypatch.setattr(client, "_get_json", refused)
+    monkeypatch.setattr(discovery, "_get_json", refused)
     with pytest.raises(ClassroomUnreachable, match="server_token_scopes"):
-        client.find_server()
+        discovery.find_server()
 
 
 def test_an_explicit_url_wins_over_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:

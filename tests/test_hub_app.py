@@ -24,6 +24,17 @@ def test_idle_sockets_are_pinged_within_30_seconds(hub_app: ClassroomHub) -> Non
     assert 0 < settings["websocket_ping_interval"] <= 30
 
 
+def test_a_dead_socket_is_noticed_within_two_pings_with_settings_tornado_takes(
+    hub_app: ClassroomHub,
+) -> None:
+    settings = hub_app.make_app().settings
+    interval, timeout = settings["websocket_ping_interval"], settings["websocket_ping_timeout"]
+    # Tornado replaces (with a warning) a timeout longer than the interval.
+    assert 0 < timeout <= interval
+    # The ping after the last sign of life, then its timeout.
+    assert interval + timeout <= 2 * interval
+
+
 def test_roles_come_from_the_hub_not_from_the_machine(hub_app: ClassroomHub) -> None:
     # The extension makes its server's owner an instructor; the service must
     # not make the hub user who shares a name with its operating-system user one.
@@ -72,5 +83,9 @@ def test_the_hub_docs_zero_to_jupyterhub_values_are_valid_yaml() -> None:
     service = values["hub"]["services"]["classroom"]
     assert service["command"][:3] == ["python3", "-m", "jupyter_classroom.hub"]
     assert values["hub"]["service"]["extraPorts"][0]["port"] == 10101
-    assert values["hub"]["loadRoles"]["classroom-instructor"]["scopes"] == ["custom:classroom:teach"]
-    assert values["singleuser"]["extraEnv"] == {"JUPYTER_CLASSROOM_HUB_SERVICE_URL": "/services/classroom/"}
+    assert values["hub"]["loadRoles"]["classroom-instructor"]["scopes"] == [
+        "custom:classroom:teach"
+    ]
+    assert values["singleuser"]["extraEnv"] == {
+        "JUPYTER_CLASSROOM_HUB_SERVICE_URL": "/services/classroom/"
+    }

@@ -26,7 +26,10 @@ def test_no_classrooms_configured_is_one_classroom_for_everyone() -> None:
 
 def test_members_come_from_groups_and_names() -> None:
     specs = parse_classrooms(
-        {"physics": {"title": "Physics 101", "groups": ["physics"]}, "chem": {"groups": ["chem"], "users": ["guest"]}}
+        {
+            "physics": {"title": "Physics 101", "groups": ["physics"]},
+            "chem": {"groups": ["chem"], "users": ["guest"]},
+        }
     )
     assert specs["physics"].title == "Physics 101" and specs["chem"].title == "chem"
     assert specs["physics"].admits(user("a", ("physics",)))
@@ -52,8 +55,13 @@ def test_a_bad_classrooms_setting_says_what_is_wrong(config: dict, problem: str)
 
 
 def test_the_teach_scope_or_the_instructors_list_makes_an_instructor() -> None:
-    assert role_of(user("t", scopes=(TEACH_SCOPE, "access:services!service=classroom")), TEACH_SCOPE) == "instructor"
-    assert role_of(user("s", scopes=("access:services!service=classroom",)), TEACH_SCOPE) == "student"
+    assert (
+        role_of(user("t", scopes=(TEACH_SCOPE, "access:services!service=classroom")), TEACH_SCOPE)
+        == "instructor"
+    )
+    assert (
+        role_of(user("s", scopes=("access:services!service=classroom",)), TEACH_SCOPE) == "student"
+    )
     assert role_of(user("s"), TEACH_SCOPE, ["s"]) == "instructor"
     # Holding the access scope is not teaching; a filtered scope is not the teach scope.
     assert role_of(user("s", scopes=("access:services",)), TEACH_SCOPE) == "student"

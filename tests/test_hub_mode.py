@@ -24,7 +24,9 @@ def jp_server_config(tmp_path):
     }
 
 
-async def test_the_page_is_sent_to_the_hub_service(jp_fetch, jp_ws_fetch, jp_serverapp, tmp_path) -> None:
+async def test_the_page_is_sent_to_the_hub_service(
+    jp_fetch, jp_ws_fetch, jp_serverapp, tmp_path
+) -> None:
     response = await jp_fetch("classroom", "config")
     assert json.loads(response.body) == {"hub_service_url": "/services/classroom/"}
     assert classroom_service(jp_serverapp) is None

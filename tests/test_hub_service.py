@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from jupyter_classroom import protocol
 
@@ -42,7 +43,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
         process.stop()
 
 
-def rest(hub: HubProcess, path: str, token: str | None = None, header: str = "token") -> tuple[int, dict]:
+def rest(
+    hub: HubProcess, path: str, token: str | None = None, header: str = "token"
+) -> tuple[int, dict]:
     headers = {"Authorization": f"{header} {token}"} if token else {}
     request = urllib.request.Request(hub.service_url + path, headers=headers)
     try:
@@ -53,11 +56,13 @@ def rest(hub: HubProcess, path: str, token: str | None = None, header: str = "to
 
 
 @contextmanager
-def join(hub: HubProcess, token: str, classroom: str = "physics") -> Iterator[tuple[ClientConnection, dict]]:
+def join(
+    hub: HubProcess, token: str, classroom: str = "physics"
+) -> Iterator[tuple[ClientConnection, dict]]:
     """Open the classroom's socket as a browser does and join; gives the welcome too."""
     with connect(
         f"{hub.ws_base}classrooms/{classroom}/ws?token={token}",
-        origin=hub.url.rstrip("/"),
+        origin=Origin(hub.url.rstrip("/")),
         open_timeout=30,
     ) as ws:
         ws.send(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "id": 1}))
@@ -76,7 +81,7 @@ def me(welcome: dict) -> dict:
 
 
 def refused_upgrade(url: str, origin: str) -> tuple[int, dict]:
-    with pytest.raises(InvalidStatus) as e, connect(url, origin=origin, open_timeout=30):
+    with pytest.raises(InvalidStatus) as e, connect(url, origin=Origin(origin), open_timeout=30):
         pass
     response = e.value.response
     return response.status_code, json.loads(response.body or b"{}")
@@ -98,17 +103,26 @@ def test_rest_needs_a_hub_token_with_the_access_scope(hub: HubProcess) -> None:
     assert (status, body["code"]) == (401, "not_authenticated")
 
 
-def test_a_student_and_the_instructor_see_their_classroom_with_their_roles(hub: HubProcess) -> None:
+def test_a_student_and_the_instructor_see_their_classroom_with_their_roles(
+    hub: HubProcess,
+) -> None:
     status, listing = rest(hub, "api/classrooms", hub.token_for("alice", [ACCESS_SCOPE]), "Bearer")
     assert status == 200
     assert listing == {
         "user": "alice",
         "classrooms": [
-            {"name": "physics", "title": "Physics 101", "role": "student",
-             "ws_path": "classrooms/physics/ws", "online": 0}
+            {
+                "name": "physics",
+                "title": "Physics 101",
+                "role": "student",
+                "ws_path": "classrooms/physics/ws",
+                "online": 0,
+            }
         ],
     }
-    status, listing = rest(hub, "api/classrooms", hub.token_for("teacher", [ACCESS_SCOPE, TEACH_SCOPE]))
+    status, listing = rest(
+        hub, "api/classrooms", hub.token_for("teacher", [ACCESS_SCOPE, TEACH_SCOPE])
+    )
     assert status == 200
     assert [(c["name"], c["role"]) for c in listing["classrooms"]] == [("physics", "instructor")]
     # The guest is listed by name in chemistry; dan is there by group.
@@ -118,9 +132,10 @@ def test_a_student_and_the_instructor_see_their_classroom_with_their_roles(hub: 
 
 def test_people_meet_in_one_classroom_under_their_hub_names(hub: HubProcess) -> None:
     teacher_token = hub.token_for("teacher", [ACCESS_SCOPE, TEACH_SCOPE])
-    with join(hub, teacher_token) as (teacher, welcome_t), join(
-        hub, hub.token_for("alice", [ACCESS_SCOPE])
-    ) as (alice, welcome_a):
+    with (
+        join(hub, teacher_token) as (teacher, welcome_t),
+        join(hub, hub.token_for("alice", [ACCESS_SCOPE])) as (alice, welcome_a),
+    ):
         assert (me(welcome_t)["name"], me(welcome_t)["role"]) == ("teacher", "instructor")
         assert (me(welcome_a)["name"], me(welcome_a)["role"]) == ("alice", "student")
         assert {(p["user"], p["role"]) for p in welcome_a["participants"]} == {
@@ -129,12 +144,20 @@ def test_people_meet_in_one_classroom_under_their_hub_names(hub: HubProcess) -> 
         }
         joined = receive(teacher, "participant_joined")
         assert joined["participant"]["user"] == "alice"
-        alice.send(json.dumps({"type": "chat_send", "channel": "class", "text": "hello physics", "id": 2}))
+        alice.send(
+            json.dumps({"type": "chat_send", "channel": "class", "text": "hello physics", "id": 2})
+        )
         chat = receive(teacher, "chat")
-        assert (chat["message"]["sender_user"], chat["message"]["text"]) == ("alice", "hello physics")
+        assert (chat["message"]["sender_user"], chat["message"]["text"]) == (
+            "alice",
+            "hello physics",
+        )
         # The listing counts who is in.
         _, listing = rest(hub, "api/classrooms", hub.token_for("bob", [ACCESS_SCOPE]))
         assert listing["classrooms"][0]["online"] == 2
+        # Their sockets are pinged with settings tornado takes as they are
+        # (it would have said why it changed them when they opened).
+        assert "websocket_ping_timeout" not in hub.log_path.read_text(errors="replace")
 
 
 def test_the_socket_refuses_without_a_token_or_the_scope_or_membership(hub: HubProcess) -> None:
@@ -150,8 +173,13 @@ def test_the_socket_refuses_without_a_token_or_the_scope_or_membership(hub: HubP
         status, body = refused_upgrade(f"{hub.ws_base}classrooms/{name}/ws?token={alice}", origin)
         assert (status, body["code"]) == (404, "unknown_classroom")
     # Another site's page cannot use someone's token through their browser.
-    with pytest.raises(InvalidStatus) as e, connect(
-        f"{hub.ws_base}classrooms/physics/ws?token={alice}", origin="http://evil.example", open_timeout=30
+    with (
+        pytest.raises(InvalidStatus) as e,
+        connect(
+            f"{hub.ws_base}classrooms/physics/ws?token={alice}",
+            origin=Origin("http://evil.example"),
+            open_timeout=30,
+        ),
     ):
         pass
     assert e.value.response.status_code == 403
@@ -181,13 +209,20 @@ def test_a_change_of_group_changes_the_role_at_the_next_join(hub: HubProcess) ->
 
 
 def test_classes_are_separate_and_keep_their_own_chat(hub: HubProcess) -> None:
-    with join(hub, hub.token_for("bob", [ACCESS_SCOPE])) as (bob, _), join(
-        hub, hub.token_for("dan", [ACCESS_SCOPE]), "chemistry"
-    ) as (dan, welcome_d):
+    with (
+        join(hub, hub.token_for("bob", [ACCESS_SCOPE])) as (bob, _),
+        join(hub, hub.token_for("dan", [ACCESS_SCOPE]), "chemistry") as (dan, welcome_d),
+    ):
         assert [p["user"] for p in welcome_d["participants"]] == ["dan"]
-        bob.send(json.dumps({"type": "chat_send", "channel": "class", "text": "physics only", "id": 2}))
+        bob.send(
+            json.dumps({"type": "chat_send", "channel": "class", "text": "physics only", "id": 2})
+        )
         receive(bob, "ack", id=2)
-        dan.send(json.dumps({"type": "chat_send", "channel": "class", "text": "chemistry only", "id": 2}))
+        dan.send(
+            json.dumps(
+                {"type": "chat_send", "channel": "class", "text": "chemistry only", "id": 2}
+            )
+        )
         receive(dan, "ack", id=2)
     # Whoever joins physics next gets physics' history, not chemistry's.
     with join(hub, hub.token_for("alice", [ACCESS_SCOPE])) as (alice, _):
@@ -290,7 +325,9 @@ def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel
             hub.start_server(name)
         for name in names:
             env = hub.server_environ(name)
-            assert "JUPYTER_CLASSROOM_HUB_SERVICE_URL" in env and "JUPYTER_CLASSROOM_URL" not in env
+            assert (
+                "JUPYTER_CLASSROOM_HUB_SERVICE_URL" in env and "JUPYTER_CLASSROOM_URL" not in env
+            )
         with kernel_of(hub, "teacher") as run:
             assert run() == {
                 "user": "teacher",
@@ -304,7 +341,11 @@ def test_the_notebook_api_finds_the_hubs_classroom_from_a_spawned_servers_kernel
             assert dan["url"].endswith("/services/classroom/classrooms/chemistry/ws")
         with kernel_of(hub, "alice") as run:
             alice = run()
-            assert (alice["user"], alice["role"], alice["announced"]) == ("alice", "student", False)
+            assert (alice["user"], alice["role"], alice["announced"]) == (
+                "alice",
+                "student",
+                False,
+            )
             assert alice["url"].endswith("/services/classroom/classrooms/physics/ws")
             # In two classrooms: Classroom() asks which; a name picks it.
             hub.set_group("chemistry", add=["alice"])

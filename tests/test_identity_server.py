@@ -40,7 +40,9 @@ def browser(jp_fetch, jp_ws_fetch):
     """A browser of its own: a login cookie (a new anonymous user), maybe a
     changed Jupyter record, then the classroom socket."""
 
-    async def make(patch: dict[str, Any] | None = None, **join: Any) -> tuple[Client, dict[str, Any]]:
+    async def make(
+        patch: dict[str, Any] | None = None, **join: Any
+    ) -> tuple[Client, dict[str, Any]]:
         response = await jp_fetch("api", "me")
         cookie = cookie_of(response)
         assert json.loads(response.body)["identity"]["name"].startswith("Anonymous ")
@@ -94,7 +96,11 @@ async def test_an_impostor_and_a_hostile_colour_from_patch_api_me(browser) -> No
 async def test_anonymous_people_choose_their_name_and_colour(browser) -> None:
     ada, welcome = await browser(name="  Ada\n", color="#00AA11")
     assert welcome["naming"] is True
-    assert (me(welcome)["name"], me(welcome)["color"], me(welcome)["initials"]) == ("Ada", "#00aa11", "AD")
+    assert (me(welcome)["name"], me(welcome)["color"], me(welcome)["initials"]) == (
+        "Ada",
+        "#00aa11",
+        "AD",
+    )
     bob, welcome_b = await browser(name="ada")
     assert me(welcome_b)["name"] == "ada (2)"
     assert (await ada.expect("participant_joined"))["participant"]["name"] == "ada (2)"
@@ -141,7 +147,14 @@ async def test_a_restated_place_after_a_restart_is_checked(browser) -> None:
         resume=stale, restore={"x": 800, "y": 450, "hand": True, "mic": True, "status": "busy"}
     )
     a = me(welcome)
-    assert (a["x"], a["y"], a["room"], a["hand"], a["mic"], a["status"]) == (800, 450, "table-2", True, True, "busy")
+    assert (a["x"], a["y"], a["room"], a["hand"], a["mic"], a["status"]) == (
+        800,
+        450,
+        "table-2",
+        True,
+        True,
+        "busy",
+    )
     assert welcome["resume"] != stale
     # Inside the lectern (a wall): refused with its code, spawned at the door,
     # the rest restored.

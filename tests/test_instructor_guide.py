@@ -7,6 +7,8 @@ from pathlib import Path
 
 import nbformat
 
+from jupyter_classroom import protocol
+
 from .servers import JupyterProcess
 from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
 
@@ -18,8 +20,8 @@ def test_the_instructor_guide_runs_top_to_bottom(server: JupyterProcess) -> None
     client = start_kernel(server)
     try:
         kernel = Kernel(client)
-        ann._send("presence", hand=True, mic=True)
-        ben._send("presence", hand=True)
+        ann.send(protocol.SetPresence(hand=True, mic=True))
+        ben.send(protocol.SetPresence(hand=True))
         outputs = []
         for cell in nbformat.read(GUIDE, as_version=4).cells:
             if cell.cell_type == "code":

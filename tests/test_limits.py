@@ -85,7 +85,12 @@ class SlowConn(Conn):
         from jupyter_classroom.server.session import ClassroomSession
 
         self.session = ClassroomSession(
-            setup.service, person(name), self._send, self._close, setup.clock, buffered=lambda: self.backlog
+            setup.service,
+            person(name),
+            self._send,
+            self._close,
+            setup.clock,
+            buffered=lambda: self.backlog,
         )
 
 
@@ -98,14 +103,24 @@ def test_positions_are_merged_for_a_client_that_is_behind(setup: Setup) -> None:
     slow.backlog = 1000  # the client stops taking what is sent
     for step in range(1, 6):
         setup.clock.advance(0.1)
-        alice.send(type="move", x=setup.service.classroom.participants[wa["you"]].x + 5, y=alice.me(wa)["y"])
+        alice.send(
+            type="move",
+            x=setup.service.classroom.participants[wa["you"]].x + 5,
+            y=alice.me(wa)["y"],
+        )
         if step <= 2:
-            bob.send(type="move", x=setup.service.classroom.participants[wb["you"]].x - 5, y=bob.me(wb)["y"])
+            bob.send(
+                type="move",
+                x=setup.service.classroom.participants[wb["you"]].x - 5,
+                y=bob.me(wb)["y"],
+            )
         setup.service.tick()
         alice.send(type="chat_send", channel="class", text=f"step {step}")
     # Chat is sent as it comes; positions wait.
     got = slow.take()
-    assert [m["message"]["text"] for m in got if m["type"] == "chat"] == [f"step {i}" for i in range(1, 6)]
+    assert [m["message"]["text"] for m in got if m["type"] == "chat"] == [
+        f"step {i}" for i in range(1, 6)
+    ]
     assert not [m for m in got if m["type"] == "positions"]
     # The client catches up: one batch with where everyone is now.
     slow.backlog = 0
@@ -117,7 +132,9 @@ def test_positions_are_merged_for_a_client_that_is_behind(setup: Setup) -> None:
         assert where[pid] == (p.position().x, p.position().y)
     # Once caught up, batches go out as they come.
     setup.clock.advance(0.1)
-    alice.send(type="move", x=setup.service.classroom.participants[wa["you"]].x + 5, y=alice.me(wa)["y"])
+    alice.send(
+        type="move", x=setup.service.classroom.participants[wa["you"]].x + 5, y=alice.me(wa)["y"]
+    )
     setup.service.tick()
     assert len(slow.take("positions")) == 1
     assert ws["you"] in setup.service.sessions
@@ -169,7 +186,9 @@ def test_a_frame_that_is_not_utf8_ends_the_participant_cleanly(setup: Setup) -> 
         ([], []),
     ],
 )
-def test_list_settings_are_read_in_every_command_line_form(given: Any, expected: list[str]) -> None:
+def test_list_settings_are_read_in_every_command_line_form(
+    given: Any, expected: list[str]
+) -> None:
     assert list_setting("x", given) == expected
 
 
@@ -270,13 +289,18 @@ async def server(tmp_path: Path):
 
 @pytest.mark.network
 @pytest.mark.asyncio
-async def test_a_client_that_stops_reading_is_closed_while_others_receive(server: JupyterProcess) -> None:
+async def test_a_client_that_stops_reading_is_closed_while_others_receive(
+    server: JupyterProcess,
+) -> None:
     loop = asyncio.get_running_loop()
     slow = await raw_socket(server)
-    await loop.sock_sendall(slow, frame(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION}).encode()))
+    await loop.sock_sendall(
+        slow, frame(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION}).encode())
+    )
     url = f"{server.ws_url}?token={server.token}"
     reader = Client(await tornado.websocket.websocket_connect(url))
     await reader.join()
+    assert reader.welcome is not None
     (slow_id,) = [p["id"] for p in reader.welcome["participants"] if p["id"] != reader.id]
     talker = Client(await tornado.websocket.websocket_connect(url))
     await talker.join()
@@ -302,12 +326,23 @@ async def test_a_client_that_stops_reading_is_closed_while_others_receive(server
             m = await reader.expect("chat", timeout=20)
             assert m["message"]["text"].startswith(f"{burst * 100 + got} ")
             got += 1
-        if any(m["type"] == "participant_updated" and m["participant"]["id"] == slow_id for m in reader.seen):
+        if any(
+            m["type"] == "participant_updated" and m["participant"]["id"] == slow_id
+            for m in reader.seen
+        ):
             break
-    updated = [m for m in reader.seen if m["type"] == "participant_updated" and m["participant"]["id"] == slow_id]
-    assert updated and updated[-1]["participant"]["connection"] == "reconnecting", f"sent {sent} messages"
+    updated = [
+        m
+        for m in reader.seen
+        if m["type"] == "participant_updated" and m["participant"]["id"] == slow_id
+    ]
+    assert updated and updated[-1]["participant"]["connection"] == "reconnecting", (
+        f"sent {sent} messages"
+    )
     after = rss_kib(server.proc.pid)
-    print(f"\n{sent} chat messages of 4 KB, {sent * 4 // 1024} MB for the slow client; server RSS {before} -> {after} KiB")
+    print(
+        f"\n{sent} chat messages of 4 KB, {sent * 4 // 1024} MB for the slow client; server RSS {before} -> {after} KiB"
+    )
     assert "more than 262144" in server.log()
     # The reader kept receiving all along, and still does.
     await talker.send(type="chat_send", channel="class", text="after")
@@ -324,7 +359,9 @@ async def test_a_text_frame_that_is_not_utf8_gets_a_close_frame(server: JupyterP
     watcher = Client(await tornado.websocket.websocket_connect(url))
     await watcher.join()
     sock = await raw_socket(server, receive_buffer=1 << 20)
-    await loop.sock_sendall(sock, frame(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION}).encode()))
+    await loop.sock_sendall(
+        sock, frame(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION}).encode())
+    )
     joined = await watcher.expect("participant_joined")
     await loop.sock_sendall(sock, frame(b'{"type":"ping","x":"\xff\xfe"}'))
     frames = await read_frames(sock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -55,7 +56,9 @@ async def test_a_wrong_origin_is_rejected(
     # A browser logged in with a cookie (a token in the URL sets it)...
     base = f"localhost:{jp_http_port}{jp_base_url}"
     token = jp_serverapp.identity_provider.token
-    response = await tornado.httpclient.AsyncHTTPClient().fetch(f"http://{base}api/status?token={token}")
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        f"http://{base}api/status?token={token}"
+    )
     cookie = "; ".join(c.split(";")[0] for c in response.headers.get_list("Set-Cookie"))
     assert cookie
 
@@ -174,7 +177,7 @@ async def test_room_and_nearby_chat_reach_only_those_who_can_see_them(connect) -
     # Alice walks up the aisle between the tables onto Table 2 (x 650..950,
     # y 360..550); Bob and Carol stay at the spawn.
     route = [start[wa["you"]], (560, 905), (560, 610), (700, 610), (700, 540)]
-    for a, b in zip(route, route[1:]):
+    for a, b in itertools.pairwise(route):
         await walk_to(alice, a, b)
     history = await alice.expect("chat_history", channel="room", timeout=10)
     assert history["room"] == "table-2"
@@ -265,7 +268,12 @@ async def test_history_is_kept_across_a_server_restart(tmp_path) -> None:
         await a.expect("ack")
         b = Client(await tornado.websocket.websocket_connect(url))
         await b.join()
-        await a.send(type="chat_send", channel="direct", text="just for you", to=(await a.expect("participant_joined"))["participant"]["id"])
+        await a.send(
+            type="chat_send",
+            channel="direct",
+            text="just for you",
+            to=(await a.expect("participant_joined"))["participant"]["id"],
+        )
         await a.expect("ack")
         a.ws.close(1000)
         b.ws.close(1000)
@@ -288,7 +296,9 @@ async def test_welcome_carries_turn_credentials_that_verify(connect) -> None:
     assert turn["username"].endswith(":alice")
     import time
 
-    assert verify_turn_credentials("test-secret", turn["username"], turn["credential"], time.time())
+    assert verify_turn_credentials(
+        "test-secret", turn["username"], turn["credential"], time.time()
+    )
 
 
 async def test_signaling_is_relayed_only_between_paired_participants(connect) -> None:
@@ -303,7 +313,9 @@ async def test_signaling_is_relayed_only_between_paired_participants(connect) ->
     offer_id = wa["you"] if pa["offerer"] else wb["you"]
     answer_id = wb["you"] if pa["offerer"] else wa["you"]
 
-    await offerer.send(type="signal", to=answer_id, description={"type": "offer", "sdp": "v=0 fake"}, call=7)
+    await offerer.send(
+        type="signal", to=answer_id, description={"type": "offer", "sdp": "v=0 fake"}, call=7
+    )
     got = await answerer.expect("signal")
     assert got["sender"] == offer_id and got["description"] == {"type": "offer", "sdp": "v=0 fake"}
     # The call's number travels with it, so a rebuilt call is told from the old one.
@@ -312,7 +324,11 @@ async def test_signaling_is_relayed_only_between_paired_participants(connect) ->
     await offerer.send(type="signal", to=answer_id, call="seven", id=41)
     bad = await offerer.expect("error")
     assert bad["id"] == 41 and bad["code"] == "bad_message"
-    cand = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+    cand = {
+        "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    }
     await answerer.send(type="signal", to=offer_id, candidate=cand)
     assert (await offerer.expect("signal"))["candidate"] == cand
 

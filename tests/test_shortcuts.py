@@ -45,7 +45,9 @@ def jupyterlab_shortcuts() -> list[dict]:
         except ValueError:
             continue
         if isinstance(data, dict):
-            shortcuts += [s for s in data.get("jupyter.lab.shortcuts") or [] if not s.get("disabled")]
+            shortcuts += [
+                s for s in data.get("jupyter.lab.shortcuts") or [] if not s.get("disabled")
+            ]
     return shortcuts
 
 

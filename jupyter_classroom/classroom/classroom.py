@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import secrets
-from dataclasses import dataclass, field
 
 from .. import protocol
 from ..protocol import ErrorCode
@@ -28,58 +27,8 @@ from .news import News
 from .pairing import PeerMesh
 from .participant import Names, Participant
 from .proximity import Proximity
+from .settings import ClassroomSettings
 from .teaching import Teaching
-
-
-@dataclass
-class ClassroomSettings:
-    avatar_radius: float = 16.0
-    speed: float = 240.0
-    speed_tolerance: float = 1.5
-    #: Seconds of walking (at speed * speed_tolerance) a participant may cover
-    #: at once: moves that arrive bunched up after a slow network or a busy
-    #: server are all accepted, a jump farther than this is not.
-    walk_burst: float = 1.0
-    proximity_radius: float = 150.0
-    proximity_drop_factor: float = 1.25
-    position_rate_hz: float = 15.0
-    max_participants: int = 200
-    max_chat_length: int = 4000
-    max_message_bytes: int = 16384
-    history_size: int = 100
-    reconnect_grace: float = 30.0
-    #: How many "reconnecting" and "left" updates (messages times
-    #: recipients) one tick may send. A crowd dropping at once (a Wi-Fi
-    #: access point going down) or leaving at once (the bell) is marked or
-    #: removed at once, but the others hear of it over the next ticks, so
-    #: the event loop is never blocked by a storm of broadcasts. At least
-    #: one participant's update goes out each tick, however big the class.
-    reconnecting_deliveries_per_tick: int = 4000
-    max_mesh_degree: int = 4
-    #: Seconds an open-floor call is kept once started, whoever comes nearer,
-    #: while its two people stay near each other: walking through a crowd
-    #: does not tear down and set up a WebRTC call at every step.
-    min_call_seconds: float = 3.0
-    #: People in a room whose map entry gives no capacity (None: no limit).
-    room_capacity: int | None = None
-    #: Capacities by room id, over the map's.
-    room_capacities: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def proximity_drop_radius(self) -> float:
-        return self.proximity_radius * self.proximity_drop_factor
-
-    def client_config(self) -> protocol.ClientConfig:
-        return protocol.ClientConfig(
-            avatar_radius=self.avatar_radius,
-            speed=self.speed,
-            proximity_radius=self.proximity_radius,
-            proximity_drop_radius=self.proximity_drop_radius,
-            position_rate_hz=self.position_rate_hz,
-            max_chat_length=self.max_chat_length,
-            max_message_bytes=self.max_message_bytes,
-            history_size=self.history_size,
-        )
 
 
 class Classroom:

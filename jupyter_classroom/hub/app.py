@@ -21,12 +21,12 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyterhub.services.auth import HubAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Dict, Float, Instance, Unicode, default
+from traitlets import Dict, Float, Instance, Unicode, default
 from traitlets.config import Application, catch_config_error
 
 from .. import __version__
-from ..app import ClassroomConfig
 from ..classroom import MapError
+from ..config import ClassroomConfig, ServiceParts
 from ..protocol import Role
 from ..server import memory
 from ..server.service import ClassroomService
@@ -37,7 +37,14 @@ from .handlers import (
     ServiceHomeHandler,
     log_request,
 )
-from .members import TEACH_SCOPE, ClassroomsError, ClassroomSpec, HubUser, parse_classrooms, role_of
+from .members import (
+    TEACH_SCOPE,
+    ClassroomsError,
+    ClassroomSpec,
+    HubUser,
+    parse_classrooms,
+    role_of,
+)
 
 
 class ClassroomHub(ClassroomConfig, Application):
@@ -57,9 +64,9 @@ class ClassroomHub(ClassroomConfig, Application):
         "log-level": "Application.log_level",
     }
 
-    config_file = Unicode("", help="A Python configuration file: c.ClassroomHub.<setting> = …").tag(
-        config=True
-    )
+    config_file = Unicode(
+        "", help="A Python configuration file: c.ClassroomHub.<setting> = …"
+    ).tag(config=True)
     url = Unicode(
         help=(
             "Where the service listens, e.g. http://0.0.0.0:10101 (only scheme, host and port "
@@ -95,17 +102,14 @@ class ClassroomHub(ClassroomConfig, Application):
         20.0,
         help=(
             "Seconds between WebSocket pings, which keep idle sockets open through load "
-            "balancers and ingresses (they often drop a socket silent for 60 s)."
+            "balancers and ingresses (they often drop a socket silent for 60 s). A client "
+            "that does not answer a ping within as long again is taken for gone."
         ),
     ).tag(config=True)
 
-    # Settings of the server extension that mean nothing here.
-    chat_db_path = Unicode(help="Not used by the hub service: see data_dir.")
-    owner_is_instructor = Bool(
-        False, help="Not used by the hub service: instructors hold teach_scope (or are in instructors)."
-    )
-
     hub_auth = Instance(HubAuth)
+    #: Each classroom's service and map files, by classroom name.
+    parts: dict[str, ServiceParts]
     services: dict[str, ClassroomService]
     specs: dict[str, ClassroomSpec]
 
@@ -164,6 +168,7 @@ class ClassroomHub(ClassroomConfig, Application):
         if not self.hub_auth.access_scopes:
             # Not started by the hub under a name: ask for the usual one.
             self.hub_auth.access_scopes = {"access:services!service=classroom"}
+        self.parts = {}
         self.services = {}
 
     # -- who may do what -----------------------------------------------------
@@ -171,7 +176,7 @@ class ClassroomHub(ClassroomConfig, Application):
     def classrooms_of(self, user: HubUser) -> list[ClassroomSpec]:
         return [spec for spec in self.specs.values() if spec.admits(user)]
 
-    def role_of(self, user: HubUser) -> Role:  # type: ignore[override]
+    def role_of(self, user: HubUser) -> Role:
         """Roles come from the hub (the teach scope, or ``instructors``), never
         from the machine the service runs on."""
         return role_of(user, self.teach_scope, self.instructors)
@@ -184,8 +189,16 @@ class ClassroomHub(ClassroomConfig, Application):
             [
                 (prefix, ServiceHomeHandler),
                 (prefix + "api/classrooms", ClassroomsHandler, {"hub": self}),
-                (prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/ws", HubClassroomSocket, {"hub": self}),
-                (prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/map", HubMapHandler, {"hub": self}),
+                (
+                    prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/ws",
+                    HubClassroomSocket,
+                    {"hub": self},
+                ),
+                (
+                    prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/map",
+                    HubMapHandler,
+                    {"hub": self},
+                ),
                 (
                     prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/map/files/(.+)",
                     HubMapHandler,
@@ -193,8 +206,11 @@ class ClassroomHub(ClassroomConfig, Application):
                 ),
             ],
             websocket_ping_interval=self.websocket_ping_interval,
-            # A client gone silent (a laptop closed) is noticed within two pings.
-            websocket_ping_timeout=2 * self.websocket_ping_interval,
+            # A client gone silent (a laptop closed) is noticed within two
+            # ping intervals: the ping after its last sign of life goes
+            # unanswered for one more interval. Tornado (6.5 and later)
+            # refuses a timeout longer than the interval.
+            websocket_ping_timeout=self.websocket_ping_interval,
             log_function=log_request,
         )
 
@@ -203,8 +219,10 @@ class ClassroomHub(ClassroomConfig, Application):
         data = Path(self.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         for name in self.specs:
-            self.services[name] = self.make_service(str(data / f"{name}.sqlite"))
-            self.services[name].start()
+            parts = self.build_service(str(data / f"{name}.sqlite"))
+            self.parts[name] = parts
+            self.services[name] = parts.service
+            parts.service.start()
         if self.tune_garbage_collection:
             # Quiet when every classroom is.
             self._collector = memory.collect_when_quiet(

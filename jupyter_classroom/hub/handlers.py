@@ -20,11 +20,15 @@ from tornado.websocket import WebSocketHandler
 from .. import protocol
 from ..classroom import Identity
 from ..protocol import ErrorCode
-from ..server.handlers import ClassroomSocketMixin, MapServing
+from ..server.socket import ClassroomSocketMixin, MapServing
 from .members import HubUser
 
 if TYPE_CHECKING:
     from .app import ClassroomHub
+
+    _HandlerBase = web.RequestHandler  # what the mixin is mixed into
+else:
+    _HandlerBase = object
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,7 @@ class Refused(web.HTTPError):
         self.message = message
 
 
-class HubAuthenticated:
+class HubAuthenticated(_HandlerBase):
     """Identify the caller with the hub from their token (mixed into a handler)."""
 
     hub: ClassroomHub
@@ -51,13 +55,13 @@ class HubAuthenticated:
         self.hub = hub
 
     def hub_token(self) -> str:
-        request = self.request  # type: ignore[attr-defined]
+        request = self.request
         header = request.headers.get("Authorization", "")
         match = _AUTH_HEADER.match(header)
         if match:
             return match.group(1)
         if self.token_in_url:
-            return self.get_query_argument("token", "")  # type: ignore[attr-defined]
+            return self.get_query_argument("token", "")
         return ""
 
     async def hub_user(self) -> HubUser:
@@ -90,19 +94,21 @@ class HubAuthenticated:
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, Refused):
             # Tornado's own line names the URL, query (and so a token) included.
-            request = self.request  # type: ignore[attr-defined]
-            log.warning("%d %s %s: %s", value.status_code, request.method, request.path, value.message)
+            request = self.request
+            log.warning(
+                "%d %s %s: %s", value.status_code, request.method, request.path, value.message
+            )
             return
-        super().log_exception(typ, value, tb)  # type: ignore[misc]
+        super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None))[1]
         if isinstance(error, Refused):
             body = protocol.error(error.code, error.message)
         else:
-            body = protocol.error(ErrorCode.INTERNAL, self._reason)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
-        self.finish(protocol.encode(body))  # type: ignore[attr-defined]
+            body = protocol.error(ErrorCode.INTERNAL, self._reason)
+        self.set_header("Content-Type", "application/json")
+        self.finish(protocol.encode(body))
 
 
 class ClassroomsHandler(HubAuthenticated, web.RequestHandler):
@@ -152,7 +158,8 @@ class HubMapHandler(MapServing, HubAuthenticated, web.RequestHandler):
                 ErrorCode.UNKNOWN_CLASSROOM,
                 f"{user.name} is not a member of a classroom named {name!r}.",
             )
-        self.files = getattr(self.hub, "map_files", None)
+        parts = self.hub.parts.get(name)
+        self.files = parts.map_files if parts is not None else None
 
     def get(self, name: str, image: str | None = None) -> None:
         try:
@@ -172,7 +179,7 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
     token_in_url = True
     identity: Identity | None = None
 
-    async def get(self, name: str) -> None:  # type: ignore[override]
+    async def get(self, name: str) -> None:
         try:
             user = await self.hub_user()
             spec = self.hub.specs.get(name)
@@ -183,7 +190,9 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
                     f"{user.name} is not a member of a classroom named {name!r}.",
                 )
         except Refused as e:
-            log.warning("%d %s %s: %s", e.status_code, self.request.method, self.request.path, e.message)
+            log.warning(
+                "%d %s %s: %s", e.status_code, self.request.method, self.request.path, e.message
+            )
             self.set_status(e.status_code)
             self.write_error(e.status_code, exc_info=(type(e), e, None))
             return

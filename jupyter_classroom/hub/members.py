@@ -83,7 +83,9 @@ def parse_classrooms(config: Mapping[str, Any]) -> dict[str, ClassroomSpec]:
         if entry is None:
             entry = {}
         if not isinstance(entry, Mapping):
-            raise ClassroomsError(f"classroom {name!r}: expected a dict like {{'groups': ['physics-101']}}")
+            raise ClassroomsError(
+                f"classroom {name!r}: expected a dict like {{'groups': ['physics-101']}}"
+            )
         unknown = set(entry) - _KEYS
         if unknown:
             raise ClassroomsError(

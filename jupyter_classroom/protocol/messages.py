@@ -15,8 +15,9 @@ front end's types (see ``docs/protocol.md``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from .errors import ErrorCode
 from .records import (
@@ -56,6 +57,15 @@ class ClientMessage(Registered):
     members: ClassVar[list[type]] = []
     type: ClassVar[str]
     id: int | None
+
+
+_M = TypeVar("_M", bound=ClientMessage)
+
+
+def with_id(message: _M, request_id: int | None) -> _M:
+    """A copy of a client message carrying another request ``id``."""
+    # Every concrete client message is a dataclass; the base class is not.
+    return dataclasses.replace(message, id=request_id)  # type: ignore[type-var]
 
 
 class TeachingMessage(ClientMessage):

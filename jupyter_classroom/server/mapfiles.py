@@ -85,7 +85,9 @@ class MapFiles:
             if resolved is not None:
                 tilesets.append(resolved)
         doc["tilesets"] = tilesets
-        doc["layers"] = [self._layer(layer) for layer in data.get("layers") or [] if isinstance(layer, dict)]
+        doc["layers"] = [
+            self._layer(layer) for layer in data.get("layers") or [] if isinstance(layer, dict)
+        ]
         return doc
 
     def _tileset(self, ts: dict[str, Any], base: Path) -> dict[str, Any] | None:
@@ -96,7 +98,10 @@ class MapFiles:
         if "source" in ts:
             source = self._inside(base, ts["source"])
             if source is None:
-                log.warning("classroom map: tileset %r is outside the map's folder; not drawn", ts["source"])
+                log.warning(
+                    "classroom map: tileset %r is outside the map's folder; not drawn",
+                    ts["source"],
+                )
                 return None
             try:
                 loaded = read_tileset(source)
@@ -132,7 +137,9 @@ class MapFiles:
         if kind == "tilelayer":
             cells = decode_layer_data(layer)
             if cells is None:
-                log.warning("classroom map: tile layer %r cannot be read; not drawn", layer.get("name"))
+                log.warning(
+                    "classroom map: tile layer %r cannot be read; not drawn", layer.get("name")
+                )
                 out["data"] = []
             else:
                 out["data"] = cells
@@ -145,7 +152,9 @@ class MapFiles:
                     if isinstance(c, dict)
                 ]
         elif kind == "group":
-            out["layers"] = [self._layer(sub) for sub in layer.get("layers") or [] if isinstance(sub, dict)]
+            out["layers"] = [
+                self._layer(sub) for sub in layer.get("layers") or [] if isinstance(sub, dict)
+            ]
         elif kind == "imagelayer" and layer.get("image"):
             name = self._register(self.folder, layer["image"])
             if name is None:
@@ -172,11 +181,15 @@ class MapFiles:
         """Allow an image the map names; its served name, or None (logged)."""
         path = self._inside(base, reference)
         if path is None:
-            log.warning("classroom map: image %r is outside the map's folder; not drawn", reference)
+            log.warning(
+                "classroom map: image %r is outside the map's folder; not drawn", reference
+            )
             return None
         content_type = IMAGE_TYPES.get(path.suffix.lower())
         if content_type is None:
-            log.warning("classroom map: %s is not an image (%s); not drawn", path, ", ".join(IMAGE_TYPES))
+            log.warning(
+                "classroom map: %s is not an image (%s); not drawn", path, ", ".join(IMAGE_TYPES)
+            )
             return None
         if not path.is_file():
             log.warning("classroom map: image %s does not exist; not drawn", path)

@@ -75,7 +75,9 @@ def tune_garbage_collection() -> bool:
     return True
 
 
-def collect_when_quiet(quiet_for: Callable[[], float], clock: Callable[[], float] = time.monotonic) -> Ticker | None:
+def collect_when_quiet(
+    quiet_for: Callable[[], float], clock: Callable[[], float] = time.monotonic
+) -> Ticker | None:
     """Tune the collector (:func:`tune_garbage_collection`) and start the
     ticker that runs its full collections, asking ``quiet_for`` how long the
     classroom has been quiet. None when this process was tuned already
@@ -139,7 +141,9 @@ def _time_collections(phase: str, info: dict) -> None:
         _started = time.thread_time()
     else:
         took = (time.thread_time() - _started) * 1e3
-        log.info("classroom: a garbage collection of generation %d took %.3f ms CPU", generation, took)
+        log.info(
+            "classroom: a garbage collection of generation %d took %.3f ms CPU", generation, took
+        )
 
 
 def log_collections() -> None:
