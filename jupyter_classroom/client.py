@@ -503,6 +503,15 @@ class Classroom:
         message = {"type": type_, **{k: v for k, v in fields.items() if v is not None}}
         return conn.run(conn.request(message))  # type: ignore[no-any-return]
 
+    def send(self, message: protocol.ClientMessage) -> dict[str, Any]:
+        """Send one client protocol message (a dataclass of
+        :mod:`jupyter_classroom.protocol.messages`) and wait for its reply;
+        raise :class:`ClassroomRefused` when the classroom refuses it."""
+        data = protocol.to_dict(message)
+        data.pop("id", None)  # the connection numbers its own requests
+        conn = self._live()
+        return conn.run(conn.request(data))  # type: ignore[no-any-return]
+
     def close(self) -> None:
         """Leave the classroom (idempotent)."""
         if self._conn is not None:
