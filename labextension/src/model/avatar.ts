@@ -127,7 +127,14 @@ export class OwnAvatar implements IDisposable {
       return false;
     }
     const gap = this._config.avatar_radius * 2.5;
-    for (const [dx, dy] of [[0, gap], [-gap, 0], [gap, 0], [0, -gap], [gap, gap], [-gap, gap]]) {
+    for (const [dx, dy] of [
+      [0, gap],
+      [-gap, 0],
+      [gap, 0],
+      [0, -gap],
+      [gap, gap],
+      [-gap, gap]
+    ]) {
       if (this._walk(target[0] + dx, target[1] + dy)) {
         return true;
       }

@@ -27,8 +27,7 @@ export class ChatStore implements IDisposable {
     this._listeners = [
       connection.on('chat', m => this._add(this._keyOf(m.message), [m.message], false)),
       connection.on('chat_history', m => {
-        const key =
-          m.channel === 'room' ? `room:${m.room}` : m.channel === 'direct' ? `direct:${m.peer}` : m.channel;
+        const key = m.channel === 'room' ? `room:${m.room}` : m.channel === 'direct' ? `direct:${m.peer}` : m.channel;
         this._add(key, m.messages, true);
       })
     ];

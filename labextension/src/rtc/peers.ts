@@ -147,8 +147,7 @@ export class PeerCall {
     try {
       if (message.description) {
         const description = message.description as RTCSessionDescriptionInit;
-        const collision =
-          description.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
+        const collision = description.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
         this._ignoreOffer = !this.polite && collision;
         if (this._ignoreOffer) {
           return;
@@ -348,8 +347,7 @@ export class PeerManager implements IDisposable {
     }
     const generation = message.call ?? null;
     if (generation !== null && call.generation !== null && generation !== call.generation) {
-      const rebuiltByOfferer =
-        !call.offerer && generation > call.generation && message.description?.type === 'offer';
+      const rebuiltByOfferer = !call.offerer && generation > call.generation && message.description?.type === 'offer';
       if (!rebuiltByOfferer) {
         return; // meant for a call that no longer exists
       }

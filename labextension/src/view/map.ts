@@ -369,7 +369,14 @@ export class ClassroomMap extends Widget {
     const me = this.model.me;
     const mine = me ? this.model.positionOf(me.id, now) : null;
     const centre: [number, number] = this._follow && mine ? [mine[0], mine[1]] : this._centre;
-    const view = computeView({ boxWidth, boxHeight, mapWidth: map.width, mapHeight: map.height, zoom: this._zoom, centre });
+    const view = computeView({
+      boxWidth,
+      boxHeight,
+      mapWidth: map.width,
+      mapHeight: map.height,
+      zoom: this._zoom,
+      centre
+    });
     if (!view.scale) {
       return;
     }
@@ -498,7 +505,9 @@ export class ClassroomMap extends Widget {
       ctx.closePath();
       if (!overTiles) {
         ctx.fillStyle =
-          room.kind === 'stage' ? this._colour('--jp-warn-color3', '#ffe0b2') : this._colour('--jp-brand-color3', '#bbdefb');
+          room.kind === 'stage'
+            ? this._colour('--jp-warn-color3', '#ffe0b2')
+            : this._colour('--jp-brand-color3', '#bbdefb');
         ctx.globalAlpha = 0.6;
         ctx.fill();
         ctx.globalAlpha = 1;

@@ -258,7 +258,10 @@ export class MediaStrip extends Widget {
     figure.dataset.peer = pid;
     figure.dataset.kind = kind;
     const v = video(stream);
-    v.setAttribute('aria-label', kind === 'screen' ? trans.__("%1's shared screen", name) : trans.__("%1's camera", name));
+    v.setAttribute(
+      'aria-label',
+      kind === 'screen' ? trans.__("%1's shared screen", name) : trans.__("%1's camera", name)
+    );
     const caption = document.createElement('figcaption');
     const text = document.createElement('span');
     text.textContent = label;

@@ -177,7 +177,9 @@ export class ClassroomPanel extends Widget {
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
       'aria-label',
-      this._inMain ? trans.__('Move the classroom to the left sidebar') : trans.__('Open the classroom in the main area')
+      this._inMain
+        ? trans.__('Move the classroom to the left sidebar')
+        : trans.__('Open the classroom in the main area')
     );
   }
 

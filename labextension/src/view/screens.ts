@@ -202,10 +202,7 @@ export class ScreenTabs implements IDisposable {
       } else if (!this._opened.has(pid)) {
         this._open(pid, stream, false);
         this.model.announcements.announce(
-          this.model.trans.__(
-            '%1 is sharing their screen: it opened in a tab beside your notebooks.',
-            this._name(pid)
-          )
+          this.model.trans.__('%1 is sharing their screen: it opened in a tab beside your notebooks.', this._name(pid))
         );
       }
       this._opened.add(pid);

@@ -520,7 +520,6 @@ export class TeachingTools extends Widget {
   private _tick = 0;
 }
 
-
 function button(label: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', 'jp-Button jp-mod-styled jp-Classroom-teachButton', label) as HTMLButtonElement;
   b.type = 'button';

@@ -133,7 +133,9 @@ export class ClassroomWidgetView extends DOMWidgetView {
     const parts: HTMLElement[] = [];
 
     const summary = el('p', 'jp-ClassroomWidget-summary');
-    summary.textContent = trans._n('%1 person here', '%1 people here', people.length) + ' · ' +
+    summary.textContent =
+      trans._n('%1 person here', '%1 people here', people.length) +
+      ' · ' +
       trans._n('%1 hand raised', '%1 hands raised', hands.length);
     parts.push(summary);
     const error = this.model.get('error') as string;
@@ -373,7 +375,6 @@ export class ClassroomWidgetView extends DOMWidgetView {
   private _hadBreakout = false;
   private _tick = 0;
 }
-
 
 function button(label: string, key: string, onClick: () => void, ariaLabel?: string): HTMLButtonElement {
   const b = el('button', 'jupyter-button jp-ClassroomWidget-button', label) as HTMLButtonElement;
