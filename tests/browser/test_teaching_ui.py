@@ -308,12 +308,12 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
         row.wait_for()
         assert "Ann" in row.inner_text()
         ann.get_by_role("button", name="Raise hand").click()
-        widget.locator(f'.jp-ClassroomWidget-hands li[data-id="{ida}"]').wait_for()
+        widget.locator(f'.jp-Classroom-hands li[data-id="{ida}"]').wait_for()
         assert "1 hand raised" in widget.inner_text()
         # Its buttons act on the class, through the notebook API and the server.
         widget.get_by_role("button", name="Lower Ann's hand").click()
         ann.get_by_role("button", name="Raise hand").wait_for()
-        widget.locator(".jp-ClassroomWidget-hands").wait_for(state="detached")
+        widget.locator(f'.jp-Classroom-hands li[data-id="{ida}"]').wait_for(state="detached")
 
         widget.get_by_role("button", name="Chat", exact=True).click()
         wait_until(
@@ -338,7 +338,7 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
             lambda: room_of(ann, ida).startswith("table-"), timeout=15, what="Ann at her table"
         )
         wait_until(
-            lambda: "Breakouts" in widget.locator(".jp-ClassroomWidget-timer").inner_text(),
+            lambda: "Breakouts" in widget.locator(".jp-Classroom-breakoutTimer").inner_text(),
             what="the timer",
         )
         widget.get_by_role("button", name="End breakouts").click()

@@ -17,7 +17,7 @@ import { MapControls } from './mapcontrols';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 import { ProfileForm } from './profile';
-import { TeachingTools } from './teaching';
+import { TeachingTools } from './teaching/tools';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
