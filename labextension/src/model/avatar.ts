@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IClientConfig, IMapInfo, IRoomInfo } from '../protocol';
+import type { IOwnAvatar } from '../tokens';
 import { ClassroomConnection } from './connection';
 import { findPath, Point, slide } from './geometry';
 import { Roster } from './roster';
@@ -16,7 +17,7 @@ export type Direction = 'up' | 'down' | 'left' | 'right';
  * Our own avatar: moved locally at once (keys or a path around walls), sent
  * to the server at its rate, put back where the server says on a correction.
  */
-export class OwnAvatar implements IDisposable {
+export class OwnAvatar implements IOwnAvatar {
   constructor(
     readonly connection: ClassroomConnection,
     readonly roster: Roster

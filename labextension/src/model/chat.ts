@@ -3,6 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ChatChannel, ErrorCode, IChatMessage } from '../protocol';
+import type { IChat } from '../tokens';
 import { ClassroomConnection } from './connection';
 import { Roster } from './roster';
 
@@ -18,7 +19,7 @@ export interface IChatProblem {
 }
 
 /** What was said, by channel: the server's history plus what arrives live. */
-export class ChatStore implements IDisposable {
+export class ChatStore implements IChat {
   constructor(
     readonly connection: ClassroomConnection,
     readonly roster: Roster,

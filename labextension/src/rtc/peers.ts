@@ -2,7 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IPeerSignal, IStreamSource } from '../protocol';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IMediaStats, summarize } from './stats';
@@ -236,7 +236,7 @@ export class PeerCall {
  * The open-floor mesh as the server decides it: one call per paired
  * neighbour, spatial audio by distance and side.
  */
-export class PeerManager implements IDisposable {
+export class PeerManager implements IPeers {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,

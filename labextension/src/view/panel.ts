@@ -6,9 +6,7 @@ import classroomSvg from '../../style/icons/classroom.svg';
 import { IConnectionState } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { ChatPane } from './chat';
 import { RoomCallStatus } from './callstatus';
 import { ClassroomChooser } from './classrooms';
@@ -30,8 +28,8 @@ export class ClassroomPanel extends Widget {
     readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _place: (where: 'main' | 'left') => void,
     showScreen: (pid: string) => void
   ) {

@@ -2,9 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IParticipantInfo } from '../protocol';
 import { AudioMixer } from '../rtc/mixer';
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { RoomCallStatus } from './callstatus';
 
 /** One person's entry: created once, then updated in place. */
@@ -29,8 +27,8 @@ export class ParticipantList extends Widget {
   constructor(
     readonly model: IClassroom,
     readonly mixer: AudioMixer,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _onMessage: (user: string) => void
   ) {
     super();
