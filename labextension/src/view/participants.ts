@@ -15,6 +15,9 @@ interface IRow {
   actions: HTMLDivElement | null;
 }
 
+/** Headings get ids of their own: a list may be built more than once in a page. */
+let nextHeadingId = 0;
+
 /**
  * Everyone in the classroom as a real list: the keyboard and screen-reader
  * path to what the map shows. Selecting a person offers "Go to" and "Message".
@@ -34,7 +37,7 @@ export class ParticipantList extends Widget {
     super();
     this.addClass('jp-Classroom-participants');
     const heading = document.createElement('h3');
-    heading.id = `jp-Classroom-people-${Private.nextId++}`;
+    heading.id = `jp-Classroom-people-${nextHeadingId++}`;
     heading.className = 'jp-Classroom-heading';
     this._heading = heading;
     this._list = document.createElement('ul');
@@ -302,8 +305,4 @@ function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) {
     node.textContent = text;
   }
-}
-
-namespace Private {
-  export let nextId = 0;
 }
