@@ -4,8 +4,9 @@
 here, in which room, with raised hands in order, and buttons for the
 instructor's powers. The view is this package's own labextension
 (``jupyterlab-classroom``), registered with JupyterLab's widget manager; its
-buttons come back here as comm messages and run the :class:`Classroom`
-methods, so the server enforces every power as it does for any other call.
+buttons send client protocol messages (``{"message": {...}}``) over the comm,
+which are validated here and sent with :meth:`Classroom.send`, so the server
+enforces every power as it does for any other call.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import ipywidgets
 from traitlets import Dict, List, Unicode
 
+from . import protocol
 from .client import Classroom, ClassroomRefused, ClassroomUnreachable
 
 log = logging.getLogger(__name__)
@@ -39,12 +41,6 @@ NPM_VERSION = _npm_version()
 
 #: Who is here, as the panel shows them.
 PERSON_FIELDS = ("id", "user", "name", "role", "room", "hand", "mic", "camera", "screen", "status")
-
-
-def _lockable(what: object) -> str:
-    if what not in ("mic", "camera", "screen", "chat"):
-        raise ValueError(f"Nothing called {what!r} can be locked.")
-    return str(what)
 
 
 class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
@@ -99,42 +95,20 @@ class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
 
     # -- the view's buttons ---------------------------------------------------------------
 
-    def _on_msg(self, _: Any, content: dict[str, Any], buffers: list[Any]) -> None:
-        action = content.get("action")
-        handler = self._ACTIONS.get(action)  # type: ignore[arg-type]
-        if handler is None:
-            self.error = f"Unknown action {action!r}."
+    def _on_msg(self, _: Any, content: Any, buffers: list[Any]) -> None:
+        """Run ``{"message": <client protocol message>}`` from the view as this
+        notebook's connection; a refusal is kept in :attr:`error`."""
+        if not isinstance(content, dict) or "message" not in content:
+            self.error = "The classroom widget expects {'message': <a client message>}."
             return
         try:
-            handler(self.classroom, content)
-        except (ClassroomRefused, ClassroomUnreachable, ValueError, TypeError) as e:
+            message = protocol.validate(content["message"])
+        except protocol.ProtocolError as e:
+            self.error = f"Not a classroom command: {e.message}"
+            return
+        try:
+            self.classroom.send(message)
+        except (ClassroomRefused, ClassroomUnreachable) as e:
             self.error = str(e)
         else:
             self.error = ""
-
-    @staticmethod
-    def _breakouts(c: Classroom, m: dict[str, Any]) -> None:
-        minutes = m.get("minutes") or None
-        mode = m.get("mode")
-        if mode == "groups":
-            groups = [g for g in m.get("groups", []) if g]
-            c.breakouts(groups, minutes=minutes)
-        elif mode == "choose":
-            c.breakouts("choose", minutes=minutes)
-        else:
-            c.breakouts(int(m["tables"]) if m.get("tables") else None, minutes=minutes)
-
-    _ACTIONS: ClassVar[dict[str, Any]] = {
-        "lower_hand": lambda c, m: c.lower_hand(m["who"]),
-        "lower_hands": lambda c, m: c.lower_hands(),
-        "mute": lambda c, m: c.mute(m["who"]),
-        "mute_all": lambda c, m: c.mute_all(),
-        "summon": lambda c, m: c.summon(m.get("who"), to=m.get("to", "stage")),
-        "give_floor": lambda c, m: c.give_floor(m["who"], bool(m.get("on", True))),
-        "lock": lambda c, m: (c.lock if m["locked"] else c.unlock)(**{_lockable(m["what"]): True}),
-        "lock_room": lambda c, m: c.lock_room(m["room"], bool(m["locked"])),
-        "announce": lambda c, m: c.announce(m.get("text") or None),
-        "broadcast": lambda c, m: c.broadcast(bool(m["on"])),
-        "breakouts": _breakouts,
-        "end_breakouts": lambda c, m: c.end_breakouts(),
-    }

@@ -8,12 +8,6 @@ import { widgetsPlugin } from './plugins/widgets';
 
 export * from './tokens';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [
-  modelPlugin,
-  mediaPlugin,
-  panelPlugin,
-  teachingPlugin,
-  widgetsPlugin
-];
+const plugins: JupyterFrontEndPlugin<any>[] = [modelPlugin, mediaPlugin, panelPlugin, teachingPlugin, widgetsPlugin];
 
 export default plugins;

@@ -4,19 +4,21 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal } from '@lumino/signaling';
 
 import type { Announcements } from './model/announcements';
-import type { OwnAvatar } from './model/avatar';
-import type { ChatStore } from './model/chat';
+import type { Direction } from './model/avatar';
+import type { ChannelKey, IChatProblem } from './model/chat';
 import type { IClassroomError } from './model/classroom';
 import type { ClassroomConnection } from './model/connection';
 import type { ClassroomEndpoint } from './model/endpoint';
 import type { Point } from './model/geometry';
 import type { IProfile, ProfileStore } from './model/profile';
-import type { Roster } from './model/roster';
-import { IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo } from './protocol';
+import type { IParticipantChange } from './model/roster';
+import { IChatMessage, IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo, IWelcome } from './protocol';
 import type { LocalMedia } from './rtc/media';
 import type { AudioMixer } from './rtc/mixer';
-import type { PeerManager } from './rtc/peers';
-import type { RoomConnection } from './rtc/sfu';
+import type { IRemoteMedia } from './rtc/peers';
+import type { RoomConnectionState } from './rtc/sfu';
+import type { IMediaStats } from './rtc/stats';
+import type { ICallHealth } from './rtc/watchdog';
 
 /** Command ids of the classroom. */
 export namespace CommandIDs {
@@ -36,6 +38,98 @@ export namespace CommandIDs {
   export const toggleScreen = 'classroom:toggle-screen';
 }
 
+/** Who is in the classroom, where, and who is near us (the server's word). */
+export interface IRoster extends IDisposable {
+  /** Everyone was replaced (a welcome). */
+  readonly reset: ISignal<IRoster, void>;
+  readonly participantJoined: ISignal<IRoster, IParticipantInfo>;
+  readonly participantUpdated: ISignal<IRoster, IParticipantChange>;
+  readonly participantLeft: ISignal<IRoster, IParticipantInfo>;
+  /** Ids of those who moved. */
+  readonly positionsChanged: ISignal<IRoster, string[]>;
+  readonly neighboursChanged: ISignal<IRoster, void>;
+  readonly speakersChanged: ISignal<IRoster, void>;
+  readonly participants: ReadonlyMap<string, IParticipantInfo>;
+  readonly myId: string | null;
+  readonly me: IParticipantInfo | null;
+  /** Those the server pairs us with on the open floor. */
+  readonly neighbours: ReadonlySet<string>;
+  /** Neighbours beyond the cap of calls: near, but not called. */
+  readonly capped: ReadonlySet<string>;
+  /** The loudest voices, loudest first. */
+  readonly speakers: readonly string[];
+  get(id: string): IParticipantInfo | undefined;
+  /** Where to draw a participant at `now` (ms, performance.now()). */
+  positionOf(id: string, now: number): Point | null;
+  /** The server-confirmed position of a participant. */
+  lastKnown(id: string): Point | null;
+  /** Everyone as a welcome lists them. */
+  replace(welcome: IWelcome): void;
+  setOwnPosition(at: Point): void;
+}
+
+/** Our own avatar: walked by keys, clicks and commands, moved by its own clock. */
+export interface IOwnAvatar extends IDisposable {
+  /** We walked into a room (null: onto the open floor). */
+  readonly roomEntered: ISignal<IOwnAvatar, IRoomInfo | null>;
+  /** A full or locked room kept us out. */
+  readonly roomRefused: ISignal<IOwnAvatar, IRoomInfo>;
+  /** Someone (an instructor) moved us. */
+  readonly steered: ISignal<IOwnAvatar, void>;
+  /** The server put us somewhere else than we walked to. */
+  readonly corrected: ISignal<IOwnAvatar, void>;
+  readonly position: Point | null;
+  place(map: IMapInfo, config: IClientConfig, at: Point, room: string | null): void;
+  setKey(direction: Direction, pressed: boolean): void;
+  releaseKeys(): void;
+  halt(): void;
+  walkTo(x: number, y: number): boolean;
+  goTo(id: string): boolean;
+  approach(id: string): boolean;
+  /** The full room at a point, if any (walking there would be refused). */
+  fullRoomAt(x: number, y: number): IRoomInfo | null;
+  /** Advance the walk to `now` (ms, performance.now()); true if we moved. */
+  tick(now: number): boolean;
+}
+
+/** The chat: its channels' messages and sending. */
+export interface IChat extends IDisposable {
+  readonly messagesChanged: ISignal<IChat, ChannelKey>;
+  messages(key: ChannelKey): IChatMessage[];
+  /** The people we have direct messages with. */
+  directPeers(): string[];
+  nameOfUser(user: string): string;
+  /** Send `text`; what stands in the way, if anything. */
+  send(key: ChannelKey, text: string): IChatProblem | null;
+}
+
+/** One open-floor call. */
+export interface IPeerCall {
+  readonly remote: IRemoteMedia;
+  readonly health: Readonly<ICallHealth>;
+}
+
+/** The open-floor calls, as the server pairs us. */
+export interface IPeers extends IDisposable {
+  readonly changed: ISignal<IPeers, void>;
+  readonly calls: ReadonlyMap<string, IPeerCall>;
+  /** How many calls were rebuilt because they did not connect or did not come back. */
+  readonly rebuilt: number;
+  /** The gain of a peer's voice now (null: no call). */
+  gain(peer: string): number | null;
+  updateVoices(): void;
+  stats(peer: string): Promise<IMediaStats>;
+}
+
+/** Our connection with the server's SFU, for the rooms' conferences. */
+export interface IRoomConnection extends IDisposable {
+  readonly changed: ISignal<IRoomConnection, void>;
+  readonly state: RoomConnectionState;
+  /** What each member of our room sends us. */
+  readonly remote: ReadonlyMap<string, IRemoteMedia>;
+  stats(pid: string): Promise<IMediaStats>;
+}
+
 /**
  * The classroom client: the connection, the roster, our own avatar, chat and
  * announcements, and what the server's welcome said. Plugins that add to the
@@ -45,9 +139,9 @@ export interface IClassroom extends IDisposable {
   readonly connection: ClassroomConnection;
   /** Where the classroom is: this server's, or the hub's (and which of its classrooms). */
   readonly endpoint: ClassroomEndpoint | null;
-  readonly roster: Roster;
-  readonly avatar: OwnAvatar;
-  readonly chat: ChatStore;
+  readonly roster: IRoster;
+  readonly avatar: IOwnAvatar;
+  readonly chat: IChat;
   readonly announcements: Announcements;
   /** The strings people read, in their language. */
   readonly trans: TranslationBundle;
@@ -89,8 +183,8 @@ export const IClassroom = new Token<IClassroom>(
 export interface IClassroomMedia {
   readonly media: LocalMedia;
   readonly mixer: AudioMixer;
-  readonly peers: PeerManager;
-  readonly room: RoomConnection;
+  readonly peers: IPeers;
+  readonly room: IRoomConnection;
 }
 
 export const IClassroomMedia = new Token<IClassroomMedia>(

@@ -299,6 +299,9 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and print("notebook:", m.text))
         page.goto(f"{lab.url}lab/tree/teach.ipynb?token={lab.token}&user=teacher")
+        # A cell run before the notebook is connected to its kernel is not run at all (the
+        # toolbar's indicator says "idle" from the start; the status bar waits for the kernel).
+        page.locator("#jp-main-statusbar").get_by_text("| Idle").wait_for(timeout=90_000)
         page.locator(".jp-Notebook .jp-Cell .cm-content").first.click(timeout=60_000)
         page.keyboard.press("Shift+Enter")
         widget = page.locator(".jp-ClassroomWidget")
@@ -308,12 +311,12 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
         row.wait_for()
         assert "Ann" in row.inner_text()
         ann.get_by_role("button", name="Raise hand").click()
-        widget.locator(f'.jp-ClassroomWidget-hands li[data-id="{ida}"]').wait_for()
+        widget.locator(f'.jp-Classroom-hands li[data-id="{ida}"]').wait_for()
         assert "1 hand raised" in widget.inner_text()
         # Its buttons act on the class, through the notebook API and the server.
         widget.get_by_role("button", name="Lower Ann's hand").click()
         ann.get_by_role("button", name="Raise hand").wait_for()
-        widget.locator(".jp-ClassroomWidget-hands").wait_for(state="detached")
+        widget.locator(f'.jp-Classroom-hands li[data-id="{ida}"]').wait_for(state="detached")
 
         widget.get_by_role("button", name="Chat", exact=True).click()
         wait_until(
@@ -322,6 +325,15 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
                 in ann.locator(f"{PANEL} .jp-Classroom-locksLine").inner_text()
             ),
             what="the chat lock at Ann",
+        )
+        # The button unlocks once the widget has heard of the lock (its state comes through
+        # the kernel, after Ann's).
+        wait_until(
+            lambda: (
+                widget.get_by_role("button", name="Chat", exact=True).get_attribute("aria-pressed")
+                == "true"
+            ),
+            what="the chat lock in the widget",
         )
         widget.get_by_role("button", name="Chat", exact=True).click()
         ann.locator(f"{PANEL} .jp-Classroom-locksLine").wait_for(state="hidden")
@@ -338,7 +350,7 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
             lambda: room_of(ann, ida).startswith("table-"), timeout=15, what="Ann at her table"
         )
         wait_until(
-            lambda: "Breakouts" in widget.locator(".jp-ClassroomWidget-timer").inner_text(),
+            lambda: "Breakouts" in widget.locator(".jp-Classroom-breakoutTimer").inner_text(),
             what="the timer",
         )
         widget.get_by_role("button", name="End breakouts").click()

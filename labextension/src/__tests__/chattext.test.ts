@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import { parseChat } from '../model/chattext';
 
 test('plain text stays one text segment, HTML included', () => {
-  assert.deepEqual(parseChat('<img src=x onerror=alert(1)>'), [
-    { kind: 'text', text: '<img src=x onerror=alert(1)>' }
-  ]);
+  assert.deepEqual(parseChat('<img src=x onerror=alert(1)>'), [{ kind: 'text', text: '<img src=x onerror=alert(1)>' }]);
 });
 
 test('fenced code blocks with a language', () => {

@@ -42,16 +42,17 @@ test('a path goes around the wall and every leg is clear', () => {
     assert.ok(pathClear(map, here[0], here[1], p[0], p[1], 10), `leg to ${p}`);
     here = p;
   }
-  assert.ok(path.some(([, y]) => y > 140), 'it goes through the gap');
+  assert.ok(
+    path.some(([, y]) => y > 140),
+    'it goes through the gap'
+  );
 });
 
 test('no path into a closed box', () => {
   const boxed: IGeometry = {
     width: 400,
     height: 200,
-    walls: [
-      { x: 190, y: 0, width: 20, height: 200 }
-    ]
+    walls: [{ x: 190, y: 0, width: 20, height: 200 }]
   };
   const path = findPath(boxed, [100, 40], [300, 40], 10);
   // The goal is unreachable: the nearest free spot on our side is the best we can do,
@@ -64,7 +65,11 @@ test('no path into a closed box', () => {
 });
 
 test('point in polygon', () => {
-  const tri: [number, number][] = [[0, 0], [10, 0], [0, 10]];
+  const tri: [number, number][] = [
+    [0, 0],
+    [10, 0],
+    [0, 10]
+  ];
   assert.ok(inPolygon(tri, 2, 2));
   assert.ok(!inPolygon(tri, 8, 8));
 });
@@ -85,8 +90,14 @@ test('backoff grows to a cap with jitter', () => {
   assert.equal(backoffDelay(0, mid), 500);
   assert.equal(backoffDelay(3, mid), 4000);
   assert.equal(backoffDelay(20, mid), 10000);
-  assert.equal(backoffDelay(0, () => 0), 375);
-  assert.equal(backoffDelay(0, () => 1), 625);
+  assert.equal(
+    backoffDelay(0, () => 0),
+    375
+  );
+  assert.equal(
+    backoffDelay(0, () => 1),
+    625
+  );
 });
 
 test('while the server restarts, tries come steadily about a second apart', () => {

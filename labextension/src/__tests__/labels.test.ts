@@ -41,7 +41,14 @@ test('eight people at a table: no label over another, most of them shown', () =>
 });
 
 test('everyone on one spot: one label, the most important', () => {
-  const requests = Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, x: 800, y: 500, width: 100, height: 18, rank: 8 - i }));
+  const requests = Array.from({ length: 8 }, (_, i) => ({
+    id: `p${i}`,
+    x: 800,
+    y: 500,
+    width: 100,
+    height: 18,
+    rank: 8 - i
+  }));
   const placed = placeLabels(requests, R, 4, bounds);
   checkNoOverlap(requests, placed);
   assert.ok(placed.length >= 1);
@@ -63,7 +70,13 @@ test('labels stay inside the map and keep their place when it still fits', () =>
   const again = placeLabels(requests, R, 4, bounds, new Map(first.map(p => [p.id, p.slot])));
   assert.deepEqual(again, first);
   // One alone stays above, where it was, rather than going below.
-  const [alone] = placeLabels([{ id: 'a', x: 800, y: 500, width: 100, height: 18, rank: 0 }], R, 4, bounds, new Map([['a', 1]]));
+  const [alone] = placeLabels(
+    [{ id: 'a', x: 800, y: 500, width: 100, height: 18, rank: 0 }],
+    R,
+    4,
+    bounds,
+    new Map([['a', 1]])
+  );
   assert.equal(alone.slot, 1);
 });
 

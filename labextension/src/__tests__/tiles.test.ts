@@ -85,7 +85,10 @@ test('flips become the transforms Tiled draws them with', () => {
 });
 
 test('layer cells come as arrays or as base64 little-endian numbers', () => {
-  assert.deepEqual(layerCells([1, 2, 3], 3, () => new Uint8Array()), [1, 2, 3]);
+  assert.deepEqual(
+    layerCells([1, 2, 3], 3, () => new Uint8Array()),
+    [1, 2, 3]
+  );
   const bytes = new Uint8Array([1, 0, 0, 0, 5, 0, 0, 0x80, 0xff, 0xff, 0xff, 0xff]);
   const cells = layerCells('ignored', 3, () => bytes);
   assert.deepEqual(cells, [1, 0x80000005, 0xffffffff]);

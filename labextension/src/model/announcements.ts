@@ -3,8 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IRoomInfo } from '../protocol';
-import { OwnAvatar } from './avatar';
-import { Roster } from './roster';
+import type { IOwnAvatar, IRoster } from '../tokens';
 
 /**
  * Sentences for screen-reader users, made from what the roster and our own
@@ -12,8 +11,8 @@ import { Roster } from './roster';
  */
 export class Announcements implements IDisposable {
   constructor(
-    roster: Roster,
-    avatar: OwnAvatar,
+    roster: IRoster,
+    avatar: IOwnAvatar,
     private readonly _roomName: (id: string | null | undefined) => string,
     trans: TranslationBundle
   ) {

@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IClientConfig, IMapInfo, IRoomInfo } from '../protocol';
+import type { IOwnAvatar } from '../tokens';
 import { ClassroomConnection } from './connection';
 import { findPath, Point, slide } from './geometry';
 import { Roster } from './roster';
@@ -16,7 +17,7 @@ export type Direction = 'up' | 'down' | 'left' | 'right';
  * Our own avatar: moved locally at once (keys or a path around walls), sent
  * to the server at its rate, put back where the server says on a correction.
  */
-export class OwnAvatar implements IDisposable {
+export class OwnAvatar implements IOwnAvatar {
   constructor(
     readonly connection: ClassroomConnection,
     readonly roster: Roster
@@ -75,6 +76,7 @@ export class OwnAvatar implements IDisposable {
     this._pos = at;
     this._predictedRoom = room;
     this._path = [];
+    this._wake();
   }
 
   setKey(direction: Direction, pressed: boolean): void {
@@ -82,6 +84,7 @@ export class OwnAvatar implements IDisposable {
       this._keys.add(direction);
       this._path = [];
       this._steered.emit();
+      this._wake();
     } else {
       this._keys.delete(direction);
     }
@@ -111,6 +114,7 @@ export class OwnAvatar implements IDisposable {
       return false;
     }
     this._path = path;
+    this._wake();
     return true;
   }
 
@@ -127,7 +131,14 @@ export class OwnAvatar implements IDisposable {
       return false;
     }
     const gap = this._config.avatar_radius * 2.5;
-    for (const [dx, dy] of [[0, gap], [-gap, 0], [gap, 0], [0, -gap], [gap, gap], [-gap, gap]]) {
+    for (const [dx, dy] of [
+      [0, gap],
+      [-gap, 0],
+      [gap, 0],
+      [0, -gap],
+      [gap, gap],
+      [-gap, gap]
+    ]) {
       if (this._walk(target[0] + dx, target[1] + dy)) {
         return true;
       }
@@ -142,8 +153,9 @@ export class OwnAvatar implements IDisposable {
   }
 
   /**
-   * Advance (keys or path) and send the position at the server's rate.
-   * Called every animation frame; true while we are moving.
+   * Advance (keys or path) and send the position at the server's rate; true
+   * while we are moving. Our own clock calls it every animation frame while
+   * we walk or have a position to send (see `_wake`).
    */
   tick(now: number): boolean {
     const last = this._lastTick || now;
@@ -214,9 +226,33 @@ export class OwnAvatar implements IDisposable {
       return;
     }
     this._disposed = true;
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+      this._frame = 0;
+    }
     this._listeners.forEach(l => l.dispose());
     Signal.clearData(this);
   }
+
+  /**
+   * Run our clock: a step every animation frame while a key is held, a path
+   * is left or a position waits to be sent, then rest. It starts at no time
+   * elapsed, so a rest is not walked through at once.
+   */
+  private _wake(): void {
+    if (this._frame || this._disposed || typeof requestAnimationFrame === 'undefined') {
+      return;
+    }
+    this._lastTick = 0;
+    this._frame = requestAnimationFrame(this._step);
+  }
+
+  private _step = (now: number): void => {
+    this._frame = 0;
+    if (this.tick(now) || this._pending) {
+      this._frame = requestAnimationFrame(this._step);
+    }
+  };
 
   private _predictRoom(): void {
     const room = roomAt(this._map!.rooms, this._pos![0], this._pos![1]);
@@ -236,6 +272,7 @@ export class OwnAvatar implements IDisposable {
   private _path: Point[] = [];
   private _keys = new Set<Direction>();
   private _lastTick = 0;
+  private _frame = 0;
   private _lastSent = 0;
   private _pending = false;
   private _disposed = false;

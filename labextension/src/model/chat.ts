@@ -3,6 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ChatChannel, ErrorCode, IChatMessage } from '../protocol';
+import type { IChat } from '../tokens';
 import { ClassroomConnection } from './connection';
 import { Roster } from './roster';
 
@@ -18,7 +19,7 @@ export interface IChatProblem {
 }
 
 /** What was said, by channel: the server's history plus what arrives live. */
-export class ChatStore implements IDisposable {
+export class ChatStore implements IChat {
   constructor(
     readonly connection: ClassroomConnection,
     readonly roster: Roster,
@@ -27,8 +28,7 @@ export class ChatStore implements IDisposable {
     this._listeners = [
       connection.on('chat', m => this._add(this._keyOf(m.message), [m.message], false)),
       connection.on('chat_history', m => {
-        const key =
-          m.channel === 'room' ? `room:${m.room}` : m.channel === 'direct' ? `direct:${m.peer}` : m.channel;
+        const key = m.channel === 'room' ? `room:${m.room}` : m.channel === 'direct' ? `direct:${m.peer}` : m.channel;
         this._add(key, m.messages, true);
       })
     ];

@@ -70,7 +70,6 @@ export function reasonFor(code: number, trans: TranslationBundle): string {
   }
 }
 
-
 /**
  * The classroom WebSocket, reconnecting with backoff after a drop.
  */

@@ -34,14 +34,7 @@ export function blocked(map: IGeometry, x: number, y: number, r: number): boolea
   return false;
 }
 
-export function pathClear(
-  map: IGeometry,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  r: number
-): boolean {
+export function pathClear(map: IGeometry, x0: number, y0: number, x1: number, y1: number, r: number): boolean {
   const length = Math.hypot(x1 - x0, y1 - y0);
   const steps = Math.max(1, Math.ceil(length / Math.max(r / 2, 1)));
   for (let i = 1; i <= steps; i++) {
@@ -57,14 +50,7 @@ export function pathClear(
  * Move by (dx, dy), sliding along walls: the full step if it is free, else
  * whichever axis is free, else stay.
  */
-export function slide(
-  map: IGeometry,
-  x: number,
-  y: number,
-  dx: number,
-  dy: number,
-  r: number
-): Point {
+export function slide(map: IGeometry, x: number, y: number, dx: number, dy: number, r: number): Point {
   if (!blocked(map, x + dx, y + dy, r)) {
     return [x + dx, y + dy];
   }
@@ -95,13 +81,7 @@ export function inPolygon(polygon: Point[], x: number, y: number): boolean {
  * shortened to straight runs), or null when `to` cannot be reached. The last
  * point is the nearest free spot to `to`.
  */
-export function findPath(
-  map: IGeometry,
-  from: Point,
-  to: Point,
-  r: number,
-  cell = 16
-): Point[] | null {
+export function findPath(map: IGeometry, from: Point, to: Point, r: number, cell = 16): Point[] | null {
   const cols = Math.floor(map.width / cell);
   const rows = Math.floor(map.height / cell);
   const centre = (c: number, k: number): Point => [c * cell + cell / 2, k * cell + cell / 2];
@@ -219,7 +199,9 @@ export function findPath(
     cells.push(centre(n % cols, Math.floor(n / cols)));
   }
   cells.reverse();
-  const exact = !blocked(map, to[0], to[1], r) && pathClear(map, cells[cells.length - 1][0], cells[cells.length - 1][1], to[0], to[1], r);
+  const exact =
+    !blocked(map, to[0], to[1], r) &&
+    pathClear(map, cells[cells.length - 1][0], cells[cells.length - 1][1], to[0], to[1], r);
   if (exact) {
     cells.push([to[0], to[1]]);
   }

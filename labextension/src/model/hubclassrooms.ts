@@ -4,10 +4,7 @@ import { IHubClassroom } from '../protocol';
  * The hub classroom to join: the one chosen last if it is still offered,
  * else the first; null when there is none.
  */
-export function pickClassroom(
-  classrooms: readonly IHubClassroom[],
-  chosen: string | null
-): IHubClassroom | null {
+export function pickClassroom(classrooms: readonly IHubClassroom[], chosen: string | null): IHubClassroom | null {
   return classrooms.find(c => c.name === chosen) ?? classrooms[0] ?? null;
 }
 

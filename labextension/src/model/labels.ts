@@ -91,7 +91,8 @@ export function placeLabels(
   const placed: IPlacedLabel[] = [];
   for (const r of order) {
     const last = previous.get(r.id);
-    const tries = last === undefined ? SLOTS.map((_, i) => i) : [last, ...SLOTS.map((_, i) => i).filter(i => i !== last)];
+    const tries =
+      last === undefined ? SLOTS.map((_, i) => i) : [last, ...SLOTS.map((_, i) => i).filter(i => i !== last)];
     const fits = (box: IBox, clearOfAvatars: boolean) =>
       box.x >= bounds.x &&
       box.y >= bounds.y &&

@@ -131,15 +131,15 @@ export class Nearby {
     const near = this._within(p, here, was);
     // The same rule from where the server saw us: what its mesh goes by.
     const heard = this._within(p, this._confirmed, this._heard.has(id));
-    heard ? this._heard.add(id) : this._heard.delete(id);
+    toggle(this._heard, id, heard);
     const me = this._me === null ? undefined : this._people.get(this._me);
     const capped = near && heard && !me?.room && !p!.room && !this._peers.has(id);
     const wasCapped = this._capped.has(id);
     if (near !== was) {
-      near ? this._near.add(id) : this._near.delete(id);
+      toggle(this._near, id, near);
     }
     if (capped !== wasCapped) {
-      capped ? this._capped.add(id) : this._capped.delete(id);
+      toggle(this._capped, id, capped);
     }
     return near !== was || capped !== wasCapped;
   }
@@ -162,4 +162,12 @@ export class Nearby {
   private _heard = new Set<string>();
   private _capped = new Set<string>();
   private _peers = new Set<string>();
+}
+
+function toggle<T>(set: Set<T>, item: T, on: boolean): void {
+  if (on) {
+    set.add(item);
+  } else {
+    set.delete(item);
+  }
 }

@@ -2,6 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IParticipantInfo, IWelcome } from '../protocol';
+import type { IRoster } from '../tokens';
 import { ClassroomConnection } from './connection';
 import { interpolate, ISample, Point } from './geometry';
 import { Nearby } from './nearby';
@@ -24,7 +25,7 @@ export interface IParticipantChange {
  * Who is near us (and who of them a full mesh leaves out) is worked out here
  * from those positions and our avatar's, by the server's rule (`Nearby`).
  */
-export class Roster implements IDisposable {
+export class Roster implements IRoster {
   constructor(readonly connection: ClassroomConnection) {
     this._listeners = [
       connection.on('participant_joined', m => this._upsert(m.participant)),

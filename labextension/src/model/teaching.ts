@@ -2,9 +2,8 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IClassState } from '../protocol';
-import type { OwnAvatar } from './avatar';
+import type { IOwnAvatar, IRoster } from '../tokens';
 import type { ClassroomConnection } from './connection';
-import type { Roster } from './roster';
 
 /** Seconds as a countdown reads them: "4:05" (rounded up, never below zero). */
 export function clock(seconds: number): string {
@@ -76,8 +75,8 @@ export type FollowEnd = 'stopped' | 'moved' | 'left' | 'room';
  */
 export class Follower implements IDisposable {
   constructor(
-    readonly avatar: OwnAvatar,
-    readonly roster: Roster,
+    readonly avatar: IOwnAvatar,
+    readonly roster: IRoster,
     readonly classState: ClassStateTracker,
     /** How close counts as caught up, in map units. */
     readonly near: number = 60

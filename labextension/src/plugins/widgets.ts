@@ -5,6 +5,8 @@ import { ITranslator } from '@jupyterlab/translation';
 import { ClassroomWidgetModel, ClassroomWidgetView, MODULE_NAME, setTranslation } from '../widget/classroom';
 
 /** This package's version: the widget's `_model_module_version` range must accept it. */
+// package.json is outside tsc's rootDir, so the bundler reads it: an import would not compile.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const MODULE_VERSION: string = require('../../package.json').version;
 
 /**

@@ -158,8 +158,7 @@ export function stereoOpus(sdp: string): string {
 
 /** Whether this browser is Chrome or another Chromium (Edge, Opera...). */
 export function isChromium(): boolean {
-  const brands = (navigator as Navigator & { userAgentData?: { brands: { brand: string }[] } }).userAgentData
-    ?.brands;
+  const brands = (navigator as Navigator & { userAgentData?: { brands: { brand: string }[] } }).userAgentData?.brands;
   if (brands) {
     return brands.some(b => b.brand === 'Chromium');
   }

@@ -2,7 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IPeerSignal, IStreamSource } from '../protocol';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IMediaStats, summarize } from './stats';
@@ -147,8 +147,7 @@ export class PeerCall {
     try {
       if (message.description) {
         const description = message.description as RTCSessionDescriptionInit;
-        const collision =
-          description.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
+        const collision = description.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
         this._ignoreOffer = !this.polite && collision;
         if (this._ignoreOffer) {
           return;
@@ -237,7 +236,7 @@ export class PeerCall {
  * The open-floor mesh as the server decides it: one call per paired
  * neighbour, spatial audio by distance and side.
  */
-export class PeerManager implements IDisposable {
+export class PeerManager implements IPeers {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,
@@ -348,8 +347,7 @@ export class PeerManager implements IDisposable {
     }
     const generation = message.call ?? null;
     if (generation !== null && call.generation !== null && generation !== call.generation) {
-      const rebuiltByOfferer =
-        !call.offerer && generation > call.generation && message.description?.type === 'offer';
+      const rebuiltByOfferer = !call.offerer && generation > call.generation && message.description?.type === 'offer';
       if (!rebuiltByOfferer) {
         return; // meant for a call that no longer exists
       }

@@ -2,7 +2,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ISfuOffer, ISfuPublication, ISfuTrack, TrackSource } from '../protocol';
-import { IClassroom } from '../tokens';
+import { IClassroom, IRoomConnection } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IRemoteMedia } from './peers';
@@ -26,7 +26,7 @@ const MAX_BITRATE: Partial<Record<TrackSource, number>> = {
  * server sends on is told by `sfu_tracks` whose track it carries, so moving
  * from one room to another re-routes tracks on the same connection.
  */
-export class RoomConnection implements IDisposable {
+export class RoomConnection implements IRoomConnection {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,

@@ -2,8 +2,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { CallStatus, callStatus } from '../model/callstatus';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IRoomConnection } from '../tokens';
 
 /**
  * Our room's call, said over the map where people look: "Table 2 · in the
@@ -14,7 +13,7 @@ import { IClassroom } from '../tokens';
 export class RoomCallStatus extends Widget {
   constructor(
     readonly model: IClassroom,
-    readonly room: RoomConnection
+    readonly room: IRoomConnection
   ) {
     super();
     // The class name is what tests and user styles have known it by.

@@ -198,8 +198,11 @@ export class ChatPane extends Widget {
       tab.addEventListener('keydown', event => {
         const i = channels.indexOf(channel);
         const next =
-          event.key === 'ArrowRight' ? channels[(i + 1) % channels.length] :
-          event.key === 'ArrowLeft' ? channels[(i - 1 + channels.length) % channels.length] : null;
+          event.key === 'ArrowRight'
+            ? channels[(i + 1) % channels.length]
+            : event.key === 'ArrowLeft'
+              ? channels[(i - 1 + channels.length) % channels.length]
+              : null;
         if (next) {
           event.preventDefault();
           this.showChannel(next);

@@ -66,9 +66,7 @@ export class ClassroomChooser implements IDisposable {
       ...classrooms.map(c => {
         const option = document.createElement('option');
         option.value = c.name;
-        option.textContent = c.online
-          ? this._model.trans.__('%1 (%2 in)', c.title, c.online)
-          : c.title;
+        option.textContent = c.online ? this._model.trans.__('%1 (%2 in)', c.title, c.online) : c.title;
         option.selected = c.name === current.name;
         return option;
       })

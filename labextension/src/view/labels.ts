@@ -94,7 +94,9 @@ export class MapLabels {
       const name = this._texts.get(r.id) ?? '';
       // Ours says "(you)" however long the name: the name is what is cut.
       const text =
-        r.id === this._mine ? yours(fit(ctx, name, maxWidth - ctx.measureText(yours('')).width)) : fit(ctx, name, maxWidth);
+        r.id === this._mine
+          ? yours(fit(ctx, name, maxWidth - ctx.measureText(yours('')).width))
+          : fit(ctx, name, maxWidth);
       this._texts.set(r.id, text);
       r.width = ctx.measureText(text).width + 2 * pad;
       if (r.id === this._pointed) {

@@ -3,9 +3,8 @@ import { Widget } from '@lumino/widgets';
 
 import { DeviceKind, LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
-import { IRemoteMedia, PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IRemoteMedia } from '../rtc/peers';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { Notice } from './notice';
 
 function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
@@ -26,7 +25,7 @@ export class MediaControls extends Widget {
     readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer,
-    readonly room: RoomConnection
+    readonly room: IRoomConnection
   ) {
     super();
     const trans = model.trans;
@@ -216,8 +215,8 @@ export class MediaStrip extends Widget {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _showScreen: (pid: string) => void
   ) {
     super();
@@ -258,7 +257,10 @@ export class MediaStrip extends Widget {
     figure.dataset.peer = pid;
     figure.dataset.kind = kind;
     const v = video(stream);
-    v.setAttribute('aria-label', kind === 'screen' ? trans.__("%1's shared screen", name) : trans.__("%1's camera", name));
+    v.setAttribute(
+      'aria-label',
+      kind === 'screen' ? trans.__("%1's shared screen", name) : trans.__("%1's camera", name)
+    );
     const caption = document.createElement('figcaption');
     const text = document.createElement('span');
     text.textContent = label;

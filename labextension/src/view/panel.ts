@@ -6,9 +6,7 @@ import classroomSvg from '../../style/icons/classroom.svg';
 import { IConnectionState } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { ChatPane } from './chat';
 import { RoomCallStatus } from './callstatus';
 import { ClassroomChooser } from './classrooms';
@@ -17,7 +15,7 @@ import { MapControls } from './mapcontrols';
 import { MediaControls, MediaStrip } from './media';
 import { ParticipantList } from './participants';
 import { ProfileForm } from './profile';
-import { TeachingTools } from './teaching';
+import { TeachingTools } from './teaching/tools';
 
 export const classroomIcon = new LabIcon({ name: 'jupyterlab-classroom:classroom', svgstr: classroomSvg });
 
@@ -30,8 +28,8 @@ export class ClassroomPanel extends Widget {
     readonly model: IClassroom,
     readonly media: LocalMedia,
     readonly mixer: AudioMixer,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _place: (where: 'main' | 'left') => void,
     showScreen: (pid: string) => void
   ) {
@@ -177,7 +175,9 @@ export class ClassroomPanel extends Widget {
     this._move.textContent = this._inMain ? trans.__('Move to sidebar') : trans.__('Open beside notebooks');
     this._move.setAttribute(
       'aria-label',
-      this._inMain ? trans.__('Move the classroom to the left sidebar') : trans.__('Open the classroom in the main area')
+      this._inMain
+        ? trans.__('Move the classroom to the left sidebar')
+        : trans.__('Open the classroom in the main area')
     );
   }
 

@@ -2,9 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IParticipantInfo } from '../protocol';
 import { AudioMixer } from '../rtc/mixer';
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { RoomCallStatus } from './callstatus';
 
 /** One person's entry: created once, then updated in place. */
@@ -16,6 +14,9 @@ interface IRow {
   where: HTMLSpanElement;
   actions: HTMLDivElement | null;
 }
+
+/** Headings get ids of their own: a list may be built more than once in a page. */
+let nextHeadingId = 0;
 
 /**
  * Everyone in the classroom as a real list: the keyboard and screen-reader
@@ -29,14 +30,14 @@ export class ParticipantList extends Widget {
   constructor(
     readonly model: IClassroom,
     readonly mixer: AudioMixer,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _onMessage: (user: string) => void
   ) {
     super();
     this.addClass('jp-Classroom-participants');
     const heading = document.createElement('h3');
-    heading.id = `jp-Classroom-people-${Private.nextId++}`;
+    heading.id = `jp-Classroom-people-${nextHeadingId++}`;
     heading.className = 'jp-Classroom-heading';
     this._heading = heading;
     this._list = document.createElement('ul');
@@ -304,8 +305,4 @@ function setText(node: HTMLElement, text: string): void {
   if (node.textContent !== text) {
     node.textContent = text;
   }
-}
-
-namespace Private {
-  export let nextId = 0;
 }

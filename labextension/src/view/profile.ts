@@ -113,7 +113,7 @@ export class ProfileForm implements IDisposable {
   private _fill(): void {
     const chosen = this.model.profile.get();
     const me = this.model.me;
-    this._name.value = chosen.name || (me && this.model.naming ? '' : me?.name ?? '');
+    this._name.value = chosen.name || (me && this.model.naming ? '' : (me?.name ?? ''));
     this._name.placeholder = me?.name ?? '';
     this._colour.value = chosen.color || me?.color || '#1f77b4';
   }

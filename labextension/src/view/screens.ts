@@ -3,9 +3,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { PeerManager } from '../rtc/peers';
-import { RoomConnection } from '../rtc/sfu';
-import { IClassroom } from '../tokens';
+import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 
 /**
  * Where the plugin puts a screen's tab: `beside` is another screen's tab
@@ -112,8 +110,8 @@ export class ScreenTab extends MainAreaWidget<Widget> {
 export class ScreenTabs implements IDisposable {
   constructor(
     readonly model: IClassroom,
-    readonly peers: PeerManager,
-    readonly room: RoomConnection,
+    readonly peers: IPeers,
+    readonly room: IRoomConnection,
     private readonly _place: ScreenTabPlacer
   ) {
     peers.changed.connect(this._update, this);
@@ -202,10 +200,7 @@ export class ScreenTabs implements IDisposable {
       } else if (!this._opened.has(pid)) {
         this._open(pid, stream, false);
         this.model.announcements.announce(
-          this.model.trans.__(
-            '%1 is sharing their screen: it opened in a tab beside your notebooks.',
-            this._name(pid)
-          )
+          this.model.trans.__('%1 is sharing their screen: it opened in a tab beside your notebooks.', this._name(pid))
         );
       }
       this._opened.add(pid);

@@ -80,7 +80,12 @@ export function sourceRect(ts: ITilesetGeometry, gid: number): [number, number, 
   const spacing = ts.spacing ?? 0;
   const col = local % columns;
   const row = Math.floor(local / columns);
-  return [margin + col * (ts.tilewidth + spacing), margin + row * (ts.tileheight + spacing), ts.tilewidth, ts.tileheight];
+  return [
+    margin + col * (ts.tilewidth + spacing),
+    margin + row * (ts.tileheight + spacing),
+    ts.tilewidth,
+    ts.tileheight
+  ];
 }
 
 /**
@@ -115,7 +120,11 @@ export function flipMatrix(ref: Pick<ITileRef, 'flipH' | 'flipV' | 'flipD'>): [n
  * base64 (uncompressed) little-endian 32-bit numbers. The server hands maps
  * over with arrays; this reads either.
  */
-export function layerCells(data: number[] | string, count: number, decodeBase64: (text: string) => Uint8Array): number[] {
+export function layerCells(
+  data: number[] | string,
+  count: number,
+  decodeBase64: (text: string) => Uint8Array
+): number[] {
   if (Array.isArray(data)) {
     return data;
   }

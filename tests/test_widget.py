@@ -1,0 +1,138 @@
+"""The notebook widget's comm: the view sends ``{"message": <client message>}``,
+which ``ClassroomWidget`` validates with the protocol's codec and sends on the
+notebook's connection to a real server's classroom."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from jupyter_classroom.client import Classroom  # noqa: E402
+from jupyter_classroom.widget import ClassroomWidget  # noqa: E402
+
+from .servers import JupyterProcess  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
+    root = tmp_path_factory.mktemp("classroom")
+    config = root / "config"
+    config.mkdir()
+    # Token logins are the server's owner (an instructor); ?user=NAME names a student.
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
+    )
+    server = JupyterProcess(root, app="jupyter_server", owner_is_instructor=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def click(widget: ClassroomWidget, content: Any) -> None:
+    """What the view's button sends, as ipywidgets hands a custom comm message on."""
+    widget._handle_custom_msg(content, [])
+
+
+def test_the_widget_sends_the_views_protocol_messages(server: JupyterProcess) -> None:
+    teacher = Classroom(url=server.url, token=server.token)
+    ann = Classroom(url=f"{server.url}?user=ann", token=server.token)
+    widget = ClassroomWidget(teacher)
+    try:
+        assert widget.role == "instructor"
+        wait_for(lambda: any(p["user"] == "ann" for p in widget.people), "Ann in the widget")
+        ida = next(p["id"] for p in widget.people if p["user"] == "ann")
+
+        click(widget, {"message": {"type": "set_locks", "chat": True}})
+        assert widget.error == ""
+        wait_for(lambda: ann.locks.get("chat") is True, "the chat lock at Ann")
+        wait_for(lambda: widget.state["locks"].get("chat") is True, "the lock in the widget")
+
+        ann._send("presence", hand=True)
+        wait_for(lambda: widget.state["hands"] == [ida], "Ann's hand in the widget")
+        click(widget, {"message": {"type": "lower_hand", "participant": ida}})
+        assert widget.error == ""
+        wait_for(lambda: widget.state["hands"] == [], "Ann's hand lowered")
+
+        click(widget, {"message": {"type": "announce", "text": "Quiz at 3"}})
+        wait_for(lambda: ann.announcement == "Quiz at 3", "the announcement at Ann")
+
+        click(
+            widget,
+            {
+                "message": {
+                    "type": "start_breakouts",
+                    "mode": "groups",
+                    "groups": [{"users": ["ann"]}],
+                }
+            },
+        )
+        assert widget.error == ""
+        wait_for(lambda: ann.breakout is not None, "the breakouts at Ann")
+        click(widget, {"message": {"type": "end_breakouts"}})
+        wait_for(lambda: ann.breakout is None, "the breakouts ended")
+
+        # The classroom's refusal is shown, and the next command that goes through clears it.
+        click(widget, {"message": {"type": "start_breakouts", "mode": "random", "tables": 99}})
+        assert "table" in widget.error.lower()
+        click(widget, {"message": {"type": "set_locks", "chat": False}})
+        assert widget.error == ""
+        wait_for(lambda: not ann.locks.get("chat"), "the chat unlocked at Ann")
+    finally:
+        widget.close()
+        ann.close()
+        teacher.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        # A server message is not a command.
+        (
+            {"message": {"type": "class_updated", "state": {}}},
+            "Not a classroom command: Unknown message type",
+        ),
+        # A client message that does not fit its type.
+        ({"message": {"type": "lock_room", "room": "table-1"}}, "Not a classroom command:"),
+        ({"message": "mute"}, "Not a classroom command: Message must be a JSON object."),
+        # The old contract, {action: ...}, is gone.
+        ({"action": "mute_all"}, "expects {'message': <a client message>}"),
+    ],
+)
+def test_the_widget_refuses_what_is_not_a_client_message(
+    server: JupyterProcess, content: Any, said: str
+) -> None:
+    teacher = Classroom(url=server.url, token=server.token)
+    widget = ClassroomWidget(teacher)
+    try:
+        click(widget, content)
+        assert said in widget.error
+    finally:
+        widget.close()
+        teacher.close()
+
+
+def test_a_students_widget_is_refused_by_the_server(server: JupyterProcess) -> None:
+    dan = Classroom(url=f"{server.url}?user=dan", token=server.token)
+    widget = ClassroomWidget(dan)
+    try:
+        assert widget.role == "student"
+        click(widget, {"message": {"type": "mute"}})
+        assert widget.error
+        assert "instructor" in widget.error.lower() or "forbidden" in widget.error.lower()
+    finally:
+        widget.close()
+        dan.close()
