@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
+from jupyter_classroom import protocol  # noqa: E402
 from jupyter_classroom.client import Classroom  # noqa: E402
 from jupyter_classroom.widget import ClassroomWidget  # noqa: E402
 
@@ -61,7 +62,7 @@ def test_the_widget_sends_the_views_protocol_messages(server: JupyterProcess) ->
         wait_for(lambda: ann.locks.get("chat") is True, "the chat lock at Ann")
         wait_for(lambda: widget.state["locks"].get("chat") is True, "the lock in the widget")
 
-        ann._send("presence", hand=True)
+        ann.send(protocol.SetPresence(hand=True))
         wait_for(lambda: widget.state["hands"] == [ida], "Ann's hand in the widget")
         click(widget, {"message": {"type": "lower_hand", "participant": ida}})
         assert widget.error == ""
