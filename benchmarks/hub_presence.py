@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presence_load import Walker, pct  # noqa: E402
 
-from tests.hub import ACCESS_SCOPE, HubProcess  # noqa: E402
+from tests.harness.hub import ACCESS_SCOPE, HubProcess  # noqa: E402
 
 
 class Student(Walker):
@@ -172,9 +172,15 @@ def run(n: int, args: argparse.Namespace) -> None:
             sent.update(snt)
             samples.extend(smp)
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
-        print(f"students                {n}   ({len(procs)} client processes), through the hub's proxy")
-        print(f"joins                   all {n} in {max(join_times):.1f} s (each checked with the hub)")
-        print(f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s")
+        print(
+            f"students                {n}   ({len(procs)} client processes), through the hub's proxy"
+        )
+        print(
+            f"joins                   all {n} in {max(join_times):.1f} s (each checked with the hub)"
+        )
+        print(
+            f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s"
+        )
         print(f"service CPU             {(s1 - s0) / elapsed * 100:.1f} % of one core")
         print(f"proxy CPU               {(p1 - p0) / elapsed * 100:.1f} % of one core")
         print(f"service RSS (MB)        start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
@@ -182,13 +188,17 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)})"
         )
-        print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
+        print(
+            f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats"
+        )
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
         print(
             f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']} "
             f"{codes or ''}"
         )
-        print(f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)")
+        print(
+            f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)"
+        )
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
             f"p99 {pct(lat, 0.99):.1f}   (n={len(lat)})"
@@ -199,11 +209,17 @@ def run(n: int, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--participants", default="50", help="crowd sizes, comma separated")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of walking per crowd")
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help="seconds of walking per crowd"
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--chat-every", type=float, default=30.0, help="seconds between one student's chats")
+    parser.add_argument(
+        "--chat-every", type=float, default=30.0, help="seconds between one student's chats"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     for n in (int(v) for v in args.participants.split(",")):

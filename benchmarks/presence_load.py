@@ -51,7 +51,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
 
 # Recognised without decoding (the server writes the type first).
 POSITIONS = b'{"type":"positions",'
@@ -94,7 +94,9 @@ class Socket(asyncio.Protocol):
             status = bytes(self.buf[: self.buf.find(b"\r\n")])
             del self.buf[: end + 4]
             if not status.startswith(b"HTTP/1.1 101"):
-                self.upgraded.set_exception(ConnectionRefusedError(status.decode(errors="replace")))
+                self.upgraded.set_exception(
+                    ConnectionRefusedError(status.decode(errors="replace"))
+                )
                 self.transport.close()
                 return
             self.upgraded.set_result(None)
@@ -124,7 +126,9 @@ class Socket(asyncio.Protocol):
                 self.transport.close()
                 break
             elif opcode != 0xA:
-                raise ValueError(f"unexpected frame opcode {opcode} (the server does not fragment)")
+                raise ValueError(
+                    f"unexpected frame opcode {opcode} (the server does not fragment)"
+                )
         del buf[:at]
 
     def connection_lost(self, exc) -> None:
@@ -253,7 +257,9 @@ class Walker:
             step = self.speed * period
             nx, ny = self.x + step * math.cos(self.heading), self.y + step * math.sin(self.heading)
             if not (x0 < nx < x1 and y0 < ny < y1) or random.random() < 0.05:
-                self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
+                self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(
+                    -1, 1
+                )
                 continue
             self.x, self.y = round(nx, 1), round(ny, 1)
             self.sent[(self.x, self.y)] = time.perf_counter()
@@ -263,7 +269,13 @@ class Walker:
                 next_chat += chat_every
                 channel = random.choice(["nearby", "class"])
                 self.ws.send(
-                    json.dumps({"type": "chat_send", "channel": channel, "text": f"hello from {self.index}"}).encode()
+                    json.dumps(
+                        {
+                            "type": "chat_send",
+                            "channel": channel,
+                            "text": f"hello from {self.index}",
+                        }
+                    ).encode()
                 )
                 self.stats["chats"] += 1
 
@@ -346,11 +358,23 @@ def run(n: int, args: argparse.Namespace) -> None:
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
         meshes = [float(v) for v in re.findall(r"the peer mesh took ([0-9.]+) ms CPU", text)]
-        writes = [float(v) for v in re.findall(r"writing to \d+ sockets took ([0-9.]+) ms CPU", text)]
-        collections = re.findall(r"a garbage collection of generation (\d) took ([0-9.]+) ms CPU", text)
+        writes = [
+            float(v) for v in re.findall(r"writing to \d+ sockets took ([0-9.]+) ms CPU", text)
+        ]
+        collections = re.findall(
+            r"a garbage collection of generation (\d) took ([0-9.]+) ms CPU", text
+        )
         middles = [float(v) for g, v in collections if g == "1"]
         fulls = [float(v) for g, v in collections if g == "2"]
-        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0, "cpu": 0.0}
+        stats = {
+            "sent": 0,
+            "received": 0,
+            "errors": 0,
+            "blocked": 0,
+            "chats": 0,
+            "closed": 0,
+            "cpu": 0.0,
+        }
         codes: dict = {}
         errors: dict = {}
         sent: dict = {}
@@ -367,7 +391,9 @@ def run(n: int, args: argparse.Namespace) -> None:
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
         cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / elapsed * 100
         print(f"participants            {n}   ({args.processes} client processes)")
-        print(f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s")
+        print(
+            f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s"
+        )
         print(
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)}, {len(ticks) / elapsed:.1f}/s)"
@@ -390,10 +416,16 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"(the clients {stats['cpu'] / elapsed * 100:.0f} %, on the same {os.cpu_count()} cores)"
         )
         print(f"server RSS (MB)         start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
-        print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
+        print(
+            f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats"
+        )
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
-        print(f"refused as too far      {stats['blocked']} of {stats['sent']} moves   other errors {stats['errors']} {errors or ''}")
-        print(f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})")
+        print(
+            f"refused as too far      {stats['blocked']} of {stats['sent']} moves   other errors {stats['errors']} {errors or ''}"
+        )
+        print(
+            f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})"
+        )
         print(f"load average            {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
@@ -405,11 +437,19 @@ def run(n: int, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--participants", default="100,200,500", help="crowd sizes, comma separated")
-    parser.add_argument("--duration", type=float, default=300.0, help="seconds of walking per crowd")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--participants", default="100,200,500", help="crowd sizes, comma separated"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=300.0, help="seconds of walking per crowd"
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--chat-every", type=float, default=30.0, help="seconds between one walker's chats")
+    parser.add_argument(
+        "--chat-every", type=float, default=30.0, help="seconds between one walker's chats"
+    )
     args = parser.parse_args()
     for n in (int(v) for v in args.participants.split(",")):
         run(n, args)

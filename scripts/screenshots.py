@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREEN_STUB, write_voice  # noqa: E402
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS, SCREEN_STUB, write_voice  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
 
 PANEL = "#jp-classroom-panel"
 

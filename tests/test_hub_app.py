@@ -64,7 +64,7 @@ def test_the_readmes_zero_to_jupyterhub_values_are_valid_yaml() -> None:
 
     import yaml
 
-    from .servers import REPO
+    from .harness.servers import REPO
 
     text = (REPO / "README.md").read_text()
     (block,) = re.findall(r"```yaml\n(hub:.*?)```", text, re.S)

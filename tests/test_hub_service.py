@@ -17,7 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from jupyter_classroom import protocol
 
-from .hub import ACCESS_SCOPE, TEACH_SCOPE, HubProcess
+from .harness.hub import ACCESS_SCOPE, TEACH_SCOPE, HubProcess
 
 pytestmark = pytest.mark.network
 

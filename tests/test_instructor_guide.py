@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .servers import JupyterProcess
+from .harness.servers import JupyterProcess
 from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
 
 GUIDE = Path(__file__).parent.parent / "notebooks" / "instructor-guide.ipynb"

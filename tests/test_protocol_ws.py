@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from jupyter_classroom import protocol
 
-from .clients import Client, NamedUsers
+from .harness.clients import Client, NamedUsers
 from .test_protocol_fuzz import EXPECTED_CODES, PEERS, SPEC, frame, mutate, valid
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from ipaddress import ip_network
 from typing import Any
 
@@ -14,7 +15,8 @@ from jupyter_classroom import protocol
 from jupyter_classroom.classroom import RoomMedia
 from jupyter_classroom.sfu import Sfu, SfuSettings, announce_host_addresses
 
-from ..clients import RoomPeer
+from ..harness import until
+from ..harness.clients import RoomPeer
 
 pytestmark = pytest.mark.network
 
@@ -91,12 +93,11 @@ class Room:
             plan[pid] = RoomMedia(room, tracks, self.generations.get(pid, 0))
         self.sfu.update(plan)
 
-    async def until(self, condition, timeout: float = 10.0, what: str = "") -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {what or condition}")
-            await asyncio.sleep(0.05)
+    async def until(
+        self, condition: Callable[[], object], timeout: float = 10.0, what: str = ""
+    ) -> None:
+        """The harness's :func:`~tests.harness.until` (the room's tests call it on the room)."""
+        await until(condition, timeout, what)
 
     async def close(self) -> None:
         await self.sfu.close()

@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from ..clients import MarkedFrames, Tone, marker_of
+from ..harness import FakeClock
+from ..harness.clients import MarkedFrames, Tone, marker_of
 from .conftest import Room
 
 pytestmark = pytest.mark.asyncio
@@ -21,7 +22,7 @@ def close_to_sent(levels: list[int], sent: int, base: int = 0) -> bool:
 
 
 def in_order(levels: list[int]) -> bool:
-    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:])]
+    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:], strict=False)]
     return sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
 
 
@@ -77,16 +78,6 @@ async def test_a_late_subscriber_starts_on_a_key_frame_it_asked_for(room: Room) 
     assert any(joined <= t <= first for t in requests), (joined, requests, first)
 
 
-class FrozenClock:
-    """A clock that moves only when the test moves it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room: Room) -> None:
     pub = room.add("pub", camera=MarkedFrames())
     room.add("sub")
@@ -95,21 +86,30 @@ async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room:
     # The producer's clock stands still: whatever the real time, no second
     # passes for it until the test says so. (The subscriber may ask for key
     # frames of its own meanwhile: they go through the same limit.)
-    clock = producer.clock = FrozenClock(producer.clock() + 10.0)
+    clock = producer.clock = FakeClock(producer.clock() + 10.0)
     requests = keyframe_requests(pub)
     for _ in range(10):
         producer.keyframe_wanted()
     await room.until(lambda: len(requests) >= 1, what="the first request")
     producer.keyframe_wanted()  # within the second: deferred, not lost
+    deferred = producer._deferred_keyframe
+    assert deferred is not None
     # The deferred request wakes after a real second, finds that the
-    # producer's second is not over, and waits on.
-    await asyncio.sleep(1.5)
-    assert len(requests) == 1, requests
-    clock.now += 1.0
+    # producer's second is not over, and waits on (a timer of its own).
+    await room.until(
+        lambda: producer._deferred_keyframe is not deferred, what="the deferred request to wake"
+    )
+    assert producer._deferred_keyframe is not None and len(requests) == 1, requests
+    clock.advance(1.0)
     await room.until(lambda: len(requests) >= 2, what="the deferred request")
-    await asyncio.sleep(0.3)
-    # Eleven wishes and more within one second of the producer's: two requests.
-    assert len(requests) == 2, requests
+    # A second later, one more wish: the request it sends comes after any
+    # other the earlier wishes made (one path, in order).
+    clock.advance(1.0)
+    producer.keyframe_wanted()
+    await room.until(lambda: len(requests) >= 3, what="a request in the next second")
+    # Eleven wishes and more within one second of the producer's made two
+    # requests; the next second's wish the third.
+    assert len(requests) == 3, requests
 
 
 async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> None:
@@ -153,7 +153,9 @@ async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
     reports: dict[str, list[tuple[int, int]]] = {"pub": [], "sub": []}
     # What the publisher's audio sender reports, and what the subscriber gets.
     (audio_sender,) = [
-        t.sender for t in pub.pc.getTransceivers() if t.sender.track is not None and t.kind == "audio"
+        t.sender
+        for t in pub.pc.getTransceivers()
+        if t.sender.track is not None and t.kind == "audio"
     ]
     send_rtcp = audio_sender._send_rtcp
 
@@ -173,7 +175,9 @@ async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
 
     async def spy_subscriber(packet) -> None:
         if hasattr(packet, "sender_info"):
-            reports["sub"].append((packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp))
+            reports["sub"].append(
+                (packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp)
+            )
         await handle(packet)
 
     receiver._handle_rtcp_packet = spy_subscriber
@@ -226,8 +230,11 @@ async def test_a_failed_connection_is_cleaned_up_everywhere(room: Room) -> None:
     producers = list(connection.producers.values())
     # The publisher vanishes without a word (its end just closes).
     await pub.pc.close()
-    await room.until(lambda: "pub" not in room.sfu.connections or room.sfu.connections["pub"] is not connection,
-                     timeout=40, what="the failure to be noticed")
+    await room.until(
+        lambda: "pub" not in room.sfu.connections or room.sfu.connections["pub"] is not connection,
+        timeout=40,
+        what="the failure to be noticed",
+    )
     await room.until(lambda: not sub.carries, what="the tracks to go")
     assert all(p.closed and not p.consumers for p in producers)
     assert any(m["type"] == "sfu_closed" for m in room.sent["pub"])

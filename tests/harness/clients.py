@@ -351,19 +351,26 @@ class Client:
         while True:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise AssertionError(f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}")
+                raise AssertionError(
+                    f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}"
+                )
             m = await self.recv(left)
             if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
                 return m
 
-    async def nothing(self, type_: str, wait: float = 0.5) -> None:
-        """No message of this type arrives within ``wait`` seconds."""
-        try:
-            while True:
-                m = await self.recv(wait)
-                assert m["type"] != type_, m
-        except asyncio.TimeoutError:
-            pass
+    async def nothing(self, type_: str, timeout: float = 10.0, wait: float | None = None) -> None:
+        """No message of this type is on its way to us now.
+
+        The server answers a ping after everything it had already sent this
+        socket: what comes before the pong is everything there was. (``wait``
+        is not used: the pong ends the wait, not a time.)
+        """
+        ping = await self.send(type="ping")
+        while True:
+            m = await self.recv(timeout)
+            if m["type"] == "pong" and m.get("id") == ping:
+                return
+            assert m["type"] != type_, m
 
     async def join(self, **kw: Any) -> dict[str, Any]:
         if self.room is not None:
