@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from ..harness.pages import CHROMIUM, CHROMIUM_ARGS, People, write_voice
 from ..harness.servers import JupyterProcess
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +38,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[playwright_api.Browser]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test.sh installs Debian's chromium)")
     voice = write_voice(tmp_path_factory.mktemp("media") / "voice.wav")
     args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice}"]
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         try:
             yield b
@@ -54,7 +53,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[playwright_api
 
 @pytest.fixture
 def person(
-    browser: playwright_api.Browser, lab: JupyterProcess, request: pytest.FixtureRequest
+    browser: Browser, lab: JupyterProcess, request: pytest.FixtureRequest
 ) -> Iterator[People]:
     """Factory: ``person()`` is a new person (browser context) with JupyterLab
     and the classroom open; ``person.context()`` and ``person.open()`` for a

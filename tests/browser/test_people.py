@@ -22,7 +22,9 @@ from ..harness.pages import (
     joined,
     my_entry,
     my_id,
+    my_name,
     my_position,
+    seen_position,
     walk_to,
 )
 from ..harness.servers import JupyterProcess
@@ -109,7 +111,7 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     joined(ada, 2)
     joined(bob, 2)
     ida = my_id(ada)
-    assert my_entry(ada).get_attribute("data-name").startswith("Anonymous ")
+    assert my_name(ada).startswith("Anonymous ")
 
     # Ada opens "Your name" (a labelled form), writes her name and picks a colour.
     ada.locator(f"{PANEL} .jp-Classroom-profile summary").click()
@@ -220,13 +222,7 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
         missing = [pid for pid in ids if pid not in shown]
         if missing:
             pid = missing[0]
-            x, y = (
-                float(v)
-                for v in (
-                    entry_of(page, pid).get_attribute("data-x"),
-                    entry_of(page, pid).get_attribute("data-y"),
-                )
-            )
+            x, y = seen_position(page, pid)
             canvas = page.locator(f"{MAP} canvas")
             box = canvas.bounding_box()
             page.mouse.move(box["x"] + box["width"] * x / 1600, box["y"] + box["height"] * y / 960)

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .servers import REPO, free_port
 
@@ -74,7 +74,7 @@ class HubProcess:
         self.service_env = {"PYTHONPATH": str(REPO), **(service_env or {})}
         self.log_path = root / "jupyterhub.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     def write_config(self) -> Path:
         readme = self.root / "readme_jupyterhub_config.py"

@@ -152,7 +152,7 @@ class People:
         """A page of ``context`` with JupyterLab (and the Classroom panel) open."""
         page = context.new_page()
         n = next(self._count)
-        page.on("console", lambda m: m.type == "error" and print(f"browser {n}:", m.text))
+        page.on("console", lambda m: print(f"browser {n}:", m.text) if m.type == "error" else None)
         open_lab(page, self.lab, workspace_name(f"{self.hint}-{n}"), **query)
         if open_panel:
             open_classroom(page)

@@ -12,19 +12,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
+
+#: A condition takes no arguments; ``...`` lets mypy accept a lambda that
+#: binds loop variables as defaults (``lambda p=page: ...``).
+Condition = Callable[..., T | None]
 
 #: Between two checks: often enough not to add to a test's time, rarely
 #: enough to leave the machine to what is being waited for.
 INTERVAL = 0.05
 
 
-class Polling:
+class Polling(Generic[T]):
     """The checks of one wait: iterate to get the pauses between them."""
 
-    def __init__(self, condition: Callable[[], T], timeout: float, what: str) -> None:
+    def __init__(self, condition: Condition[T], timeout: float, what: str) -> None:
         self.condition = condition
         self.timeout = timeout
         self.what = what
@@ -48,7 +52,7 @@ class Polling:
         return cast(T, self._value)
 
 
-async def until(condition: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
+async def until(condition: Condition[T], timeout: float = 10.0, what: str = "") -> T:
     """Wait on the running event loop until ``condition()`` is true; its value."""
     polling = Polling(condition, timeout, what)
     for pause in polling:
@@ -56,7 +60,7 @@ async def until(condition: Callable[[], T], timeout: float = 10.0, what: str = "
     return polling.value
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
+def wait_until(condition: Condition[T], timeout: float = 10.0, what: str = "") -> T:
     """Block until ``condition()`` is true; its value."""
     polling = Polling(condition, timeout, what)
     for pause in polling:

@@ -9,12 +9,13 @@ from ipaddress import ip_network
 
 import pytest
 import pytest_asyncio
+from aiortc import MediaStreamTrack
 
 from jupyter_classroom.sfu import RetransmitLimits, SfuSettings
 from jupyter_classroom.sfu.forwarding import VIDEO_HISTORY, RetransmitBudget
 
 from ..harness import FakeClock
-from ..harness.clients import MarkedFrames
+from ..harness.clients import MarkedFrames, RoomPeer
 from .conftest import Room
 
 PER_SECOND = 20
@@ -49,9 +50,12 @@ def test_the_budget_refills_at_its_rate_and_holds_a_second_at_most() -> None:
     assert sum(budget.take(200.0) for _ in range(50)) == 10  # a long pause saves no more
 
 
-async def nack(sub, track, media_ssrc: int, lost: list[int]) -> None:
+async def nack(
+    sub: RoomPeer, track: MediaStreamTrack | None, media_ssrc: int, lost: list[int]
+) -> None:
     """One RTCP NACK from the subscriber's receiver (aiortc packs only
     ascending numbers)."""
+    assert sub.pc is not None
     receiver = next(t.receiver for t in sub.pc.getTransceivers() if t.receiver.track is track)
     await receiver._send_rtcp_nack(media_ssrc, sorted(set(lost)))
 
@@ -79,7 +83,7 @@ async def test_one_nack_for_the_whole_history_gets_a_bounded_answer(room: Room) 
             resent.append(original_seq(data))
         write(data)
 
-    slot._write = counting
+    slot._write = counting  # type: ignore[method-assign]  # a spy on the wire
     # The server's clock for this subscriber stands still: the budget has
     # exactly one second's worth, whatever the machine's speed.
     clock = FakeClock(slot.clock() + 10.0)
@@ -87,6 +91,7 @@ async def test_one_nack_for_the_whole_history_gets_a_bounded_answer(room: Room) 
     track = sub.track_of("pub", "camera")
     ssrc = slot.sender._ssrc
     newest = slot.numbering.highest
+    assert newest is not None
     everything = [(newest - k) & 0xFFFF for k in range(VIDEO_HISTORY)]
     await nack(sub, track, ssrc, everything)
     # Every packet sent so far is in the history (the NACK asks for a whole
@@ -150,6 +155,7 @@ async def test_the_budget_is_shared_by_a_subscribers_tracks(room: Room) -> None:
         s.clock = clock
     for s, who in zip(slots, ("alice", "bob"), strict=True):
         newest = s.numbering.highest
+        assert newest is not None
         lost = [(newest - k) & 0xFFFF for k in range(200)]
         await nack(sub, sub.track_of(who, "camera"), s.sender._ssrc, lost)
     await room.until(lambda: connection.retransmits.refused >= 120, what="both NACKs answered")
