@@ -44,6 +44,7 @@ class Crowd:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.clients: list[Client] = []
+        self.drains: list[asyncio.Future[None]] = []
 
     def _run(self, coro: Any, timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -57,7 +58,7 @@ class Crowd:
             )
             client = Client(ws)
             await client.join(name=name, resume="none", restore={"x": x, "y": y})
-            asyncio.ensure_future(self._drain(client))
+            self.drains.append(asyncio.ensure_future(self._drain(client)))
             return client
 
         client = self._run(go())
@@ -73,7 +74,8 @@ class Crowd:
         async def go() -> None:
             for client in self.clients:
                 client.ws.close(1000)
-            await asyncio.sleep(0.2)
+            # Each reader ends with the server's closing frame: they have left.
+            await asyncio.wait_for(asyncio.gather(*self.drains), 10)
 
         self._run(go())
         self.loop.call_soon_threadsafe(self.loop.stop)
