@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -201,7 +202,7 @@ def walk(
 
 def drops(
     service: ClassroomService, walkers: list[Walker], clock: FakeClock, count: int
-) -> dict[str, list[float]]:
+) -> dict[str, Any]:
     """``count`` walkers drop at once (one by one, as the loop sees them), then
     come back with their resume tokens."""
     classroom = service.classroom

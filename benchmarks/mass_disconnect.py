@@ -112,7 +112,10 @@ async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, d
         raise ConnectionRefusedError(url)
     await ws.write_message(json.dumps({"type": "join", "protocol": PROTOCOL_VERSION, "id": 1}))
     while True:
-        m = json.loads(await ws.read_message())
+        text = await ws.read_message()
+        if text is None:
+            raise ConnectionError(f"closed before the welcome: {ws.close_code}")
+        m = json.loads(text)
         if m["type"] == "welcome":
             return ws, m
 
@@ -174,6 +177,7 @@ async def run(args: argparse.Namespace) -> None:
             if args.clean:
                 ws.close(1001, "going away")
                 continue
+            assert ws.protocol is not None and ws.protocol.stream is not None
             stream = ws.protocol.stream
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             # The stream closes the socket (a reset, with that linger) and

@@ -46,6 +46,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -84,6 +85,14 @@ class Socket(asyncio.Protocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         self.transport = transport
 
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None, "not connected"
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
         self.buf += data
@@ -97,7 +106,7 @@ class Socket(asyncio.Protocol):
                 self.upgraded.set_exception(
                     ConnectionRefusedError(status.decode(errors="replace"))
                 )
-                self.transport.close()
+                self.close()
                 return
             self.upgraded.set_result(None)
         buf, at, size = self.buf, 0, len(self.buf)
@@ -123,7 +132,7 @@ class Socket(asyncio.Protocol):
             elif opcode == 0x8:
                 self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
                 self.send(payload[:2], 0x8)
-                self.transport.close()
+                self.close()
                 break
             elif opcode != 0xA:
                 raise ValueError(
@@ -152,15 +161,16 @@ class Socket(asyncio.Protocol):
         mask = os.urandom(4)
         key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
         masked = (int.from_bytes(data, "big") ^ key).to_bytes(size, "big")
-        self.transport.write(head + mask + masked)
+        self.write(head + mask + masked)
 
     @classmethod
     async def connect(cls, url: str, on_text) -> Socket:
         parts = urllib.parse.urlsplit(url)
         loop = asyncio.get_running_loop()
+        assert parts.hostname is not None and parts.port is not None, url
         _, sock = await loop.create_connection(lambda: cls(on_text), parts.hostname, parts.port)
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.transport.write(
+        sock.write(
             (
                 f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -204,7 +214,7 @@ class Walker:
         self.stats["received"] += 1
         if self.id is None:
             m = json.loads(text)
-            if m["type"] == "welcome":
+            if m["type"] == "welcome" and self.welcomed is not None:
                 self.welcomed.set_result(m)
             return
         # The clients share the machine with the server: only what a walker
@@ -281,7 +291,14 @@ class Walker:
 
 
 async def client_process(url: str, indices: list[int], go, args: dict, queue) -> None:
-    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
+    stats: dict[str, Any] = {
+        "sent": 0,
+        "received": 0,
+        "errors": 0,
+        "blocked": 0,
+        "chats": 0,
+        "closed": 0,
+    }
     samples: list = []
     walkers = [Walker(url, i, stats, samples) for i in indices]
     for w in walkers:
@@ -300,7 +317,7 @@ async def client_process(url: str, indices: list[int], go, args: dict, queue) ->
     for w in walkers:
         if not w.ws.closed:
             w.ws.send((1000).to_bytes(2, "big"), 0x8)
-            w.ws.transport.close()
+            w.ws.close()
     sent = {(w.id, x, y): t for w in walkers for (x, y), t in w.sent.items()}
     queue.put(("done", stats, sent, samples))
 
@@ -322,9 +339,10 @@ def run(n: int, args: argparse.Namespace) -> None:
     server = JupyterProcess(root, app="jupyter_server", max_participants=max(200, n))
     server.start()
     try:
+        assert server.proc is not None
         proc = psutil.Process(server.proc.pid)
         url = f"{server.ws_url}?token={server.token}"
-        queue = multiprocessing.Queue()
+        queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
         chunks = [list(range(n))[i :: args.processes] for i in range(args.processes)]
         go = multiprocessing.Event()
         work = {"duration": args.duration, "chat_every": args.chat_every}

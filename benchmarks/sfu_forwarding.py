@@ -200,6 +200,7 @@ async def publisher_main(url: str, pipe: Connection) -> None:
         timeout=60,
         what="the publisher's room connection",
     )
+    assert room.pc is not None
     dtls = room.pc.getTransceivers()[0].sender.transport
     send_rtp = dtls._send_rtp
     next_at = 0.0
@@ -218,7 +219,7 @@ async def publisher_main(url: str, pipe: Connection) -> None:
             sent.append((pt, seq, ts, time.time()))
         await send_rtp(data)
 
-    dtls._send_rtp = paced
+    dtls._send_rtp = paced  # type: ignore[method-assign]  # paces and records the publisher's packets
     pipe.send(("ready", client.id))
     window = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
     pipe.send([s for s in sent if window[0] - 1 <= s[3] <= window[1] + 1])
@@ -237,19 +238,21 @@ async def subscribers_main(
     for i in range(count):
         clients.append(await join_and_walk(url, first + i, peers[i], {}))
 
+    recorded: set[object] = set()  # the connections or receivers already recorded
+
     def patch() -> None:
         for peer, log in zip(peers, logs, strict=True):
             if peer.pc is None or peer.pc.connectionState != "connected":
                 continue
             if at_socket:
-                if not getattr(peer.pc, "_benchmarked", False):
-                    peer.pc._benchmarked = True
+                if peer.pc not in recorded:
+                    recorded.add(peer.pc)
                     record_datagrams(peer.pc, log)
                 continue
             for t in peer.pc.getTransceivers():
                 receiver = t.receiver
-                if receiver.track is not None and not getattr(receiver, "_benchmarked", False):
-                    receiver._benchmarked = True
+                if receiver.track is not None and receiver not in recorded:
+                    recorded.add(receiver)
                     record_packets(receiver, log)
 
     waited = 0
@@ -354,6 +357,7 @@ def measure(
             pipe.recv()
         progress(f"{n} subscribers receiving; measuring for {duration:.0f} s")
         time.sleep(warmup)
+        assert server.proc is not None
         proc = psutil.Process(server.proc.pid)
         cpu0, t0 = sum(proc.cpu_times()[:2]), time.time()
         time.sleep(duration)
