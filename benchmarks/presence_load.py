@@ -82,7 +82,7 @@ class Socket(asyncio.Protocol):
         self.close_code: int | None = None
         self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self.transport = transport
 
     def write(self, data: bytes) -> None:

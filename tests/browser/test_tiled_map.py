@@ -26,8 +26,9 @@ def _png_writer():
     spec = importlib.util.spec_from_file_location(
         "make_tileset", REPO / "scripts" / "make_tileset.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    spec.loader.exec_module(module)
     return module.png
 
 

@@ -49,9 +49,7 @@ def test_the_receiver_hands_each_media_packet_to_its_jitter_buffer() -> None:
     assert "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)" in handle
     assert "if encoded_frame is not None and self.__decoder_thread:" in handle
     assert list(inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters) == [
-        "self",
-        "packet",
-        "arrival_time_ms",
+        "self", "packet", "arrival_time_ms"
     ]
     # The DTLS transport calls the method on the receiver object it registered.
     assert "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in source(
@@ -88,10 +86,7 @@ async def test_tap_receiver_replaces_buffer_queue_and_handlers() -> None:
 
 
 def test_the_receiver_sends_pli_for_an_ssrc() -> None:
-    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == [
-        "self",
-        "media_ssrc",
-    ]
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_pli).parameters) == ["self", "media_ssrc"]
     assert "RTCP_PSFB_PLI" in source(RTCRtpReceiver._send_rtcp_pli)
 
 
@@ -127,9 +122,7 @@ class Recorder(aiortc_hooks.ForwardingHooks):
         self.nacked.append(sequence_number)
 
     def sender_info(self):
-        return RtcpSenderInfo(
-            ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300
-        )
+        return RtcpSenderInfo(ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300)
 
 
 @pytest.mark.asyncio
@@ -150,9 +143,7 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
         hooks = Recorder()
         aiortc_hooks.hook_sender(sender, hooks)
         for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
-            await sender._handle_rtcp_packet(
-                RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc)
-            )
+            await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
         nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc)
         nack.lost = [10, 12]
         await sender._handle_rtcp_packet(nack)
@@ -167,9 +158,7 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
         sr = RtcpSrPacket(ssrc=sender._ssrc, sender_info=RtcpSenderInfo(0, 0, 0, 0))
         await sender._send_rtcp([sr])
         (report,) = RtcpPacket.parse(sent[0])
-        assert (
-            report.sender_info.rtp_timestamp == 42 and report.sender_info.ntp_timestamp == 5 << 32
-        )
+        assert report.sender_info.rtp_timestamp == 42 and report.sender_info.ntp_timestamp == 5 << 32
         assert sender._RTCRtpSender__lsr == ((5 << 32) >> 16) & 0xFFFFFFFF
         # No report while the hooks have nothing to say.
         hooks.sender_info = lambda: None  # type: ignore[method-assign]
@@ -194,9 +183,7 @@ async def test_senders_have_ssrcs_streams_and_a_started_flag() -> None:
         assert media.msid.startswith("alice ")
         assert [s.ssrc for s in media.ssrc] == [sender._ssrc]
         sender._RTCRtpSender__started = True
-        assert aiortc_hooks.set_stream(sender, "bob") and not aiortc_hooks.set_stream(
-            sender, "bob"
-        )
+        assert aiortc_hooks.set_stream(sender, "bob") and not aiortc_hooks.set_stream(sender, "bob")
         sender._RTCRtpSender__started = False
     finally:
         await pc.close()

@@ -72,9 +72,7 @@ def test_refused_candidates_are_taken_out_of_an_answer() -> None:
 
 
 def candidate(host: str, port: int) -> protocol.IceCandidate:
-    return protocol.IceCandidate(
-        f"candidate:{port} 1 udp 2122260223 {host} {port} typ host", "0", 0
-    )
+    return protocol.IceCandidate(f"candidate:{port} 1 udp 2122260223 {host} {port} typ host", "0", 0)
 
 
 def ice_of(room: Room, pid: str):

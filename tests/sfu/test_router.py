@@ -12,18 +12,14 @@ from .conftest import Room
 pytestmark = pytest.mark.asyncio
 
 
-async def test_leaving_the_plan_with_an_offer_pending_closes_the_connection_at_once(
-    room: Room,
-) -> None:
+async def test_leaving_the_plan_with_an_offer_pending_closes_the_connection_at_once(room: Room) -> None:
     peer = room.add("quiet")
     peer.send = lambda message: None  # never answers
     await room.until(lambda: peer.offers == 1, what="the offer")
     connection = room.sfu.connections["quiet"]
     room.leave("quiet")
     assert "quiet" not in room.sfu.connections and connection.closed
-    await room.until(
-        lambda: connection.pc.connectionState == "closed", what="the peer connection to close"
-    )
+    await room.until(lambda: connection.pc.connectionState == "closed", what="the peer connection to close")
     # Nothing is opened again for someone who is not in the plan.
     assert "quiet" not in room.sfu.connections
 

@@ -62,10 +62,7 @@ def test_packets_parse_back_with_aiortc() -> None:
     data = rtp.rtp_packet(111, 65535, 0xFFFFFFFF, 0x1234, 1, ext, b"payload", padding_size=4)
     packet = RtpPacket.parse(data, ids)
     assert (packet.payload_type, packet.sequence_number, packet.timestamp, packet.ssrc) == (
-        111,
-        65535,
-        0xFFFFFFFF,
-        0x1234,
+        111, 65535, 0xFFFFFFFF, 0x1234,
     )
     assert packet.marker == 1 and packet.payload == b"payload" and packet.padding_size == 4
     assert packet.extensions.mid == "12"
