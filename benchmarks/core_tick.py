@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,19 +47,12 @@ from jupyter_classroom.server import memory  # noqa: E402
 from jupyter_classroom.server.service import ClassroomService, Limits  # noqa: E402
 from jupyter_classroom.server.session import ClassroomSession  # noqa: E402
 from jupyter_classroom.storage import ChatStore  # noqa: E402
+from tests.harness.clock import FakeClock  # noqa: E402
 
 MAP_FILE = Path(__file__).resolve().parent.parent / "jupyter_classroom" / "maps" / "classroom.json"
 # The open floor between the table rows, and its middle (as presence_load.py).
 FLOOR = (210.0, 1390.0, 575.0, 905.0)
 MIDDLE = (800.0, 740.0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Sink:
@@ -93,7 +87,9 @@ class Walker:
         nx, ny = self.x + step * math.cos(self.heading), self.y + step * math.sin(self.heading)
         x0, x1, y0, y1 = FLOOR
         if not (x0 < nx < x1 and y0 < ny < y1) or self.rng.random() < 0.05:
-            self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + self.rng.uniform(-1, 1)
+            self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + self.rng.uniform(
+                -1, 1
+            )
             return None
         self.x, self.y = round(nx, 1), round(ny, 1)
         return json.dumps({"type": "move", "x": self.x, "y": self.y})
@@ -108,11 +104,11 @@ def pct(values: list[float], q: float) -> float:
 
 def crowd(
     n: int, seed: int, store_dir: Path, min_call: float
-) -> tuple[ClassroomService, list[Walker], Clock, list[int]]:
+) -> tuple[ClassroomService, list[Walker], FakeClock, list[int]]:
     cmap = ClassroomMap.from_tiled(json.loads(MAP_FILE.read_text()))
     settings = ClassroomSettings(max_participants=n + 10, min_call_seconds=min_call)
     classroom = Classroom(cmap, settings, random.Random(seed))
-    clock = Clock()
+    clock = FakeClock()
     service = ClassroomService(
         classroom,
         ChatStore(store_dir / f"chat-{n}.sqlite"),
@@ -132,7 +128,10 @@ def crowd(
     # presence_load.py's walk), settled by one tick.
     for w in walkers:
         p = classroom.participants[w.session.pid]  # type: ignore[index]
-        w.x, w.y = round(rng.uniform(FLOOR[0] + 5, FLOOR[1] - 5), 1), round(rng.uniform(FLOOR[2] + 5, FLOOR[3] - 5), 1)
+        w.x, w.y = (
+            round(rng.uniform(FLOOR[0] + 5, FLOOR[1] - 5), 1),
+            round(rng.uniform(FLOOR[2] + 5, FLOOR[3] - 5), 1),
+        )
         p.x, p.y, p.room = w.x, w.y, None
         classroom._moved.add(p.id)
         w.next_at = clock.now + rng.uniform(0, w.period)
@@ -141,7 +140,11 @@ def crowd(
 
 
 def walk(
-    service: ClassroomService, walkers: list[Walker], clock: Clock, counts: list[int], seconds: float,
+    service: ClassroomService,
+    walkers: list[Walker],
+    clock: FakeClock,
+    counts: list[int],
+    seconds: float,
     profile: cProfile.Profile | None = None,
 ) -> dict[str, list[float]]:
     period = 1.0 / service.classroom.settings.position_rate_hz
@@ -187,12 +190,19 @@ def walk(
         calls += counts[2] // 2
         counts[2] = 0
     return {
-        "tick": ticks, "positions": parts, "mesh": meshes, "move": moves, "sent": sent, "bytes": size,
+        "tick": ticks,
+        "positions": parts,
+        "mesh": meshes,
+        "move": moves,
+        "sent": sent,
+        "bytes": size,
         "calls": [calls],
     }
 
 
-def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count: int) -> dict[str, list[float]]:
+def drops(
+    service: ClassroomService, walkers: list[Walker], clock: FakeClock, count: int
+) -> dict[str, Any]:
     """``count`` walkers drop at once (one by one, as the loop sees them), then
     come back with their resume tokens."""
     classroom = service.classroom
@@ -207,9 +217,11 @@ def drops(service: ClassroomService, walkers: list[Walker], clock: Clock, count:
     after = [timed_tick(service)]
     back: list[float] = []
     sink = Sink([0, 0, 0])
-    for w, token in zip(gone, tokens):
+    for w, token in zip(gone, tokens, strict=True):
         session = ClassroomSession(service, w.session.identity, sink.send, sink.close, clock)
-        frame = json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "resume": token})
+        frame = json.dumps(
+            {"type": "join", "protocol": protocol.PROTOCOL_VERSION, "resume": token}
+        )
         t0 = time.thread_time()
         session.receive(frame)
         back.append(time.thread_time() - t0)
@@ -236,14 +248,22 @@ def ms(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--participants", default="100,200,500", help="crowd sizes, comma separated")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--participants", default="100,200,500", help="crowd sizes, comma separated"
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="simulated seconds of walking")
     parser.add_argument("--drop", type=int, default=200, help="participants dropping at once")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", type=int, default=0, help="profile the ticks of this crowd size")
     parser.add_argument(
-        "--min-call", type=float, default=ClassroomSettings.min_call_seconds,
+        "--profile", type=int, default=0, help="profile the ticks of this crowd size"
+    )
+    parser.add_argument(
+        "--min-call",
+        type=float,
+        default=ClassroomSettings.min_call_seconds,
         help="seconds an open-floor call is held (the min_call_seconds setting)",
     )
     args = parser.parse_args()
@@ -269,24 +289,34 @@ def main() -> None:
         degree = sum(len(classroom.neighbours(pid)) for pid in classroom.participants) / max(
             1, len(classroom.participants)
         )
-        print(f"participants       {n}   ({args.seconds:.0f} simulated s, {len(r['tick'])} ticks, "
-              f"{degree:.1f} neighbours each on average)")
+        print(
+            f"participants       {n}   ({args.seconds:.0f} simulated s, {len(r['tick'])} ticks, "
+            f"{degree:.1f} neighbours each on average)"
+        )
         print(f"tick CPU (ms)      {ms(r['tick'])}")
         print(f"  positions        {ms(r['positions'])}")
         print(f"  then the mesh    {ms(r['mesh'])}")
-        print(f"messages / tick    p50 {pct(r['sent'], 0.5):7.0f}   p99 {pct(r['sent'], 0.99):7.0f}   "
-              f"({pct(r['bytes'], 0.5) / 1024:.0f} KiB p50)")
-        print(f"move CPU (ms)      {ms(r['move'])}   ({len(r['move']) / args.seconds:.0f} moves/s)")
+        print(
+            f"messages / tick    p50 {pct(r['sent'], 0.5):7.0f}   p99 {pct(r['sent'], 0.99):7.0f}   "
+            f"({pct(r['bytes'], 0.5) / 1024:.0f} KiB p50)"
+        )
+        print(
+            f"move CPU (ms)      {ms(r['move'])}   ({len(r['move']) / args.seconds:.0f} moves/s)"
+        )
         # Each new call is a WebRTC connection set up by two browsers.
         started = r["calls"][0] / args.seconds
-        print(f"calls started      {started:.1f}/s   ({2 * started * 60 / n:.0f} a minute for each person)")
+        print(
+            f"calls started      {started:.1f}/s   ({2 * started * 60 / n:.0f} a minute for each person)"
+        )
         print(f"disconnect (ms)    {ms(d['disconnect'])}   ({len(d['disconnect'])} at once)")
         print(f"resume (ms)        {ms(d['resume'])}")
         print(
             "tick after (ms)    "
             + "   ".join(
                 f"{what} {positions * 1e3:.3f} + mesh {mesh * 1e3:.3f}"
-                for what, (positions, mesh) in zip(("the drop", "the resumes"), d["tick_after"])
+                for what, (positions, mesh) in zip(
+                    ("the drop", "the resumes"), d["tick_after"], strict=True
+                )
             )
         )
         print(flush=True)

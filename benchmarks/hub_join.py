@@ -32,21 +32,25 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.hub import PASSWORD, HubProcess  # noqa: E402
+from tests.harness.hub import PASSWORD, HubProcess  # noqa: E402
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PANEL = "#jp-classroom-panel"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     hub = HubProcess(Path(tempfile.mkdtemp(prefix="classroom-hub-join-")))
     hub.start()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()
             t = time.perf_counter()
@@ -67,7 +71,8 @@ def main() -> None:
                 if not page.locator(PANEL).is_visible():
                     page.click('.jp-SideBar [data-id="jp-classroom-panel"]')
                 page.wait_for_function(
-                    f"!!document.querySelector('{PANEL} .jp-Classroom-map')?.dataset.x", timeout=60_000
+                    f"!!document.querySelector('{PANEL} .jp-Classroom-map')?.dataset.x",
+                    timeout=60_000,
                 )
                 t2 = time.perf_counter()
                 rows.append((t1 - t0, t2 - t1, t2 - t0))
@@ -83,7 +88,9 @@ def main() -> None:
                 f"{what:11s} min {min(values):6.0f}   median {statistics.median(values):6.0f}   "
                 f"max {max(values):6.0f} ms"
             )
-        print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)")
+        print(
+            f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)"
+        )
     finally:
         hub.stop()
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import re
@@ -31,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -38,52 +38,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presence_load import Walker, pct  # noqa: E402
 
-from tests.hub import ACCESS_SCOPE, HubProcess  # noqa: E402
-
-
-class Student(Walker):
-    """A walker that also counts the server's errors by code."""
-
-    async def read(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            text = await self.ws.read_message()
-            if text is None:
-                return
-            now = time.perf_counter()
-            self.stats["received"] += 1
-            m = json.loads(text)
-            if m["type"] == "positions" and not m.get("correction"):
-                for pos in m["moves"]:
-                    if pos["id"] != self.id and hash((self.index, pos["id"])) % 7 == 0:
-                        self.samples.append((pos["id"], pos["x"], pos["y"], now))
-            elif m["type"] == "error":
-                self.stats["blocked" if m["code"] == "move_blocked" else "errors"] += 1
-                codes = self.stats.setdefault("codes", {})
-                codes[m["code"]] = codes.get(m["code"], 0) + 1
+from tests.harness.hub import ACCESS_SCOPE, HubProcess  # noqa: E402
 
 
 async def client_process(urls: dict[int, str], go, args: dict, queue) -> None:
-    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+    stats: dict[str, Any] = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
     samples: list = []
-    walkers = [Student(url, i, stats, samples) for i, url in urls.items()]
+    # Walker.on_text counts the server's errors by code as they come.
+    walkers = [Walker(url, i, stats, samples) for i, url in urls.items()]
     t0 = time.perf_counter()
     await asyncio.gather(*(w.connect() for w in walkers))
     queue.put(("connected", len(walkers), time.perf_counter() - t0))
-    stop = asyncio.Event()
-    readers = [asyncio.create_task(w.read(stop)) for w in walkers]
     while not go.is_set():
         await asyncio.sleep(0.05)
     for key in stats:
         stats[key] = 0
-    stats["codes"] = {}
+    stats["error codes"] = {}
     samples.clear()
     await asyncio.gather(*(w.walk(args["duration"], args["chat_every"]) for w in walkers))
     await asyncio.sleep(1.0)
-    stop.set()
     for w in walkers:
-        w.ws.close()
-    for r in readers:
-        r.cancel()
+        if not w.ws.closed:
+            w.ws.send((1000).to_bytes(2, "big"), 0x8)
+            w.ws.close()
     sent = {(w.id, x, y): t for w in walkers for (x, y), t in w.sent.items()}
     queue.put(("done", stats, sent, samples))
 
@@ -116,6 +93,7 @@ def run(n: int, args: argparse.Namespace) -> None:
     )
     hub.start()
     try:
+        assert hub.proc is not None
         hub_proc = psutil.Process(hub.proc.pid)
         service = child(hub_proc, "jupyter_classroom.hub")
         proxy = child(hub_proc, "configurable-http-proxy")
@@ -125,7 +103,7 @@ def run(n: int, args: argparse.Namespace) -> None:
             i: f"{hub.ws_base}classrooms/classroom/ws?token={hub.token_for(name, [ACCESS_SCOPE])}"
             for i, name in enumerate(names)
         }
-        queue = multiprocessing.Queue()
+        queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
         go = multiprocessing.Event()
         work = {"duration": args.duration, "chat_every": args.chat_every}
         procs = [
@@ -160,21 +138,27 @@ def run(n: int, args: argparse.Namespace) -> None:
             f.seek(log_from)
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
-        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
+        stats: dict[str, Any] = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0}
         sent: dict = {}
         samples: list = []
         codes: dict[str, int] = {}
         for _, s, snt, smp in results:
             for k in stats:
                 stats[k] += s[k]
-            for code, count in s.get("codes", {}).items():
+            for code, count in s.get("error codes", {}).items():
                 codes[code] = codes.get(code, 0) + count
             sent.update(snt)
             samples.extend(smp)
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
-        print(f"students                {n}   ({len(procs)} client processes), through the hub's proxy")
-        print(f"joins                   all {n} in {max(join_times):.1f} s (each checked with the hub)")
-        print(f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s")
+        print(
+            f"students                {n}   ({len(procs)} client processes), through the hub's proxy"
+        )
+        print(
+            f"joins                   all {n} in {max(join_times):.1f} s (each checked with the hub)"
+        )
+        print(
+            f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s"
+        )
         print(f"service CPU             {(s1 - s0) / elapsed * 100:.1f} % of one core")
         print(f"proxy CPU               {(p1 - p0) / elapsed * 100:.1f} % of one core")
         print(f"service RSS (MB)        start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
@@ -182,13 +166,17 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)})"
         )
-        print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
+        print(
+            f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats"
+        )
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
         print(
             f"refused moves           {stats['blocked']} of {stats['sent']}   other errors {stats['errors']} "
             f"{codes or ''}"
         )
-        print(f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)")
+        print(
+            f"load average            {' '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine's, at the end)"
+        )
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
             f"p99 {pct(lat, 0.99):.1f}   (n={len(lat)})"
@@ -199,11 +187,17 @@ def run(n: int, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--participants", default="50", help="crowd sizes, comma separated")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of walking per crowd")
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help="seconds of walking per crowd"
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--chat-every", type=float, default=30.0, help="seconds between one student's chats")
+    parser.add_argument(
+        "--chat-every", type=float, default=30.0, help="seconds between one student's chats"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     for n in (int(v) for v in args.participants.split(",")):

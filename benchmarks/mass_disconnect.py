@@ -39,7 +39,7 @@ import tornado.websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
 
 
 def _probe(url: str, out: multiprocessing.connection.Connection, stop: threading.Event) -> None:
@@ -63,7 +63,9 @@ class Probe:
         context = multiprocessing.get_context("spawn")
         self._conn, self._child = context.Pipe(duplex=False)
         self._stop = context.Event()
-        self._proc = context.Process(target=_probe, args=(url, self._child, self._stop), daemon=True)
+        self._proc = context.Process(
+            target=_probe, args=(url, self._child, self._stop), daemon=True
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self.samples: list[tuple[float, float]] = []
 
@@ -90,7 +92,11 @@ class Probe:
     def slowest(self, since: float) -> tuple[float, float]:
         """When the slowest answer since ``since`` was asked for, and how long it took."""
         samples = list(self.samples)
-        return max(((t, d) for t, d in samples if t + d >= since), key=lambda s: s[1], default=(since, math.nan))
+        return max(
+            ((t, d) for t, d in samples if t + d >= since),
+            key=lambda s: s[1],
+            default=(since, math.nan),
+        )
 
 
 async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, dict]:
@@ -106,7 +112,10 @@ async def join(url: str) -> tuple[tornado.websocket.WebSocketClientConnection, d
         raise ConnectionRefusedError(url)
     await ws.write_message(json.dumps({"type": "join", "protocol": PROTOCOL_VERSION, "id": 1}))
     while True:
-        m = json.loads(await ws.read_message())
+        text = await ws.read_message()
+        if text is None:
+            raise ConnectionError(f"closed before the welcome: {ws.close_code}")
+        m = json.loads(text)
         if m["type"] == "welcome":
             return ws, m
 
@@ -140,7 +149,9 @@ async def run(args: argparse.Namespace) -> None:
         speed = people[0][1]["config"]["speed"] * 0.8
         for _ in range(int(args.spread / 0.25)):
             for ws, welcome in people:
-                me = welcome.setdefault("me", next(p for p in welcome["participants"] if p["id"] == welcome["you"]))
+                me = welcome.setdefault(
+                    "me", next(p for p in welcome["participants"] if p["id"] == welcome["you"])
+                )
                 h = welcome.setdefault("heading", rng.uniform(math.pi, 2 * math.pi))
                 nx, ny = me["x"] + 0.25 * speed * math.cos(h), me["y"] + 0.25 * speed * math.sin(h)
                 if not (210 < nx < 1390 and 575 < ny < 905):
@@ -166,6 +177,7 @@ async def run(args: argparse.Namespace) -> None:
             if args.clean:
                 ws.close(1001, "going away")
                 continue
+            assert ws.protocol is not None and ws.protocol.stream is not None
             stream = ws.protocol.stream
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             # The stream closes the socket (a reset, with that linger) and
@@ -186,7 +198,10 @@ async def run(args: argparse.Namespace) -> None:
             if text is None:
                 break
             m = json.loads(text)
-            if m["type"] == "participant_updated" and m["participant"]["connection"] == "reconnecting":
+            if (
+                m["type"] == "participant_updated"
+                and m["participant"]["connection"] == "reconnecting"
+            ):
                 marked.add(m["participant"]["id"])
                 if marked >= ids:
                     marked_at = time.perf_counter() - t0
@@ -199,11 +214,15 @@ async def run(args: argparse.Namespace) -> None:
         for d in drains:
             d.cancel()
         how = "closed properly" if args.clean else "TCP reset"
-        print(f"participants dropped        {len(ids)} at once ({how}), {args.stay} staying, "
-              f"reconnect grace {args.grace:.0f} s")
+        print(
+            f"participants dropped        {len(ids)} at once ({how}), {args.stay} staying, "
+            f"reconnect grace {args.grace:.0f} s"
+        )
         at, longest = probe.slowest(t0)
-        print(f"longest /api/status answer  {longest * 1000:.0f} ms after the drop, asked {at - t0:.2f} s "
-              f"after it ({before * 1000:.0f} ms before it)")
+        print(
+            f"longest /api/status answer  {longest * 1000:.0f} ms after the drop, asked {at - t0:.2f} s "
+            f"after it ({before * 1000:.0f} ms before it)"
+        )
         print(f"all marked reconnecting     {marked_at:.2f} s   ({len(marked)} seen)")
         print(f"all gone                    {gone_at:.2f} s   ({len(gone)} seen)")
     finally:
@@ -211,12 +230,20 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--participants", type=int, default=200)
     parser.add_argument("--grace", type=float, default=5.0, help="reconnect grace, seconds")
-    parser.add_argument("--spread", type=float, default=6.0, help="seconds of walking before the drop")
-    parser.add_argument("--stay", type=int, default=0, help="participants who stay connected, reading")
-    parser.add_argument("--clean", action="store_true", help="close with a close frame instead of a reset")
+    parser.add_argument(
+        "--spread", type=float, default=6.0, help="seconds of walking before the drop"
+    )
+    parser.add_argument(
+        "--stay", type=int, default=0, help="participants who stay connected, reading"
+    )
+    parser.add_argument(
+        "--clean", action="store_true", help="close with a close frame instead of a reset"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

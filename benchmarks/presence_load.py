@@ -46,12 +46,13 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from jupyter_classroom.protocol import PROTOCOL_VERSION  # noqa: E402
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
 
 # Recognised without decoding (the server writes the type first).
 POSITIONS = b'{"type":"positions",'
@@ -81,8 +82,16 @@ class Socket(asyncio.Protocol):
         self.close_code: int | None = None
         self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self.transport = transport
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None, "not connected"
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
@@ -94,8 +103,10 @@ class Socket(asyncio.Protocol):
             status = bytes(self.buf[: self.buf.find(b"\r\n")])
             del self.buf[: end + 4]
             if not status.startswith(b"HTTP/1.1 101"):
-                self.upgraded.set_exception(ConnectionRefusedError(status.decode(errors="replace")))
-                self.transport.close()
+                self.upgraded.set_exception(
+                    ConnectionRefusedError(status.decode(errors="replace"))
+                )
+                self.close()
                 return
             self.upgraded.set_result(None)
         buf, at, size = self.buf, 0, len(self.buf)
@@ -121,10 +132,12 @@ class Socket(asyncio.Protocol):
             elif opcode == 0x8:
                 self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
                 self.send(payload[:2], 0x8)
-                self.transport.close()
+                self.close()
                 break
             elif opcode != 0xA:
-                raise ValueError(f"unexpected frame opcode {opcode} (the server does not fragment)")
+                raise ValueError(
+                    f"unexpected frame opcode {opcode} (the server does not fragment)"
+                )
         del buf[:at]
 
     def connection_lost(self, exc) -> None:
@@ -148,15 +161,16 @@ class Socket(asyncio.Protocol):
         mask = os.urandom(4)
         key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
         masked = (int.from_bytes(data, "big") ^ key).to_bytes(size, "big")
-        self.transport.write(head + mask + masked)
+        self.write(head + mask + masked)
 
     @classmethod
     async def connect(cls, url: str, on_text) -> Socket:
         parts = urllib.parse.urlsplit(url)
         loop = asyncio.get_running_loop()
+        assert parts.hostname is not None and parts.port is not None, url
         _, sock = await loop.create_connection(lambda: cls(on_text), parts.hostname, parts.port)
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.transport.write(
+        sock.write(
             (
                 f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -200,7 +214,7 @@ class Walker:
         self.stats["received"] += 1
         if self.id is None:
             m = json.loads(text)
-            if m["type"] == "welcome":
+            if m["type"] == "welcome" and self.welcomed is not None:
                 self.welcomed.set_result(m)
             return
         # The clients share the machine with the server: only what a walker
@@ -253,7 +267,9 @@ class Walker:
             step = self.speed * period
             nx, ny = self.x + step * math.cos(self.heading), self.y + step * math.sin(self.heading)
             if not (x0 < nx < x1 and y0 < ny < y1) or random.random() < 0.05:
-                self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(-1, 1)
+                self.heading = math.atan2(MIDDLE[1] - self.y, MIDDLE[0] - self.x) + random.uniform(
+                    -1, 1
+                )
                 continue
             self.x, self.y = round(nx, 1), round(ny, 1)
             self.sent[(self.x, self.y)] = time.perf_counter()
@@ -263,13 +279,26 @@ class Walker:
                 next_chat += chat_every
                 channel = random.choice(["nearby", "class"])
                 self.ws.send(
-                    json.dumps({"type": "chat_send", "channel": channel, "text": f"hello from {self.index}"}).encode()
+                    json.dumps(
+                        {
+                            "type": "chat_send",
+                            "channel": channel,
+                            "text": f"hello from {self.index}",
+                        }
+                    ).encode()
                 )
                 self.stats["chats"] += 1
 
 
 async def client_process(url: str, indices: list[int], go, args: dict, queue) -> None:
-    stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0}
+    stats: dict[str, Any] = {
+        "sent": 0,
+        "received": 0,
+        "errors": 0,
+        "blocked": 0,
+        "chats": 0,
+        "closed": 0,
+    }
     samples: list = []
     walkers = [Walker(url, i, stats, samples) for i in indices]
     for w in walkers:
@@ -288,7 +317,7 @@ async def client_process(url: str, indices: list[int], go, args: dict, queue) ->
     for w in walkers:
         if not w.ws.closed:
             w.ws.send((1000).to_bytes(2, "big"), 0x8)
-            w.ws.transport.close()
+            w.ws.close()
     sent = {(w.id, x, y): t for w in walkers for (x, y), t in w.sent.items()}
     queue.put(("done", stats, sent, samples))
 
@@ -310,9 +339,10 @@ def run(n: int, args: argparse.Namespace) -> None:
     server = JupyterProcess(root, app="jupyter_server", max_participants=max(200, n))
     server.start()
     try:
+        assert server.proc is not None
         proc = psutil.Process(server.proc.pid)
         url = f"{server.ws_url}?token={server.token}"
-        queue = multiprocessing.Queue()
+        queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
         chunks = [list(range(n))[i :: args.processes] for i in range(args.processes)]
         go = multiprocessing.Event()
         work = {"duration": args.duration, "chat_every": args.chat_every}
@@ -346,11 +376,23 @@ def run(n: int, args: argparse.Namespace) -> None:
             text = f.read().decode(errors="replace")
         ticks = [float(v) for v in re.findall(r"the position ticker took ([0-9.]+) ms CPU", text)]
         meshes = [float(v) for v in re.findall(r"the peer mesh took ([0-9.]+) ms CPU", text)]
-        writes = [float(v) for v in re.findall(r"writing to \d+ sockets took ([0-9.]+) ms CPU", text)]
-        collections = re.findall(r"a garbage collection of generation (\d) took ([0-9.]+) ms CPU", text)
+        writes = [
+            float(v) for v in re.findall(r"writing to \d+ sockets took ([0-9.]+) ms CPU", text)
+        ]
+        collections = re.findall(
+            r"a garbage collection of generation (\d) took ([0-9.]+) ms CPU", text
+        )
         middles = [float(v) for g, v in collections if g == "1"]
         fulls = [float(v) for g, v in collections if g == "2"]
-        stats = {"sent": 0, "received": 0, "errors": 0, "blocked": 0, "chats": 0, "closed": 0, "cpu": 0.0}
+        stats = {
+            "sent": 0,
+            "received": 0,
+            "errors": 0,
+            "blocked": 0,
+            "chats": 0,
+            "closed": 0,
+            "cpu": 0.0,
+        }
         codes: dict = {}
         errors: dict = {}
         sent: dict = {}
@@ -367,7 +409,9 @@ def run(n: int, args: argparse.Namespace) -> None:
         lat = [(t - sent[(i, x, y)]) * 1000 for i, x, y, t in samples if (i, x, y) in sent]
         cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / elapsed * 100
         print(f"participants            {n}   ({args.processes} client processes)")
-        print(f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s")
+        print(
+            f"walking                 2-5 moves/s each for {args.duration:.0f} s, a chat every {args.chat_every:.0f} s"
+        )
         print(
             f"tick CPU (ms)           p50 {pct(ticks, 0.5):.2f}   p99 {pct(ticks, 0.99):.2f}   "
             f"max {max(ticks) if ticks else float('nan'):.2f}   (n={len(ticks)}, {len(ticks) / elapsed:.1f}/s)"
@@ -390,10 +434,16 @@ def run(n: int, args: argparse.Namespace) -> None:
             f"(the clients {stats['cpu'] / elapsed * 100:.0f} %, on the same {os.cpu_count()} cores)"
         )
         print(f"server RSS (MB)         start {rss0 / 2**20:.1f}   end {rss1 / 2**20:.1f}")
-        print(f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats")
+        print(
+            f"messages in             {stats['sent'] / elapsed:.0f} moves/s, {stats['chats']} chats"
+        )
         print(f"messages out            {stats['received'] / elapsed:.0f} /s")
-        print(f"refused as too far      {stats['blocked']} of {stats['sent']} moves   other errors {stats['errors']} {errors or ''}")
-        print(f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})")
+        print(
+            f"refused as too far      {stats['blocked']} of {stats['sent']} moves   other errors {stats['errors']} {errors or ''}"
+        )
+        print(
+            f"closed by the server    {stats['closed']} walkers   (close codes {codes or 'none'})"
+        )
         print(f"load average            {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(
             f"position latency (ms)   p50 {pct(lat, 0.5):.1f}   p95 {pct(lat, 0.95):.1f}   "
@@ -405,11 +455,19 @@ def run(n: int, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--participants", default="100,200,500", help="crowd sizes, comma separated")
-    parser.add_argument("--duration", type=float, default=300.0, help="seconds of walking per crowd")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--participants", default="100,200,500", help="crowd sizes, comma separated"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=300.0, help="seconds of walking per crowd"
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--chat-every", type=float, default=30.0, help="seconds between one walker's chats")
+    parser.add_argument(
+        "--chat-every", type=float, default=30.0, help="seconds between one walker's chats"
+    )
     args = parser.parse_args()
     for n in (int(v) for v in args.participants.split(",")):
         run(n, args)

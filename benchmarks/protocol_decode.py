@@ -14,6 +14,7 @@ import argparse
 import json
 import statistics
 import timeit
+from functools import partial
 
 from jupyter_classroom import protocol
 
@@ -26,7 +27,10 @@ def frames() -> dict[str, bytes]:
         "type": "signal",
         "to": "ab12cd34",
         "description": {"type": "offer", "sdp": "v=0\r\n" + "a=x\r\n" * 1500},
-        "sources": [{"stream": "s1", "source": "camera"}, {"stream": "s2", "source": "screen_share"}],
+        "sources": [
+            {"stream": "s1", "source": "camera"},
+            {"stream": "s2", "source": "screen_share"},
+        ],
     }
     brackets = {"type": "chat_send", "channel": "class", "text": "[{" * 3000}
     return {
@@ -65,8 +69,8 @@ def main() -> None:
 
     print(f"{'frame':34} {'bytes':>6} {'decode µs':>10} {'json.loads µs':>14}")
     for name, frame in frames().items():
-        times = timeit.repeat(lambda: decode(frame), number=args.number, repeat=args.rounds)
-        bare = timeit.repeat(lambda: parse_only(frame), number=args.number, repeat=args.rounds)
+        times = timeit.repeat(partial(decode, frame), number=args.number, repeat=args.rounds)
+        bare = timeit.repeat(partial(parse_only, frame), number=args.number, repeat=args.rounds)
         per = statistics.median(times) / args.number * 1e6
         per_bare = statistics.median(bare) / args.number * 1e6
         print(f"{name:34} {len(frame):6} {per:10.1f} {per_bare:14.1f}")

@@ -32,10 +32,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREEN_STUB  # noqa: E402
-from tests.browser.test_classroom_ui import joined, my_id  # noqa: E402
-from tests.browser.test_proximity_media import PEERS, calls, walk_to  # noqa: E402
-from tests.servers import JupyterProcess  # noqa: E402
+from tests.browser.test_proximity_media import PEERS, calls  # noqa: E402
+from tests.harness import wait_until  # noqa: E402
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS, People, joined, my_id, walk_to  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
 
 MEASURE = """
 ([peer, ax, ay, r]) => new Promise(resolve => {
@@ -77,13 +77,8 @@ async () => {
 
 
 def person(browser, lab):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"])
-    context.add_init_script(SCREEN_STUB)
-    page = context.new_page()
-    page.goto(f"{lab.url}lab?token={lab.token}")
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    page.click('.jp-SideBar [data-id="jp-classroom-panel"]')
-    return page
+    """A browser with JupyterLab (in a workspace of its own) and the classroom open."""
+    return People(browser, lab, "proximity-benchmark")()
 
 
 def join_time(browser, lab, runs: int) -> tuple[list[float], int, int]:
@@ -99,7 +94,9 @@ def join_time(browser, lab, runs: int) -> tuple[list[float], int, int]:
     times = []
     missed = 0
     for _ in range(runs):
-        b.evaluate(f"args => {{ window.__joinTime = ({MEASURE})(args); }}", [ida, 330, 615, radius])
+        b.evaluate(
+            f"args => {{ window.__joinTime = ({MEASURE})(args); }}", [ida, 330, 615, radius]
+        )
         walk_to(b, 440, 615)
         ms = b.evaluate("() => window.__joinTime")
         if ms is None:
@@ -107,9 +104,7 @@ def join_time(browser, lab, runs: int) -> tuple[list[float], int, int]:
         else:
             times.append(ms)
         walk_to(b, 560, 615)
-        deadline = time.monotonic() + 10
-        while ida in calls(b) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: ida not in calls(b), what="the call to end")
     rebuilt = sum(p.evaluate(f"{PEERS}.rebuilt") for p in (a, b))
     a.context.close()
     b.context.close()
@@ -120,7 +115,7 @@ def upload(pages, seconds: float) -> list[tuple[float, int]]:
     first = [p.evaluate(UPLOAD) for p in pages]
     time.sleep(seconds)
     last = [p.evaluate(UPLOAD) for p in pages]
-    return [((l[0] - f[0]) * 8 / seconds / 1000, l[1]) for f, l in zip(first, last)]
+    return [((e[0] - f[0]) * 8 / seconds / 1000, e[1]) for f, e in zip(first, last, strict=True)]
 
 
 def cluster_cost(browser, lab, size: int, seconds: float) -> None:
@@ -131,11 +126,13 @@ def cluster_cost(browser, lab, size: int, seconds: float) -> None:
     for page in pages:
         joined(page, size)
     # Everyone stands in the spawn area, well within range of each other.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if all(len(calls(p)) == size - 1 and set(calls(p).values()) == {"connected"} for p in pages):
-            break
-        time.sleep(0.2)
+    wait_until(
+        lambda: all(
+            len(calls(p)) == size - 1 and set(calls(p).values()) == {"connected"} for p in pages
+        ),
+        timeout=30,
+        what="everyone's calls to connect",
+    )
     time.sleep(2)
     audio = upload(pages, seconds)
     for page in pages:
@@ -156,7 +153,9 @@ def cluster_cost(browser, lab, size: int, seconds: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--cluster", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -174,7 +173,9 @@ def main() -> None:
                     f"in range -> first audio packet (n={len(times)}): min {min(times):.0f} ms, "
                     f"median {statistics.median(times):.0f}, p90 {p90:.0f}, max {max(times):.0f}"
                 )
-            print(f"approaches without audio within 40 s: {missed} of {args.runs}; calls rebuilt: {rebuilt}")
+            print(
+                f"approaches without audio within 40 s: {missed} of {args.runs}; calls rebuilt: {rebuilt}"
+            )
             if args.cluster > 1:
                 cluster_cost(browser, lab, args.cluster, args.seconds)
             browser.close()

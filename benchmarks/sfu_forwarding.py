@@ -106,7 +106,7 @@ def prerecorded_tracks(clip: list[bytes]):
     from aiortc import MediaStreamTrack
     from aiortc.mediastreams import MediaStreamError
 
-    from tests.clients import Tone
+    from tests.harness.clients import Tone
 
     class Clip(MediaStreamTrack):
         kind = "video"
@@ -137,7 +137,7 @@ def prerecorded_tracks(clip: list[bytes]):
 async def join_and_walk(url: str, index: int, room, presence: dict[str, bool]):
     import tornado.websocket
 
-    from tests.clients import Client
+    from tests.harness.clients import Client
 
     ws = await tornado.websocket.websocket_connect(url, max_message_size=64 << 20)
     client = Client(ws, room)
@@ -187,15 +187,20 @@ PACING_BITS_PER_SECOND = 2_500_000
 
 
 async def publisher_main(url: str, pipe: Connection) -> None:
-    from tests.clients import RoomPeer
+    from tests.harness import until
+    from tests.harness.clients import RoomPeer
 
     clip = encode_clip()
     video, audio = prerecorded_tracks(clip)
     room = RoomPeer(sources={"camera": video, "microphone": audio})
     client = await join_and_walk(url, 0, room, {"camera": True, "mic": True})
     sent: list[tuple[int, int, int, float]] = []
-    while room.pc is None or room.pc.connectionState != "connected":
-        await asyncio.sleep(0.1)
+    await until(
+        lambda: room.pc is not None and room.pc.connectionState == "connected",
+        timeout=60,
+        what="the publisher's room connection",
+    )
+    assert room.pc is not None
     dtls = room.pc.getTransceivers()[0].sender.transport
     send_rtp = dtls._send_rtp
     next_at = 0.0
@@ -214,7 +219,7 @@ async def publisher_main(url: str, pipe: Connection) -> None:
             sent.append((pt, seq, ts, time.time()))
         await send_rtp(data)
 
-    dtls._send_rtp = paced
+    dtls._send_rtp = paced  # type: ignore[method-assign]  # paces and records the publisher's packets
     pipe.send(("ready", client.id))
     window = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
     pipe.send([s for s in sent if window[0] - 1 <= s[3] <= window[1] + 1])
@@ -222,8 +227,10 @@ async def publisher_main(url: str, pipe: Connection) -> None:
     await client.close()
 
 
-async def subscribers_main(url: str, first: int, count: int, at_socket: bool, pipe: Connection) -> None:
-    from tests.clients import RoomPeer
+async def subscribers_main(
+    url: str, first: int, count: int, at_socket: bool, pipe: Connection
+) -> None:
+    from tests.harness.clients import RoomPeer
 
     logs: list[list] = [[] for _ in range(count)]
     peers = [RoomPeer() for _ in range(count)]
@@ -231,19 +238,21 @@ async def subscribers_main(url: str, first: int, count: int, at_socket: bool, pi
     for i in range(count):
         clients.append(await join_and_walk(url, first + i, peers[i], {}))
 
+    recorded: set[object] = set()  # the connections or receivers already recorded
+
     def patch() -> None:
-        for peer, log in zip(peers, logs):
+        for peer, log in zip(peers, logs, strict=True):
             if peer.pc is None or peer.pc.connectionState != "connected":
                 continue
             if at_socket:
-                if not getattr(peer.pc, "_benchmarked", False):
-                    peer.pc._benchmarked = True
+                if peer.pc not in recorded:
+                    recorded.add(peer.pc)
                     record_datagrams(peer.pc, log)
                 continue
             for t in peer.pc.getTransceivers():
                 receiver = t.receiver
-                if receiver.track is not None and not getattr(receiver, "_benchmarked", False):
-                    receiver._benchmarked = True
+                if receiver.track is not None and receiver not in recorded:
+                    recorded.add(receiver)
                     record_packets(receiver, log)
 
     waited = 0
@@ -302,10 +311,12 @@ def worst_window(log: list, t0: float, windows: int) -> float:
     return min(counts) / WINDOW
 
 
-def measure(n: int, duration: float, warmup: float, per_process: int, at_socket: bool) -> dict[str, Any]:
+def measure(
+    n: int, duration: float, warmup: float, per_process: int, at_socket: bool
+) -> dict[str, Any]:
     import psutil
 
-    from tests.servers import JupyterProcess
+    from tests.harness.servers import JupyterProcess
 
     ctx = multiprocessing.get_context("spawn")
     server = JupyterProcess(
@@ -346,6 +357,7 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
             pipe.recv()
         progress(f"{n} subscribers receiving; measuring for {duration:.0f} s")
         time.sleep(warmup)
+        assert server.proc is not None
         proc = psutil.Process(server.proc.pid)
         cpu0, t0 = sum(proc.cpu_times()[:2]), time.time()
         time.sleep(duration)
@@ -394,7 +406,11 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
     cpu = cpu1 - cpu0
 
     def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
+        return (
+            latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+            if latencies
+            else float("nan")
+        )
 
     # What the publisher managed to send is the ceiling of what subscribers
     # can get: on a loaded machine its own pacing slips too.
@@ -421,7 +437,9 @@ def measure(n: int, duration: float, warmup: float, per_process: int, at_socket:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--subscribers", type=int, nargs="+", default=[10, 30, 60, 100])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
@@ -449,10 +467,14 @@ def main(argv: list[str] | None = None) -> None:
         worst = ", ".join(f"{f:.1f}" for f in r["fps_worst_windows"])
         print(f"  worst {WINDOW:.0f}-second window per subscriber (frames/s): {worst}", flush=True)
         pub_fps, pub_worst = r["publisher_fps"]
-        print(f"  publisher sent {pub_fps:.1f} frames/s (worst {WINDOW:.0f}-second window {pub_worst:.1f})",
-              flush=True)
+        print(
+            f"  publisher sent {pub_fps:.1f} frames/s (worst {WINDOW:.0f}-second window {pub_worst:.1f})",
+            flush=True,
+        )
     print()
-    print("| subscribers | server CPU (% of a core) | CPU per forwarded packet | added latency p50 / p95 | loss | frames/s per subscriber (mean / min) | worst 10 s window (frames/s) |")
+    print(
+        "| subscribers | server CPU (% of a core) | CPU per forwarded packet | added latency p50 / p95 | loss | frames/s per subscriber (mean / min) | worst 10 s window (frames/s) |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(

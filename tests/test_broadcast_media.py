@@ -11,8 +11,8 @@ import pytest
 
 from jupyter_classroom.sfu import announce_host_addresses
 
-from .clients import Client, RoomPeer, Tone
-from .servers import server_config
+from .harness.clients import Client, RoomPeer, Tone
+from .harness.servers import server_config
 from .test_room_media import until
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

@@ -18,7 +18,7 @@ from jupyter_client import BlockingKernelClient, KernelManager
 from jupyter_classroom import Classroom, ClassroomRefused, ClassroomUnreachable, protocol
 from jupyter_classroom.client import ClassroomForbidden
 
-from .servers import JupyterProcess, free_port
+from .harness.servers import JupyterProcess, free_port
 
 
 class Kernel:
@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     # Token logins are the server's owner (an instructor by default), as on
     # JupyterHub; ?user=NAME names a student.
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
+        json.dumps({"ServerApp": {"identity_provider_class": "tests.harness.clients.OwnerUsers"}})
     )
     server = JupyterProcess(
         root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True

@@ -8,7 +8,7 @@ import pytest
 
 from jupyter_classroom.app import ClassroomApp
 
-from .servers import classroom_service, server_config
+from .harness.servers import classroom_service, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

@@ -75,7 +75,7 @@ def test_the_hub_docs_zero_to_jupyterhub_values_are_valid_yaml() -> None:
 
     import yaml
 
-    from .servers import REPO
+    from .harness.servers import REPO
 
     text = (REPO / "docs" / "hub.md").read_text()
     (block,) = re.findall(r"```yaml\n(hub:.*?)```", text, re.S)

@@ -8,7 +8,7 @@ import json
 import pytest
 import tornado.httpclient
 
-from .servers import classroom_service
+from .harness.servers import classroom_service
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

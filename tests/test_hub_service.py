@@ -18,7 +18,7 @@ from websockets.typing import Origin
 
 from jupyter_classroom import protocol
 
-from .hub import ACCESS_SCOPE, TEACH_SCOPE, HubProcess
+from .harness.hub import ACCESS_SCOPE, TEACH_SCOPE, HubProcess
 
 pytestmark = pytest.mark.network
 

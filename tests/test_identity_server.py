@@ -12,7 +12,7 @@ import pytest
 from jupyter_classroom import protocol
 from jupyter_classroom.classroom import colour_of
 
-from .clients import Client
+from .harness.clients import Client
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

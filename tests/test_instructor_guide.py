@@ -9,7 +9,7 @@ import nbformat
 
 from jupyter_classroom import protocol
 
-from .servers import JupyterProcess
+from .harness.servers import JupyterProcess
 from .test_client import Kernel, server, start_kernel, student, wait_for  # noqa: F401 (server: a fixture)
 
 GUIDE = Path(__file__).parent.parent / "notebooks" / "instructor-guide.ipynb"

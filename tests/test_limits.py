@@ -26,8 +26,8 @@ from jupyter_classroom import protocol
 from jupyter_classroom.app import SettingError, list_setting
 from jupyter_classroom.classroom import ClassroomMap
 
-from .clients import Client
-from .servers import JupyterProcess
+from .harness.clients import Client
+from .harness.servers import JupyterProcess
 from .test_session import Conn, Setup
 
 

@@ -16,7 +16,7 @@ import tornado.httpclient
 from jupyter_classroom.app import DEFAULT_MAP
 from jupyter_classroom.server.mapfiles import MapFiles, decode_layer_data, served_name
 
-from .servers import server_config
+from .harness.servers import server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

@@ -40,6 +40,7 @@ from jupyter_classroom.server.session import ClassroomSession
 from jupyter_classroom.storage import ChatStore
 
 from .conftest import person
+from .harness import FakeClock as Clock
 
 SPEC = protocol.SPEC
 MAX_BYTES = 16384
@@ -251,12 +252,6 @@ def frame(data: st.DataObject, value: Any) -> str | bytes:
 # The server side
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Client:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .clients import Client, NamedUsers
+from .harness.clients import Client, NamedUsers
 from .test_protocol_fuzz import EXPECTED_CODES, PEERS, SPEC, frame, mutate, valid
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

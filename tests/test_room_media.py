@@ -7,15 +7,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from jupyter_classroom.sfu import announce_host_addresses
 
-from .clients import Client, MarkedFrames, RoomPeer, Tone, marker_of
-from .servers import classroom_service, server_config
+from .harness import until
+from .harness.clients import Client, MarkedFrames, RoomPeer, Tone, marker_of
+from .harness.servers import classroom_service, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 pytestmark = pytest.mark.network
@@ -70,15 +70,6 @@ def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
 @pytest.fixture
 def service(jp_serverapp):
     return classroom_service(jp_serverapp)
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.05)
 
 
 def intact(levels: list[int], base: int = 0) -> bool:

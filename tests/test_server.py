@@ -13,8 +13,8 @@ import tornado.websocket
 from jupyter_classroom import protocol
 from jupyter_classroom.turn import verify_turn_credentials
 
-from .clients import Client
-from .servers import JupyterProcess, server_config
+from .harness.clients import Client
+from .harness.servers import JupyterProcess, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

@@ -12,8 +12,8 @@ import pytest
 
 from jupyter_classroom import protocol
 
-from .clients import Client
-from .servers import classroom_service, server_config
+from .harness.clients import Client
+from .harness.servers import classroom_service, server_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

@@ -24,17 +24,7 @@ from jupyter_classroom.server.session import ClassroomSession
 from jupyter_classroom.storage import ChatStore
 
 from .conftest import person
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from .harness import FakeClock as Clock
 
 
 class Conn:

@@ -5,8 +5,7 @@ notebook's connection to a real server's classroom."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,8 @@ from jupyter_classroom import protocol  # noqa: E402
 from jupyter_classroom.client import Classroom  # noqa: E402
 from jupyter_classroom.widget import ClassroomWidget  # noqa: E402
 
-from .servers import JupyterProcess  # noqa: E402
+from .harness.servers import JupyterProcess  # noqa: E402
+from .harness.waiting import wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +27,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]
     config.mkdir()
     # Token logins are the server's owner (an instructor); ?user=NAME names a student.
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.OwnerUsers"}})
+        json.dumps({"ServerApp": {"identity_provider_class": "tests.harness.clients.OwnerUsers"}})
     )
     server = JupyterProcess(root, app="jupyter_server", owner_is_instructor=True)
     server.start()
     yield server
     server.stop()
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def click(widget: ClassroomWidget, content: Any) -> None:
@@ -54,22 +46,34 @@ def test_the_widget_sends_the_views_protocol_messages(server: JupyterProcess) ->
     widget = ClassroomWidget(teacher)
     try:
         assert widget.role == "instructor"
-        wait_for(lambda: any(p["user"] == "ann" for p in widget.people), "Ann in the widget")
+        wait_until(
+            lambda: any(p["user"] == "ann" for p in widget.people),
+            timeout=20,
+            what="Ann in the widget",
+        )
         ida = next(p["id"] for p in widget.people if p["user"] == "ann")
 
         click(widget, {"message": {"type": "set_locks", "chat": True}})
         assert widget.error == ""
-        wait_for(lambda: ann.locks.get("chat") is True, "the chat lock at Ann")
-        wait_for(lambda: widget.state["locks"].get("chat") is True, "the lock in the widget")
+        wait_until(lambda: ann.locks.get("chat") is True, timeout=20, what="the chat lock at Ann")
+        wait_until(
+            lambda: widget.state["locks"].get("chat") is True,
+            timeout=20,
+            what="the lock in the widget",
+        )
 
         ann.send(protocol.SetPresence(hand=True))
-        wait_for(lambda: widget.state["hands"] == [ida], "Ann's hand in the widget")
+        wait_until(
+            lambda: widget.state["hands"] == [ida], timeout=20, what="Ann's hand in the widget"
+        )
         click(widget, {"message": {"type": "lower_hand", "participant": ida}})
         assert widget.error == ""
-        wait_for(lambda: widget.state["hands"] == [], "Ann's hand lowered")
+        wait_until(lambda: widget.state["hands"] == [], timeout=20, what="Ann's hand lowered")
 
         click(widget, {"message": {"type": "announce", "text": "Quiz at 3"}})
-        wait_for(lambda: ann.announcement == "Quiz at 3", "the announcement at Ann")
+        wait_until(
+            lambda: ann.announcement == "Quiz at 3", timeout=20, what="the announcement at Ann"
+        )
 
         click(
             widget,
@@ -82,16 +86,16 @@ def test_the_widget_sends_the_views_protocol_messages(server: JupyterProcess) ->
             },
         )
         assert widget.error == ""
-        wait_for(lambda: ann.breakout is not None, "the breakouts at Ann")
+        wait_until(lambda: ann.breakout is not None, timeout=20, what="the breakouts at Ann")
         click(widget, {"message": {"type": "end_breakouts"}})
-        wait_for(lambda: ann.breakout is None, "the breakouts ended")
+        wait_until(lambda: ann.breakout is None, timeout=20, what="the breakouts ended")
 
         # The classroom's refusal is shown, and the next command that goes through clears it.
         click(widget, {"message": {"type": "start_breakouts", "mode": "random", "tables": 99}})
         assert "table" in widget.error.lower()
         click(widget, {"message": {"type": "set_locks", "chat": False}})
         assert widget.error == ""
-        wait_for(lambda: not ann.locks.get("chat"), "the chat unlocked at Ann")
+        wait_until(lambda: not ann.locks.get("chat"), timeout=20, what="the chat unlocked at Ann")
     finally:
         widget.close()
         ann.close()

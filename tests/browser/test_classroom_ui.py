@@ -3,64 +3,19 @@
 from __future__ import annotations
 
 import math
-import time
 
-from .conftest import open_classroom
-
-PANEL = "#jp-classroom-panel"
-
-
-def my_entry(page):
-    return page.locator(f"{PANEL} li.jp-Classroom-person", has_text="(you)")
-
-
-def my_id(page) -> str:
-    return my_entry(page).get_attribute("data-id")
-
-
-def my_name(page) -> str:
-    return my_entry(page).get_attribute("data-name")
-
-
-def entry_of(page, pid: str):
-    """A participant's entry, by id (two anonymous users may share a name)."""
-    return page.locator(f'{PANEL} li.jp-Classroom-person[data-id="{pid}"]')
-
-
-def my_position(page) -> tuple[float, float]:
-    node = page.locator(f"{PANEL} .jp-Classroom-map")
-    return float(node.get_attribute("data-x")), float(node.get_attribute("data-y"))
-
-
-def seen_position(page, pid: str) -> tuple[float, float]:
-    e = entry_of(page, pid)
-    return float(e.get_attribute("data-x")), float(e.get_attribute("data-y"))
-
-
-def wait_until(check, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def hold_key(page, key: str, seconds: float) -> None:
-    """Walk with the keyboard: focus the map and hold a key down."""
-    page.focus(f"{PANEL} .jp-Classroom-map")
-    page.keyboard.down(key)
-    time.sleep(seconds)
-    page.keyboard.up(key)
-
-
-def joined(page, count: int) -> None:
-    page.wait_for_function(
-        f"document.querySelectorAll('{PANEL} li.jp-Classroom-person').length >= {count}"
-    )
-    page.wait_for_function(f"!!document.querySelector('{PANEL} .jp-Classroom-map').dataset.x")
+from ..harness import wait_until
+from ..harness.pages import (
+    PANEL,
+    entry_of,
+    hold_key,
+    joined,
+    my_id,
+    my_name,
+    my_position,
+    open_classroom,
+    seen_position,
+)
 
 
 def test_two_people_see_each_other_and_keyboard_moves(person) -> None:
@@ -129,7 +84,9 @@ def test_go_to_walks_next_to_a_person_and_direct_message(person) -> None:
         what="Alice to arrive next to Bob",
     )
 
-    entry_of(alice, b_name).get_by_role("button", name=f"Send {b_display} a direct message").click()
+    entry_of(alice, b_name).get_by_role(
+        "button", name=f"Send {b_display} a direct message"
+    ).click()
     alice.keyboard.type("just between us")
     alice.keyboard.press("Enter")
     tab = bob.locator(f'{PANEL} [role=tab][data-channel^="direct:"]')

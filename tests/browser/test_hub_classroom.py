@@ -10,12 +10,21 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ..hub import PASSWORD, HubProcess
-from .conftest import SCREEN_STUB, open_classroom
-from .test_classroom_ui import PANEL, entry_of, joined, my_id, wait_until
-from .test_proximity_media import calls, grows, walk_to
-from .test_room_media import remote, room_state, sends
+from ..harness import wait_until
+from ..harness.hub import PASSWORD, HubProcess
+from ..harness.pages import (
+    PANEL,
+    SCREEN_STUB,
+    entry_of,
+    joined,
+    leave,
+    my_id,
+    open_classroom,
+    walk_to,
+)
+from .test_proximity_media import calls, grows
 from .test_room_media import grows as room_grows
+from .test_room_media import remote, room_state, sends
 
 pytestmark = pytest.mark.timeout(600)  # a hub and three single-user servers on a shared machine
 
@@ -66,6 +75,8 @@ def hub_person(browser: object, hub: HubProcess) -> Iterator[Callable[[str], obj
 
     yield make
     for context in contexts:
+        for page in context.pages:
+            leave(page)
         context.close()
 
 
@@ -84,7 +95,9 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     bob = hub_person("bob")
     for page in (teacher, alice, bob):
         joined(page, 3)
-    ids = {name: my_id(page) for name, page in (("teacher", teacher), ("alice", alice), ("bob", bob))}
+    ids = {
+        name: my_id(page) for name, page in (("teacher", teacher), ("alice", alice), ("bob", bob))
+    }
     # Students are in their one class; the teacher, in two, may choose.
     for page in (alice, bob):
         assert page.locator(f"{PANEL} .jp-Classroom-title").inner_text() == "Physics 101"
@@ -108,13 +121,18 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     alice.fill(f"{PANEL} .jp-Classroom-compose textarea", "hello from alice")
     alice.keyboard.press("Enter")
     for page in (teacher, bob):
-        page.locator(f"{PANEL} .jp-Classroom-log").get_by_text("hello from alice").wait_for(timeout=15_000)
+        page.locator(f"{PANEL} .jp-Classroom-log").get_by_text("hello from alice").wait_for(
+            timeout=15_000
+        )
 
     # The open floor: alice walks up to bob; they hear each other peer to peer.
     walk_to(bob, 440, 615)
     walk_to(alice, 520, 615)
     wait_until(
-        lambda: calls(alice).get(ids["bob"]) == "connected" and calls(bob).get(ids["alice"]) == "connected",
+        lambda: (
+            calls(alice).get(ids["bob"]) == "connected"
+            and calls(bob).get(ids["alice"]) == "connected"
+        ),
         timeout=30,
         what="alice and bob's call",
     )
@@ -146,7 +164,11 @@ def test_a_class_meets_in_the_hubs_classroom(hub: HubProcess, hub_person) -> Non
     joined(teacher, 1)
     assert teacher.get_by_label("Classroom", exact=True).input_value() == "chemistry"
     assert teacher.locator(f"{PANEL} li.jp-Classroom-person").count() == 1
-    wait_until(lambda: entry_of(alice, ids["teacher"]).count() == 0, timeout=30, what="the teacher to leave physics")
+    wait_until(
+        lambda: entry_of(alice, ids["teacher"]).count() == 0,
+        timeout=30,
+        what="the teacher to leave physics",
+    )
 
 
 def test_someone_in_no_class_is_told_so(hub: HubProcess, hub_person) -> None:
@@ -157,8 +179,11 @@ def test_someone_in_no_class_is_told_so(hub: HubProcess, hub_person) -> None:
         timeout=30,
         what="the panel to say eve is in no class",
     )
-    # It says so once and does not keep retrying.
+    # It says so once and does not keep retrying: the connection is closed
+    # for good ("closed", where a retry would be "reconnecting" on a timer).
     assert eve.locator(f"{PANEL} li.jp-Classroom-person").count() == 0
-    eve.wait_for_timeout(3000)
+    connection = f"document.getElementById('{PANEL[1:]}').classroomRoom.model.connection.state"
+    assert eve.evaluate(f"{connection}.status") == "closed"
+    assert "not a member of any classroom" in eve.evaluate(f"{connection}.reason")
     assert "not a member of any classroom" in status.inner_text()
     assert "Reconnecting" not in status.inner_text()

@@ -4,13 +4,16 @@ in main-area tabs of their own."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Page, Request, Response
 
-from ..servers import JupyterProcess
-from .conftest import open_classroom, open_lab
-from .test_classroom_ui import PANEL, joined, my_id, my_name, wait_until
+from ..harness import wait_until
+from ..harness.pages import PANEL, joined, my_id, my_name
+from ..harness.servers import JupyterProcess
 
 OURS = {
     "classroom:open",
@@ -37,21 +40,55 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
         server.stop()
 
 
-def watch_workspace(page) -> list[tuple[str, int]]:
-    """Every failed workspace request of this page (JupyterLab's layout saves)."""
-    failures: list[tuple[str, int]] = []
-    page.on(
-        "response",
-        lambda r: "/lab/api/workspaces" in r.url and r.status >= 400 and failures.append((r.request.method, r.status)),
-    )
-    return failures
+class Workspace:
+    """The page's JupyterLab workspace as the server holds it (what a reload
+    restores), and the page's saves of it."""
 
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        found = re.search(r"/lab/workspaces/([^/?#]+)", page.url)
+        assert found, page.url
+        self.url = page.url[: found.start()] + f"/lab/api/workspaces/{found.group(1)}"
+        self.pending: set[Request] = set()
+        self.failures: list[tuple[str, int]] = []
+        page.on("request", self._sent)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+        page.on("response", self._answered)
 
-def workspace_saved(page):
-    """Wait for JupyterLab's next workspace save (after the action in the with-block)."""
-    return page.expect_response(
-        lambda r: "/lab/api/workspaces/" in r.url and r.request.method == "PUT", timeout=20_000
-    )
+    def _sent(self, request: Request) -> None:
+        if request.method == "PUT" and request.url.startswith(self.url):
+            self.pending.add(request)
+
+    def _ended(self, request: Request) -> None:
+        self.pending.discard(request)
+
+    def _answered(self, response: Response) -> None:
+        if response.url.startswith(self.url) and response.status >= 400:
+            self.failures.append((response.request.method, response.status))
+
+    def placement(self) -> str | None:
+        """Where the saved layout has the classroom: the main area, shown in
+        the left sidebar, or (None) neither."""
+        response = self.page.request.get(self.url)
+        assert response.ok, response.status
+        layout = response.json()["data"].get("layout-restorer:data", {})
+        left = layout.get("left", {})
+        if '"classroom"' in json.dumps(layout.get("main", {})):
+            return "main"
+        if left.get("current") == "classroom" and not left.get("collapsed"):
+            return "left"
+        return None
+
+    def saved(self, placement: str) -> None:
+        """Wait until the server holds the layout with the classroom at
+        ``placement`` and no save of this page is on its way (an older one,
+        arriving late, would undo it)."""
+        wait_until(
+            lambda: not self.pending and self.placement() == placement,
+            timeout=20,
+            what=f"the workspace saved with the classroom in {placement}",
+        )
 
 
 def reload(page) -> None:
@@ -61,7 +98,9 @@ def reload(page) -> None:
 
 def new_notebook_editor(page):
     """A new notebook, its first cell in edit mode with some code typed in."""
-    page.evaluate("window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'})")
+    page.evaluate(
+        "window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'})"
+    )
     editor = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
     editor.wait_for(timeout=30_000)
     editor.click()
@@ -101,31 +140,29 @@ def test_shortcuts_collide_with_nothing_in_the_running_lab(person) -> None:
     assert editor.inner_text().strip() == "x = 1"
     page.keyboard.press("Alt+Shift+W")
     wait_until(
-        lambda: page.evaluate(f"document.activeElement === document.querySelector('{PANEL} .jp-Classroom-map')"),
+        lambda: page.evaluate(
+            f"document.activeElement === document.querySelector('{PANEL} .jp-Classroom-map')"
+        ),
         what="Alt+Shift+W to focus the map",
     )
-    # Put it back for the next tests (the workspace is the server's).
-    with workspace_saved(page) as saved:
-        page.get_by_role("button", name="Move the classroom to the left sidebar").click()
-    assert saved.value.status < 400
 
 
 def test_the_panel_comes_back_where_it_was_after_a_reload(person) -> None:
     page = person()
-    failures = watch_workspace(page)
+    workspace = Workspace(page)
     joined(page, 1)
     assert page.locator(PANEL).get_attribute("data-placement") == "left"
 
     # In the sidebar, shown: after a reload it is shown in the sidebar.
+    workspace.saved("left")
     reload(page)
     page.locator(PANEL).wait_for(state="visible")
     assert page.locator(f".jp-SideBar.jp-mod-left {PANEL}, #jp-left-stack {PANEL}").count() == 1
     assert page.locator(PANEL).get_attribute("data-placement") == "left"
 
     # Beside the notebooks: after a reload it is there again, and knows it.
-    with workspace_saved(page) as saved:
-        page.get_by_role("button", name="Open the classroom in the main area").click()
-    assert saved.value.status < 400
+    page.get_by_role("button", name="Open the classroom in the main area").click()
+    workspace.saved("main")
     reload(page)
     page.wait_for_selector(f"#jp-main-dock-panel {PANEL}", state="visible")
     assert page.locator(PANEL).get_attribute("data-placement") == "main"
@@ -133,14 +170,13 @@ def test_the_panel_comes_back_where_it_was_after_a_reload(person) -> None:
     joined(page, 1)
 
     # And back to the sidebar.
-    with workspace_saved(page) as saved:
-        page.get_by_role("button", name="Move the classroom to the left sidebar").click()
-    assert saved.value.status < 400
+    page.get_by_role("button", name="Move the classroom to the left sidebar").click()
+    workspace.saved("left")
     reload(page)
     page.locator(PANEL).wait_for(state="visible")
     assert page.locator(f"#jp-main-dock-panel {PANEL}").count() == 0
     assert page.locator(PANEL).get_attribute("data-placement") == "left"
-    assert failures == []
+    assert workspace.failures == []
 
 
 def screen_tab(page, name: str):
@@ -179,9 +215,9 @@ def test_a_shared_screen_opens_in_a_tab_of_its_own(person) -> None:
 
     # Alice stops: the tab says so, and its title too.
     alice.get_by_role("button", name="Stop sharing").click()
-    bob.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=f"{a_name}'s screen (ended)").wait_for(
-        timeout=20_000
-    )
+    bob.locator(
+        "#jp-main-dock-panel .lm-TabBar-tab", has_text=f"{a_name}'s screen (ended)"
+    ).wait_for(timeout=20_000)
     ended = bob.locator(f"#jp-classroom-screen-{ida} .jp-Classroom-screenEnded")
     ended.wait_for()
     assert "stopped sharing" in ended.inner_text()

@@ -3,7 +3,8 @@ and following from the keyboard, cameras in the avatars' bubbles."""
 
 from __future__ import annotations
 
-from .test_classroom_ui import PANEL, hold_key, joined, my_position, wait_until
+from ..harness import wait_until
+from ..harness.pages import PANEL, hold_key, joined, my_position
 
 MAP = f"{PANEL} .jp-Classroom-map"
 
@@ -19,13 +20,12 @@ def pixel(page, x: float, y: float) -> tuple[int, int, int]:
     ox, oy, scale = view(page)
     return tuple(
         page.evaluate(
-            """([cx, cy]) => {
-                const canvas = document.querySelector('%s canvas');
+            """([cx, cy, map]) => {
+                const canvas = document.querySelector(`${map} canvas`);
                 const k = canvas.width / canvas.getBoundingClientRect().width;
                 return [...canvas.getContext('2d').getImageData(Math.round(cx * k), Math.round(cy * k), 1, 1).data].slice(0, 3);
-            }"""
-            % MAP,
-            [(x - ox) * scale, (y - oy) * scale],
+            }""",
+            [(x - ox) * scale, (y - oy) * scale, MAP],
         )
     )
 
@@ -62,7 +62,9 @@ def test_the_tiles_are_drawn_and_the_map_fills_its_space(person) -> None:
     # Beside the notebooks it is larger, and still whole.
     page.get_by_role("button", name="Open the classroom in the main area").click()
     page.wait_for_selector(f'#jp-main-dock-panel {PANEL}[data-placement="main"]')
-    wait_until(lambda: box(page, f"{MAP} canvas")["width"] > sidebar_width * 1.5, what="a larger map")
+    wait_until(
+        lambda: box(page, f"{MAP} canvas")["width"] > sidebar_width * 1.5, what="a larger map"
+    )
     canvas, space = box(page, f"{MAP} canvas"), box(page, MAP)
     assert canvas["width"] <= space["width"] and canvas["height"] <= space["height"]
     assert abs(canvas["width"] / canvas["height"] - 1600 / 960) < 0.02
@@ -83,7 +85,9 @@ def test_zoom_and_follow_from_the_keyboard(person) -> None:
     for _ in range(3):
         press(page, "+")
     assert node.get_attribute("data-zoom") == "3"
-    wait_until(lambda: abs(view(page)[2] - 3 * fit) < 1e-3, what="the map drawn three times as large")
+    wait_until(
+        lambda: abs(view(page)[2] - 3 * fit) < 1e-3, what="the map drawn three times as large"
+    )
     assert box(page, f"{MAP} canvas")["width"] >= box(page, MAP)["width"] - 3
 
     def centred() -> bool:
@@ -92,7 +96,9 @@ def test_zoom_and_follow_from_the_keyboard(person) -> None:
         x, y = my_position(page)
         cx, cy = (x - ox) * scale, (y - oy) * scale
         # Centred, unless the map's edge stops the view.
-        return (abs(cx - canvas["width"] / 2) < 3 or ox <= 0.5 or ox + canvas["width"] / scale >= 1597) and (
+        return (
+            abs(cx - canvas["width"] / 2) < 3 or ox <= 0.5 or ox + canvas["width"] / scale >= 1597
+        ) and (
             abs(cy - canvas["height"] / 2) < 3 or oy <= 0.5 or oy + canvas["height"] / scale >= 957
         )
 
@@ -145,13 +151,20 @@ def test_a_camera_is_drawn_in_its_avatars_bubble(person) -> None:
     x, y = my_position(page)
     colour_before = pixel(page, x, y)
     page.get_by_role("button", name="Start camera").click()
+
     # Chromium's fake camera is a green picture: our bubble turns green.
     def green(c: tuple[int, int, int]) -> bool:
         return c[1] > 100 and c[1] > c[0] + 50 and c[1] > c[2] + 50
 
-    wait_until(lambda: green(pixel(page, x, y)) and pixel(page, x, y) != colour_before, timeout=15,
-               what="our camera in our bubble")
+    wait_until(
+        lambda: green(pixel(page, x, y)) and pixel(page, x, y) != colour_before,
+        timeout=15,
+        what="our camera in our bubble",
+    )
     page.get_by_role("button", name="Stop camera").click()
     # Without it, our colour and initials again.
-    wait_until(lambda: max(abs(a - b) for a, b in zip(pixel(page, x, y), colour_before)) < 8, timeout=10,
-               what="our bubble without the camera")
+    wait_until(
+        lambda: max(abs(a - b) for a, b in zip(pixel(page, x, y), colour_before, strict=True)) < 8,
+        timeout=10,
+        what="our bubble without the camera",
+    )

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..servers import JupyterProcess
-from .test_classroom_ui import entry_of, joined, my_id, wait_until
-from .test_proximity_media import calls, walk_to
+from ..harness import wait_until
+from ..harness.pages import entry_of, joined, my_id, walk_to
+from ..harness.servers import JupyterProcess
+from .test_proximity_media import calls
 
 CAPPED = "nearby, but not heard"
 

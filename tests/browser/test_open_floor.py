@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from .conftest import SCREEN_STUB, open_classroom, open_lab
-from .test_classroom_ui import PANEL, joined, my_id, wait_until
-from .test_proximity_media import PEERS, calls, stats, walk_to
+from ..harness import wait_until
+from ..harness.pages import PANEL, SCREEN_STUB, joined, my_id, walk_to
+from .test_proximity_media import PEERS, calls, stats
 
 MIXER = f"{PEERS}.mixer"
 
@@ -42,7 +42,9 @@ def test_every_approach_connects_with_audio(person) -> None:
         )
         first_a, first_b = stats(a, idb)["audioBytes"], stats(b, ida)["audioBytes"]
         wait_until(
-            lambda: stats(a, idb)["audioBytes"] > first_a and stats(b, ida)["audioBytes"] > first_b,
+            lambda fa=first_a, fb=first_b: (
+                stats(a, idb)["audioBytes"] > fa and stats(b, ida)["audioBytes"] > fb
+            ),
             timeout=20,
             what=f"approach {approach + 1}: audio both ways",
         )
@@ -94,67 +96,62 @@ async () => {{
 """
 
 
-def test_voices_play_through_the_echo_cancelled_loopback(person, browser, lab) -> None:
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"]
+def test_voices_play_through_the_echo_cancelled_loopback(person) -> None:
+    context = person.context(permissions=["microphone", "camera"])
+    context.add_init_script(SCREEN_STUB + WATCH_DESTINATION)
+    listener = person.open(context)
+    joined(listener, 1)
+    talker = person()
+    joined(talker, 2)
+    joined(listener, 2)
+    idt = my_id(talker)
+    wait_until(lambda: calls(listener).get(idt) == "connected", timeout=30, what="a call")
+    listener.locator(
+        f"{PANEL} h3[id^=jp-Classroom-people]"
+    ).click()  # a user gesture lets audio play
+    wait_until(
+        lambda: listener.evaluate(f"{MIXER}.has('peer', '{idt}')"), what="the voice in the mixer"
     )
-    try:
-        context.add_init_script(SCREEN_STUB + WATCH_DESTINATION)
-        listener = context.new_page()
-        open_lab(listener, lab)
-        open_classroom(listener)
-        joined(listener, 1)
-        talker = person()
-        joined(talker, 2)
-        joined(listener, 2)
-        idt = my_id(talker)
-        wait_until(lambda: calls(listener).get(idt) == "connected", timeout=30, what="a call")
-        listener.locator(f"{PANEL} h3[id^=jp-Classroom-people]").click()  # a user gesture lets audio play
-        wait_until(
-            lambda: listener.evaluate(f"{MIXER}.has('peer', '{idt}')"), what="the voice in the mixer"
-        )
-        state = wait_until(
-            lambda: (s := listener.evaluate(LOOPBACK)) and s["playsReceivedTrack"] and s,
-            what="the loopback to play",
-        )
-        # The element plays the loopback's received track, and nothing goes
-        # to the AudioContext's own output.
-        assert state["toSpeakers"] == 0
-        assert not state["paused"]
-        # Stereo Opus on the loopback, so the pan survives.
-        assert "stereo=1" in state["fmtp"]
-        # The talker's voice (the fake microphone's buzz) comes out of the loopback.
-        first = state["energy"]
-        wait_until(
-            lambda: listener.evaluate(LOOPBACK)["energy"] > first + 0.01,
-            timeout=15,
-            what="voice energy played from the loopback",
-        )
-        # The per-person volume still applies: at zero the loopback goes quiet.
-        listener.evaluate(f"{MIXER}.setVolume('{idt}', 0)")
-        listener.evaluate(f"{PEERS}.updateVoices()")
-        wait_until(lambda: listener.evaluate(f"{MIXER}.gain('peer', '{idt}')") < 0.001, what="volume 0")
-        listener.wait_for_timeout(1500)  # what was already in flight plays out
-        before = listener.evaluate(LOOPBACK)["energy"]
-        listener.wait_for_timeout(1500)
-        quiet = listener.evaluate(LOOPBACK)["energy"] - before
-        listener.evaluate(f"{MIXER}.setVolume('{idt}', 1)")
-        listener.evaluate(f"{PEERS}.updateVoices()")
-        listener.wait_for_timeout(1500)
-        before = listener.evaluate(LOOPBACK)["energy"]
-        listener.wait_for_timeout(1500)
-        loud = listener.evaluate(LOOPBACK)["energy"] - before
-        assert loud > 3 * max(quiet, 1e-6)
-    finally:
-        context.close()
+    state = wait_until(
+        lambda: (s := listener.evaluate(LOOPBACK)) and s["playsReceivedTrack"] and s,
+        what="the loopback to play",
+    )
+    # The element plays the loopback's received track, and nothing goes
+    # to the AudioContext's own output.
+    assert state["toSpeakers"] == 0
+    assert not state["paused"]
+    # Stereo Opus on the loopback, so the pan survives.
+    assert "stereo=1" in state["fmtp"]
+    # The talker's voice (the fake microphone's buzz) comes out of the loopback.
+    first = state["energy"]
+    wait_until(
+        lambda: listener.evaluate(LOOPBACK)["energy"] > first + 0.01,
+        timeout=15,
+        what="voice energy played from the loopback",
+    )
+    # The per-person volume still applies: at zero the loopback goes quiet.
+    listener.evaluate(f"{MIXER}.setVolume('{idt}', 0)")
+    listener.evaluate(f"{PEERS}.updateVoices()")
+    wait_until(
+        lambda: listener.evaluate(f"{MIXER}.gain('peer', '{idt}')") < 0.001, what="volume 0"
+    )
+    listener.wait_for_timeout(1500)  # what was already in flight plays out
+    before = listener.evaluate(LOOPBACK)["energy"]
+    listener.wait_for_timeout(1500)
+    quiet = listener.evaluate(LOOPBACK)["energy"] - before
+    listener.evaluate(f"{MIXER}.setVolume('{idt}', 1)")
+    listener.evaluate(f"{PEERS}.updateVoices()")
+    listener.wait_for_timeout(1500)
+    before = listener.evaluate(LOOPBACK)["energy"]
+    listener.wait_for_timeout(1500)
+    loud = listener.evaluate(LOOPBACK)["energy"] - before
+    assert loud > 3 * max(quiet, 1e-6)
 
 
-def test_a_call_whose_offer_is_lost_is_rebuilt_and_connects(person, browser, lab) -> None:
+def test_a_call_whose_offer_is_lost_is_rebuilt_and_connects(person) -> None:
     """The network loses the first offer of the call: nothing on either side
     would ever connect it again without the watchdog."""
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"]
-    )
+    context = person.context(permissions=["microphone", "camera"])
     dropped: list[dict] = []
 
     def route(ws) -> None:
@@ -172,29 +169,26 @@ def test_a_call_whose_offer_is_lost_is_rebuilt_and_connects(person, browser, lab
 
         server.on_message(deliver)
 
-    try:
-        context.route_web_socket("**/classroom/ws**", route)
-        context.add_init_script(SCREEN_STUB)
-        lossy = context.new_page()
-        open_lab(lossy, lab)
-        open_classroom(lossy)
-        joined(lossy, 1)
-        other = person()
-        joined(other, 2)
-        joined(lossy, 2)
-        idl, ido = my_id(lossy), my_id(other)
-        # The later arrival offers (the server's rule), so the lossy side
-        # answers and never sees the first offer.
-        wait_until(lambda: dropped, timeout=30, what="the first offer to be lost")
-        assert dropped[0]["sender"] == ido
+    context.route_web_socket("**/classroom/ws**", route)
+    context.add_init_script(SCREEN_STUB)
+    lossy = person.open(context)
+    joined(lossy, 1)
+    other = person()
+    joined(other, 2)
+    joined(lossy, 2)
+    idl, ido = my_id(lossy), my_id(other)
+    # The later arrival offers (the server's rule), so the lossy side
+    # answers and never sees the first offer.
+    wait_until(lambda: dropped, timeout=30, what="the first offer to be lost")
+    assert dropped[0]["sender"] == ido
+    wait_until(
+        lambda: calls(lossy).get(ido) == "connected" and calls(other).get(idl) == "connected",
+        timeout=40,
+        what="the rebuilt call to connect",
+    )
+    assert other.evaluate(f"{PEERS}.rebuilt") >= 1
+    for page, peer in ((lossy, ido), (other, idl)):
+        first = stats(page, peer)["audioBytes"]
         wait_until(
-            lambda: calls(lossy).get(ido) == "connected" and calls(other).get(idl) == "connected",
-            timeout=40,
-            what="the rebuilt call to connect",
+            lambda p=page, q=peer, f=first: stats(p, q)["audioBytes"] > f, timeout=15, what="audio"
         )
-        assert other.evaluate(f"{PEERS}.rebuilt") >= 1
-        for page, peer in ((lossy, ido), (other, idl)):
-            first = stats(page, peer)["audioBytes"]
-            wait_until(lambda: stats(page, peer)["audioBytes"] > first, timeout=15, what="audio")
-    finally:
-        context.close()

@@ -13,10 +13,21 @@ from typing import Any
 import pytest
 import tornado.websocket
 
-from ..clients import Client
-from ..servers import JupyterProcess
-from .test_classroom_ui import PANEL, entry_of, joined, my_entry, my_id, my_position, wait_until
-from .test_proximity_media import walk_to
+from ..harness import wait_until
+from ..harness.clients import Client
+from ..harness.pages import (
+    PANEL,
+    SCREEN_STUB,
+    entry_of,
+    joined,
+    my_entry,
+    my_id,
+    my_name,
+    my_position,
+    seen_position,
+    walk_to,
+)
+from ..harness.servers import JupyterProcess
 from .test_room_media import remote, stats
 
 MAP = f"{PANEL} .jp-Classroom-map"
@@ -33,6 +44,7 @@ class Crowd:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.clients: list[Client] = []
+        self.drains: list[asyncio.Future[None]] = []
 
     def _run(self, coro: Any, timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -41,10 +53,12 @@ class Crowd:
         """Someone called ``name`` standing at (x, y); their id."""
 
         async def go() -> Client:
-            ws = await tornado.websocket.websocket_connect(f"{self.lab.ws_url}?token={self.lab.token}")
+            ws = await tornado.websocket.websocket_connect(
+                f"{self.lab.ws_url}?token={self.lab.token}"
+            )
             client = Client(ws)
             await client.join(name=name, resume="none", restore={"x": x, "y": y})
-            asyncio.ensure_future(self._drain(client))
+            self.drains.append(asyncio.ensure_future(self._drain(client)))
             return client
 
         client = self._run(go())
@@ -60,7 +74,8 @@ class Crowd:
         async def go() -> None:
             for client in self.clients:
                 client.ws.close(1000)
-            await asyncio.sleep(0.2)
+            # Each reader ends with the server's closing frame: they have left.
+            await asyncio.wait_for(asyncio.gather(*self.drains), 10)
 
         self._run(go())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -98,7 +113,7 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     joined(ada, 2)
     joined(bob, 2)
     ida = my_id(ada)
-    assert my_entry(ada).get_attribute("data-name").startswith("Anonymous ")
+    assert my_name(ada).startswith("Anonymous ")
 
     # Ada opens "Your name" (a labelled form), writes her name and picks a colour.
     ada.locator(f"{PANEL} .jp-Classroom-profile summary").click()
@@ -107,10 +122,20 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     form.get_by_label("Colour", exact=True).fill("#00aa11")
     form.get_by_role("button", name="Save").click()
     # Bob sees it at once, in the list (and on the map: the label's text).
-    wait_until(lambda: entry_of(bob, ida).get_attribute("data-name") == "Ada Lovelace", what="Ada's name at Bob")
+    wait_until(
+        lambda: entry_of(bob, ida).get_attribute("data-name") == "Ada Lovelace",
+        what="Ada's name at Bob",
+    )
     assert "Ada Lovelace" in entry_of(bob, ida).inner_text()
-    wait_until(lambda: any(b["text"] == "Ada Lovelace" for b in labels(bob)), what="Ada's label on Bob's map")
-    colour = entry_of(bob, ida).locator(".jp-Classroom-dot").evaluate("e => getComputedStyle(e).backgroundColor")
+    wait_until(
+        lambda: any(b["text"] == "Ada Lovelace" for b in labels(bob)),
+        what="Ada's label on Bob's map",
+    )
+    colour = (
+        entry_of(bob, ida)
+        .locator(".jp-Classroom-dot")
+        .evaluate("e => getComputedStyle(e).backgroundColor")
+    )
     assert colour == "rgb(0, 170, 17)"
     saved = ada.locator(f"{PANEL} .jp-Classroom-bar [role=status].jp-Classroom-profileNote")
     wait_until(lambda: "Ada Lovelace" in saved.inner_text(), what="the 'Saved' note")
@@ -120,7 +145,10 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     form.locator("summary").click()
     form.get_by_label("Name", exact=True).fill("ada lovelace")
     form.get_by_role("button", name="Save").click()
-    wait_until(lambda: my_entry(bob).get_attribute("data-name") == "ada lovelace (2)", what="Bob told apart")
+    wait_until(
+        lambda: my_entry(bob).get_attribute("data-name") == "ada lovelace (2)",
+        what="Bob told apart",
+    )
     # A name with nothing to read is refused with a sentence, and the name stays.
     form.get_by_label("Name", exact=True).fill("...")
     form.get_by_role("button", name="Save").click()
@@ -134,8 +162,14 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     ada.reload()
     ada.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     ada.click('.jp-SideBar [data-id="jp-classroom-panel"]')
-    wait_until(lambda: my_entry(ada).count() == 1 and my_entry(ada).get_attribute("data-name") == "Ada Lovelace",
-               timeout=60, what="Ada's name after a reload")
+    wait_until(
+        lambda: (
+            my_entry(ada).count() == 1
+            and my_entry(ada).get_attribute("data-name") == "Ada Lovelace"
+        ),
+        timeout=60,
+        what="Ada's name after a reload",
+    )
 
     # Someone sits at Table 6, which holds one person: Bob walking in is told,
     # and the message goes away by itself.
@@ -146,7 +180,11 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     canvas.click(position={"x": box["width"] * 1310 / 1600, "y": box["height"] * 775 / 960})
     chat_alert = bob.locator(f"{PANEL} .jp-Classroom-chat [role=alert]")
     wait_until(lambda: "Table 6 is full" in chat_alert.inner_text(), what="the room-full message")
-    wait_until(lambda: chat_alert.inner_text() == "", timeout=20, what="the room-full message to clear itself")
+    wait_until(
+        lambda: chat_alert.inner_text() == "",
+        timeout=20,
+        what="the room-full message to clear itself",
+    )
 
 
 @pytest.mark.timeout(300)
@@ -155,7 +193,10 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
     joined(page, 1)
     walk_to(page, 800, 790)  # Table 5: x 650..950, y 680..870
     seats = [(690, 720), (750, 715), (850, 715), (910, 720), (690, 800), (910, 800), (750, 850)]
-    ids = [crowd.join(f"Student number {i + 1} with a long name", x, y) for i, (x, y) in enumerate(seats)]
+    ids = [
+        crowd.join(f"Student number {i + 1} with a long name", x, y)
+        for i, (x, y) in enumerate(seats)
+    ]
     joined(page, 8)
     wait_until(
         lambda: all(entry_of(page, pid).get_attribute("data-room") == "table-5" for pid in ids),
@@ -165,10 +206,12 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
         if where == "main area":
             # The same table, drawn larger beside the notebooks.
             page.get_by_role("button", name="Open the classroom in the main area").click()
-            page.wait_for_timeout(500)
+            page.wait_for_selector(
+                f'#jp-main-dock-panel {PANEL}[data-placement="main"]', state="visible"
+            )
         # In the narrow sidebar a long name is wider than the table: fewer fit.
         least = 1 if where == "sidebar" else 3
-        wait_until(lambda: len(labels(page)) >= least, what=f"labels in the {where}")
+        wait_until(lambda n=least: len(labels(page)) >= n, what=f"labels in the {where}")
         boxes = labels(page)
         assert overlapping(boxes) == [], where
         mine = [b for b in boxes if b["text"].endswith("(you)")]
@@ -181,18 +224,23 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
         missing = [pid for pid in ids if pid not in shown]
         if missing:
             pid = missing[0]
-            x, y = (float(v) for v in (entry_of(page, pid).get_attribute("data-x"), entry_of(page, pid).get_attribute("data-y")))
+            x, y = seen_position(page, pid)
             canvas = page.locator(f"{MAP} canvas")
             box = canvas.bounding_box()
             page.mouse.move(box["x"] + box["width"] * x / 1600, box["y"] + box["height"] * y / 960)
-            wait_until(lambda: pid in {b["id"] for b in labels(page)}, what="the pointed-at name")
+            wait_until(
+                lambda p=pid: p in {b["id"] for b in labels(page)}, what="the pointed-at name"
+            )
             assert overlapping(labels(page)) == []
             page.mouse.move(box["x"] - 50, box["y"] - 50)
         # So does focusing them in the participant list (the keyboard's way).
         if len(missing) > 1:
             pid = missing[1]
             entry_of(page, pid).locator("button.jp-Classroom-personButton").focus()
-            wait_until(lambda: pid in {b["id"] for b in labels(page)}, what="the focused person's name")
+            wait_until(
+                lambda p=pid: p in {b["id"] for b in labels(page)},
+                what="the focused person's name",
+            )
             assert overlapping(labels(page)) == []
             page.locator(MAP).focus()
 
@@ -207,7 +255,9 @@ def test_after_a_restart_people_come_back_as_they_were(person, lab) -> None:
     a.get_by_role("button", name="Raise hand").click()
     a.get_by_role("button", name="Start camera").click()
     ida, idb = my_id(a), my_id(b)
-    wait_until(lambda: remote(b).get(ida, {}).get("audio"), timeout=30, what="A heard at the table")
+    wait_until(
+        lambda: remote(b).get(ida, {}).get("audio"), timeout=30, what="A heard at the table"
+    )
     wait_until(
         lambda: all(w in entry_of(b, ida).inner_text() for w in ("hand raised", "camera on")),
         what="A's hand and camera at B",
@@ -220,30 +270,44 @@ def test_after_a_restart_people_come_back_as_they_were(person, lab) -> None:
     wait_until(lambda: status_a.inner_text() == "Connected", timeout=60, what="A to reconnect")
     # New sessions (the server forgot everything) ...
     for page, old in ((a, ida), (b, idb)):
-        wait_until(lambda p=page, o=old: my_entry(p).count() == 1 and my_id(p) != o, timeout=30, what="a new session")
+        wait_until(
+            lambda p=page, o=old: my_entry(p).count() == 1 and my_id(p) != o,
+            timeout=30,
+            what="a new session",
+        )
     joined(a, 2)
     joined(b, 2)
-    new_a, new_b = my_id(a), my_id(b)
+    new_a = my_id(a)
     # ... but the same places ...
     assert math.dist(my_position(a), before_a) < 2 and math.dist(my_position(b), before_b) < 2
-    wait_until(lambda: entry_of(b, new_a).get_attribute("data-room") == "table-5", what="A at Table 5, seen by B")
+    wait_until(
+        lambda: entry_of(b, new_a).get_attribute("data-room") == "table-5",
+        what="A at Table 5, seen by B",
+    )
     # ... the hand still up, the microphone and camera still on (as every button says) ...
     text = entry_of(b, new_a).inner_text()
     assert all(w in text for w in ("hand raised", "microphone on", "camera on")), text
     assert a.get_by_role("button", name="Lower hand").is_visible()
     assert a.get_by_role("button", name="Microphone on: mute it").is_visible()
     assert a.get_by_role("button", name="Stop camera").is_visible()
+
     # ... and the table hears A again.
     def heard() -> bool:
         got = remote(b).get(new_a, {})
         return bool(got.get("audio")) and stats(b, new_a)["audioBytes"] > 0
 
     wait_until(heard, timeout=30, what="A heard at the table again")
-    wait_until(lambda: remote(b).get(new_a, {}).get("camera"), timeout=30, what="A seen at the table again")
+    wait_until(
+        lambda: remote(b).get(new_a, {}).get("camera"),
+        timeout=30,
+        what="A seen at the table again",
+    )
     first = stats(b, new_a)["audioBytes"]
     wait_until(lambda: stats(b, new_a)["audioBytes"] > first, timeout=10, what="A's audio flowing")
     heard_after = time.monotonic() - back
-    print(f"after the restart: the table heard A again {heard_after:.2f} s after the server was back")
+    print(
+        f"after the restart: the table heard A again {heard_after:.2f} s after the server was back"
+    )
     call = a.locator(f"{PANEL} .jp-Classroom-callStatus")
     wait_until(lambda: "in the room's call" in call.inner_text(), what="A's call badge")
     assert "in the room's call" in my_entry(a).inner_text()
@@ -261,26 +325,21 @@ window.RTCPeerConnection.prototype = Native.prototype;
 
 
 @pytest.mark.timeout(300)
-def test_a_room_call_that_does_not_connect_is_warned_about(browser, lab) -> None:
-    from .conftest import SCREEN_STUB, open_classroom, open_lab
-
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, permissions=["microphone", "camera"])
-    try:
-        context.add_init_script(SCREEN_STUB)
-        context.add_init_script(NO_PATH)
-        page = context.new_page()
-        open_lab(page, lab)
-        open_classroom(page)
-        joined(page, 1)
-        call = page.locator(f"{PANEL} .jp-Classroom-callStatus")
-        assert call.is_hidden()  # the open floor has no room call
-        walk_to(page, 800, 790)  # Table 5
-        wait_until(lambda: "joining the room's call" in call.inner_text(), what="joining")
-        # A few seconds on, a warning where people look: over the map, and in
-        # our own entry of the participant list.
-        wait_until(lambda: call.get_attribute("data-state") == "not-connected", timeout=30, what="the warning")
-        assert "nobody here hears you" in call.inner_text()
-        assert "jp-mod-warning" in (call.get_attribute("class") or "")
-        assert "room's call not connected" in my_entry(page).inner_text()
-    finally:
-        context.close()
+def test_a_room_call_that_does_not_connect_is_warned_about(person) -> None:
+    context = person.context(permissions=["microphone", "camera"])
+    context.add_init_script(SCREEN_STUB)
+    context.add_init_script(NO_PATH)
+    page = person.open(context)
+    joined(page, 1)
+    call = page.locator(f"{PANEL} .jp-Classroom-callStatus")
+    assert call.is_hidden()  # the open floor has no room call
+    walk_to(page, 800, 790)  # Table 5
+    wait_until(lambda: "joining the room's call" in call.inner_text(), what="joining")
+    # A few seconds on, a warning where people look: over the map, and in
+    # our own entry of the participant list.
+    wait_until(
+        lambda: call.get_attribute("data-state") == "not-connected", timeout=30, what="the warning"
+    )
+    assert "nobody here hears you" in call.inner_text()
+    assert "jp-mod-warning" in (call.get_attribute("class") or "")
+    assert "room's call not connected" in my_entry(page).inner_text()

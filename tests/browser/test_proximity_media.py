@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import time
-
 import pytest
 
-from .test_classroom_ui import PANEL, joined, my_id, my_position, wait_until
+from ..harness import wait_until
+from ..harness.pages import PANEL, joined, my_id, walk_to
 
 PEERS = f"document.getElementById('{PANEL[1:]}').classroomPeers"
-
-
-def walk_to(page, x: float, y: float, timeout: float = 20) -> None:
-    """Click the map at (x, y) in map pixels and wait until we stand there."""
-    canvas = page.locator(f"{PANEL} .jp-Classroom-map canvas")
-    box = canvas.bounding_box()
-    canvas.click(position={"x": box["width"] * x / 1600, "y": box["height"] * y / 960})
-    # One screen pixel is several map pixels in the narrow sidebar.
-    wait_until(lambda: math.dist(my_position(page), (x, y)) < 10, timeout=timeout, what=f"walk to {x},{y}")
 
 
 def calls(page) -> dict[str, str]:
@@ -37,7 +26,9 @@ def gain(page, peer: str) -> float:
 
 def grows(page, peer: str, key: str, timeout: float = 10) -> None:
     first = stats(page, peer)[key]
-    wait_until(lambda: stats(page, peer)[key] > first, timeout=timeout, what=f"{key} from {peer} to grow")
+    wait_until(
+        lambda: stats(page, peer)[key] > first, timeout=timeout, what=f"{key} from {peer} to grow"
+    )
 
 
 @pytest.mark.timeout(300)  # three JupyterLabs to load on a shared machine
@@ -80,8 +71,8 @@ def test_three_in_a_line(person) -> None:
     # B hears A (about 110 px away) louder than C (about 140 px away).
     b.locator(f"{PANEL} h3[id^=jp-Classroom-people]").click()  # a user gesture lets audio play
     wait_until(lambda: gain(b, ida) is not None and gain(b, idc) is not None, what="voices")
-    time.sleep(0.5)
-    assert gain(b, ida) > gain(b, idc) > 0
+    # The gains glide to their distances' values.
+    wait_until(lambda: gain(b, ida) > gain(b, idc) > 0, what="A louder than C at B")
 
     # A turns the camera on: B decodes A's video.
     a.get_by_role("button", name="Start camera").click()
@@ -90,7 +81,9 @@ def test_three_in_a_line(person) -> None:
 
     # C shares a screen: it reaches B as a screen tile with frames.
     c.get_by_role("button", name="Share screen").click()
-    b.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{idc}"][data-kind="screen"]').wait_for(timeout=15_000)
+    b.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{idc}"][data-kind="screen"]').wait_for(
+        timeout=15_000
+    )
     grows(b, idc, "videoFrames", timeout=15)
 
     # B walks away down the aisle: both calls end on every side.
@@ -103,37 +96,34 @@ def test_three_in_a_line(person) -> None:
     assert idc not in seen_by_a and ida not in seen_by_c
 
 
-def test_refused_devices_are_explained_and_the_classroom_keeps_working(person, browser, lab) -> None:
-    from .conftest import open_classroom, open_lab
-
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    try:
-        # This browser refuses the microphone and camera, as a person may.
-        context.add_init_script(
-            "navigator.mediaDevices.getUserMedia = async () => {"
-            " throw new DOMException('Permission denied', 'NotAllowedError'); };"
-        )
-        denied = context.new_page()
-        open_lab(denied, lab)
-        open_classroom(denied)
-        joined(denied, 1)
-        alert = denied.locator(f"{PANEL} .jp-Classroom-media [role=alert]")
-        wait_until(lambda: "did not allow the microphone" in alert.inner_text(), what="the explanation")
-        denied.get_by_role("button", name="Start camera").click()
-        wait_until(lambda: "did not allow the camera" in alert.inner_text(), what="the camera explanation")
-        # Everything else still works: someone else arrives, chat flows, and
-        # the refused browser still hears the other (receive-only call).
-        other = person()
-        joined(other, 2)
-        joined(denied, 2)
-        other.fill(f"{PANEL} .jp-Classroom-compose textarea", "can you hear me?")
-        other.keyboard.press("Enter")
-        denied.locator(f"{PANEL} .jp-Classroom-log").get_by_text("can you hear me?").wait_for()
-        idother = my_id(other)
-        wait_until(lambda: calls(denied).get(idother) == "connected", timeout=20, what="a call")
-        grows(denied, idother, "audioBytes")
-    finally:
-        context.close()
+def test_refused_devices_are_explained_and_the_classroom_keeps_working(person) -> None:
+    context = person.context()
+    # This browser refuses the microphone and camera, as a person may.
+    context.add_init_script(
+        "navigator.mediaDevices.getUserMedia = async () => {"
+        " throw new DOMException('Permission denied', 'NotAllowedError'); };"
+    )
+    denied = person.open(context)
+    joined(denied, 1)
+    alert = denied.locator(f"{PANEL} .jp-Classroom-media [role=alert]")
+    wait_until(
+        lambda: "did not allow the microphone" in alert.inner_text(), what="the explanation"
+    )
+    denied.get_by_role("button", name="Start camera").click()
+    wait_until(
+        lambda: "did not allow the camera" in alert.inner_text(), what="the camera explanation"
+    )
+    # Everything else still works: someone else arrives, chat flows, and
+    # the refused browser still hears the other (receive-only call).
+    other = person()
+    joined(other, 2)
+    joined(denied, 2)
+    other.fill(f"{PANEL} .jp-Classroom-compose textarea", "can you hear me?")
+    other.keyboard.press("Enter")
+    denied.locator(f"{PANEL} .jp-Classroom-log").get_by_text("can you hear me?").wait_for()
+    idother = my_id(other)
+    wait_until(lambda: calls(denied).get(idother) == "connected", timeout=20, what="a call")
+    grows(denied, idother, "audioBytes")
 
 
 def test_push_to_talk_and_popping_out_a_shared_screen(person) -> None:
@@ -150,7 +140,9 @@ def test_push_to_talk_and_popping_out_a_shared_screen(person) -> None:
     wait_until(lambda: mic.get_attribute("aria-pressed") == "false", what="push-to-talk to mute")
     a.focus(f"{PANEL} .jp-Classroom-map")
     a.keyboard.down(" ")
-    wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="talking while Space is held")
+    wait_until(
+        lambda: mic.get_attribute("aria-pressed") == "true", what="talking while Space is held"
+    )
     wait_until(
         lambda: entry_of_has(b, ida, "microphone on"), what="the other to see the microphone on"
     )
@@ -163,9 +155,12 @@ def test_push_to_talk_and_popping_out_a_shared_screen(person) -> None:
     tile.wait_for(timeout=15_000)
     tile.get_by_role("button").click()
     b.locator(f"#jp-classroom-screen-{ida} video").wait_for(timeout=10_000)
-    assert b.evaluate(
-        f"document.querySelector('#jp-classroom-screen-{ida} video').srcObject.getVideoTracks().length"
-    ) == 1
+    assert (
+        b.evaluate(
+            f"document.querySelector('#jp-classroom-screen-{ida} video').srcObject.getVideoTracks().length"
+        )
+        == 1
+    )
     # Stopping the share removes the tile.
     a.get_by_role("button", name="Stop sharing").click()
     tile.wait_for(state="detached", timeout=15_000)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .test_classroom_ui import PANEL, joined, wait_until
+from ..harness import wait_until
+from ..harness.pages import PANEL, joined
 
 
 def test_panel_reconnects_after_a_server_restart(person, lab) -> None:

@@ -4,8 +4,8 @@ with them to another table."""
 
 from __future__ import annotations
 
-from .test_classroom_ui import PANEL, joined, my_id, wait_until
-from .test_proximity_media import walk_to
+from ..harness import wait_until
+from ..harness.pages import PANEL, joined, my_id, walk_to
 
 ROOM = f"document.getElementById('{PANEL[1:]}').classroomRoom"
 
@@ -28,7 +28,9 @@ def stats(page, pid: str) -> dict[str, float]:
 
 def grows(page, pid: str, key: str, timeout: float = 15) -> None:
     first = stats(page, pid)[key]
-    wait_until(lambda: stats(page, pid)[key] > first, timeout=timeout, what=f"{key} from {pid} to grow")
+    wait_until(
+        lambda: stats(page, pid)[key] > first, timeout=timeout, what=f"{key} from {pid} to grow"
+    )
 
 
 def sends(page, pid: str, **media: bool) -> bool:
@@ -54,12 +56,16 @@ def test_three_at_a_table_then_one_moves_to_another(person) -> None:
                 what=f"{other}'s audio and camera at {me}",
             )
         assert room_state(page) == "connected"
-        assert "in the room's call" in page.locator(f"{PANEL} .jp-Classroom-roomStatus").inner_text()
+        assert (
+            "in the room's call" in page.locator(f"{PANEL} .jp-Classroom-roomStatus").inner_text()
+        )
     for page, me in people.items():
         for other in set(people.values()) - {me}:
             grows(page, other, "audioBytes")
             grows(page, other, "videoFrames")
-            page.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{other}"][data-kind="camera"]').wait_for()
+            page.locator(
+                f'{PANEL} .jp-Classroom-tile[data-peer="{other}"][data-kind="camera"]'
+            ).wait_for()
     # No peer-to-peer calls inside a room: it all goes through the server.
     assert a.evaluate(f"document.getElementById('{PANEL[1:]}').classroomPeers.calls.size") == 0
 
@@ -67,7 +73,9 @@ def test_three_at_a_table_then_one_moves_to_another(person) -> None:
     a.get_by_role("button", name="Share screen").click()
     for page in (b, c):
         wait_until(lambda p=page: sends(p, ida, screen=True), timeout=15, what="A's screen")
-        tile = page.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{ida}"][data-kind="screen"] video')
+        tile = page.locator(
+            f'{PANEL} .jp-Classroom-tile[data-peer="{ida}"][data-kind="screen"] video'
+        )
         tile.wait_for(timeout=15_000)
         wait_until(
             lambda t=tile: t.evaluate("v => v.getVideoPlaybackQuality().totalVideoFrames") > 5,
@@ -79,7 +87,9 @@ def test_three_at_a_table_then_one_moves_to_another(person) -> None:
     walk_to(c, 600, 640)
     walk_to(c, 300, 760)  # Table 4: x 140..440, y 680..870
     for page in (a, b):
-        wait_until(lambda p=page: idc not in remote(p), timeout=15, what="C's media to leave Table 5")
+        wait_until(
+            lambda p=page: idc not in remote(p), timeout=15, what="C's media to leave Table 5"
+        )
     wait_until(lambda: remote(c) == {}, timeout=15, what="Table 5's media to leave C")
     assert room_state(c) == "connected"  # the same connection, kept for the next room
     # B follows C: B and C hear and see each other at Table 4, A is alone.
@@ -100,15 +110,23 @@ def test_the_stage_speaker_gets_the_large_tile(person) -> None:
         page.get_by_role("button", name="Start camera").click()
     ids, idl = my_id(speaker), my_id(listener)
     listener.get_by_role("button", name="Mute").click()  # only the speaker talks
-    wait_until(lambda: sends(listener, ids, audio=True, camera=True), timeout=20, what="the speaker's media")
+    wait_until(
+        lambda: sends(listener, ids, audio=True, camera=True),
+        timeout=20,
+        what="the speaker's media",
+    )
     # The server hears who speaks from the audio levels it forwards ...
     wait_until(
-        lambda: listener.evaluate(
-            f"document.getElementById('{PANEL[1:]}').classroomRoom.model.roster.speakers[0]"
-        ) == ids,
+        lambda: (
+            listener.evaluate(
+                f"document.getElementById('{PANEL[1:]}').classroomRoom.model.roster.speakers[0]"
+            )
+            == ids
+        ),
         timeout=15,
         what="the speaker to be the active speaker",
     )
+
     # ... and on the stage their camera is the large tile, marked while they speak.
     def featured() -> dict:
         return listener.evaluate(
@@ -140,8 +158,12 @@ def test_a_full_table_is_a_wall_and_says_so(person) -> None:
     ida = my_id(a)
     joined(b, 2)
     wait_until(
-        lambda: b.locator(f'{PANEL} li.jp-Classroom-person[data-id="{ida}"]').get_attribute("data-room")
-        == "table-6",
+        lambda: (
+            b.locator(f'{PANEL} li.jp-Classroom-person[data-id="{ida}"]').get_attribute(
+                "data-room"
+            )
+            == "table-6"
+        ),
         what="B to see A at Table 6",
     )
     walk_to(b, 1050, 640)
@@ -151,4 +173,7 @@ def test_a_full_table_is_a_wall_and_says_so(person) -> None:
     canvas.click(position={"x": box["width"] * 1310 / 1600, "y": box["height"] * 775 / 960})
     alert = b.locator(f"{PANEL} .jp-Classroom-chat [role=alert]")
     wait_until(lambda: "Table 6 is full (1 person)" in alert.inner_text(), what="the explanation")
-    assert b.locator(f'{PANEL} li.jp-Classroom-person:has-text("(you)")').get_attribute("data-room") == ""
+    assert (
+        b.locator(f'{PANEL} li.jp-Classroom-person:has-text("(you)")').get_attribute("data-room")
+        == ""
+    )

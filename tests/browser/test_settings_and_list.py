@@ -3,7 +3,8 @@ that updates its entries in place."""
 
 from __future__ import annotations
 
-from .test_classroom_ui import PANEL, entry_of, hold_key, joined, my_id, wait_until
+from ..harness import wait_until
+from ..harness.pages import PANEL, entry_of, hold_key, joined, my_id
 
 SETTINGS = f"document.querySelector('{PANEL}').classroomSettings"
 
@@ -18,11 +19,13 @@ def test_an_entry_keeps_its_element_across_updates(person) -> None:
     joined(bob, 2)
     b_id = my_id(bob)
     entry = entry_of(alice, b_id).element_handle()
-    same = "([el, id]) => el.isConnected && document.querySelector(`li[data-id=\"${id}\"]`) === el"
+    same = '([el, id]) => el.isConnected && document.querySelector(`li[data-id="${id}"]`) === el'
 
     # A presence change (a raised hand) rewrites the entry's text in place.
     bob.click(f"{PANEL} .jp-Classroom-hand")
-    wait_until(lambda: "hand raised" in entry_of(alice, b_id).inner_text(), what="Alice to see Bob's hand")
+    wait_until(
+        lambda: "hand raised" in entry_of(alice, b_id).inner_text(), what="Alice to see Bob's hand"
+    )
     assert alice.evaluate(same, [entry, b_id])
 
     # Walking away changes who is near whom and Bob's position.
@@ -30,7 +33,9 @@ def test_an_entry_keeps_its_element_across_updates(person) -> None:
     assert "nearby" in entry.inner_text() or "talking with you" in entry.inner_text()
     hold_key(bob, "ArrowUp", 1.5)
     wait_until(
-        lambda: "nearby" not in entry.inner_text() and "talking with you" not in entry.inner_text(),
+        lambda: (
+            "nearby" not in entry.inner_text() and "talking with you" not in entry.inner_text()
+        ),
         timeout=20,
         what="Bob to be out of Alice's earshot",
     )
@@ -70,15 +75,23 @@ def test_settings_are_listed_and_take_effect_live(person) -> None:
     mic = alice.locator(f"{PANEL} .jp-Classroom-toggle").first
     wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="the microphone to start")
     alice.evaluate(f"{SETTINGS}.set('pushToTalk', true)")
-    wait_until(lambda: mic.get_attribute("aria-pressed") == "false", what="push to talk to mute the microphone")
+    wait_until(
+        lambda: mic.get_attribute("aria-pressed") == "false",
+        what="push to talk to mute the microphone",
+    )
     ptt = alice.locator(f"{PANEL} .jp-Classroom-devices input[type=checkbox]")
     assert ptt.is_checked()
 
     # And what is changed in the panel is saved as the user's setting.
     alice.click(f"{PANEL} .jp-Classroom-devices summary")
     ptt.uncheck()
-    wait_until(lambda: alice.evaluate(f"{SETTINGS}.composite.pushToTalk") is False, what="the setting to follow")
-    wait_until(lambda: mic.get_attribute("aria-pressed") == "true", what="the microphone to come back")
+    wait_until(
+        lambda: alice.evaluate(f"{SETTINGS}.composite.pushToTalk") is False,
+        what="the setting to follow",
+    )
+    wait_until(
+        lambda: mic.get_attribute("aria-pressed") == "true", what="the microphone to come back"
+    )
 
     peers = f"document.querySelector('{PANEL}').classroomPeers"
     assert alice.evaluate(f"{peers}.spatial") is True
@@ -88,4 +101,6 @@ def test_settings_are_listed_and_take_effect_live(person) -> None:
     # The next tests in this server start from the defaults again.
     for key in ("showNames", "pushToTalk", "spatialAudio"):
         alice.evaluate(f"{SETTINGS}.remove('{key}')")
-    wait_until(lambda: names.get_attribute("data-names") == "shown", what="names to be shown again")
+    wait_until(
+        lambda: names.get_attribute("data-names") == "shown", what="names to be shown again"
+    )

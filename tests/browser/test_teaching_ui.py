@@ -12,10 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from ..servers import JupyterProcess
-from .conftest import SCREEN_STUB, open_classroom
-from .test_classroom_ui import PANEL, joined, my_id, my_position, wait_until
-from .test_proximity_media import walk_to
+from ..harness import wait_until
+from ..harness.pages import (
+    PANEL,
+    SCREEN_STUB,
+    joined,
+    lab_url,
+    my_id,
+    my_position,
+    open_classroom,
+    walk_to,
+    workspace_name,
+)
+from ..harness.servers import JupyterProcess
 from .test_room_media import grows, sends, stats
 
 TOOLS = f"{PANEL} .jp-Classroom-teachingTools"
@@ -29,7 +38,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
     config.mkdir()
     # ?user=NAME on the login names the browser's user; "teacher" is an instructor.
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.clients.LoginNamedUsers"}})
+        json.dumps(
+            {"ServerApp": {"identity_provider_class": "tests.harness.clients.LoginNamedUsers"}}
+        )
     )
     server = JupyterProcess(
         root,
@@ -59,7 +70,7 @@ def login(browser: object, lab: JupyterProcess) -> Iterator[Callable[[str], obje
         context.add_init_script(SCREEN_STUB)
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and print(f"{user}:", m.text))
-        page.goto(f"{lab.url}lab?token={lab.token}&user={user}")
+        page.goto(lab_url(lab, workspace_name(user), user=user))
         page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
         open_classroom(page)
         return page
@@ -298,7 +309,7 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
     try:
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and print("notebook:", m.text))
-        page.goto(f"{lab.url}lab/tree/teach.ipynb?token={lab.token}&user=teacher")
+        page.goto(lab_url(lab, workspace_name("teacher"), tree="teach.ipynb", user="teacher"))
         # A cell run before the notebook is connected to its kernel is not run at all (the
         # toolbar's indicator says "idle" from the start; the status bar waits for the kernel).
         page.locator("#jp-main-statusbar").get_by_text("| Idle").wait_for(timeout=90_000)

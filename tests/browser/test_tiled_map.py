@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ..servers import REPO, JupyterProcess
-from .test_classroom_ui import joined
+from ..harness.pages import joined
+from ..harness.servers import REPO, JupyterProcess
 from .test_map_view import MAP, pixel
 
 T = 32
@@ -23,9 +23,12 @@ H, V, D = 0x80000000, 0x40000000, 0x20000000
 
 
 def _png_writer():
-    spec = importlib.util.spec_from_file_location("make_tileset", REPO / "scripts" / "make_tileset.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_tileset", REPO / "scripts" / "make_tileset.py"
+    )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    spec.loader.exec_module(module)
     return module.png
 
 
@@ -62,8 +65,14 @@ def write_map(folder: Path) -> Path:
             "offsetx": 16,
             "layers": [
                 # Tile 1 at column 0 of row 3, drawn 16 pixels to the right by the group.
-                {"id": 6, "name": "thing", "type": "tilelayer", "width": w, "height": h,
-                 "data": [1 if i == 3 * w else 0 for i in range(w * h)]},
+                {
+                    "id": 6,
+                    "name": "thing",
+                    "type": "tilelayer",
+                    "width": w,
+                    "height": h,
+                    "data": [1 if i == 3 * w else 0 for i in range(w * h)],
+                },
             ],
         },
     ]
@@ -94,7 +103,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
 
 
 def near(colour: tuple[int, int, int], expected: tuple[int, int, int, int]) -> bool:
-    return max(abs(a - b) for a, b in zip(colour, expected[:3])) < 40
+    return max(abs(a - b) for a, b in zip(colour, expected[:3], strict=True)) < 40
 
 
 def test_tiles_are_drawn_as_in_tiled(person) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from ipaddress import ip_network
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 import pytest_asyncio
@@ -14,9 +14,13 @@ from jupyter_classroom import protocol
 from jupyter_classroom.classroom import RoomMedia
 from jupyter_classroom.sfu import Sfu, SfuSettings, announce_host_addresses
 
-from ..clients import RoomPeer
+from ..harness import until
+from ..harness.clients import RoomPeer
+from ..harness.waiting import Condition
 
 pytestmark = pytest.mark.network
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +43,7 @@ class Room:
         self.sent: dict[str, list[dict[str, Any]]] = {}
         #: Who is in the plan, and in which room (None: the open floor).
         self.members: dict[str, str | None] = {}
-        self.sources: dict[str, set[str]] = {}
+        self.sources: dict[str, set[protocol.TrackSource]] = {}
         self.generations: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -60,7 +64,7 @@ class Room:
         peer = RoomPeer(send, tracks)
         self.peers[pid] = peer
         self.members[pid] = room
-        self.sources[pid] = set(tracks)
+        self.sources[pid] = {cast(protocol.TrackSource, source) for source in tracks}
         self.update()
         return peer
 
@@ -91,12 +95,9 @@ class Room:
             plan[pid] = RoomMedia(room, tracks, self.generations.get(pid, 0))
         self.sfu.update(plan)
 
-    async def until(self, condition, timeout: float = 10.0, what: str = "") -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {what or condition}")
-            await asyncio.sleep(0.05)
+    async def until(self, condition: Condition[T], timeout: float = 10.0, what: str = "") -> T:
+        """The harness's :func:`~tests.harness.until` (the room's tests call it on the room)."""
+        return await until(condition, timeout, what)
 
     async def close(self) -> None:
         await self.sfu.close()

@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from ..clients import MarkedFrames, Tone, marker_of
+from ..harness import FakeClock
+from ..harness.clients import MarkedFrames, RoomPeer, Tone, marker_of
 from .conftest import Room
 
 pytestmark = pytest.mark.asyncio
@@ -21,7 +22,7 @@ def close_to_sent(levels: list[int], sent: int, base: int = 0) -> bool:
 
 
 def in_order(levels: list[int]) -> bool:
-    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:])]
+    steps = [(b - a) % 256 for a, b in zip(levels, levels[1:], strict=False)]
     return sum(1 for s in steps if 30 <= s <= 50) > 0.8 * len(steps)
 
 
@@ -30,8 +31,8 @@ async def test_frames_reach_two_subscribers_intact_and_are_never_decoded(room: R
     room.add("pub", camera=camera, microphone=Tone())
     a = room.add("a")
     b = room.add("b")
-    await room.until(lambda: a.watch("pub", "camera") and b.watch("pub", "camera"), what="tracks")
-    wa, wb = a.watch("pub", "camera"), b.watch("pub", "camera")
+    wa = await room.until(lambda: a.watch("pub", "camera"), what="a's track")
+    wb = await room.until(lambda: b.watch("pub", "camera"), what="b's track")
     await room.until(lambda: len(wa.levels) > 40 and len(wb.levels) > 40, what="frames")
     for watcher in (wa, wb):
         assert close_to_sent(watcher.levels, camera.n) and in_order(watcher.levels)
@@ -44,20 +45,22 @@ async def test_frames_reach_two_subscribers_intact_and_are_never_decoded(room: R
     # at once, and their tracks got no frames.
     for source in ("camera", "microphone"):
         receiver = connection.producers[source].receiver
-        assert not receiver._RTCRtpReceiver__decoder_thread.is_alive()
-        assert all(item is None for item in list(receiver.track._queue._queue))
+        # aiortc's own (private) state: it has no public view of either.
+        assert not vars(receiver)["_RTCRtpReceiver__decoder_thread"].is_alive()
+        assert all(item is None for item in list(vars(receiver.track)["_queue"]._queue))
 
 
-def keyframe_requests(pub) -> list[float]:
+def keyframe_requests(pub: RoomPeer) -> list[float]:
     """The loop times at which the publisher's camera sender is asked for a key frame."""
     requests: list[float] = []
     loop = asyncio.get_running_loop()
+    assert pub.pc is not None
     (sender,) = [
         t.sender
         for t in pub.pc.getTransceivers()
         if t.sender.track is not None and t.kind == "video"
     ]
-    sender._send_keyframe = lambda: requests.append(loop.time())
+    sender._send_keyframe = lambda: requests.append(loop.time())  # type: ignore[method-assign]  # a spy
     return requests
 
 
@@ -68,23 +71,11 @@ async def test_a_late_subscriber_starts_on_a_key_frame_it_asked_for(room: Room) 
     requests = keyframe_requests(pub)
     joined = asyncio.get_running_loop().time()
     late = room.add("late")
-    await room.until(lambda: late.watch("pub", "camera") is not None, what="the late track")
-    watcher = late.watch("pub", "camera")
-    await room.until(lambda: watcher.first_at is not None, what="a picture")
+    watcher = await room.until(lambda: late.watch("pub", "camera"), what="the late track")
+    first = await room.until(lambda: watcher.first_at, what="a picture")
     # The picture did not wait for the publisher's next key frame on its
     # own: the server asked for one for the newcomer, and it came.
-    first = watcher.first_at
     assert any(joined <= t <= first for t in requests), (joined, requests, first)
-
-
-class FrozenClock:
-    """A clock that moves only when the test moves it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room: Room) -> None:
@@ -95,29 +86,37 @@ async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room:
     # The producer's clock stands still: whatever the real time, no second
     # passes for it until the test says so. (The subscriber may ask for key
     # frames of its own meanwhile: they go through the same limit.)
-    clock = producer.clock = FrozenClock(producer.clock() + 10.0)
+    clock = producer.clock = FakeClock(producer.clock() + 10.0)
     requests = keyframe_requests(pub)
     for _ in range(10):
         producer.keyframe_wanted()
     await room.until(lambda: len(requests) >= 1, what="the first request")
     producer.keyframe_wanted()  # within the second: deferred, not lost
+    deferred = producer._deferred_keyframe
+    assert deferred is not None
     # The deferred request wakes after a real second, finds that the
-    # producer's second is not over, and waits on.
-    await asyncio.sleep(1.5)
-    assert len(requests) == 1, requests
-    clock.now += 1.0
+    # producer's second is not over, and waits on (a timer of its own).
+    await room.until(
+        lambda: producer._deferred_keyframe is not deferred, what="the deferred request to wake"
+    )
+    assert producer._deferred_keyframe is not None and len(requests) == 1, requests
+    clock.advance(1.0)
     await room.until(lambda: len(requests) >= 2, what="the deferred request")
-    await asyncio.sleep(0.3)
-    # Eleven wishes and more within one second of the producer's: two requests.
-    assert len(requests) == 2, requests
+    # A second later, one more wish: the request it sends comes after any
+    # other the earlier wishes made (one path, in order).
+    clock.advance(1.0)
+    producer.keyframe_wanted()
+    await room.until(lambda: len(requests) >= 3, what="a request in the next second")
+    # Eleven wishes and more within one second of the producer's made two
+    # requests; the next second's wish the third.
+    assert len(requests) == 3, requests
 
 
 async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> None:
     camera = MarkedFrames(size=(640, 480))
     room.add("pub", camera=camera)
     sub = room.add("sub")
-    await room.until(lambda: sub.watch("pub", "camera") is not None, what="the track")
-    watcher = sub.watch("pub", "camera")
+    watcher = await room.until(lambda: sub.watch("pub", "camera"), what="the track")
     await room.until(lambda: len(watcher.levels) > 5, what="the picture")
     # Lose every 5th video packet on the way to the subscriber.
     slot = room.sfu.connections["sub"].consumers[("pub", "camera")].slot
@@ -134,7 +133,7 @@ async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> No
             counter["again"] += 1
         write(data)
 
-    slot._write = lossy
+    slot._write = lossy  # type: ignore[method-assign]  # loses packets on the way
     sent, decoded = camera.n, len(watcher.levels)
     await room.until(lambda: counter["lost"] > 40, timeout=30, what="losses")
     # Retransmissions (RTX) answered the subscriber's NACKs, and the picture
@@ -152,8 +151,11 @@ async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
     await room.until(lambda: sub.track_of("pub", "microphone") is not None, what="tracks")
     reports: dict[str, list[tuple[int, int]]] = {"pub": [], "sub": []}
     # What the publisher's audio sender reports, and what the subscriber gets.
+    assert pub.pc is not None and sub.pc is not None
     (audio_sender,) = [
-        t.sender for t in pub.pc.getTransceivers() if t.sender.track is not None and t.kind == "audio"
+        t.sender
+        for t in pub.pc.getTransceivers()
+        if t.sender.track is not None and t.kind == "audio"
     ]
     send_rtcp = audio_sender._send_rtcp
 
@@ -163,7 +165,7 @@ async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
                 reports["pub"].append((p.sender_info.ntp_timestamp, p.sender_info.rtp_timestamp))
         await send_rtcp(packets)
 
-    audio_sender._send_rtcp = spy_publisher
+    audio_sender._send_rtcp = spy_publisher  # type: ignore[method-assign]  # a spy
     receiver = next(
         t.receiver
         for t in sub.pc.getTransceivers()
@@ -173,10 +175,12 @@ async def test_sender_reports_keep_the_publishers_timing(room: Room) -> None:
 
     async def spy_subscriber(packet) -> None:
         if hasattr(packet, "sender_info"):
-            reports["sub"].append((packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp))
+            reports["sub"].append(
+                (packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp)
+            )
         await handle(packet)
 
-    receiver._handle_rtcp_packet = spy_subscriber
+    receiver._handle_rtcp_packet = spy_subscriber  # type: ignore[method-assign]  # a spy
     await room.until(lambda: len(reports["sub"]) >= 2, timeout=8, what="sender reports")
     # Every report the subscriber got is one of the publisher's (same NTP
     # time, same RTP timestamp: the first publisher keeps its numbers).
@@ -203,8 +207,7 @@ async def test_a_transceiver_carries_another_publisher_after_a_switch(room: Room
     room.add("alice", "table-1", camera=MarkedFrames(base=0))
     room.add("bob", "table-2", camera=MarkedFrames(base=20))
     carol = room.add("carol", "table-1")
-    await room.until(lambda: carol.watch("alice", "camera") is not None)
-    watcher = carol.watch("alice", "camera")
+    watcher = await room.until(lambda: carol.watch("alice", "camera"), what="Alice's camera")
     await room.until(lambda: len(watcher.levels) > 20)
     track = carol.track_of("alice", "camera")
     # Carol walks to Bob's table: the same transceiver now carries Bob.
@@ -225,9 +228,13 @@ async def test_a_failed_connection_is_cleaned_up_everywhere(room: Room) -> None:
     connection = room.sfu.connections["pub"]
     producers = list(connection.producers.values())
     # The publisher vanishes without a word (its end just closes).
+    assert pub.pc is not None
     await pub.pc.close()
-    await room.until(lambda: "pub" not in room.sfu.connections or room.sfu.connections["pub"] is not connection,
-                     timeout=40, what="the failure to be noticed")
+    await room.until(
+        lambda: "pub" not in room.sfu.connections or room.sfu.connections["pub"] is not connection,
+        timeout=40,
+        what="the failure to be noticed",
+    )
     await room.until(lambda: not sub.carries, what="the tracks to go")
     assert all(p.closed and not p.consumers for p in producers)
     assert any(m["type"] == "sfu_closed" for m in room.sent["pub"])
@@ -238,14 +245,14 @@ async def test_a_failing_subscriber_does_not_stop_the_others(room: Room, caplog)
     room.add("pub", camera=camera)
     a = room.add("a")
     b = room.add("b")
-    await room.until(lambda: a.watch("pub", "camera") and b.watch("pub", "camera"), what="tracks")
+    await room.until(lambda: a.watch("pub", "camera"), what="a's track")
+    watcher = await room.until(lambda: b.watch("pub", "camera"), what="b's track")
     broken = room.sfu.connections["a"].consumers[("pub", "camera")]
 
     def fail(*args) -> None:
         raise RuntimeError("a bug")
 
-    broken.slot.write = fail
-    watcher = b.watch("pub", "camera")
+    broken.slot.write = fail  # type: ignore[method-assign,assignment]  # a bug in forwarding
     seen = len(watcher.levels)
     await room.until(lambda: len(watcher.levels) > seen + 30, what="b's frames to go on")
     assert broken.closed and "forwarding to a failed" in caplog.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..clients import Tone
+from ..harness.clients import Tone
 from .conftest import Room
 
 pytestmark = pytest.mark.asyncio

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .servers import REPO, free_port
 
@@ -41,7 +41,9 @@ def readme_hub_config() -> str:
 
 
 def proxy_command() -> str:
-    found = shutil.which("configurable-http-proxy") or str(Path(sys.executable).parent / "configurable-http-proxy")
+    found = shutil.which("configurable-http-proxy") or str(
+        Path(sys.executable).parent / "configurable-http-proxy"
+    )
     if not Path(found).exists():
         raise RuntimeError(
             "configurable-http-proxy is not installed (scripts/test.sh installs it from npm)"
@@ -72,14 +74,12 @@ class HubProcess:
         self.service_env = {"PYTHONPATH": str(REPO), **(service_env or {})}
         self.log_path = root / "jupyterhub.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     def write_config(self) -> Path:
         readme = self.root / "readme_jupyterhub_config.py"
         data_dir = self.root / "classroom-data"
-        readme.write_text(
-            readme_hub_config().replace("/srv/jupyterhub/classroom", str(data_dir))
-        )
+        readme.write_text(readme_hub_config().replace("/srv/jupyterhub/classroom", str(data_dir)))
         service_port = free_port()
         #: The service's own address (not through the proxy), as the hub's API gives it.
         self.service_direct_url = f"http://127.0.0.1:{service_port}/services/classroom/"
@@ -107,9 +107,9 @@ c.JupyterHub.hub_port = {free_port()}
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"
 c.ConfigurableHTTPProxy.command = [{proxy_command()!r}]
 c.ConfigurableHTTPProxy.auth_token = {secrets.token_hex(16)!r}
-c.JupyterHub.db_url = "sqlite:///{self.root / 'jupyterhub.sqlite'}"
+c.JupyterHub.db_url = "sqlite:///{self.root / "jupyterhub.sqlite"}"
 c.JupyterHub.cookie_secret = bytes.fromhex({secrets.token_hex(32)!r})
-c.JupyterHub.pid_file = {str(self.root / 'jupyterhub.pid')!r}
+c.JupyterHub.pid_file = {str(self.root / "jupyterhub.pid")!r}
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.last_activity_interval = 3600
 
@@ -119,7 +119,7 @@ c.Authenticator.allow_all = True
 c.JupyterHub.load_groups = {{name: {{"users": users}} for name, users in {self.groups!r}.items()}}
 
 c.JupyterHub.spawner_class = "simple"
-c.SimpleLocalProcessSpawner.home_dir_template = {str(self.root / 'home' / '{username}')!r}
+c.SimpleLocalProcessSpawner.home_dir_template = {str(self.root / "home" / "{username}")!r}
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.args = ["--allow-root", "--ServerApp.port_retries=0"]
 c.Spawner.default_url = "/lab"
@@ -147,7 +147,9 @@ c.JupyterHub.load_roles.append({{
         (self.root / "home").mkdir(exist_ok=True)
         config = self.write_config()
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        )
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -267,9 +269,7 @@ c.JupyterHub.load_roles.append({{
                 continue
             if b"jupyterhub.singleuser" not in cmdline:
                 continue
-            env = dict(
-                item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item
-            )
+            env = dict(item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item)
             if env.get("JUPYTERHUB_USER") == name:
                 return env
         raise RuntimeError(f"no single-user server of {name} is running")

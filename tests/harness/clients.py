@@ -37,7 +37,7 @@ from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_classroom import protocol
 
-Send = Callable[[dict[str, Any]], Awaitable[None] | None]
+Send = Callable[[dict[str, Any]], Awaitable[object] | None]
 
 
 def marker_of(n: int) -> int:
@@ -183,18 +183,19 @@ class RoomPeer:
             self.number = message["connection"]
             # max-bundle: aiortc's default policy mishandles several m-lines of
             # one kind in a first offer (they keep a transport BUNDLE closes).
-            self.pc = RTCPeerConnection(
+            new = self.pc = RTCPeerConnection(
                 RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
             )
             self.tracks = {}
 
-            @self.pc.on("track")
+            @new.on("track")
             def on_track(track: MediaStreamTrack) -> None:
-                for t in self.pc.getTransceivers():
+                for t in new.getTransceivers():
                     if t.receiver.track is track and t.mid is not None:
                         self.tracks[t.mid] = track
 
         pc = self.pc
+        assert pc is not None
         self.offers += 1
         description = message["description"]
         await pc.setRemoteDescription(RTCSessionDescription(description["sdp"], "offer"))
@@ -250,8 +251,9 @@ class RoomPeer:
 class NamedUsers(IdentityProvider):
     """Token login as before, but ``?user=NAME`` picks a stable name (tests only)."""
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
-        user = await ensure_async(super().get_user(handler))
+    async def get_user(self, handler: Any) -> User | None:
+        # IdentityProvider.get_user may answer at once or later.
+        user: User | None = await ensure_async(super().get_user(handler))
         name = handler.get_argument("user", None)
         if user is None or not name:
             return user
@@ -263,8 +265,8 @@ class OwnerUsers(NamedUsers):
     operating-system user running the server, the way JupyterHub makes it the
     server's owner (tests only: Jupyter's own makes an anonymous user)."""
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
-        user = await ensure_async(super().get_user(handler))
+    async def get_user(self, handler: Any) -> User | None:
+        user = await super().get_user(handler)
         if user is None or handler.get_argument("user", None):
             return user
         import getpass
@@ -279,8 +281,8 @@ class LoginNamedUsers(IdentityProvider):
     session: for browser tests that need a known user, such as an instructor
     (tests only)."""
 
-    async def get_user_token(self, handler: Any) -> User | None:  # type: ignore[override]
-        user = await ensure_async(super().get_user_token(handler))
+    async def get_user_token(self, handler: Any) -> User | None:
+        user = await super().get_user_token(handler)
         name = handler.get_argument("user", None)
         if user is None or not name:
             return user
@@ -351,19 +353,26 @@ class Client:
         while True:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise AssertionError(f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}")
+                raise AssertionError(
+                    f"no {type_} {match} in time; saw {[m['type'] for m in self.seen[-10:]]}"
+                )
             m = await self.recv(left)
             if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
                 return m
 
-    async def nothing(self, type_: str, wait: float = 0.5) -> None:
-        """No message of this type arrives within ``wait`` seconds."""
-        try:
-            while True:
-                m = await self.recv(wait)
-                assert m["type"] != type_, m
-        except asyncio.TimeoutError:
-            pass
+    async def nothing(self, type_: str, timeout: float = 10.0, wait: float | None = None) -> None:
+        """No message of this type is on its way to us now.
+
+        The server answers a ping after everything it had already sent this
+        socket: what comes before the pong is everything there was. (``wait``
+        is not used: the pong ends the wait, not a time.)
+        """
+        ping = await self.send(type="ping")
+        while True:
+            m = await self.recv(timeout)
+            if m["type"] == "pong" and m.get("id") == ping:
+                return
+            assert m["type"] != type_, m
 
     async def join(self, **kw: Any) -> dict[str, Any]:
         if self.room is not None:

@@ -11,8 +11,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -42,9 +43,13 @@ class JupyterProcess:
         self.log_path = root / "jupyter.log"
         # Jupyter's own token login makes everyone the owner, an instructor by
         # default: tests are among students unless they say otherwise.
-        self.classroom_config = {"reconnect_grace": 2, "owner_is_instructor": False, **classroom_config}
+        self.classroom_config = {
+            "reconnect_grace": 2,
+            "owner_is_instructor": False,
+            **classroom_config,
+        }
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     def start(self) -> None:
         work = self.root / "notebooks"
@@ -74,7 +79,9 @@ class JupyterProcess:
         args += [f"--ClassroomApp.{k}={v}" for k, v in self.classroom_config.items()]
         args += self.server_args
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, cwd=work, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            args, cwd=work, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -110,7 +117,7 @@ class JupyterProcess:
 def server_config(tmp_path: Path, **classroom_config: object) -> dict[str, dict[str, object]]:
     """pytest-jupyter's ``jp_server_config`` for a server with the classroom
     on, its chat in ``tmp_path``, ``?user=NAME`` naming people (see
-    :class:`~tests.clients.NamedUsers`) and these ClassroomApp settings."""
+    :class:`~tests.harness.clients.NamedUsers`) and these ClassroomApp settings."""
     from .clients import NamedUsers
 
     return {
