@@ -43,7 +43,7 @@ NPM_VERSION = _npm_version()
 PERSON_FIELDS = ("id", "user", "name", "role", "room", "hand", "mic", "camera", "screen", "status")
 
 
-class ClassroomWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
+class ClassroomWidget(ipywidgets.DOMWidget):
     """A live roster with rooms and hands, and the instructor's controls."""
 
     _model_name = Unicode("ClassroomWidgetModel").tag(sync=True)

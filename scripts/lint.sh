@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The linters and the type checker CI runs (scripts/test.sh calls this):
-# ruff (lint and format) over the Python, mypy over the package, the tests and
-# the scripts, and the front end's eslint and prettier (labextension's
+# ruff (lint and format) over the Python, mypy over the package, the tests, the
+# scripts and the benchmarks, and the front end's eslint and prettier (labextension's
 # `lint:check`). Every tool runs even after one has failed, so a single run
 # shows every finding; the exit status is 1 if any of them found something.
 #
@@ -31,7 +31,7 @@ python_paths=()
 for p in jupyter_classroom tests benchmarks scripts; do
   [ -d "$p" ] && python_paths+=("$p")
 done
-typed_paths=(jupyter_classroom tests scripts)
+typed_paths=(jupyter_classroom tests scripts benchmarks)
 
 failed=()
 

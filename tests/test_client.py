@@ -256,7 +256,7 @@ def test_send_takes_the_protocols_messages(server: JupyterProcess) -> None:
             teacher.send(protocol.StartBreakouts(mode="random", tables="two", groups=None))  # type: ignore[arg-type]  # a wrong type on purpose
         assert bad.value.code == "bad_message"
         with pytest.raises(TypeError):
-            teacher.send(protocol.Join(protocol=protocol.PROTOCOL_VERSION))  # type: ignore[call-arg]
+            teacher.send(protocol.Join(protocol=protocol.PROTOCOL_VERSION))
         # The connection lives on after every refusal.
         teacher.send(protocol.Announce(text=None))
         wait_for(lambda: eve.announcement is None, "the announcement cleared")

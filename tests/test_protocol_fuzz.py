@@ -252,8 +252,6 @@ def frame(data: st.DataObject, value: Any) -> str | bytes:
 # The server side
 
 
-
-
 class Client:
     def __init__(self, service: ClassroomService, name: str, clock: Clock) -> None:
         self.inbox: list[dict[str, Any]] = []

@@ -12,7 +12,7 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 class NoClassroom(Authorizer):
     """Allows everything but the classroom (async, as some authorizers are)."""
 
-    async def is_authorized(self, handler, user, action, resource) -> bool:  # type: ignore[override]
+    async def is_authorized(self, handler, user, action, resource) -> bool:
         return resource != "classroom"
 
 

@@ -181,7 +181,7 @@ def test_the_rate_limit_drops_the_excess_with_one_error_a_second(setup: Setup) -
 class BrokenChat(ClassroomService):
     """A service whose chat has a bug, to show a bug does not kill the socket."""
 
-    def chat(self, session, channel, text, to):  # type: ignore[override]
+    def chat(self, session, channel, text, to):
         raise RuntimeError("a bug")
 
 

@@ -36,7 +36,9 @@ def readme_hub_config() -> str:
     text = (REPO / "docs" / "hub.md").read_text()
     match = re.search(r"```python\n(# jupyterhub_config\.py.*?)```", text, re.S)
     if match is None:
-        raise AssertionError("docs/hub.md has no ```python block starting '# jupyterhub_config.py'")
+        raise AssertionError(
+            "docs/hub.md has no ```python block starting '# jupyterhub_config.py'"
+        )
     return match.group(1)
 
 
