@@ -347,12 +347,11 @@ class SfuConnection:
         self._closing = asyncio.ensure_future(self._close_pc())
 
     async def _close_pc(self) -> None:
-        try:
-            await self.pc.close()
-        finally:
-            # Freed by reference counting as soon as the SFU forgets it, not
-            # at the next full collection.
-            aiortc_release.release(self.pc)
+        await self.pc.close()
+        # Freed by reference counting as soon as the SFU forgets it, not at
+        # the next full collection. (A close() that failed half-way leaves
+        # it to the collector: wait_closed() logs why.)
+        aiortc_release.release(self.pc)
 
     async def wait_closed(self) -> None:
         if self._closing is not None:
