@@ -279,6 +279,14 @@ class ClassroomConfig(CoreSettings):
         32,
         help="ICE candidates the server takes from one participant's room connection.",
     ).tag(config=True)
+    sfu_room_connection_linger = Float(
+        5.0,
+        help=(
+            "Seconds a participant's room connection stays open on the open floor, "
+            "carrying nothing, so that stepping off a table and back (or into another "
+            "room) reuses it instead of negotiating a new one."
+        ),
+    ).tag(config=True)
     sfu_allowed_candidate_networks = List(
         Unicode(),
         help=(
@@ -457,5 +465,6 @@ class ClassroomConfig(CoreSettings):
             retransmits=RetransmitLimits(per_second=self.sfu_retransmissions_per_second),
             max_candidates=self.sfu_max_candidates,
             allowed_candidate_networks=tuple(networks),
+            linger=self.sfu_room_connection_linger,
         )
         return settings, None

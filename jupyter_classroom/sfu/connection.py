@@ -30,7 +30,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from .. import protocol
 from ..classroom import TrackKey
-from . import aiortc_hooks
+from . import aiortc_hooks, aiortc_release
 from .forwarding import (
     Consumer,
     LevelCallback,
@@ -355,7 +355,14 @@ class SfuConnection:
             if task is not asyncio.current_task():
                 task.cancel()
         self.owner.connection_closed(self, reason)
-        self._closing = asyncio.ensure_future(self.pc.close())
+        self._closing = asyncio.ensure_future(self._close_pc())
+
+    async def _close_pc(self) -> None:
+        await self.pc.close()
+        # Freed by reference counting as soon as the SFU forgets it, not at
+        # the next full collection. (A close() that failed half-way leaves
+        # it to the collector: wait_closed() logs why.)
+        aiortc_release.release(self.pc)
 
     async def wait_closed(self) -> None:
         if self._closing is not None:

@@ -4,7 +4,9 @@ follows the classroom's plan of who receives what.
 The classroom core decides who is in which room and what they send
 (:meth:`Classroom.room_media`); the SFU makes it so, from the plan alone. It
 opens a connection for each participant in the plan and keeps it while they
-move between rooms, re-routing tracks instead of rebuilding connections.
+move between rooms, re-routing tracks instead of rebuilding connections, and
+for a few seconds (``linger``) on the open floor, so that a step off a table
+and back costs nothing.
 Whoever leaves the plan has their connection closed at once, whatever it was
 doing; a participant whose session changed (a resume) gets a new connection
 for the new session. It reports the active speakers of each room from the
@@ -47,6 +49,9 @@ class SfuSettings:
     max_candidates: int = 32
     #: Networks whose candidates are used even if loopback, link-local etc.
     allowed_candidate_networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: Seconds a connection with nothing to carry (its person out on the open
+    #: floor) stays open for their next room before it is closed.
+    linger: float = 5.0
 
 
 class Router:
@@ -78,6 +83,8 @@ class Sfu:
         #: Failed connections by participant: (failures in a row, when to
         #: try again, the session generation they failed in).
         self._failures: dict[str, tuple[int, float, int]] = {}
+        #: Connections with nothing to carry, by participant: since when.
+        self._idle: dict[str, float] = {}
         self._reconciling = False
         self._again = False
         self._closing: set[asyncio.Task[None]] = set()
@@ -136,6 +143,7 @@ class Sfu:
         task.add_done_callback(self._closing.discard)
         if self.connections.get(pid) is connection:
             del self.connections[pid]
+            self._idle.pop(pid, None)
             self._send(pid, protocol.SfuClosed(connection.number, reason))
             if reason:
                 log.info("sfu: connection %d of %s closed: %s", connection.number, pid, reason)
@@ -174,20 +182,27 @@ class Sfu:
 
     def _reconcile_once(self) -> None:
         plan = self.plan
+        now = self.clock()
+        busy = carrying(plan)
         for pid, connection in list(self.connections.items()):
             media = plan.get(pid)
             if media is None or media.generation != connection.generation:
                 # Closed at once, pending offer or not: its peer connection
                 # and socket go now, not when an answer times out.
                 connection.close("")
+            elif pid in busy:
+                self._idle.pop(pid, None)
+            elif now - self._idle.setdefault(pid, now) >= self.settings.linger:
+                connection.close("")
         for pid, (_, _, generation) in list(self._failures.items()):
             media = plan.get(pid)
             if media is None or media.generation != generation:
                 del self._failures[pid]
         self._update_routers()
-        now = self.clock()
         for pid, media in plan.items():
-            if pid in self.connections:
+            if pid in self.connections or pid not in busy:
+                # Nobody opens a connection to carry nothing: someone on the
+                # open floor gets one again when they enter a room.
                 continue
             failures = self._failures.get(pid)
             if failures is not None and failures[1] > now:
@@ -258,7 +273,7 @@ class Sfu:
         if any(
             due <= now and pid in self.plan and pid not in self.connections
             for pid, (_, due, _) in self._failures.items()
-        ):
+        ) or any(now - since >= self.settings.linger for since in self._idle.values()):
             self._reconcile()
 
     async def close(self) -> None:
@@ -271,3 +286,14 @@ class Sfu:
             connection.close("")
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+
+
+def carrying(plan: dict[str, RoomMedia]) -> set[str]:
+    """Who in the plan needs a room connection now: whoever is in a room,
+    receives something (a broadcast on the open floor) or sends to someone."""
+    sending = {key[0] for media in plan.values() for key in media.tracks}
+    return {
+        pid
+        for pid, media in plan.items()
+        if media.room is not None or media.tracks or pid in sending
+    }
