@@ -30,7 +30,7 @@ Where it connects, first match wins:
 3. on a JupyterHub single-user server set up for the hub's classroom service
    (``JUPYTER_CLASSROOM_HUB_SERVICE_URL`` in its environment, which kernels
    inherit): that service, with the server's own hub token
-   (``JUPYTERHUB_API_TOKEN``, which needs the scopes the README's
+   (``JUPYTERHUB_API_TOKEN``, which needs the scopes docs/hub.md's
    ``c.Spawner.server_token_scopes`` gives it). The service is reached at
    the hub's public address when the environment gives it
    (``JUPYTERHUB_PUBLIC_HUB_URL``, set when the hub's ``public_url`` is), else

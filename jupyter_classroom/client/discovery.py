@@ -66,7 +66,7 @@ def _get_json(url: str, token: str, timeout: float) -> Any:
 _SERVER_TOKEN_HINT = (
     "The notebook uses its server's hub token (JUPYTERHUB_API_TOKEN): the hub's "
     "administrator gives it the classroom's scopes with c.Spawner.server_token_scopes "
-    "(see the README's jupyterhub_config.py), and the server must be restarted after a change."
+    "(see the jupyterhub_config.py in docs/hub.md), and the server must be restarted after a change."
 )
 
 

@@ -54,7 +54,7 @@ class ClassroomHub(ClassroomConfig, Application):
     version = __version__
     description = (
         "The JupyterHub classroom service: one classroom for a whole hub, behind the hub's "
-        "proxy at /services/<name>/. Run it as a hub-managed service (see the README)."
+        "proxy at /services/<name>/. Run it as a hub-managed service (see docs/hub.md)."
     )
     classes = [HubAuth]
     aliases = {
@@ -162,7 +162,7 @@ class ClassroomHub(ClassroomConfig, Application):
         if not self.hub_auth.api_token:
             self.log.critical(
                 "classroom: no JupyterHub API token ($JUPYTERHUB_API_TOKEN): run this as a "
-                "service of the hub (c.JupyterHub.services), see the README"
+                "service of the hub (c.JupyterHub.services), see docs/hub.md"
             )
             self.exit(1)
         if not self.hub_auth.access_scopes:
