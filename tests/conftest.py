@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_classroom.classroom import Classroom, ClassroomMap, ClassroomSettings, Identity
+# The harness's asserts report their values as the tests' do (and a module
+# that names tests.harness.rooms in pytest_plugins may import it first).
+pytest.register_assert_rewrite("tests.harness")
+
+from jupyter_classroom.classroom import (  # noqa: E402
+    Classroom,
+    ClassroomMap,
+    ClassroomSettings,
+    Identity,
+)
 
 MAP_FILE = Path(__file__).parent.parent / "jupyter_classroom" / "maps" / "classroom.json"
 BROWSER_TESTS = Path(__file__).parent / "browser"

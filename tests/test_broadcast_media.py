@@ -5,17 +5,13 @@ floor joins it (nothing is mocked)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from jupyter_classroom.sfu import announce_host_addresses
+from .harness import until
+from .harness.clients import Tone
+from .harness.rooms import room_server_config
 
-from .harness.clients import Client, RoomPeer, Tone
-from .harness.servers import server_config
-from .test_room_media import until
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.harness.rooms"]
 pytestmark = pytest.mark.network
 
 STAGE = (800.0, 150.0)
@@ -24,32 +20,10 @@ TABLE_5 = (800.0, 780.0)
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return server_config(
+    return room_server_config(
         tmp_path,
-        sfu_ice_addresses=["127.0.0.1"],
-        sfu_allowed_candidate_networks=["127.0.0.0/8"],
-        max_messages_per_second=100.0,
         instructors=["prof"],
     )
-
-
-@pytest.fixture
-def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
-    clients: list[Client] = []
-
-    async def make(user: str, **tracks: Any) -> Client:
-        ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
-        client = Client(ws, RoomPeer(sources=tracks))
-        clients.append(client)
-        await client.join()
-        if tracks:
-            await client.send(type="presence", mic=True)
-        return client
-
-    yield make
-    for client in clients:
-        jp_asyncio_loop.run_until_complete(client.close())
-    announce_host_addresses(None)
 
 
 async def test_the_broadcast_reaches_the_open_floor_and_the_floor_joins_it(join) -> None:

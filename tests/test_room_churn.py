@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from jupyter_classroom.sfu import announce_host_addresses
-
 from .harness import until
-from .harness.clients import Client, RoomPeer, Tone
-from .harness.servers import classroom_service, server_config
+from .harness.clients import Client, Tone
+from .harness.rooms import room_server_config
+from .harness.servers import classroom_service
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.harness.rooms"]
 pytestmark = pytest.mark.network
 
 TABLE_5 = (800.0, 780.0)  # x 650..950, y 680..870
@@ -25,32 +24,10 @@ OUTSIDE_EDGE = (800.0, 885.0)
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return server_config(
+    return room_server_config(
         tmp_path,
-        sfu_ice_addresses=["127.0.0.1"],
-        sfu_allowed_candidate_networks=["127.0.0.0/8"],
-        max_messages_per_second=100.0,
         instructors=["prof"],
     )
-
-
-@pytest.fixture
-def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
-    clients: list[Client] = []
-
-    async def make(user: str, **tracks: Any) -> Client:
-        ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
-        client = Client(ws, RoomPeer(sources=tracks))
-        clients.append(client)
-        await client.join()
-        if tracks:
-            await client.send(type="presence", mic=True)
-        return client
-
-    yield make
-    for client in clients:
-        jp_asyncio_loop.run_until_complete(client.close())
-    announce_host_addresses(None)
 
 
 def connections(client: Client) -> set[int]:

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from jupyter_classroom.sfu import announce_host_addresses
-
 from .harness import until
 from .harness.clients import Client, MarkedFrames, RoomPeer, Tone, marker_of
-from .harness.servers import classroom_service, server_config
+from .harness.rooms import room_server_config
+from .harness.servers import classroom_service
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.harness.rooms"]
 pytestmark = pytest.mark.network
 
 TABLE_5 = (800.0, 780.0)  # x 650..950, y 680..870, right above the spawn area
@@ -26,45 +25,10 @@ TABLE_2 = (800.0, 450.0)  # x 650..950, y 360..550
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return server_config(
+    return room_server_config(
         tmp_path,
-        sfu_ice_addresses=["127.0.0.1"],
-        # The participants here are on loopback, which a server ignores by default.
-        sfu_allowed_candidate_networks=["127.0.0.0/8"],
         room_capacities={"table-6": 1},
-        max_messages_per_second=100.0,
     )
-
-
-@pytest.fixture
-def join(jp_serverapp, jp_ws_fetch, jp_asyncio_loop):
-    clients: list[Client] = []
-
-    async def make(
-        user: str, media: bool = True, resume: Client | None = None, **tracks: Any
-    ) -> Client:
-        """A participant; with ``resume``, that one back on a new socket
-        (its room peer kept, as the browser keeps it across reconnects)."""
-        ws = await jp_ws_fetch("classroom", "ws", params={"user": user})
-        if resume is not None:
-            assert resume.welcome is not None
-            client = Client(ws, resume.room)
-            clients.append(client)
-            await client.join(resume=resume.welcome["resume"])
-            return client
-        client = Client(ws, RoomPeer(sources=tracks) if media else None)
-        clients.append(client)
-        await client.join()
-        on = {"microphone": "mic", "camera": "camera", "screen_share": "screen"}
-        if tracks:
-            await client.send(type="presence", **{on[s]: True for s in tracks})
-        return client
-
-    yield make
-    # The server and its test run on pytest-jupyter's loop: so does cleaning up.
-    for client in clients:
-        jp_asyncio_loop.run_until_complete(client.close())
-    announce_host_addresses(None)
 
 
 @pytest.fixture

@@ -21,15 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,131 +32,43 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-CHROMIUM = os.environ.get("CLASSROOM_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-# As in tests/browser/conftest.py: no outside traffic, fake devices granted.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
+sys.path.insert(0, str(REPO))
+
+# The tests' own server, browser and waiting: the pictures are taken as the
+# browser tests run.
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.harness.servers import JupyterProcess  # noqa: E402
+from tests.harness.waiting import wait_until as _wait_until  # noqa: E402
+
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 PANEL = "#jp-classroom-panel"
 MAP = f"{PANEL} .jp-Classroom-map"
 
-# Token login names nobody; this names the browser's user from ``?user=NAME``
-# on the login, so the pictures show people with names and one instructor.
-IDENTITY = """
-from jupyter_server.auth.identity import IdentityProvider, User
-from jupyter_server.utils import ensure_async
-
-
-class NamedUsers(IdentityProvider):
-    async def get_user_token(self, handler):
-        user = await ensure_async(super().get_user_token(handler))
-        name = handler.get_argument("user", None)
-        if user is None or not name:
-            return user
-        return User(username=name, name=name.title(), display_name=name.title())
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return value
+    return _wait_until(check, timeout, what)
 
 
-class Lab:
-    """``jupyter lab`` with the classroom, in a folder of its own."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        work = self.root / "notebooks"
-        config = self.root / "config"
-        code = self.root / "py"
-        for folder in (work, config, code):
-            folder.mkdir()
-        (code / "screenshot_users.py").write_text(IDENTITY)
-        (config / "jupyter_server_config.json").write_text(
-            json.dumps({"ServerApp": {"identity_provider_class": "screenshot_users.NamedUsers"}})
+def start_lab(root: Path) -> JupyterProcess:
+    """``jupyter lab`` with the classroom, where ``?user=NAME`` on the login
+    names the browser's user: people with names and one instructor."""
+    config = root / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {"ServerApp": {"identity_provider_class": "tests.harness.clients.LoginNamedUsers"}}
         )
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_CONFIG_DIR=str(config),
-            JUPYTER_RUNTIME_DIR=str(self.root / "runtime"),
-            JUPYTER_DATA_DIR=str(self.root / "data"),
-            JUPYTER_PLATFORM_DIRS="1",
-            PYTHONPATH=os.pathsep.join(
-                p for p in (str(REPO), str(code), env.get("PYTHONPATH")) if p
-            ),
-        )
-        args = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={self.port}",
-            "--port-retries=0",
-            f"--ServerApp.token={self.token}",
-            f"--ServerApp.root_dir={work}",
-            "--ServerApp.jpserver_extensions={'jupyter_classroom': True}",
-            f"--ClassroomApp.chat_db_path={self.root / 'chat.sqlite'}",
-            "--ClassroomApp.instructors=['ada']",
-            "--ClassroomApp.owner_is_instructor=False",
-            # aioice leaves loopback out of the server's candidates, and the
-            # server ignores Chromium's loopback candidates unless told.
-            "--ClassroomApp.sfu_ice_addresses=127.0.0.1",
-            "--ClassroomApp.sfu_allowed_candidate_networks=127.0.0.0/8",
-        ]
-        self.log = open(self.root / "jupyter.log", "ab")  # closed in stop()
-        self.proc = subprocess.Popen(args, cwd=work, env=env, stdout=self.log, stderr=self.log)
-
-        def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise SystemExit(f"jupyter lab exited; see {self.root / 'jupyter.log'}")
-            try:
-                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}", timeout=2):
-                    return True
-            except OSError:
-                return False
-
-        wait_until(up, "jupyter lab to start", timeout=120)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+    )
+    lab = JupyterProcess(
+        root,
+        instructors="['ada']",
+        # aioice leaves loopback out of the server's candidates, and the
+        # server ignores Chromium's loopback candidates unless told.
+        sfu_ice_addresses="127.0.0.1",
+        sfu_allowed_candidate_networks="127.0.0.0/8",
+    )
+    lab.start()
+    return lab
 
 
 def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
@@ -243,8 +148,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        lab = Lab(root)
-        lab.start()
+        lab = start_lab(root)
         voice = write_voice(root / "voice.wav")
         try:
             with sync_playwright() as p:
@@ -285,6 +189,8 @@ def main() -> None:
                 ben.locator(".jp-LauncherCard[title*='Python 3']").first.click()
                 cell = ben.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
                 cell.wait_for(timeout=60_000)
+                # A cell run before the notebook is connected to its kernel is not run.
+                ben.locator("#jp-main-statusbar").get_by_text("| Idle").wait_for(timeout=90_000)
                 cell.click()
                 ben.keyboard.type("import numpy as np\nnp.linspace(0, 1, 5)")
                 ben.keyboard.press("Shift+Enter")
