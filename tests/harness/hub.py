@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .servers import REPO, free_port
+from .servers import REPO, free_port, terminate
 
 PASSWORD = "classroom-test"
 ACCESS_SCOPE = "access:services!service=classroom"
@@ -182,13 +182,7 @@ c.JupyterHub.load_roles.append({{
         raise RuntimeError(f"jupyterhub did not start in time:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 30)
         self.proc = None
         if self._log is not None:
             self._log.close()

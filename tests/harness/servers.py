@@ -22,6 +22,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def terminate(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """Stop a server process: SIGTERM, and SIGKILL if it is not gone in time."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class JupyterProcess:
     """``jupyter lab`` (or ``jupyter server``) on 127.0.0.1 with the classroom enabled."""
 
@@ -94,13 +105,7 @@ class JupyterProcess:
         raise RuntimeError(f"jupyter did not start in time:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 20)
         self.proc = None
         if self._log is not None:
             self._log.close()
