@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The linters and the type checker CI runs (scripts/test.sh calls this):
-# ruff (lint and format) over the Python, mypy over the package, the tests, the
-# scripts and the benchmarks, and the front end's eslint and prettier (labextension's
-# `lint:check`). Every tool runs even after one has failed, so a single run
+# ruff (lint and format) and mypy over the Python (the package, the tests,
+# the scripts, the benchmarks and the screenshot script), and the front
+# end's eslint and prettier (labextension's `lint:check`). Every tool runs even after one has failed, so a single run
 # shows every finding; the exit status is 1 if any of them found something.
 #
 #   bash scripts/lint.sh          check
@@ -28,10 +28,10 @@ esac
 [ -d "$VENV/bin" ] && export PATH="$VENV/bin:$PATH"
 
 python_paths=()
-for p in jupyter_classroom tests benchmarks scripts; do
+for p in jupyter_classroom tests benchmarks scripts docs/images; do
   [ -d "$p" ] && python_paths+=("$p")
 done
-typed_paths=(jupyter_classroom tests scripts benchmarks)
+typed_paths=(jupyter_classroom tests scripts benchmarks docs/images)
 
 failed=()
 

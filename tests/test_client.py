@@ -51,15 +51,14 @@ class Kernel:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("classroom")
-    config = root / "config"
-    config.mkdir()
     # Token logins are the server's owner (an instructor by default), as on
     # JupyterHub; ?user=NAME names a student.
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.harness.clients.OwnerUsers"}})
-    )
     server = JupyterProcess(
-        root, app="jupyter_server", position_rate_hz=20, owner_is_instructor=True
+        root,
+        identity_provider="tests.harness.clients.OwnerUsers",
+        app="jupyter_server",
+        position_rate_hz=20,
+        owner_is_instructor=True,
     )
     server.start()
     yield server

@@ -4,7 +4,6 @@ notebook's connection to a real server's classroom."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,13 +22,13 @@ from .harness.waiting import wait_until  # noqa: E402
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
     root = tmp_path_factory.mktemp("classroom")
-    config = root / "config"
-    config.mkdir()
     # Token logins are the server's owner (an instructor); ?user=NAME names a student.
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"identity_provider_class": "tests.harness.clients.OwnerUsers"}})
+    server = JupyterProcess(
+        root,
+        identity_provider="tests.harness.clients.OwnerUsers",
+        app="jupyter_server",
+        owner_is_instructor=True,
     )
-    server = JupyterProcess(root, app="jupyter_server", owner_is_instructor=True)
     server.start()
     yield server
     server.stop()

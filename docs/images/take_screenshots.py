@@ -19,7 +19,6 @@ are, and look at the images before committing them.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import tempfile
@@ -36,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 # The tests' own server, browser and waiting: the pictures are taken as the
 # browser tests run.
-from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS, write_voice  # noqa: E402
 from tests.harness.servers import JupyterProcess  # noqa: E402
 from tests.harness.waiting import wait_until as _wait_until  # noqa: E402
 
@@ -52,15 +51,9 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> An
 def start_lab(root: Path) -> JupyterProcess:
     """``jupyter lab`` with the classroom, where ``?user=NAME`` on the login
     names the browser's user: people with names and one instructor."""
-    config = root / "config"
-    config.mkdir()
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps(
-            {"ServerApp": {"identity_provider_class": "tests.harness.clients.LoginNamedUsers"}}
-        )
-    )
     lab = JupyterProcess(
         root,
+        identity_provider="tests.harness.clients.LoginNamedUsers",
         instructors="['ada']",
         # aioice leaves loopback out of the server's candidates, and the
         # server ignores Chromium's loopback candidates unless told.
@@ -69,25 +62,6 @@ def start_lab(root: Path) -> JupyterProcess:
     )
     lab.start()
     return lab
-
-
-def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
-    """A buzz in syllables for the fake microphone, so speakers are marked speaking."""
-    import struct
-    import wave
-
-    frames = bytearray()
-    for i in range(int(seconds * rate)):
-        t = i / rate
-        syllable = 0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)
-        buzz = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
-        frames += struct.pack("<h", int(9000 * syllable * buzz))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(frames))
-    return path
 
 
 def position(page: Any) -> tuple[float, float]:

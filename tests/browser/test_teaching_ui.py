@@ -34,16 +34,10 @@ TIMER = f"{PANEL} .jp-Classroom-breakoutTimer"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
     root = tmp_path_factory.mktemp("teaching")
-    config = root / "config"
-    config.mkdir()
     # ?user=NAME on the login names the browser's user; "teacher" is an instructor.
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps(
-            {"ServerApp": {"identity_provider_class": "tests.harness.clients.LoginNamedUsers"}}
-        )
-    )
     server = JupyterProcess(
         root,
+        identity_provider="tests.harness.clients.LoginNamedUsers",
         sfu_ice_addresses="127.0.0.1",
         sfu_allowed_candidate_networks="127.0.0.0/8",
         instructors="['teacher']",

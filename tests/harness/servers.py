@@ -41,11 +41,16 @@ class JupyterProcess:
         root: Path,
         app: str = "jupyterlab",
         server_args: tuple[str, ...] = (),
+        identity_provider: str = "",
         **classroom_config: object,
     ) -> None:
+        """``identity_provider``: the dotted name of the server's identity
+        provider class, such as ``"tests.harness.clients.OwnerUsers"``."""
         self.root = root
         self.app = app
         self.server_args = tuple(server_args)
+        if identity_provider:
+            self.server_args += (f"--ServerApp.identity_provider_class={identity_provider}",)
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
