@@ -2,8 +2,9 @@
 # The linters and the type checker CI runs (scripts/test.sh calls this):
 # ruff (lint and format) and mypy over the Python (the package, the tests,
 # the scripts, the benchmarks and the screenshot script), and the front
-# end's eslint and prettier (labextension's `lint:check`). Every tool runs even after one has failed, so a single run
-# shows every finding; the exit status is 1 if any of them found something.
+# end's eslint and prettier (labextension's `lint:check`). Every tool runs
+# even after one has failed, so a single run shows every finding; the exit
+# status is 1 if any of them found something.
 #
 #   bash scripts/lint.sh          check
 #   bash scripts/lint.sh --fix    apply ruff's fixes and formatting and the
