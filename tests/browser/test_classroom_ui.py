@@ -15,6 +15,7 @@ from ..harness.pages import (
     my_position,
     open_classroom,
     seen_position,
+    seen_where_they_stand,
 )
 
 
@@ -34,12 +35,8 @@ def test_two_people_see_each_other_and_keyboard_moves(person) -> None:
     before = seen_position(bob, a_name)
     start = my_position(alice)
     hold_key(alice, "ArrowUp", 0.8)
-    end = my_position(alice)
-    assert start[1] - end[1] > 100, (start, end)  # walked up the aisle
-    seen = wait_until(
-        lambda: (lambda p: p if abs(p[1] - end[1]) < 1 else None)(seen_position(bob, a_name)),
-        what="Bob to see Alice's new position",
-    )
+    seen = seen_where_they_stand(bob, alice, a_name)
+    assert start[1] - seen[1] > 100, (start, seen)  # walked up the aisle
     assert before[1] - seen[1] > 100
 
 
@@ -73,8 +70,7 @@ def test_go_to_walks_next_to_a_person_and_direct_message(person) -> None:
     b_display = my_name(bob)
     # Bob walks away first, so that Go to has somewhere to go.
     hold_key(bob, "ArrowUp", 0.7)
-    target = my_position(bob)
-    wait_until(lambda: abs(seen_position(alice, b_name)[1] - target[1]) < 1, what="Bob's position")
+    target = seen_where_they_stand(alice, bob, b_name)
 
     entry_of(alice, b_name).locator("button[data-action=select]").click()
     entry_of(alice, b_name).get_by_role("button", name=f"Walk next to {b_display}").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import Page
 
 from ..harness import wait_until
 from ..harness.pages import PANEL, SCREEN_STUB, joined, my_id, walk_to
@@ -69,18 +70,34 @@ AudioNode.prototype.connect = function (target, ...rest) {
 };
 """
 
+#: The loopback's audio packets in 1.5 s (20 ms each): the span over which
+#: the played sound's energy is compared, counted in packets, not in time.
+PACKETS = 75
+
+
+def loopback_receives(page: Page, packets: int) -> None:
+    """Wait until the page's loopback has received that many more audio packets."""
+    start = page.evaluate(LOOPBACK)["packets"]
+    wait_until(
+        lambda: page.evaluate(LOOPBACK)["packets"] >= start + packets,
+        timeout=30,
+        what=f"{packets} more packets on the loopback",
+    )
+
+
 LOOPBACK = f"""
 async () => {{
   const loopback = {MIXER}.loopback;
   if (!loopback) return null;
   const played = loopback.element.srcObject;
   const received = loopback.receiver.getReceivers().map(r => r.track);
-  let energy = 0, bytes = 0, fmtp = '';
+  let energy = 0, bytes = 0, packets = 0, fmtp = '';
   const report = await loopback.receiver.getStats();
   report.forEach(s => {{
     if (s.type === 'inbound-rtp' && s.kind === 'audio') {{
       energy += s.totalAudioEnergy || 0;
       bytes += s.bytesReceived || 0;
+      packets += s.packetsReceived || 0;
       const codec = report.get(s.codecId);
       fmtp = codec ? codec.sdpFmtpLine || '' : '';
     }}
@@ -90,7 +107,7 @@ async () => {{
       && received.includes(played.getAudioTracks()[0]),
     paused: loopback.element.paused,
     toSpeakers: window.__toSpeakers,
-    energy, bytes, fmtp,
+    energy, bytes, packets, fmtp,
   }};
 }}
 """
@@ -135,15 +152,15 @@ def test_voices_play_through_the_echo_cancelled_loopback(person) -> None:
     wait_until(
         lambda: listener.evaluate(f"{MIXER}.gain('peer', '{idt}')") < 0.001, what="volume 0"
     )
-    listener.wait_for_timeout(1500)  # what was already in flight plays out
+    loopback_receives(listener, PACKETS)  # what was already in flight plays out
     before = listener.evaluate(LOOPBACK)["energy"]
-    listener.wait_for_timeout(1500)
+    loopback_receives(listener, PACKETS)
     quiet = listener.evaluate(LOOPBACK)["energy"] - before
     listener.evaluate(f"{MIXER}.setVolume('{idt}', 1)")
     listener.evaluate(f"{PEERS}.updateVoices()")
-    listener.wait_for_timeout(1500)
+    loopback_receives(listener, PACKETS)
     before = listener.evaluate(LOOPBACK)["energy"]
-    listener.wait_for_timeout(1500)
+    loopback_receives(listener, PACKETS)
     loud = listener.evaluate(LOOPBACK)["energy"] - before
     assert loud > 3 * max(quiet, 1e-6)
 

@@ -21,6 +21,7 @@ from ..harness.pages import (
     my_id,
     my_position,
     open_classroom,
+    seen_position,
     walk_to,
     workspace_name,
 )
@@ -261,7 +262,16 @@ def test_breakouts_with_a_timer_locks_and_following(login) -> None:
     teacher.locator(f"{PANEL} .jp-Classroom-followLine").wait_for(state="hidden")
     here = my_position(teacher)
     walk_to(ann, 560, 300)
-    teacher.wait_for_timeout(1500)
+    # The teacher's page has had Ann's walk (a follower would have set off on
+    # her first step) and drawn two frames since: it stays where it was.
+    ida = my_id(ann)
+    wait_until(
+        lambda: math.dist(seen_position(teacher, ida), (560, 300)) < 10,
+        what="Ann's walk at the teacher's",
+    )
+    teacher.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    )
     assert math.dist(my_position(teacher), here) < 5
 
 

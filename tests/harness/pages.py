@@ -225,6 +225,18 @@ def seen_position(page: Page, pid: str) -> tuple[float, float]:
     return _number(e.get_attribute("data-x")), _number(e.get_attribute("data-y"))
 
 
+def seen_where_they_stand(viewer: Page, walker: Page, pid: str) -> tuple[float, float]:
+    """Wait until ``viewer`` sees participant ``pid`` where the walker's own
+    page draws them, and return that position. After a walk the walker's page
+    may still draw a last step and send it: the two agree once it has."""
+
+    def agree() -> tuple[float, float] | None:
+        seen, own = seen_position(viewer, pid), my_position(walker)
+        return seen if math.dist(seen, own) < 1 else None
+
+    return wait_until(agree, what="the viewer to see them where they stand")
+
+
 def joined(page: Page, count: int) -> None:
     """Wait until the page lists at least ``count`` people and knows where we stand."""
     page.wait_for_function(
