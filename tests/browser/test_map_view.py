@@ -7,6 +7,7 @@ from ..harness import wait_until
 from ..harness.pages import PANEL, hold_key, joined, my_position
 
 MAP = f"{PANEL} .jp-Classroom-map"
+ROOM = f"document.getElementById('{PANEL[1:]}').classroomRoom"
 
 
 def view(page) -> tuple[float, float, float]:
@@ -149,22 +150,25 @@ def test_a_camera_is_drawn_in_its_avatars_bubble(person) -> None:
     for _ in range(4):
         press(page, "+")  # large enough to sample inside the bubble
     x, y = my_position(page)
-    colour_before = pixel(page, x, y)
-    page.get_by_role("button", name="Start camera").click()
+    me = page.evaluate(f"() => ({{...{ROOM}.model.me, r: {ROOM}.model.config.avatar_radius}})")
+    ours = tuple(int(me["color"][i : i + 2], 16) for i in (1, 3, 5))
 
-    # Chromium's fake camera is a green picture: our bubble turns green.
-    def green(c: tuple[int, int, int]) -> bool:
+    def bubble() -> tuple[int, int, int]:
+        """The colour inside our bubble, below its initials (as the map sizes it)."""
+        scale = view(page)[2]
+        return pixel(page, x, y + 0.6 * max(me["r"], 9 / scale))
+
+    def our_colour() -> bool:
+        return max(abs(a - b) for a, b in zip(bubble(), ours, strict=True)) < 8
+
+    def green() -> bool:
+        c = bubble()
         return c[1] > 100 and c[1] > c[0] + 50 and c[1] > c[2] + 50
 
-    wait_until(
-        lambda: green(pixel(page, x, y)) and pixel(page, x, y) != colour_before,
-        timeout=15,
-        what="our camera in our bubble",
-    )
+    # Our colour and initials; then Chromium's fake camera, a green picture;
+    # then our colour again.
+    wait_until(our_colour, what=f"our bubble in our colour {me['color']}")
+    page.get_by_role("button", name="Start camera").click()
+    wait_until(green, timeout=15, what="our camera in our bubble")
     page.get_by_role("button", name="Stop camera").click()
-    # Without it, our colour and initials again.
-    wait_until(
-        lambda: max(abs(a - b) for a, b in zip(pixel(page, x, y), colour_before, strict=True)) < 8,
-        timeout=10,
-        what="our bubble without the camera",
-    )
+    wait_until(our_colour, timeout=10, what="our bubble without the camera")
