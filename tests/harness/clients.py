@@ -184,8 +184,11 @@ class RoomPeer:
         if self._heard is None:
             return
         for mid, track in self.tracks.items():
-            if mid not in self.watchers:
+            watcher = self.watchers.get(mid)
+            if watcher is None:
                 self.watchers[mid] = Watcher(track, functools.partial(self._frame, mid))
+            elif watcher.on_frame is None:  # already read for watch()
+                watcher.on_frame = functools.partial(self._frame, mid)
 
     def _frame(self, mid: str, when: float) -> None:
         key = self.carries.get(mid)
