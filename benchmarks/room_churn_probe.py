@@ -1,4 +1,4 @@
-"""A jupyter-server extension for benchmarks/room_churn.py only: answers
+"""A jupyter-server extension for benchmarks/room_churn.py and breakouts.py only: answers
 ``GET /room-churn/objects`` with the live aiortc and aioice objects in the
 server, by type, counted without a garbage collection (what reference
 counting has not freed is still there). Never enable it on a real server: a

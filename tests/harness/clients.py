@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import functools
 import json
 import math
 import time
@@ -92,12 +93,16 @@ class Tone(AudioStreamTrack):
 
 
 class Watcher:
-    """Reads (and so decodes) a received video track, noting each frame's grey level."""
+    """Reads (and so decodes) a received track, noting each video frame's grey
+    level; ``on_frame(when)`` (the loop's time) for each frame, if given."""
 
-    def __init__(self, track: MediaStreamTrack) -> None:
+    def __init__(
+        self, track: MediaStreamTrack, on_frame: Callable[[float], None] | None = None
+    ) -> None:
         self.levels: list[int] = []
         self.first_at: float | None = None
         self.frames = 0
+        self.on_frame = on_frame
         self._task = asyncio.ensure_future(self._read(track))
 
     async def _read(self, track: MediaStreamTrack) -> None:
@@ -108,8 +113,11 @@ class Watcher:
             except MediaStreamError:
                 return
             self.frames += 1
+            now = loop.time()
             if self.first_at is None:
-                self.first_at = loop.time()
+                self.first_at = now
+            if self.on_frame is not None:
+                self.on_frame(now)
             if isinstance(frame, av.VideoFrame):
                 image = frame.to_ndarray(format="bgr24")
                 self.levels.append(int(image[image.shape[0] // 2, image.shape[1] // 2].mean()))
@@ -143,6 +151,7 @@ class RoomPeer:
         self.offers = 0
         self.closed_reason: str | None = None
         self.changed = asyncio.Event()
+        self._heard: Callable[[str, str, float], None] | None = None
 
     def track_of(self, participant: str, source: str) -> MediaStreamTrack | None:
         for mid, key in self.carries.items():
@@ -158,6 +167,33 @@ class RoomPeer:
                     self.watchers[mid] = Watcher(self.tracks[mid])
                 return self.watchers[mid]
         return None
+
+    def hear(self, heard: Callable[[str, str, float], None]) -> None:
+        """Read every track received, on this connection and the next ones,
+        calling ``heard(participant, source, when)`` for each frame (``when``:
+        the loop's time), the track being whose the server last said it is.
+
+        Reading matters as much as knowing: aiortc decodes every packet a
+        receiver gets and queues the frames on its track, without limit,
+        until they are read.
+        """
+        self._heard = heard
+        self._hear_all()
+
+    def _hear_all(self) -> None:
+        if self._heard is None:
+            return
+        for mid, track in self.tracks.items():
+            watcher = self.watchers.get(mid)
+            if watcher is None:
+                self.watchers[mid] = Watcher(track, functools.partial(self._frame, mid))
+            elif watcher.on_frame is None:  # already read for watch()
+                watcher.on_frame = functools.partial(self._frame, mid)
+
+    def _frame(self, mid: str, when: float) -> None:
+        key = self.carries.get(mid)
+        if key is not None and self._heard is not None:
+            self._heard(key[0], key[1], when)
 
     async def handle(self, message: dict[str, Any]) -> None:
         async with self._handling:
@@ -193,6 +229,7 @@ class RoomPeer:
                 for t in new.getTransceivers():
                     if t.receiver.track is track and t.mid is not None:
                         self.tracks[t.mid] = track
+                self._hear_all()
 
         pc = self.pc
         assert pc is not None
