@@ -75,8 +75,8 @@ class RssWatch:
         self._thread.join()
 
 
-def objects(server: JupyterProcess) -> dict[str, int]:
-    url = f"{server.url}room-churn/objects?token={server.token}"
+def objects(server: JupyterProcess, everything: bool = False) -> dict[str, int]:
+    url = f"{server.url}room-churn/objects?token={server.token}" + ("&all=1" if everything else "")
     with urllib.request.urlopen(url, timeout=120) as r:
         counts: dict[str, int] = json.loads(r.read())
     return counts
@@ -160,6 +160,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of churn")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds idle after")
+    parser.add_argument(
+        "--types",
+        action="store_true",
+        help="also print the object types (of any module) whose count grew most",
+    )
     args = parser.parse_args()
 
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -190,6 +195,7 @@ def main() -> None:
         time.sleep(2)  # past start-up's own allocations
         rss_start = rss_mb(pid)
         objects_start = objects(server)
+        all_start = objects(server, everything=True) if args.types else {}
         watch = RssWatch(pid)
         probe = Probe(f"{server.url}api/status?token={server.token}")
         watch.start()
@@ -208,6 +214,7 @@ def main() -> None:
         watch.stop()
         rss_after = rss_mb(pid)
         objects_after = objects(server)
+        all_after = objects(server, everything=True) if args.types else {}
     finally:
         server.stop()
     print(
@@ -222,6 +229,12 @@ def main() -> None:
     print(f"live aiortc/aioice objects 1 s after the load: {describe(objects_end)}")
     print(f"live aiortc/aioice objects {args.settle:.0f} s after: {describe(objects_after)}")
     print(f"event loop's worst block during the load: {worst * 1000:.0f} ms")
+    if args.types:
+        grown = {k: v - all_start.get(k, 0) for k, v in all_after.items()}
+        top = sorted(((n, k) for k, n in grown.items() if n > 0), reverse=True)[:12]
+        print(f"objects grown {args.settle:.0f} s after, by type (collector-tracked only):")
+        for n, k in top:
+            print(f"  {n:+8d} {k}")
 
 
 if __name__ == "__main__":

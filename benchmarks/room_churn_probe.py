@@ -1,7 +1,8 @@
 """A jupyter-server extension for benchmarks/room_churn.py and breakouts.py only: answers
 ``GET /room-churn/objects`` with the live aiortc and aioice objects in the
 server, by type, counted without a garbage collection (what reference
-counting has not freed is still there). Never enable it on a real server: a
+counting has not freed is still there), and ``GET /room-churn/objects?all=1``
+with every object the collector tracks, by type. Never enable it on a real server: a
 count walks every object, and stalls the event loop while it does."""
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 
-def live_aiortc_objects() -> dict[str, int]:
+def live_objects(everything: bool = False) -> dict[str, int]:
+    """Live objects by type: aiortc's and aioice's, or all the collector tracks."""
     counts: Counter[str] = Counter()
     for obj in gc.get_objects():
         module = getattr(type(obj), "__module__", None)
-        if isinstance(module, str) and module.startswith(("aiortc", "aioice")):
+        if not isinstance(module, str):
+            continue
+        if everything or module.startswith(("aiortc", "aioice")):
             counts[f"{module}.{type(obj).__qualname__}"] += 1
     return dict(counts)
 
@@ -28,7 +32,7 @@ def live_aiortc_objects() -> dict[str, int]:
 class ObjectsHandler(APIHandler):
     @web.authenticated
     def get(self) -> None:
-        self.finish(json.dumps(live_aiortc_objects()))
+        self.finish(json.dumps(live_objects(bool(self.get_argument("all", "")))))
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import time
@@ -57,7 +58,12 @@ class Ticker:
     def start(self) -> None:
         """Start ticking (needs a running event loop); once stopped, never again."""
         if self._task is None and not self._stopped:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            # In a context of its own: started from a request (the first
+            # person to join), the task would copy that request's context,
+            # whose call context names its handler, and hold that handler
+            # (its socket, its session) for as long as the classroom runs.
+            loop = asyncio.get_running_loop()
+            self._task = contextvars.Context().run(loop.create_task, self._run())
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

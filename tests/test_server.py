@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
 import itertools
+import types
+import weakref
 from typing import Any
 
 import pytest
 import tornado.httpclient
 import tornado.websocket
+from jupyter_server.base.call_context import CallContext
 
 from jupyter_classroom import protocol
+from jupyter_classroom.server.handlers import ClassroomWebSocketHandler
 from jupyter_classroom.turn import verify_turn_credentials
 
+from .harness import until
 from .harness.clients import Client
 from .harness.servers import JupyterProcess, server_config
 
@@ -41,6 +48,56 @@ def connect(jp_ws_fetch):
         return client, welcome
 
     return make
+
+
+def holders(handler: ClassroomWebSocketHandler) -> list[str]:
+    """What keeps a handler alive, except the event loop's cancelled timers:
+    asyncio keeps a cancelled timer (and the context it was scheduled in,
+    whose call context names the request's handler) until it comes due or
+    enough others are cancelled to purge them. That is bounded; anything
+    else is a leak. (Running frames, such as this one's, are left out.)"""
+    found = []
+    contexts = [o for o in gc.get_objects() if isinstance(o, contextvars.Context)]
+    for r in gc.get_referrers(handler):
+        if isinstance(r, dict) and r.get(CallContext.JUPYTER_HANDLER) is handler:
+            for ctx in contexts:
+                if r in ctx.values():
+                    found += [
+                        type(k).__name__
+                        for k in gc.get_referrers(ctx)
+                        if not (isinstance(k, asyncio.TimerHandle) and k.cancelled())
+                        and not isinstance(k, list)
+                    ]
+        elif not isinstance(r, (list, types.FrameType)):
+            found.append(type(r).__name__)
+    return found
+
+
+async def test_a_closed_socket_is_freed_by_reference_counting(connect) -> None:
+    """Nothing but the event loop's cancelled timers holds a closed socket's
+    handler (not Jupyter's keep-alive until its next ping, not its session,
+    not a classroom task started from its request), and it is in no cycle:
+    the classroom runs full collections only at quiet moments, and a handler
+    left to one would stay for minutes, with its socket's buffers."""
+
+    def let_go(ref: weakref.ref[ClassroomWebSocketHandler]) -> bool:
+        handler = ref()
+        return handler is None or (handler.ws_connection is None and not holders(handler))
+
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(3):
+            client, _ = await connect(f"visitor{i}")
+            [ref] = [
+                weakref.ref(o)
+                for o in gc.get_objects()
+                if isinstance(o, ClassroomWebSocketHandler) and o.ws_connection is not None
+            ]
+            await client.close()
+            await until(lambda r=ref: let_go(r), what=f"visitor{i}'s handler let go")
+    finally:
+        gc.enable()
 
 
 async def test_no_token_is_rejected(http_server_client, jp_http_port, jp_base_url) -> None:

@@ -182,8 +182,17 @@ class ClassroomSocketMixin(_SocketBase):
             self.session.pong()
 
     def on_close(self) -> None:
-        if self.session is not None:
-            self.session.connection_lost(self.close_code, silent=self._silent)
+        session, self.session = self.session, None
+        if session is not None:
+            session.connection_lost(self.close_code, silent=self._silent)
+        # Nothing keeps a closed socket alive: its handler and its session
+        # refer to each other (a cycle only a full collection would free, and
+        # the classroom runs those at quiet moments), and Jupyter's keep-alive
+        # holds the handler until its next ping unless stopped.
+        ping = getattr(self, "ping_callback", None)
+        if ping is not None:
+            ping.stop()
+            self.ping_callback = None  # it holds our send_ping: a cycle
 
 
 class MapServing(_HandlerBase):
