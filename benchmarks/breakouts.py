@@ -45,11 +45,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +54,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from benchmarks.mass_disconnect import Probe  # noqa: E402
-from benchmarks.room_churn import RssWatch, connect, objects, rss_mb  # noqa: E402
-from jupyter_classroom.sfu import announce_host_addresses  # noqa: E402
+from benchmarks.room_churn import RssWatch, connect, objects, probed_server, rss_mb  # noqa: E402
 from tests.harness import until  # noqa: E402
 from tests.harness.clients import Client, RoomPeer, Tone  # noqa: E402
 from tests.harness.servers import JupyterProcess  # noqa: E402
@@ -377,24 +373,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(HERE), os.environ.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    announce_host_addresses(["127.0.0.1"])
-    root = Path(tempfile.mkdtemp(prefix="classroom-breakouts-"))
-    # Enabled beside the classroom the way an installed extension is.
-    enabled = root / "config" / "jupyter_server_config.d"
-    enabled.mkdir(parents=True)
-    (enabled / "room_churn_probe.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"room_churn_probe": True}}})
-    )
-    server = JupyterProcess(
-        root,
-        app="jupyter_server",
+    server = probed_server(
+        "classroom-breakouts-",
         identity_provider="tests.harness.clients.NamedUsers",
         instructors=f"['{INSTRUCTOR}']",
-        sfu_ice_addresses="127.0.0.1",
-        sfu_allowed_candidate_networks="127.0.0.0/8",
         room_capacities="{'stage': 0}",
     )
     server.start()

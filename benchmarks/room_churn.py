@@ -153,6 +153,31 @@ async def load(url: str, clients: int, duration: float) -> tuple[int, int]:
     return done[0], done[1]
 
 
+def probed_server(prefix: str, identity_provider: str = "", **config: Any) -> JupyterProcess:
+    """A ``jupyter server`` with the classroom (``config``: its settings) and
+    the benchmark-only ``room_churn_probe`` beside it, on 127.0.0.1, its SFU
+    offering loopback; not started yet."""
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(HERE), os.environ.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    announce_host_addresses(["127.0.0.1"])
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    # Enabled beside the classroom the way an installed extension is.
+    enabled = root / "config" / "jupyter_server_config.d"
+    enabled.mkdir(parents=True)
+    (enabled / "room_churn_probe.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"room_churn_probe": True}}})
+    )
+    return JupyterProcess(
+        root,
+        app="jupyter_server",
+        identity_provider=identity_provider,
+        sfu_ice_addresses="127.0.0.1",
+        sfu_allowed_candidate_networks="127.0.0.0/8",
+        **config,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,22 +192,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(HERE), os.environ.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    announce_host_addresses(["127.0.0.1"])
-    root = Path(tempfile.mkdtemp(prefix="classroom-churn-"))
-    # Enabled beside the classroom the way an installed extension is.
-    enabled = root / "config" / "jupyter_server_config.d"
-    enabled.mkdir(parents=True)
-    (enabled / "room_churn_probe.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"room_churn_probe": True}}})
-    )
-    server = JupyterProcess(
-        root,
-        app="jupyter_server",
-        sfu_ice_addresses="127.0.0.1",
-        sfu_allowed_candidate_networks="127.0.0.0/8",
+    server = probed_server(
+        "classroom-churn-",
         speed=4000,
         max_messages_per_second=200,
         max_connections_per_user=0,
