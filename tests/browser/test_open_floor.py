@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, SCREEN_STUB, joined, my_id, walk_to
+from ..harness.pages import PANEL, SCREEN_STUB, joined, my_id, page_pause, walk_to
 from .test_proximity_media import PEERS, calls, stats
 
 MIXER = f"{PEERS}.mixer"
@@ -195,17 +195,23 @@ def test_a_call_whose_offer_is_lost_is_rebuilt_and_connects(person) -> None:
     joined(lossy, 2)
     idl, ido = my_id(lossy), my_id(other)
     # The later arrival offers (the server's rule), so the lossy side
-    # answers and never sees the first offer.
-    wait_until(lambda: dropped, timeout=30, what="the first offer to be lost")
+    # answers and never sees the first offer. The routed socket carries
+    # messages only while Playwright runs: every wait here pauses through it.
+    pause = page_pause(lossy)
+    wait_until(lambda: dropped, timeout=30, what="the first offer to be lost", pause=pause)
     assert dropped[0]["sender"] == ido
     wait_until(
         lambda: calls(lossy).get(ido) == "connected" and calls(other).get(idl) == "connected",
         timeout=40,
         what="the rebuilt call to connect",
+        pause=pause,
     )
     assert other.evaluate(f"{PEERS}.rebuilt") >= 1
     for page, peer in ((lossy, ido), (other, idl)):
         first = stats(page, peer)["audioBytes"]
         wait_until(
-            lambda p=page, q=peer, f=first: stats(p, q)["audioBytes"] > f, timeout=15, what="audio"
+            lambda p=page, q=peer, f=first: stats(p, q)["audioBytes"] > f,
+            timeout=15,
+            what="audio",
+            pause=pause,
         )

@@ -13,6 +13,7 @@ import struct
 import time
 import urllib.parse
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,12 @@ def seen_where_they_stand(viewer: Page, walker: Page, pid: str) -> tuple[float, 
         return seen if math.dist(seen, own) < 1 else None
 
     return wait_until(agree, what="the viewer to see them where they stand")
+
+
+def page_pause(page: Page) -> Callable[[float], None]:
+    """A pause for :func:`wait_until` that keeps Playwright's event handlers
+    running (a routed socket goes on carrying messages while the test waits)."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def joined(page: Page, count: int) -> None:

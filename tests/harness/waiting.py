@@ -60,9 +60,20 @@ async def until(condition: Condition[T], timeout: float = 10.0, what: str = "") 
     return polling.value
 
 
-def wait_until(condition: Condition[T], timeout: float = 10.0, what: str = "") -> T:
-    """Block until ``condition()`` is true; its value."""
+def wait_until(
+    condition: Condition[T],
+    timeout: float = 10.0,
+    what: str = "",
+    pause: Callable[[float], None] = time.sleep,
+) -> T:
+    """Block until ``condition()`` is true; its value.
+
+    ``pause(seconds)`` waits between two checks. Playwright's sync API runs
+    its event handlers (a routed socket's messages, ``page.on`` callbacks)
+    only inside a Playwright call: a condition that reads what those handlers
+    collect must pause with one, e.g. ``pause=page_pause(page)``, or the
+    handlers never run while it waits."""
     polling = Polling(condition, timeout, what)
-    for pause in polling:
-        time.sleep(pause)
+    for seconds in polling:
+        pause(seconds)
     return polling.value
