@@ -4,6 +4,7 @@
   the protocol changes), deriving their families from base classes;
 * :mod:`.records` — the records inside them, named choices and bounds;
 * :mod:`.errors` — error codes, :class:`ProtocolError` and close codes;
+* :mod:`.frames` — the header of the binary media frames of ``classroom/media``;
 * :mod:`.schema` — one description of every message type, built once from
   those dataclasses;
 * :mod:`.codec` — the decoder that refuses bad client frames, driven by that
@@ -45,6 +46,7 @@ from .codec import (
 from .codegen import json_schema as json_schema
 from .codegen import typescript as typescript
 from .errors import *  # noqa: F403 (the error and close codes are this package's API)
+from .frames import *  # noqa: F403 (the media frames' header)
 from .messages import *  # noqa: F403 (the messages are this package's API)
 from .records import *  # noqa: F403 (and the records)
 from .schema import MAX_SAFE_NUMBER as MAX_SAFE_NUMBER

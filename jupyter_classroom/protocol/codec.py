@@ -19,7 +19,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from . import errors, messages, records
+from . import errors, frames, messages, records
 from .errors import ErrorCode, ProtocolError
 from .schema import (
     MAX_SAFE_NUMBER,
@@ -38,7 +38,7 @@ from .schema import (
 
 #: The form of the protocol in errors.py, records.py and messages.py, built
 #: once at import.
-SPEC: ProtocolSpec = spec_of_module(errors, records, messages)
+SPEC: ProtocolSpec = spec_of_module(errors, records, messages, frames)
 
 #: How deeply a client frame may nest objects and arrays, and how many it may
 #: hold. Every client message fits (a test checks it); a frame beyond either

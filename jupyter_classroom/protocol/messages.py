@@ -45,6 +45,7 @@ from .records import (
     Status,
     StreamSource,
     SummonTarget,
+    Transport,
     limit,
 )
 
@@ -125,6 +126,8 @@ class SetPresence(ClientMessage):
     mic: bool | None = None
     camera: bool | None = None
     screen: bool | None = None
+    #: How our media travels now (the panel tells the others).
+    transport: Transport | None = None
 
 
 @dataclass
@@ -326,6 +329,9 @@ class Welcome(ServerMessage):
     #: The receiver may choose its own name and colour (``profile``): the
     #: host gave no real name.
     naming: bool = False
+    #: The ticket that opens this session's media socket (``classroom/media``);
+    #: empty: this server has none.
+    media_ticket: str = ""
 
 
 @dataclass
@@ -428,6 +434,17 @@ class SfuClosed(ServerMessage):
     type: ClassVar[str] = "sfu_closed"
     connection: int
     reason: str
+
+
+@dataclass
+class KeyFrameRequest(ServerMessage):
+    """Send a key frame of this kind and layer (``FRAME_KIND_*``,
+    ``FRAME_LAYER_*``) over the media socket: a receiver lost frames, or a
+    new one starts watching."""
+
+    type: ClassVar[str] = "key_frame"
+    kind: int
+    layer: int
 
 
 @dataclass

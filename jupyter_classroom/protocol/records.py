@@ -50,6 +50,13 @@ Role = Literal["instructor", "student"]
 RoomKind = Literal["table", "stage", "room"]
 Connection = Literal["online", "reconnecting"]
 TrackSource = Literal["microphone", "camera", "screen_share"]
+#: How a participant's media travels: WebRTC (UDP; to peers and the server's
+#: SFU), or WebCodecs frames over the classroom's own WebSocket, through the
+#: server, where UDP does not pass.
+Transport = Literal["webrtc", "websocket"]
+#: The server's choice for every page: ``auto`` falls back to the WebSocket
+#: by itself when WebRTC does not connect.
+TransportMode = Literal["auto", "webrtc", "websocket"]
 #: Where ``summon`` brings people: the stage, or next to the instructor.
 SummonTarget = Literal["stage", "me"]
 #: How ``start_breakouts`` fills the tables: shuffled, by the instructor's
@@ -123,6 +130,8 @@ class ClientConfig(Record):
     room_media: bool = False
     #: Why rooms have no media although the server was meant to give them some.
     room_media_unavailable: str | None = None
+    #: How pages send their media (see ``Transport``).
+    media_transport: TransportMode = "auto"
 
 
 @dataclass
@@ -143,6 +152,9 @@ class ParticipantInfo(Record):
     connection: Connection
     room: str | None = None
     avatar_url: str | None = None
+    #: The number that stands for this participant in media frames (``source``).
+    number: int = 0
+    transport: Transport = "webrtc"
 
 
 @dataclass

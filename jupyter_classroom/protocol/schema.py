@@ -305,7 +305,7 @@ def build_spec(
 def spec_of_module(*modules: types.ModuleType) -> ProtocolSpec:
     """The form of a protocol written in ``modules`` (read as one namespace):
     its ``RECORDS``, ``CLIENT_MESSAGES`` and ``SERVER_MESSAGES``, its named
-    Literals and Enums and its ``CLOSE_*`` codes."""
+    Literals and Enums, its ``CLOSE_*`` codes and ``FRAME_*`` numbers."""
     names: dict[str, Any] = {}
     for module in modules:
         names.update(vars(module))
@@ -326,7 +326,7 @@ def spec_of_module(*modules: types.ModuleType) -> ProtocolSpec:
     constants = {
         name: value
         for name, value in names.items()
-        if name.startswith("CLOSE_") and isinstance(value, int)
+        if name.startswith(("CLOSE_", "FRAME_")) and isinstance(value, int)
     }
     return build_spec(
         version=names["PROTOCOL_VERSION"],

@@ -50,6 +50,17 @@ export const CLOSE_REPLACED = 4004;
 export const CLOSE_TOO_MANY_CONNECTIONS = 4005;
 export const CLOSE_TOO_SLOW = 4006;
 export const CLOSE_INVALID_DATA = 1007;
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 16;
+export const FRAME_KIND_AUDIO = 0;
+export const FRAME_KIND_CAMERA = 1;
+export const FRAME_KIND_SCREEN = 2;
+export const FRAME_LAYER_SMALL = 0;
+export const FRAME_LAYER_LARGE = 1;
+export const FRAME_FLAG_KEY = 1;
+export const FRAME_MAX_PAYLOAD_BYTES = 262144;
+export const FRAME_TIMESTAMP_MODULO = 4294967296;
+export const FRAME_SEQUENCE_MODULO = 65536;
 
 export type ChatChannel = 'class' | 'room' | 'nearby' | 'direct';
 export type Status = 'available' | 'busy' | 'away';
@@ -57,6 +68,8 @@ export type Role = 'instructor' | 'student';
 export type RoomKind = 'table' | 'stage' | 'room';
 export type Connection = 'online' | 'reconnecting';
 export type TrackSource = 'microphone' | 'camera' | 'screen_share';
+export type Transport = 'webrtc' | 'websocket';
+export type TransportMode = 'auto' | 'webrtc' | 'websocket';
 export type SummonTarget = 'stage' | 'me';
 export type BreakoutMode = 'random' | 'groups' | 'choose';
 export type NoticeKind = 'summoned' | 'breakout_assigned' | 'breakout_warning' | 'breakout_ended';
@@ -97,6 +110,7 @@ export interface IClientConfig {
   history_size: number;
   room_media?: boolean;
   room_media_unavailable?: string | null;
+  media_transport?: TransportMode;
 }
 
 export interface IParticipantInfo {
@@ -116,6 +130,8 @@ export interface IParticipantInfo {
   connection: Connection;
   room?: string | null;
   avatar_url?: string | null;
+  number?: number;
+  transport?: Transport;
 }
 
 export interface IPosition {
@@ -290,6 +306,7 @@ export interface ISetPresence {
   mic?: boolean | null;
   camera?: boolean | null;
   screen?: boolean | null;
+  transport?: Transport | null;
 }
 
 /** Change the name or colour the sender chose (omitted: unchanged). Refused with ``name_from_host`` when the host names the sender. */
@@ -443,6 +460,7 @@ export interface IWelcome {
   id?: number | null;
   classroom?: IClassState | null;
   naming?: boolean;
+  media_ticket?: string;
 }
 
 export interface IParticipantJoined {
@@ -513,6 +531,13 @@ export interface ISfuClosed {
   type: 'sfu_closed';
   connection: number;
   reason: string;
+}
+
+/** Send a key frame of this kind and layer (``FRAME_KIND_*``, ``FRAME_LAYER_*``) over the media socket: a receiver lost frames, or a new one starts watching. */
+export interface IKeyFrameRequest {
+  type: 'key_frame';
+  kind: number;
+  layer: number;
 }
 
 /** Who is speaking in ``room`` (from the audio levels the server forwards), loudest first; the first is the active speaker. Sent to the room's members when it changes. */
@@ -610,6 +635,7 @@ export type ServerMessage =
   | ISfuOffer
   | ISfuTracks
   | ISfuClosed
+  | IKeyFrameRequest
   | ISpeakers
   | IClassUpdated
   | IMuted
