@@ -27,6 +27,7 @@ from .server.handlers import (
     ClassroomConfigHandler,
     ClassroomMapHandler,
     ClassroomMapImageHandler,
+    ClassroomMediaSocketHandler,
     ClassroomWebSocketHandler,
 )
 from .server.service import ClassroomService
@@ -78,6 +79,7 @@ def extension_handlers(
     files = {"files": parts.map_files}
     handlers += [
         (r"/classroom/ws", ClassroomWebSocketHandler, socket),
+        (r"/classroom/media", ClassroomMediaSocketHandler, {"service": parts.service}),
         (r"/classroom/map", ClassroomMapHandler, files),
         (r"/classroom/map/files/(.+)", ClassroomMapImageHandler, files),
     ]

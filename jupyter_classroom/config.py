@@ -131,6 +131,8 @@ def _trait(kind: Any, default: Any, help: str) -> TraitType[Any, Any]:
         return Dict(default_value=dict(default), value_trait=Int(), help=help)
     if origin is list and args == (str,):
         return List(Unicode(), default_value=list(default), help=help)
+    if origin is typing.Literal:
+        return Enum(list(args), default_value=default, help=help)
     raise TypeError(f"no traitlet for a setting of type {kind!r}")
 
 

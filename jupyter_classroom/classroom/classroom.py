@@ -22,7 +22,7 @@ from .calls import call_messages, update_calls
 from .effects import Effects, Outgoing
 from .identity import Identity, check_colour, check_name
 from .map import ClassroomMap, Room
-from .media_plan import RoomMedia
+from .media_plan import RoomMedia, TrackKey
 from .news import News
 from .pairing import PeerMesh
 from .participant import Names, Participant
@@ -448,6 +448,10 @@ class Classroom:
         broadcast = t.broadcast_tracks() if t.broadcast is not None else None
         return media_plan.plan(self.participants.values(), broadcast)
 
+    def relayed_media(self) -> dict[str, frozenset[TrackKey]]:
+        """What goes through the media socket (see :func:`media_plan.relayed`)."""
+        return media_plan.relayed(self.participants, self.room_media(), self.mesh.peers)
+
     def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
         A command changed the plan exactly when it changed this."""
@@ -490,6 +494,7 @@ class Classroom:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        transport: protocol.Transport | None = None,
         now: float | None = None,
     ) -> Effects:
         """Change what a participant shows the others (None: unchanged).
@@ -498,12 +503,16 @@ class Classroom:
         self.teaching.check_presence(p, mic, camera, screen)
         before = self._media_key(p)
         raised = p.hand
-        if not p.show(status=status, hand=hand, mic=mic, camera=camera, screen=screen):
+        if not p.show(
+            status=status, hand=hand, mic=mic, camera=camera, screen=screen, transport=transport
+        ):
             return Effects()
         out = [Outgoing(protocol.ParticipantUpdated(p.info()))]
         if p.hand != raised:
             out += self.teaching.hand_changed(p, now)
-        return Effects(out, media_changed=self._media_key(p) != before)
+        # The media socket's plan (``relayed``) reads the transport too.
+        changed = self._media_key(p) != before or transport is not None
+        return Effects(out, media_changed=changed)
 
     def set_profile(self, pid: str, name: str | None = None, color: str | None = None) -> Effects:
         """Change the name or colour a participant chose (None: unchanged).

@@ -1,4 +1,5 @@
-"""The rooms' media plan: the contract the SFU reads.
+"""The rooms' media plan: the contract the SFU reads; and what goes through
+the media socket instead, where UDP does not pass (:func:`relayed`).
 
 :func:`plan` says, for everyone taking part in the rooms' conferences, the
 room they are in and the tracks they receive there; the SFU makes its
@@ -10,7 +11,7 @@ changed the key of someone, which is how the core knows to set
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import protocol
@@ -77,3 +78,33 @@ def plan(
                     p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
                 )
     return result
+
+
+def relayed(
+    people: Mapping[str, Participant],
+    rooms: Mapping[str, RoomMedia],
+    peers: Callable[[str], Iterable[str]],
+) -> dict[str, frozenset[TrackKey]]:
+    """What each participant receives as frames over the media socket (the
+    server forwards exactly these tracks to them, nothing else):
+
+    * in a room, whoever sends their media over the WebSocket gets the
+      room's tracks (``rooms``, the plan above) that way;
+    * on the open floor, a pair the server paired (``peers``) where either of
+      the two uses the WebSocket talks through the server: each gets the
+      other's tracks, so each still hears exactly their own neighbours.
+    """
+    out: dict[str, frozenset[TrackKey]] = {}
+    for p in people.values():
+        if p.connection != "online":
+            continue
+        tracks: set[TrackKey] = set()
+        if p.transport == "websocket" and p.id in rooms:
+            tracks.update(rooms[p.id].tracks)
+        for pid in peers(p.id):
+            q = people.get(pid)
+            if q is not None and "websocket" in (p.transport, q.transport):
+                tracks.update((q.id, source) for source in q.sources())
+        if tracks:
+            out[p.id] = frozenset(tracks)
+    return out

@@ -41,6 +41,8 @@ class Participant:
     connection: protocol.Connection = "online"
     #: Whether the client takes part in the rooms' conferences.
     media: bool = False
+    #: How their media travels (WebRTC, or frames over the media socket).
+    transport: protocol.Transport = "webrtc"
     #: Reconnecting: when the client was last heard from (see ``disconnect``).
     disconnected_at: float | None = None
     #: Bumped (classroom-wide counter) on every join and resume.
@@ -94,6 +96,8 @@ class Participant:
             connection=self.connection,
             room=self.room,
             avatar_url=ident.avatar_url,
+            number=self.seq,
+            transport=self.transport,
         )
 
     def position(self) -> protocol.Position:
@@ -129,10 +133,11 @@ class Participant:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        transport: protocol.Transport | None = None,
     ) -> bool:
         """Change what they show the others (None: unchanged); whether any of
         it changed."""
-        before = (self.status, self.hand, self.mic, self.camera, self.screen)
+        before = (self.status, self.hand, self.mic, self.camera, self.screen, self.transport)
         if status is not None:
             self.status = status
         if hand is not None:
@@ -143,7 +148,16 @@ class Participant:
             self.camera = camera
         if screen is not None:
             self.screen = screen
-        return (self.status, self.hand, self.mic, self.camera, self.screen) != before
+        if transport is not None:
+            self.transport = transport
+        return (
+            self.status,
+            self.hand,
+            self.mic,
+            self.camera,
+            self.screen,
+            self.transport,
+        ) != before
 
     def take_back(
         self,

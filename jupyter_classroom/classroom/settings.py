@@ -76,6 +76,13 @@ class ClassroomSettings:
         "Seconds an open-floor call is kept once started, whoever comes nearer, while "
         "the two stay near each other (0: the nearest always win at once).",
     )
+    media_transport: protocol.TransportMode = setting(
+        "auto",
+        "How pages send their media: 'webrtc' (UDP, to peers and the server), 'websocket' "
+        "(WebCodecs frames through the server over the classroom's own WebSocket, for "
+        "networks that let only Jupyter's own connection through: Binder, Kubernetes), or "
+        "'auto': WebRTC, falling back to the WebSocket by itself where it does not connect.",
+    )
     room_capacity: int | None = setting(
         None,
         "People allowed in a room whose map entry gives no capacity (0: no limit).",
@@ -100,4 +107,5 @@ class ClassroomSettings:
             max_chat_length=self.max_chat_length,
             max_message_bytes=self.max_message_bytes,
             history_size=self.history_size,
+            media_transport=self.media_transport,
         )

@@ -34,6 +34,7 @@ from .handlers import (
     ClassroomsHandler,
     HubClassroomSocket,
     HubMapHandler,
+    HubMediaSocket,
     ServiceHomeHandler,
     log_request,
 )
@@ -192,6 +193,11 @@ class ClassroomHub(ClassroomConfig, Application):
                 (
                     prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/ws",
                     HubClassroomSocket,
+                    {"hub": self},
+                ),
+                (
+                    prefix + r"classrooms/([a-z0-9][a-z0-9_-]{0,63})/media",
+                    HubMediaSocket,
                     {"hub": self},
                 ),
                 (

@@ -20,6 +20,7 @@ from tornado.websocket import WebSocketHandler
 from .. import protocol
 from ..classroom import Identity
 from ..protocol import ErrorCode
+from ..server.media_socket import MediaSocketMixin
 from ..server.socket import ClassroomSocketMixin, MapServing
 from .members import HubUser
 
@@ -210,6 +211,36 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
     def open(self, *args: Any, **kwargs: Any) -> None:
         assert self.identity is not None
         self.start_session(self.service, self.identity)
+
+
+class HubMediaSocket(MediaSocketMixin, HubAuthenticated, WebSocketHandler):
+    """``{prefix}classrooms/<name>/media?ticket=…``: a participant's media
+    frames, where UDP does not pass (see :mod:`..server.media_socket`)."""
+
+    token_in_url = True
+    username: str | None = None
+
+    async def get(self, name: str) -> None:
+        try:
+            user = await self.hub_user()
+            spec = self.hub.specs.get(name)
+            if spec is None or not spec.admits(user):
+                raise Refused(
+                    404,
+                    ErrorCode.UNKNOWN_CLASSROOM,
+                    f"{user.name} is not a member of a classroom named {name!r}.",
+                )
+        except Refused as e:
+            self.set_status(e.status_code)
+            self.write_error(e.status_code, exc_info=(type(e), e, None))
+            return
+        self.service = self.hub.services[name]
+        self.username = user.name
+        await super().get(name)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        assert self.username is not None
+        self.start_media(self.service, self.username)
 
 
 class ServiceHomeHandler(web.RequestHandler):

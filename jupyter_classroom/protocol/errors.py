@@ -61,6 +61,9 @@ class ErrorCode(str, Enum):
     UNKNOWN_CLASSROOM = "unknown_classroom"
     #: No such file: an image the classroom's map does not name.
     NOT_FOUND = "not_found"
+    #: A binary frame on the media socket that is not a media frame
+    #: (see :mod:`.frames`), or a text frame there.
+    BAD_MEDIA_FRAME = "bad_media_frame"
 
 
 class ProtocolError(Exception):
@@ -88,5 +91,10 @@ CLOSE_REPLACED = 4004
 CLOSE_TOO_MANY_CONNECTIONS = 4005
 #: The client read too slowly: what waited for it passed the server's bound.
 CLOSE_TOO_SLOW = 4006
+#: The media socket's ticket is not one of a session of this user (it
+#: changes with every welcome: join again for a new one).
+CLOSE_BAD_TICKET = 4007
+#: The session the media socket belonged to ended.
+CLOSE_SESSION_ENDED = 4008
 #: A text frame was not UTF-8 (RFC 6455's "invalid frame payload data").
 CLOSE_INVALID_DATA = 1007

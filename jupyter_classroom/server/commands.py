@@ -104,7 +104,13 @@ def _move(session: ClassroomSession, m: protocol.Move) -> None:
 @command(protocol.SetPresence, ack=True)
 def _presence(session: ClassroomSession, m: protocol.SetPresence) -> None:
     session.service.set_presence(
-        session, status=m.status, hand=m.hand, mic=m.mic, camera=m.camera, screen=m.screen
+        session,
+        status=m.status,
+        hand=m.hand,
+        mic=m.mic,
+        camera=m.camera,
+        screen=m.screen,
+        transport=m.transport,
     )
 
 

@@ -18,6 +18,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..classroom import Identity
 from .mapfiles import MapFiles
+from .media_socket import MediaSocketMixin
 from .service import ClassroomService
 from .socket import ClassroomSocketMixin, MapServing
 
@@ -28,6 +29,7 @@ __all__ = [
     "ClassroomConfigHandler",
     "ClassroomMapHandler",
     "ClassroomMapImageHandler",
+    "ClassroomMediaSocketHandler",
     "ClassroomSocketMixin",
     "ClassroomWebSocketHandler",
     "MapServing",
@@ -102,6 +104,39 @@ class ClassroomWebSocketHandler(
         ws = self.ws_connection
         if open_before and (ws is None or ws.server_terminated):
             self._silent = True
+
+
+class ClassroomMediaSocketHandler(
+    MediaSocketMixin, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler
+):
+    """``{base_url}classroom/media?ticket=…``: a participant's media frames,
+    where UDP does not pass (see :mod:`.media_socket`)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, service: ClassroomService, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.service = service
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self.start_media(self.service, self.current_user.username)
+
+    def on_message(self, message: str | bytes) -> None:
+        self.last_pong = IOLoop.current().time()  # a page that sends is alive
+        super().on_message(message)
 
 
 class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):

@@ -9,6 +9,7 @@ runs the position ticker that batches movement at a bounded rate.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .. import protocol
 from ..classroom import Classroom, Effects, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
+from ..sfu.relay import FrameSink, MediaRelay
 from ..storage import ChatStore
 from ..ticker import Ticker
 from .commands import T, TeachingRule
@@ -58,6 +60,10 @@ class ClassroomService:
         self.sessions: dict[str, ClassroomSession] = {}
         #: The rooms' conferences (None: this service has none).
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
+        #: Media frames over the media socket, where UDP does not pass.
+        self.relay = MediaRelay(self._request_key_frame, clock=clock)
+        #: Each session's media-socket ticket (a new one at every welcome).
+        self._tickets: dict[str, str] = {}
         # The mesh runs after each tick as an event of its own: at 500
         # people each takes a few milliseconds, and what else the event loop
         # has to do (a notebook's request, moves coming in) runs in between.
@@ -158,6 +164,11 @@ class ClassroomService:
         self.deliver(effects.messages)
         if effects.media_changed and self.sfu is not None:
             self.sfu.update(self.classroom.room_media())
+        if effects.media_changed or any(
+            isinstance(o.message, (protocol.PeerConnect, protocol.PeerDisconnect))
+            for o in effects.messages
+        ):
+            self._update_relay()
         for pid, room in effects.entered.items():
             session = self.sessions.get(pid)
             if session is not None:
@@ -165,6 +176,33 @@ class ClassroomService:
 
     def _send_to(self, pid: str, message: object) -> None:
         self.deliver([Outgoing(message, frozenset({pid}))])
+
+    # -- the media socket ------------------------------------------------------
+
+    def _update_relay(self) -> None:
+        people = self.classroom.participants
+        self.relay.update(self.classroom.relayed_media(), {p.id: p.seq for p in people.values()})
+
+    def media_socket(self, ticket: str, username: str) -> str | None:
+        """The participant whose live session gave ``ticket`` to ``username``
+        (None: no such session now)."""
+        for pid, given in self._tickets.items():
+            if secrets.compare_digest(given, ticket):
+                session = self.sessions.get(pid)
+                if session is not None and session.identity.username == username:
+                    return pid
+                return None
+        return None
+
+    def media_opened(self, pid: str, sink: FrameSink) -> None:
+        self.relay.attach(pid, sink)
+
+    def media_closed(self, pid: str, sink: FrameSink) -> None:
+        self.relay.detach(pid, sink)
+
+    def _request_key_frame(self, sender: str, kind: int, layer: int) -> None:
+        if sender in self.relay.sinks:
+            self._send_to(sender, protocol.KeyFrameRequest(kind=kind, layer=layer))
 
     # -- commands from sessions ---------------------------------------------
 
@@ -211,6 +249,7 @@ class ClassroomService:
         )
         welcome.config.room_media_unavailable = self.media_unavailable
         welcome.classroom = classroom.teaching.state(self.clock())
+        welcome.media_ticket = self._tickets[participant.id] = secrets.token_urlsafe(24)
         session.send(welcome)
         self._send_history(session)
         self.apply(effects)
@@ -251,6 +290,7 @@ class ClassroomService:
         mic: bool | None = None,
         camera: bool | None = None,
         screen: bool | None = None,
+        transport: protocol.Transport | None = None,
     ) -> None:
         assert session.pid is not None
         self.apply(
@@ -261,6 +301,7 @@ class ClassroomService:
                 mic=mic,
                 camera=camera,
                 screen=screen,
+                transport=transport,
                 now=self.clock(),
             )
         )
@@ -349,6 +390,10 @@ class ClassroomService:
         if pid is None or self.sessions.get(pid) is not session:
             return
         del self.sessions[pid]
+        self._tickets.pop(pid, None)
+        sink = self.relay.sinks.get(pid)
+        if sink is not None:
+            sink.end(protocol.CLOSE_SESSION_ENDED, "the classroom session ended")
         if clean:
             self.apply(self.classroom.leave(pid))
         else:

@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'not_authenticated'
   | 'unknown_classroom'
   | 'not_found'
+  | 'bad_media_frame'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -49,6 +50,8 @@ export const CLOSE_SERVER_SHUTDOWN = 4003;
 export const CLOSE_REPLACED = 4004;
 export const CLOSE_TOO_MANY_CONNECTIONS = 4005;
 export const CLOSE_TOO_SLOW = 4006;
+export const CLOSE_BAD_TICKET = 4007;
+export const CLOSE_SESSION_ENDED = 4008;
 export const CLOSE_INVALID_DATA = 1007;
 export const FRAME_VERSION = 1;
 export const FRAME_HEADER_BYTES = 16;

@@ -1,0 +1,272 @@
+"""Media over the classroom's own WebSocket: WebCodecs frames forwarded
+from those who send them to those who receive them, never decoded.
+
+Where UDP does not reach the server (Binder, Kubernetes, networks that let
+only HTTPS out) a page sends its encoded microphone, camera and screen as
+frames (:mod:`jupyter_classroom.protocol.frames`) on a socket of its own, and
+receives the others' the same way. The classroom core says who receives
+which tracks over that socket (:func:`~jupyter_classroom.classroom.media_plan.relayed`);
+the relay forwards exactly those. Each viewer gets one layer of a camera:
+the large one while its socket keeps up, the small one once frames wait for
+it, the large again after a while without waiting. When a viewer's socket
+falls behind, its video is dropped (audio never is) until the next key
+frame, which the relay asks the sender for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..classroom import TrackKey
+from ..protocol.frames import (
+    FRAME_KIND_AUDIO,
+    FRAME_LAYER_LARGE,
+    FRAME_LAYER_SMALL,
+    SOURCE_OF_KIND,
+    FrameHeader,
+    parse_header,
+    restamp,
+)
+
+#: (sender, kind, layer) -> ask the sender for a key frame of that layer.
+KeyFrameRequester = Callable[[str, int, int], None]
+
+
+class FrameSink(Protocol):
+    """A viewer's media socket, as the relay writes to it."""
+
+    def send_frame(self, frame: bytes) -> None: ...
+
+    def backlog(self) -> int:
+        """Bytes written to the socket that the viewer has not taken yet."""
+        ...
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket (its session ended)."""
+        ...
+
+
+@dataclass
+class RelaySettings:
+    #: Bytes waiting for a viewer above which its video is dropped until the
+    #: next key frame (audio goes on).
+    drop_video_above: int = 384 * 1024
+    #: Bytes waiting above which a viewer is moved to the small layer.
+    small_above: int = 96 * 1024
+    #: Seconds without waiting bytes before a viewer moved to the small
+    #: layer gets the large one again.
+    large_again_after: float = 10.0
+    #: Seconds between two key-frame requests for the same stream.
+    key_frame_interval: float = 0.5
+    #: Seconds a layer is thought sent after its last frame.
+    layer_lifetime: float = 3.0
+
+
+@dataclass
+class _View:
+    """One viewer's copy of one sender's video of one kind."""
+
+    #: The layer forwarded; the layer wanted (they differ until a key frame).
+    layer: int
+    wanted: int
+    #: Waiting for a key frame (of ``wanted``) before forwarding again.
+    waiting: bool = True
+    #: When the viewer's socket last had too much waiting.
+    congested_at: float = field(default=-1.0e9)
+    frames: int = 0
+    dropped: int = 0
+
+
+@dataclass
+class RelayCounters:
+    frames_in: int = 0
+    bytes_in: int = 0
+    frames_out: int = 0
+    bytes_out: int = 0
+    #: Video frames not forwarded to a viewer: a slow socket, or waiting for
+    #: a key frame.
+    video_dropped: int = 0
+    key_frame_requests: int = 0
+
+
+class MediaRelay:
+    """The forwarding of one classroom's media frames."""
+
+    def __init__(
+        self,
+        request_key_frame: KeyFrameRequester,
+        settings: RelaySettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.request_key_frame = request_key_frame
+        self.settings = settings or RelaySettings()
+        self.clock = clock
+        self.sinks: dict[str, FrameSink] = {}
+        self.counters = RelayCounters()
+        #: Who receives what (the core's plan), and the other way round.
+        self.plan: dict[str, frozenset[TrackKey]] = {}
+        self._viewers: dict[TrackKey, tuple[str, ...]] = {}
+        self._numbers: dict[str, int] = {}
+        self._views: dict[tuple[str, str, int], _View] = {}
+        #: (sender, kind) -> layer -> when a frame of it last came.
+        self._layers: dict[tuple[str, int], dict[int, float]] = {}
+        self._asked: dict[tuple[str, int, int], float] = {}
+
+    # -- who is connected, who receives what ----------------------------------
+
+    def attach(self, pid: str, sink: FrameSink) -> None:
+        """``pid``'s media socket opened (a newer one replaces an older)."""
+        self.sinks[pid] = sink
+        self._forget_views(lambda viewer, sender: viewer == pid)
+
+    def detach(self, pid: str, sink: FrameSink) -> None:
+        if self.sinks.get(pid) is sink:
+            del self.sinks[pid]
+            self._forget_views(lambda viewer, sender: viewer == pid or sender == pid)
+            for key in [k for k in self._layers if k[0] == pid]:
+                del self._layers[key]
+
+    def update(self, plan: dict[str, frozenset[TrackKey]], numbers: dict[str, int]) -> None:
+        """Follow the core's plan (:func:`media_plan.relayed`); ``numbers``:
+        each participant's number, written into the frames they send."""
+        self.plan = plan
+        self._numbers = numbers
+        viewers: dict[TrackKey, list[str]] = {}
+        for viewer, tracks in plan.items():
+            for track in tracks:
+                viewers.setdefault(track, []).append(viewer)
+        self._viewers = {track: tuple(v) for track, v in viewers.items()}
+        # A viewer who stops receiving a stream starts the next one at a key frame.
+        self._forget_views(
+            lambda viewer, sender: not any(t[0] == sender for t in plan.get(viewer, ()))
+        )
+
+    def _forget_views(self, which: Callable[[str, str], bool]) -> None:
+        for key in [k for k in self._views if which(k[0], k[1])]:
+            del self._views[key]
+
+    def wanted(self, sender: str) -> bool:
+        """Whether anyone receives anything ``sender`` sends over the socket."""
+        return any(track[0] == sender for track in self._viewers)
+
+    # -- frames ----------------------------------------------------------------
+
+    def receive(self, sender: str, frame: bytes) -> None:
+        """A frame from ``sender``'s media socket; :class:`FrameError` (a
+        ``ValueError``) if it is not one."""
+        header = parse_header(frame)
+        self.forward(sender, header, frame)
+
+    def forward(self, sender: str, header: FrameHeader, frame: bytes) -> None:
+        """Send ``frame`` (its header ``header``) of ``sender`` to whoever receives it."""
+        c = self.counters
+        c.frames_in += 1
+        c.bytes_in += len(frame)
+        viewers = self._viewers.get((sender, SOURCE_OF_KIND[header.kind]))
+        if not viewers:
+            return
+        number = self._numbers.get(sender)
+        if number is None:
+            return
+        out = restamp(frame, number)
+        if header.kind == FRAME_KIND_AUDIO:
+            for viewer in viewers:
+                sink = self.sinks.get(viewer)
+                if sink is not None:
+                    sink.send_frame(out)
+                    c.frames_out += 1
+                    c.bytes_out += len(out)
+            return
+        now = self.clock()
+        layers = self._layers.setdefault((sender, header.kind), {})
+        layers[header.layer] = now
+        for viewer in viewers:
+            sink = self.sinks.get(viewer)
+            if sink is not None and self._video_passes(viewer, sender, header, sink, now):
+                sink.send_frame(out)
+                c.frames_out += 1
+                c.bytes_out += len(out)
+
+    def _sent_layers(self, sender: str, kind: int, now: float) -> set[int]:
+        lifetime = self.settings.layer_lifetime
+        layers = self._layers.get((sender, kind), {})
+        return {layer for layer, at in layers.items() if now - at < lifetime}
+
+    def _video_passes(
+        self, viewer: str, sender: str, header: FrameHeader, sink: FrameSink, now: float
+    ) -> bool:
+        """Whether this video frame goes to ``viewer``: the layer that fits
+        its socket, from a key frame on."""
+        s = self.settings
+        key = (viewer, sender, header.kind)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = _View(layer=header.layer, wanted=FRAME_LAYER_LARGE)
+        backlog = sink.backlog()
+        sent = self._sent_layers(sender, header.kind, now)
+        if backlog > s.small_above:
+            view.congested_at = now
+            if FRAME_LAYER_SMALL in sent:
+                view.wanted = FRAME_LAYER_SMALL
+        elif (
+            view.wanted == FRAME_LAYER_SMALL
+            and now - view.congested_at > s.large_again_after
+            and FRAME_LAYER_LARGE in sent
+        ):
+            view.wanted = FRAME_LAYER_LARGE
+        if view.wanted not in sent:
+            view.wanted = header.layer  # what the sender sends now
+        if backlog > s.drop_video_above:
+            # Too much waits: nothing of this until the next key frame.
+            view.waiting = True
+            view.dropped += 1
+            self.counters.video_dropped += 1
+            return False
+        if view.waiting or view.layer != view.wanted:
+            if header.layer == view.wanted and header.key:
+                view.layer, view.waiting = view.wanted, False
+            else:
+                self._ask(sender, header.kind, view.wanted, now)
+                if header.layer == view.layer and not view.waiting:
+                    view.frames += 1
+                    return True  # the old layer until the new one's key frame
+                view.dropped += 1
+                self.counters.video_dropped += 1
+                return False
+        if header.layer != view.layer:
+            return False
+        view.frames += 1
+        return True
+
+    def _ask(self, sender: str, kind: int, layer: int, now: float) -> None:
+        key = (sender, kind, layer)
+        if now - self._asked.get(key, -1.0e9) < self.settings.key_frame_interval:
+            return
+        self._asked[key] = now
+        self.counters.key_frame_requests += 1
+        self.request_key_frame(sender, kind, layer)
+
+    def stats(self) -> dict[str, object]:
+        """For logs and benchmarks: the counters and who is connected."""
+        c = self.counters
+        return {
+            "sockets": len(self.sinks),
+            "viewers": len(self.plan),
+            "frames_in": c.frames_in,
+            "frames_out": c.frames_out,
+            "bytes_in": c.bytes_in,
+            "bytes_out": c.bytes_out,
+            "video_dropped": c.video_dropped,
+            "key_frame_requests": c.key_frame_requests,
+        }
+
+
+__all__ = [
+    "FrameSink",
+    "KeyFrameRequester",
+    "MediaRelay",
+    "RelaySettings",
+]
