@@ -1,4 +1,4 @@
-import { FRAME_KIND_AUDIO, FRAME_LAYER_LARGE, FRAME_LAYER_SMALL, FRAME_TIMESTAMP_MODULO } from '../../protocol';
+import { FRAME_KIND_AUDIO, FRAME_LAYER_LARGE, FRAME_LAYER_SMALL } from '../../protocol';
 import { ICapture, captureAudio, captureVideo } from './capture';
 import { KIND_NUMBER, MediaKind, packFrame } from './frames';
 import { IAudioData, IAudioEncoder, IEncodedAudioChunk, audioCodecs, webCodecsGlobals } from './types';
@@ -157,7 +157,8 @@ class FrameSender {
         layer: this.layer,
         key,
         source: 0,
-        timestamp: chunk.timestamp % FRAME_TIMESTAMP_MODULO,
+        // packFrame keeps it modulo 2**32.
+        timestamp: chunk.timestamp,
         sequence: this._sequence
       },
       data
