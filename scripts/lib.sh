@@ -47,6 +47,11 @@ ensure_chromium() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq util-linux iproute2
   fi
+  # The tests of media without UDP drop it inside their own namespace.
+  if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ]; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq iptables
+  fi
 }
 
 # Run a command in a private network namespace that has only loopback, so

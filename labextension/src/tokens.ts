@@ -19,6 +19,7 @@ import type { IRemoteMedia } from './rtc/peers';
 import type { RoomConnectionState } from './rtc/sfu';
 import type { IMediaStats } from './rtc/stats';
 import type { ICallHealth } from './rtc/watchdog';
+import type { SocketMedia } from './rtc/wsmedia/socketmedia';
 
 /** Command ids of the classroom. */
 export namespace CommandIDs {
@@ -59,6 +60,8 @@ export interface IRoster extends IDisposable {
   /** The loudest voices, loudest first. */
   readonly speakers: readonly string[];
   get(id: string): IParticipantInfo | undefined;
+  /** Who the number in a media frame stands for. */
+  byNumber(number: number): string | undefined;
   /** Where to draw a participant at `now` (ms, performance.now()). */
   positionOf(id: string, now: number): Point | null;
   /** The server-confirmed position of a participant. */
@@ -105,6 +108,10 @@ export interface IChat extends IDisposable {
 
 /** One open-floor call. */
 export interface IPeerCall {
+  /** Whether it goes through the server's media socket (no connection of its own). */
+  readonly relayed?: boolean;
+  /** Its connection's state (a relayed call: the media socket's). */
+  readonly state: RTCPeerConnectionState;
   readonly remote: IRemoteMedia;
   readonly health: Readonly<ICallHealth>;
 }
@@ -185,6 +192,8 @@ export interface IClassroomMedia {
   readonly mixer: AudioMixer;
   readonly peers: IPeers;
   readonly room: IRoomConnection;
+  /** Media through the server over the classroom's own connection, where UDP does not pass. */
+  readonly socket: SocketMedia;
 }
 
 export const IClassroomMedia = new Token<IClassroomMedia>(

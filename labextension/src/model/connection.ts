@@ -135,6 +135,11 @@ export class ClassroomConnection implements IDisposable {
     return this._disposed;
   }
 
+  /** The URL of the socket opened last (null before the first): the media socket's sits beside it. */
+  get url(): string | null {
+    return this._openedUrl;
+  }
+
   connect(): void {
     if (this._disposed || this._socket || this._locating) {
       return;
@@ -181,6 +186,7 @@ export class ClassroomConnection implements IDisposable {
 
   private _open(url: string): void {
     const socket = new WebSocket(url);
+    this._openedUrl = url;
     this._socket = socket;
     socket.onopen = () => {
       this._attempt = 0;
@@ -274,6 +280,7 @@ export class ClassroomConnection implements IDisposable {
 
   private _handlers = new Map<string, Set<(message: ServerMessage) => void>>();
   private _socket: WebSocket | null = null;
+  private _openedUrl: string | null = null;
   /** The URL function's promise is pending. */
   private _locating = false;
   private _attempt = 0;

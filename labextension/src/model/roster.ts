@@ -110,6 +110,21 @@ export class Roster implements IRoster {
     return this._participants.get(id);
   }
 
+  /** Who the number in a media frame stands for. */
+  byNumber(number: number): string | undefined {
+    const cached = this._numbers.get(number);
+    if (cached !== undefined && this._participants.get(cached)?.number === number) {
+      return cached;
+    }
+    for (const p of this._participants.values()) {
+      if (p.number === number) {
+        this._numbers.set(number, p.id);
+        return p.id;
+      }
+    }
+    return undefined;
+  }
+
   /** Where to draw a remote participant at `now` (ms, performance.now()). */
   positionOf(id: string, now: number): Point | null {
     const samples = this._samples.get(id);
@@ -246,6 +261,7 @@ export class Roster implements IRoster {
   private _nearby = new Nearby(this._participants);
   private _speakers: string[] = [];
   private _disposed = false;
+  private _numbers = new Map<number, string>();
   private _reset = new Signal<this, void>(this);
   private _participantJoined = new Signal<this, IParticipantInfo>(this);
   private _participantUpdated = new Signal<this, IParticipantChange>(this);

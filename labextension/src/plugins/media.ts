@@ -5,6 +5,8 @@ import { LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
 import { PeerManager } from '../rtc/peers';
 import { RoomConnection } from '../rtc/sfu';
+import { TransportChooser } from '../rtc/wsmedia/chooser';
+import { SocketMedia } from '../rtc/wsmedia/socketmedia';
 import { IClassroom, IClassroomMedia } from '../tokens';
 import { IClassroomSettings, SETTINGS_ID } from './settings';
 
@@ -22,11 +24,15 @@ export const mediaPlugin: JupyterFrontEndPlugin<IClassroomMedia> = {
   activate: (app: JupyterFrontEnd, model: IClassroom, registry: ISettingRegistry | null): IClassroomMedia => {
     const media = new LocalMedia();
     const mixer = new AudioMixer();
-    const peers = new PeerManager(model, media, mixer);
-    const room = new RoomConnection(model, media, mixer);
+    const socket = new SocketMedia(model, media, mixer);
+    const peers = new PeerManager(model, media, mixer, socket);
+    const room = new RoomConnection(model, media, mixer, socket);
+    const chooser = new TransportChooser(socket, room, peers);
     window.addEventListener('beforeunload', () => {
+      chooser.dispose();
       peers.dispose();
       room.dispose();
+      socket.dispose();
       mixer.dispose();
       media.dispose();
     });
@@ -50,6 +56,6 @@ export const mediaPlugin: JupyterFrontEndPlugin<IClassroomMedia> = {
         })
         .catch(reason => console.error('classroom: the settings could not be loaded', reason));
     }
-    return { media, mixer, peers, room };
+    return { media, mixer, peers, room, socket };
   }
 };

@@ -25,7 +25,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
   activate: (
     app: JupyterFrontEnd,
     model: IClassroom,
-    { media, mixer, peers, room }: IClassroomMedia,
+    { media, mixer, peers, room, socket }: IClassroomMedia,
     palette: ICommandPalette | null,
     registry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null
@@ -49,7 +49,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
         app.shell.add(tab, 'main', { mode: 'split-right', activate: false });
       }
     });
-    const panel = new ClassroomPanel(model, media, mixer, peers, room, place, pid => {
+    const panel = new ClassroomPanel(model, media, mixer, peers, room, socket, place, pid => {
       const tab = screens.show(pid);
       if (tab) {
         app.shell.activateById(tab.id);
@@ -60,6 +60,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
     Object.assign(panel.node, {
       classroomPeers: peers,
       classroomRoom: room,
+      classroomSocket: socket,
       classroomMixer: mixer,
       classroomScreens: screens
     });

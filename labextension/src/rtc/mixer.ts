@@ -177,6 +177,11 @@ export class AudioMixer implements IDisposable {
     return this._disposed;
   }
 
+  /** The context every voice plays in (made on first use). */
+  get context(): AudioContext {
+    return this._context();
+  }
+
   /** Play a person's voice from a path; replaces what that path played for them. */
   attach(path: VoicePath, pid: string, stream: MediaStream): void {
     this.detach(path, pid);

@@ -9,6 +9,8 @@ import { IMediaStats, summarize } from './stats';
 import { sendPeerSignal } from './signaling';
 import { gainFor, panFor } from './spatial';
 import { callAction, ICallHealth } from './watchdog';
+import { IIceProgress } from './wsmedia/route';
+import { SocketMedia } from './wsmedia/socketmedia';
 
 export type Source = 'camera' | 'screen_share';
 
@@ -69,6 +71,14 @@ export class PeerCall {
       this._health.connected = connected;
       _manager.callsChanged();
     };
+    this.pc.oniceconnectionstatechange = () => {
+      const state = this.pc.iceConnectionState;
+      if (state === 'checking' && this._checkingSince === null) {
+        this._checkingSince = performance.now();
+      } else if (state === 'connected' || state === 'completed') {
+        this._checkingSince = null;
+      }
+    };
     this.pc.ontrack = ({ track, streams }) => this._onTrack(track, streams[0]);
     this.syncTracks();
     if (offerer && !this.pc.getTransceivers().some(t => t.receiver.track.kind === 'audio')) {
@@ -85,6 +95,21 @@ export class PeerCall {
   /** What the watchdog needs to know (see `callAction`). */
   get health(): Readonly<ICallHealth> {
     return this._health;
+  }
+
+  /** How far ICE got (for the automatic choice of transport). */
+  get ice(): IIceProgress {
+    const state = this.pc.iceConnectionState;
+    return {
+      checkingSince: this._checkingSince,
+      failed: state === 'failed',
+      connected: state === 'connected' || state === 'completed'
+    };
+  }
+
+  /** The connection's state, as tests and diagnostics read it. */
+  get state(): RTCPeerConnectionState {
+    return this.pc.connectionState;
   }
 
   /** Send what we have: microphone, camera, screen; stop sending what we dropped. */
@@ -134,6 +159,7 @@ export class PeerCall {
     this.pc.onicecandidate = null;
     this.pc.ontrack = null;
     this.pc.onconnectionstatechange = null;
+    this.pc.oniceconnectionstatechange = null;
     this.pc.close();
   }
 
@@ -230,7 +256,39 @@ export class PeerCall {
     restarted: false
   };
   private _sources = new Map<string, Source>();
+  private _checkingSince: number | null = null;
 }
+
+/**
+ * A call that goes through the server's media socket (one of the two has no
+ * UDP): no connection of its own; what the peer sends comes as frames.
+ */
+export class RelayedCall {
+  constructor(
+    readonly peer: string,
+    readonly offerer: boolean,
+    private readonly _socket: SocketMedia
+  ) {}
+
+  readonly relayed = true;
+
+  get remote(): IRemoteMedia {
+    return this._socket.remoteOf(this.peer);
+  }
+
+  get health(): Readonly<ICallHealth> {
+    const connected = this._socket.open;
+    return { connected, everConnected: connected, since: this._since, restarted: false };
+  }
+
+  get state(): RTCPeerConnectionState {
+    return this._socket.open ? 'connected' : 'connecting';
+  }
+
+  private _since = performance.now();
+}
+
+export type Call = PeerCall | RelayedCall;
 
 /**
  * The open-floor mesh as the server decides it: one call per paired
@@ -240,15 +298,19 @@ export class PeerManager implements IPeers {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,
-    readonly mixer: AudioMixer
+    readonly mixer: AudioMixer,
+    readonly socket: SocketMedia
   ) {
+    // Our transport or a neighbour's changed: the calls it touches go the other way.
+    socket.changed.connect(this._reroute, this);
+    model.roster.participantUpdated.connect(this._reroute, this);
     this._wires = [
       model.connection.on('peer_connect', m => this._open(m.peer, m.offerer)),
       model.connection.on('peer_disconnect', m => this._close(m.peer)),
       model.connection.on('signal', m => this._onSignal(m))
     ];
     model.joined.connect(this._closeAll, this);
-    media.changed.connect(() => this._calls.forEach(c => c.syncTracks()), this);
+    media.changed.connect(() => this._calls.forEach(c => c instanceof PeerCall && c.syncTracks()), this);
     this._timer = window.setInterval(() => this.updateVoices(), 100);
     this._watchdog = window.setInterval(() => this._watch(), 1000);
   }
@@ -266,8 +328,13 @@ export class PeerManager implements IPeers {
   }
 
   /** The calls by peer id. */
-  get calls(): ReadonlyMap<string, PeerCall> {
+  get calls(): ReadonlyMap<string, Call> {
     return this._calls;
+  }
+
+  /** How far ICE got in each direct call (for the automatic choice of transport). */
+  get ice(): IIceProgress[] {
+    return [...this._calls.values()].filter((c): c is PeerCall => c instanceof PeerCall).map(c => c.ice);
   }
 
   /** The gain applied to a peer's voice right now (distance × volume). */
@@ -313,6 +380,9 @@ export class PeerManager implements IPeers {
   /** Inbound statistics of a call, for diagnostics and tests. */
   async stats(peer: string): Promise<IMediaStats> {
     const call = this._calls.get(peer);
+    if (call instanceof RelayedCall) {
+      return this.socket.stats(peer);
+    }
     return summarize(call ? [await call.pc.getStats()] : []);
   }
 
@@ -336,13 +406,33 @@ export class PeerManager implements IPeers {
       this._generation = Math.max(this._generation + 1, Date.now());
       generation = this._generation;
     }
-    this._calls.set(peer, new PeerCall(peer, offerer, generation, this));
+    this._calls.set(
+      peer,
+      this.socket.relayedWith(peer)
+        ? new RelayedCall(peer, offerer, this.socket)
+        : new PeerCall(peer, offerer, generation, this)
+    );
+    this._relayed();
     this._changed.emit();
+  }
+
+  /** Calls whose way no longer fits (ours or the peer's transport changed) are made again. */
+  private _reroute(): void {
+    for (const [peer, call] of [...this._calls]) {
+      if (call instanceof RelayedCall !== this.socket.relayedWith(peer)) {
+        this._open(peer, call.offerer);
+      }
+    }
+  }
+
+  /** Tell the socket which neighbours we talk to through it. */
+  private _relayed(): void {
+    this.socket.setRelayedPeers([...this._calls].filter(([, c]) => c instanceof RelayedCall).map(([p]) => p));
   }
 
   private _onSignal(message: IPeerSignal): void {
     let call = this._calls.get(message.sender);
-    if (!call) {
+    if (!(call instanceof PeerCall)) {
       return;
     }
     const generation = message.call ?? null;
@@ -352,7 +442,11 @@ export class PeerManager implements IPeers {
         return; // meant for a call that no longer exists
       }
       this._open(message.sender, false, generation);
-      call = this._calls.get(message.sender)!;
+      const rebuilt = this._calls.get(message.sender);
+      if (!(rebuilt instanceof PeerCall)) {
+        return;
+      }
+      call = rebuilt;
     }
     if (call.generation === null && !call.offerer) {
       call.generation = generation;
@@ -364,7 +458,7 @@ export class PeerManager implements IPeers {
   private _watch(): void {
     const now = performance.now();
     for (const [peer, call] of [...this._calls]) {
-      if (!call.offerer) {
+      if (!call.offerer || !(call instanceof PeerCall)) {
         continue;
       }
       switch (callAction(call.health, now)) {
@@ -382,10 +476,13 @@ export class PeerManager implements IPeers {
   private _close(peer: string): void {
     const call = this._calls.get(peer);
     if (call) {
-      call.close();
+      if (call instanceof PeerCall) {
+        call.close();
+        this.mixer.detach('peer', peer);
+      }
       this._calls.delete(peer);
     }
-    this.mixer.detach('peer', peer);
+    this._relayed();
     this._changed.emit();
   }
 
@@ -395,7 +492,7 @@ export class PeerManager implements IPeers {
     }
   }
 
-  private _calls = new Map<string, PeerCall>();
+  private _calls = new Map<string, Call>();
   private _wires: IDisposable[];
   private _timer = 0;
   private _watchdog = 0;

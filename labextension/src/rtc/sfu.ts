@@ -8,6 +8,8 @@ import { AudioMixer } from './mixer';
 import { IRemoteMedia } from './peers';
 import { sendSfuAnswer, sendSfuCandidate } from './signaling';
 import { IMediaStats, summarize } from './stats';
+import { IIceProgress } from './wsmedia/route';
+import { SocketMedia } from './wsmedia/socketmedia';
 
 export type RoomConnectionState = 'none' | 'connecting' | 'connected' | 'failed';
 
@@ -30,8 +32,10 @@ export class RoomConnection implements IRoomConnection {
   constructor(
     readonly model: IClassroom,
     readonly media: LocalMedia,
-    readonly mixer: AudioMixer
+    readonly mixer: AudioMixer,
+    readonly socket: SocketMedia
   ) {
+    socket.changed.connect(() => this._changed.emit(), this);
     this._wires = [
       model.connection.on('sfu_offer', offer => this._enqueue(() => this._onOffer(offer))),
       model.connection.on('sfu_tracks', m => {
@@ -58,6 +62,14 @@ export class RoomConnection implements IRoomConnection {
   }
 
   get state(): RoomConnectionState {
+    if (this.socket.transport === 'websocket') {
+      return this.socket.open ? 'connected' : 'connecting';
+    }
+    return this.webrtcState;
+  }
+
+  /** The state of the WebRTC connection itself, whichever transport is in use. */
+  get webrtcState(): RoomConnectionState {
     const pc = this._pc;
     if (!pc) {
       return 'none';
@@ -75,11 +87,35 @@ export class RoomConnection implements IRoomConnection {
 
   /** What each person in our room sends us, by participant id. */
   get remote(): ReadonlyMap<string, IRemoteMedia> {
+    if (this.socket.transport === 'websocket') {
+      const room = this.model.me?.room ?? null;
+      const members = [...this.socket.remote].filter(
+        ([pid]) => room !== null && this.model.roster.get(pid)?.room === room
+      );
+      return new Map(members);
+    }
     return this._remote;
+  }
+
+  /** How far ICE got with the server (for the automatic choice of transport). */
+  get ice(): IIceProgress | null {
+    const pc = this._pc;
+    if (!pc) {
+      return null;
+    }
+    const state = pc.iceConnectionState;
+    return {
+      checkingSince: this._checkingSince,
+      failed: state === 'failed',
+      connected: state === 'connected' || state === 'completed'
+    };
   }
 
   /** Inbound statistics of what a person sends us through the room (tests, diagnostics). */
   async stats(pid: string): Promise<IMediaStats> {
+    if (this.socket.transport === 'websocket') {
+      return this.socket.stats(pid);
+    }
     const pc = this._pc;
     const reports: RTCStatsReport[] = [];
     if (pc) {
@@ -155,6 +191,16 @@ export class RoomConnection implements IRoomConnection {
       }
     };
     pc.onconnectionstatechange = () => this._changed.emit();
+    this._checkingSince = null;
+    pc.oniceconnectionstatechange = () => {
+      const state = pc.iceConnectionState;
+      if (state === 'checking' && this._checkingSince === null) {
+        this._checkingSince = performance.now();
+      } else if (state === 'connected' || state === 'completed') {
+        this._checkingSince = null;
+      }
+      this._changed.emit();
+    };
   }
 
   private _close(): void {
@@ -163,6 +209,7 @@ export class RoomConnection implements IRoomConnection {
       pc.onicecandidate = null;
       pc.ontrack = null;
       pc.onconnectionstatechange = null;
+      pc.oniceconnectionstatechange = null;
       pc.close();
     }
     this._pc = null;
@@ -274,6 +321,7 @@ export class RoomConnection implements IRoomConnection {
   private _streams = new Map<string, MediaStream>();
   private _remote = new Map<string, IRemoteMedia>();
   private _queue: Promise<void> = Promise.resolve();
+  private _checkingSince: number | null = null;
   private _disposed = false;
   private _changed = new Signal<this, void>(this);
 }

@@ -6,9 +6,11 @@ import classroomSvg from '../../style/icons/classroom.svg';
 import { IConnectionState } from '../model/connection';
 import { LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
+import { SocketMedia } from '../rtc/wsmedia/socketmedia';
 import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { ChatPane } from './chat';
 import { RoomCallStatus } from './callstatus';
+import { TransportStatus } from './transport';
 import { ClassroomChooser } from './classrooms';
 import { ClassroomMap } from './map';
 import { MapControls } from './mapcontrols';
@@ -30,6 +32,7 @@ export class ClassroomPanel extends Widget {
     readonly mixer: AudioMixer,
     readonly peers: IPeers,
     readonly room: IRoomConnection,
+    readonly socket: SocketMedia,
     private readonly _place: (where: 'main' | 'left') => void,
     showScreen: (pid: string) => void
   ) {
@@ -120,6 +123,7 @@ export class ClassroomPanel extends Widget {
     mapArea.addWidget(this.map);
     mapArea.addWidget(new MapControls(this.map));
     stage.addWidget(this.callStatus);
+    stage.addWidget(new TransportStatus(model, socket));
     stage.addWidget(mapArea);
     stage.addWidget(this.strip);
     body.addWidget(stage);
