@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from .. import protocol
 from . import rtp
-from .forwarding import BaseProducer, Forwarded, Producer, _ntp_now
+from .forwarding import KEYFRAME_INTERVAL, BaseProducer, Forwarded, ntp_now
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class FrameProducer(BaseProducer):
             self._picture_id = (self._picture_id + 1) & 0x7FFF
         last = len(parts) - 1
         # What a receiver syncs voice and picture by: this chunk is now.
-        self.sender_report = (_ntp_now(), ts)
+        self.sender_report = (ntp_now(), ts)
         for i, part in enumerate(parts):
             self.packets += 1
             forwarded = Forwarded(
@@ -167,7 +167,7 @@ class FrameTap:
 
     def __init__(
         self,
-        producer: Producer | BaseProducer,
+        producer: BaseProducer,
         emit: Callable[[bool, int, bytes], None],
         on_ended: Callable[[], None] | None = None,
     ) -> None:
@@ -181,6 +181,8 @@ class FrameTap:
         self._pending: dict[int, Forwarded] = {}
         #: The highest sequence number emitted or given up on.
         self._done: int | None = None
+        #: The highest sequence number received.
+        self._highest = -1
         self._waiting = True
         self._asked_at: float | None = None
         #: Chunks emitted, and video frames dropped (incomplete, or before a key frame).
@@ -193,11 +195,15 @@ class FrameTap:
         return self._ts.unwrap(ts) * 1_000_000 // self.clock_rate % protocol.FRAME_TIMESTAMP_MODULO
 
     def packet(self, packet: Forwarded, now: float) -> None:
-        if not packet.payload:
-            return  # padding only
         done = self._done
         if done is not None and packet.seq <= done:
             return  # late, repeated, or of a frame given up on
+        if not packet.payload:
+            # Padding only (bandwidth probes): between frames, and no gap.
+            if self._video and len(self._pending) < MAX_PENDING_PACKETS:
+                self._pending[packet.seq] = packet
+                self._skip_padding()
+            return
         if not self._video:
             self._done = packet.seq
             self.emitted += 1
@@ -210,6 +216,13 @@ class FrameTap:
             pending.clear()
             self._give_up(packet.seq - 1, now)
         pending[packet.seq] = packet
+        if packet.seq > self._highest:
+            self._highest = packet.seq
+            if not packet.marker:
+                # In order and not the last of its frame: nothing after it
+                # is here yet to complete one (and looking back from every
+                # packet would cost a frame of n packets n**2 steps).
+                return
         frame = self._frame_around(packet)
         if frame is not None:
             self._complete(frame, now)
@@ -239,8 +252,19 @@ class FrameTap:
                 return None
         return [pending[s] for s in range(start, seq + 1)]
 
+    def _skip_padding(self) -> None:
+        done = self._done
+        if done is None:
+            return
+        pending = self._pending
+        while (p := pending.get(done + 1)) is not None and not p.payload:
+            del pending[done + 1]
+            done += 1
+        self._done = done
+
     def _complete(self, frame: list[Forwarded], now: float) -> None:
         first, last = frame[0], frame[-1]
+        self._skip_padding()
         done = self._done
         if done is not None and first.seq != done + 1:
             # Something before this frame is missing (or still on its way:
@@ -250,6 +274,7 @@ class FrameTap:
         for seq in [s for s in self._pending if s <= last.seq]:
             del self._pending[seq]
         self._done = last.seq
+        self._skip_padding()
         key = rtp.vp8_keyframe_start(first.payload)
         if self._waiting and not key:
             self.dropped += 1
@@ -269,7 +294,7 @@ class FrameTap:
     def _ask(self, now: float) -> None:
         # At most once a second from here; the producer keeps its own limit
         # over all who ask.
-        if self._asked_at is None or now - self._asked_at >= 1.0:
+        if self._asked_at is None or now - self._asked_at >= KEYFRAME_INTERVAL:
             self._asked_at = now
             self.producer.keyframe_wanted()
 

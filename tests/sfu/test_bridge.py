@@ -298,6 +298,26 @@ def test_a_retransmission_in_time_saves_its_frame_and_order_does_not_matter() ->
     assert feed.requests == 0
 
 
+def test_padding_between_frames_is_no_gap() -> None:
+    """Bandwidth probes on the media stream take sequence numbers but carry
+    nothing: between frames, in any order, before the next frame's packets."""
+    frames = [(n == 0, frame(n, 2500)) for n in range(4)]
+    feed = Feed()
+    _, chunks = tapped(feed)
+    seq = 0
+    for parts in packets_of(frames):
+        renumbered = []
+        for p in parts:
+            renumbered.append(Forwarded(seq, p.ts, p.marker, p.payload, 0, False, None))
+            seq += 1
+        feed.give(renumbered)
+        # Three probes after each frame, the first of them last.
+        feed.give([Forwarded(seq + i, p.ts, 0, b"", 200, False, None) for i in (1, 2, 0)])
+        seq += 3
+    assert [payload for _, _, payload in chunks] == [p for _, p in frames]
+    assert feed.requests == 0
+
+
 def test_the_tap_waits_for_a_key_frame_at_first_and_asks_for_one() -> None:
     frames = [(n == 3, frame(0 if n == 3 else n + 1, 1500)) for n in range(5)]
     packets = packets_of(frames)
