@@ -167,7 +167,7 @@ class BaseProducer:
         consumers = self.consumers
         if not consumers:
             return
-        send_time = rtp.abs_send_time(_ntp_now()) if self.kind == "video" else None
+        send_time = rtp.abs_send_time(ntp_now()) if self.kind == "video" else None
         for consumer in consumers:
             # A failure for one subscriber must not reach aiortc's receiving
             # loop (it would close the publisher's connection) nor the others.
@@ -396,7 +396,7 @@ class Slot(aiortc_hooks.ForwardingHooks):
         self._resent_at[i] = now
         self.retransmitted += 1
         ts = rtp.ts_add(packet.ts, numbering.ts_offset)
-        extensions = self._extensions(packet, rtp.abs_send_time(_ntp_now()))
+        extensions = self._extensions(packet, rtp.abs_send_time(ntp_now()))
         if self._rtx_payload_type is not None:
             data = rtp.rtp_packet(
                 self._rtx_payload_type,
@@ -521,7 +521,7 @@ class Consumer:
             self.slot.consumer = None
 
 
-def _ntp_now() -> int:
+def ntp_now() -> int:
     # aiortc.clock.current_ntp_time, without the datetime objects.
     now = time.time() + 2208988800
     seconds = int(now)
