@@ -284,3 +284,15 @@ async def test_the_sfu_follows_the_bridged_tracks_as_they_change(mixed: MixedRoo
     second.close()
     mixed.sfu.set_bridged({second.key: second})
     assert ("ws", "microphone") not in connection.consumers
+
+
+async def test_a_tap_ends_when_its_publishers_connection_closes(mixed: MixedRoom) -> None:
+    ended: list[bool] = []
+    mixed.add("rtc", microphone=Tone())
+    producer = await mixed.until(lambda: mixed.sfu.producer(("rtc", "microphone")))
+    heard: list[Chunk] = []
+    tap = FrameTap(producer, lambda *chunk: heard.append(chunk), lambda: ended.append(True))
+    await mixed.until(lambda: len(heard) > 5, what="the voice out of the tap")
+    mixed.leave("rtc")
+    assert producer.closed and tap.closed and ended == [True]
+    assert mixed.sfu.producer(("rtc", "microphone")) is None
