@@ -5,17 +5,22 @@ forwards the RTP packets to every other member without decoding them. Each
 participant has one connection (:class:`SfuConnection`); every published
 track is a :class:`Producer`, every member receiving it a :class:`Consumer`;
 :class:`Sfu` follows the classroom's plan of who receives what and reports
-the active speakers of each room.
+the active speakers of each room. In a mixed room, :class:`FrameProducer` and
+:class:`FrameTap` bridge to the WebSocket transport's chunks.
 """
 
 from .aiortc_hooks import announce_host_addresses, check_aiortc_version
+from .bridge import FrameProducer, FrameTap
 from .connection import SfuConnection
-from .forwarding import Consumer, Producer, RetransmitLimits, Slot
+from .forwarding import BaseProducer, Consumer, Producer, RetransmitLimits, Slot
 from .router import Router, Sfu, SfuSettings
 from .speakers import SpeakerDetector, SpeakerSettings
 
 __all__ = [
+    "BaseProducer",
     "Consumer",
+    "FrameProducer",
+    "FrameTap",
     "Producer",
     "RetransmitLimits",
     "Router",

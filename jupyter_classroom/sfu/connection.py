@@ -32,6 +32,7 @@ from .. import protocol
 from ..classroom import TrackKey
 from . import aiortc_hooks, aiortc_release
 from .forwarding import (
+    BaseProducer,
     Consumer,
     LevelCallback,
     Producer,
@@ -124,7 +125,7 @@ class SfuConnection:
 
     # -- what the participant receives --------------------------------------------
 
-    def set_consumers(self, wanted: dict[TrackKey, Producer]) -> None:
+    def set_consumers(self, wanted: dict[TrackKey, BaseProducer]) -> None:
         """Receive exactly these producers' tracks: end the others, start new
         ones on free transceivers (adding transceivers if need be)."""
         if self.closed:
@@ -133,8 +134,13 @@ class SfuConnection:
             self.consumers.pop(key).close()
         renegotiate = False
         for key, producer in sorted(wanted.items()):
-            if key in self.consumers and not self.consumers[key].closed:
-                continue
+            existing = self.consumers.get(key)
+            if existing is not None and not existing.closed:
+                if existing.producer is producer:
+                    continue
+                # The same track from another producer (its publisher moved
+                # between WebRTC and the WebSocket): the slot follows it.
+                existing.close()
             slot = self._free_slot(producer.kind, key)
             if slot is None:
                 slot = self._add_slot(producer.kind)

@@ -2,7 +2,9 @@
 a publisher, rewritten and out to every subscriber, never decoded.
 
 A :class:`Producer` is one published track (a participant's microphone,
-camera or screen) received on their connection. A :class:`Slot` is one
+camera or screen) received on their connection; what consumers read of it
+is in :class:`BaseProducer`, which the WebSocket bridge's producers share
+(``bridge.py``). A :class:`Slot` is one
 sending transceiver on a subscriber's connection; it keeps its SSRC and
 numbering while it carries one producer's track after another. A
 :class:`Consumer` is a producer's track flowing through a slot.
@@ -15,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import is_rtx
@@ -110,8 +113,125 @@ class PacketHistory:
         return packet if packet is not None and packet.seq == seq else None
 
 
-class Producer:
-    """One published track, received once, forwarded to every consumer."""
+class Tap(Protocol):
+    """Something other than a subscriber's copy that reads a producer's
+    packets as they come (the bridge to the WebSocket media transport)."""
+
+    def packet(self, packet: Forwarded, now: float) -> None:
+        """One packet, in the order it arrived."""
+
+    def ended(self) -> None:
+        """No more packets: the producer closed, or dropped this tap after it failed."""
+
+
+class BaseProducer:
+    """One published track as consumers and slots see it, whatever brought
+    it to the server: its packets (with a history for retransmissions), its
+    consumers, its key-frame requests (rate-limited) and its timing."""
+
+    def __init__(
+        self,
+        participant: str,
+        source: protocol.TrackSource,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.participant = participant
+        self.source = source
+        self.kind = kind_of(source)
+        self.clock = clock
+        self.history = PacketHistory(VIDEO_HISTORY) if self.kind == "video" else None
+        self.consumers: tuple[Consumer, ...] = ()
+        self.taps: tuple[Tap, ...] = ()
+        self.ssrc: int | None = None
+        #: The publisher's last sender report: (NTP time, RTP timestamp).
+        self.sender_report: tuple[int, int] | None = None
+        self.packets = 0
+        self.closed = False
+        self._last_keyframe_request = -KEYFRAME_INTERVAL
+        self._deferred_keyframe: asyncio.TimerHandle | None = None
+
+    @property
+    def key(self) -> tuple[str, protocol.TrackSource]:
+        return (self.participant, self.source)
+
+    def _deliver(self, forwarded: Forwarded, now: float) -> None:
+        if self.history is not None:
+            self.history.put(forwarded)
+        for tap in self.taps:
+            try:
+                tap.packet(forwarded, now)
+            except Exception:
+                log.exception("sfu: a tap of %s's %s failed; dropping it", *self.key)
+                self.remove_tap(tap)
+                tap.ended()
+        consumers = self.consumers
+        if not consumers:
+            return
+        send_time = rtp.abs_send_time(ntp_now()) if self.kind == "video" else None
+        for consumer in consumers:
+            # A failure for one subscriber must not reach aiortc's receiving
+            # loop (it would close the publisher's connection) nor the others.
+            try:
+                consumer.forward(forwarded, now, send_time)
+            except Exception:
+                log.exception(
+                    "sfu: forwarding to %s failed; closing that copy", consumer.subscriber
+                )
+                consumer.close()
+
+    def attach(self, consumer: Consumer) -> None:
+        self.consumers = self.consumers + (consumer,)
+
+    def detach(self, consumer: Consumer) -> None:
+        self.consumers = tuple(c for c in self.consumers if c is not consumer)
+
+    def add_tap(self, tap: Tap) -> None:
+        self.taps = self.taps + (tap,)
+
+    def remove_tap(self, tap: Tap) -> None:
+        self.taps = tuple(t for t in self.taps if t is not tap)
+
+    def keyframe_wanted(self) -> None:
+        """Ask the publisher for a key frame, at most once a second: a request
+        within the second is sent when the second is over, not dropped."""
+        if self.kind != "video" or self.closed or not self._can_request_keyframe():
+            return
+        wait = self._last_keyframe_request + KEYFRAME_INTERVAL - self.clock()
+        if wait > 0:
+            if self._deferred_keyframe is None:
+                loop = asyncio.get_running_loop()
+                self._deferred_keyframe = loop.call_later(wait, self._deferred_request)
+            return
+        self._last_keyframe_request = self.clock()
+        self._request_keyframe()
+
+    def _deferred_request(self) -> None:
+        self._deferred_keyframe = None
+        self.keyframe_wanted()
+
+    def _can_request_keyframe(self) -> bool:
+        return True
+
+    def _request_keyframe(self) -> None:
+        """Send one key-frame request to the publisher (the rate is kept already)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """The publisher's track ended: every consumer and tap ends."""
+        if self.closed:
+            return
+        self.closed = True
+        for consumer in self.consumers:
+            consumer.close()
+        taps, self.taps = self.taps, ()
+        for tap in taps:
+            tap.ended()
+        if self._deferred_keyframe is not None:
+            self._deferred_keyframe.cancel()
+
+
+class Producer(BaseProducer):
+    """One track published over WebRTC, received once, forwarded to every consumer."""
 
     def __init__(
         self,
@@ -121,28 +241,12 @@ class Producer:
         on_level: LevelCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.participant = participant
-        self.source = source
-        self.kind = kind_of(source)
+        super().__init__(participant, source, clock)
         self.receiver = receiver
         self.on_level = on_level
-        self.clock = clock
-        self.history = PacketHistory(VIDEO_HISTORY) if self.kind == "video" else None
-        self.consumers: tuple[Consumer, ...] = ()
-        self.ssrc: int | None = None
         self._unwrapper = rtp.SeqUnwrapper()
-        #: The publisher's last sender report: (NTP time, RTP timestamp).
-        self.sender_report: tuple[int, int] | None = None
-        self.packets = 0
-        self.closed = False
-        self._last_keyframe_request = -KEYFRAME_INTERVAL
         self._keyframe_task: asyncio.Task[None] | None = None
-        self._deferred_keyframe: asyncio.TimerHandle | None = None
         aiortc_hooks.tap_receiver(receiver, self._on_packet, self._on_sender_report)
-
-    @property
-    def key(self) -> tuple[str, protocol.TrackSource]:
-        return (self.participant, self.source)
 
     def _on_packet(self, packet: RtpPacket) -> None:
         now = self.clock()
@@ -173,52 +277,20 @@ class Producer:
             keyframe=keyframe,
             level=bytes(((0x80 if level[0] else 0) | level[1],)) if level is not None else None,
         )
-        if self.history is not None:
-            self.history.put(forwarded)
-        consumers = self.consumers
-        if not consumers:
-            return
-        send_time = rtp.abs_send_time(_ntp_now()) if self.kind == "video" else None
-        for consumer in consumers:
-            # A failure for one subscriber must not reach aiortc's receiving
-            # loop (it would close the publisher's connection) nor the others.
-            try:
-                consumer.forward(forwarded, now, send_time)
-            except Exception:
-                log.exception(
-                    "sfu: forwarding to %s failed; closing that copy", consumer.subscriber
-                )
-                consumer.close()
+        self._deliver(forwarded, now)
 
     def _on_sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
         if self.ssrc is None or ssrc == self.ssrc:
             self.sender_report = (ntp, rtp_timestamp)
 
-    def attach(self, consumer: Consumer) -> None:
-        self.consumers = self.consumers + (consumer,)
+    def _can_request_keyframe(self) -> bool:
+        return self.ssrc is not None
 
-    def detach(self, consumer: Consumer) -> None:
-        self.consumers = tuple(c for c in self.consumers if c is not consumer)
+    def _request_keyframe(self) -> None:
+        assert self.ssrc is not None
+        self._keyframe_task = asyncio.ensure_future(self._send_pli(self.ssrc))
 
-    def keyframe_wanted(self) -> None:
-        """Ask the publisher for a key frame, at most once a second: a request
-        within the second is sent when the second is over, not dropped."""
-        if self.kind != "video" or self.closed or self.ssrc is None:
-            return
-        wait = self._last_keyframe_request + KEYFRAME_INTERVAL - self.clock()
-        if wait > 0:
-            if self._deferred_keyframe is None:
-                loop = asyncio.get_running_loop()
-                self._deferred_keyframe = loop.call_later(wait, self._deferred_request)
-            return
-        self._last_keyframe_request = self.clock()
-        self._keyframe_task = asyncio.ensure_future(self._request_keyframe(self.ssrc))
-
-    def _deferred_request(self) -> None:
-        self._deferred_keyframe = None
-        self.keyframe_wanted()
-
-    async def _request_keyframe(self, ssrc: int) -> None:
+    async def _send_pli(self, ssrc: int) -> None:
         try:
             await aiortc_hooks.request_keyframe(self.receiver, ssrc)
         except ConnectionError:
@@ -230,13 +302,9 @@ class Producer:
         """The publisher's connection closed: every consumer ends."""
         if self.closed:
             return
-        self.closed = True
-        for consumer in self.consumers:
-            consumer.close()
+        super().close()
         if self._keyframe_task is not None:
             self._keyframe_task.cancel()
-        if self._deferred_keyframe is not None:
-            self._deferred_keyframe.cancel()
 
 
 class Slot(aiortc_hooks.ForwardingHooks):
@@ -328,7 +396,7 @@ class Slot(aiortc_hooks.ForwardingHooks):
         self._resent_at[i] = now
         self.retransmitted += 1
         ts = rtp.ts_add(packet.ts, numbering.ts_offset)
-        extensions = self._extensions(packet, rtp.abs_send_time(_ntp_now()))
+        extensions = self._extensions(packet, rtp.abs_send_time(ntp_now()))
         if self._rtx_payload_type is not None:
             data = rtp.rtp_packet(
                 self._rtx_payload_type,
@@ -409,7 +477,7 @@ class Slot(aiortc_hooks.ForwardingHooks):
 class Consumer:
     """One subscriber's copy of a producer's track, flowing through a slot."""
 
-    def __init__(self, producer: Producer, subscriber: str, slot: Slot) -> None:
+    def __init__(self, producer: BaseProducer, subscriber: str, slot: Slot) -> None:
         self.producer = producer
         self.subscriber = subscriber
         self.slot = slot
@@ -453,7 +521,7 @@ class Consumer:
             self.slot.consumer = None
 
 
-def _ntp_now() -> int:
+def ntp_now() -> int:
     # aiortc.clock.current_ntp_time, without the datetime objects.
     now = time.time() + 2208988800
     seconds = int(now)

@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 
@@ -28,7 +28,7 @@ from ..classroom import RoomMedia, TrackKey
 from ..protocol import ErrorCode, ProtocolError
 from ..ticker import Ticker
 from .connection import SfuConnection
-from .forwarding import Producer, RetransmitLimits
+from .forwarding import BaseProducer, Producer, RetransmitLimits
 from .speakers import SpeakerDetector, SpeakerSettings
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class Sfu:
         self.connections: dict[str, SfuConnection] = {}
         self.routers: dict[str, Router] = {}
         self.plan: dict[str, RoomMedia] = {}
+        #: Tracks published over the classroom's WebSocket, as RTP (see set_bridged).
+        self.bridged: dict[TrackKey, BaseProducer] = {}
         self._numbers = itertools.count(1)
         #: Failed connections by participant: (failures in a row, when to
         #: try again, the session generation they failed in).
@@ -99,6 +101,26 @@ class Sfu:
         another session), open one for whoever has none."""
         self.plan = plan
         self._reconcile()
+
+    def set_bridged(self, producers: Mapping[TrackKey, BaseProducer]) -> None:
+        """The tracks of those who publish over the classroom's WebSocket
+        (``bridge.FrameProducer``): whoever the plan says receives one of
+        these tracks over WebRTC gets it like a track published over WebRTC.
+
+        Those publishers are not in the plan the SFU follows (it would open
+        a WebRTC connection for them): their tracks are only in the others'
+        ``tracks``. A track published both ways is taken from WebRTC.
+        """
+        self.bridged = dict(producers)
+        self._reconcile()
+
+    def producer(self, key: TrackKey) -> Producer | None:
+        """The live producer of a track published over WebRTC (None: not
+        published, or its connection is not established), for the bridge to
+        tap. A new connection of the publisher has a new producer: the old
+        one's taps end when it closes."""
+        connection = self.connections.get(key[0])
+        return connection.producer_ready(key[1]) if connection is not None else None
 
     def answer(
         self,
@@ -223,11 +245,15 @@ class Sfu:
             connection.start()
         for pid, connection in list(self.connections.items()):
             media = plan.get(pid)
-            wanted: dict[TrackKey, Producer] = {}
+            wanted: dict[TrackKey, BaseProducer] = {}
             for key in media.tracks if media is not None else ():
                 publisher = self.connections.get(key[0])
-                producer = publisher.producer_ready(key[1]) if publisher is not None else None
-                if producer is not None:
+                producer: BaseProducer | None = (
+                    publisher.producer_ready(key[1]) if publisher is not None else None
+                )
+                if producer is None:
+                    producer = self.bridged.get(key)
+                if producer is not None and not producer.closed:
                     wanted[key] = producer
             connection.set_consumers(wanted)
 

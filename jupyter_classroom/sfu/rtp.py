@@ -250,3 +250,27 @@ class Numbering:
         if out is None or out < self.first or out > highest:
             return None
         return out - self.seq_offset
+
+
+class TimestampUnwrapper:
+    """Turns 32-bit timestamps (RTP's, or the WebSocket frames' microseconds)
+    into unbounded ones: each is taken as the one nearest to the highest seen
+    so far, so a stream keeps counting up across the wrap (every 13 h 15 min
+    at 90 kHz, 24 h 51 min at 48 kHz, 71 min 35 s in microseconds)."""
+
+    __slots__ = ("highest",)
+
+    def __init__(self) -> None:
+        #: The highest extended timestamp seen, or None before the first.
+        self.highest: int | None = None
+
+    def unwrap(self, ts: int) -> int:
+        """The extended timestamp of ``ts`` (an earlier one is below the highest)."""
+        highest = self.highest
+        if highest is None:
+            self.highest = ts
+            return ts
+        ext = highest + ((ts - highest + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+        if ext > highest:
+            self.highest = ext
+        return ext
