@@ -18,6 +18,7 @@ from .. import protocol
 from ..classroom import Classroom, Effects, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
+from ..sfu.mixed import MixedRooms
 from ..sfu.relay import FrameSink, MediaRelay
 from ..storage import ChatStore
 from ..ticker import Ticker
@@ -62,6 +63,14 @@ class ClassroomService:
         self.sfu = Sfu(self._send_to, media, clock) if media is not None else None
         #: Media frames over the media socket, where UDP does not pass.
         self.relay = MediaRelay(self._request_key_frame, clock=clock)
+        #: The bridges between the two transports in rooms.
+        self.mixed = (
+            MixedRooms(self.sfu, self.relay, self._request_key_frame)
+            if self.sfu is not None
+            else None
+        )
+        if self.mixed is not None:
+            self.relay.on_publish = self.mixed.publish
         #: Each session's media-socket ticket (a new one at every welcome).
         self._tickets: dict[str, str] = {}
         # The mesh runs after each tick as an event of its own: at 500
@@ -111,8 +120,11 @@ class ClassroomService:
         return self.clock() - self._busy_at
 
     def tick_mesh(self) -> None:
-        """The peer mesh after a tick: who calls whom on the open floor."""
+        """The peer mesh after a tick: who calls whom on the open floor (and
+        the bridges of mixed rooms whose publisher connected since)."""
         self.apply(self.classroom.flush_mesh(self.clock()))
+        if self.mixed is not None and self.mixed.taps:
+            self.mixed.tick()
 
     def loop_stalled(self, seconds: float) -> None:
         """The event loop could not run for ``seconds`` (the position ticker
@@ -137,6 +149,8 @@ class ClassroomService:
             session.close(protocol.CLOSE_SERVER_SHUTDOWN, "server shutting down")
         self.sessions.clear()
         await self._ticker.stop()
+        if self.mixed is not None:
+            self.mixed.close()
         if self.sfu is not None:
             await self.sfu.close()
         self.store.close()
@@ -180,8 +194,14 @@ class ClassroomService:
     # -- the media socket ------------------------------------------------------
 
     def _update_relay(self) -> None:
-        people = self.classroom.participants
-        self.relay.update(self.classroom.relayed_media(), {p.id: p.seq for p in people.values()})
+        classroom = self.classroom
+        people = classroom.participants.values()
+        numbers = {p.id: p.seq for p in people}
+        relayed = classroom.relayed_media()
+        self.relay.update(relayed, numbers)
+        if self.mixed is not None:
+            transports = {p.id: p.transport for p in people}
+            self.mixed.update(transports, numbers, classroom.room_media(), relayed)
 
     def media_socket(self, ticket: str, username: str) -> str | None:
         """The participant whose live session gave ``ticket`` to ``username``
@@ -201,8 +221,14 @@ class ClassroomService:
         self.relay.detach(pid, sink)
 
     def _request_key_frame(self, sender: str, kind: int, layer: int) -> None:
+        """Someone waits for a key frame of ``sender``'s: from their page if
+        it sends frames, from their WebRTC track if it is bridged."""
         if sender in self.relay.sinks:
             self._send_to(sender, protocol.KeyFrameRequest(kind=kind, layer=layer))
+        if self.sfu is not None:
+            producer = self.sfu.producer((sender, protocol.SOURCE_OF_KIND[kind]))
+            if producer is not None:
+                producer.keyframe_wanted()
 
     # -- commands from sessions ---------------------------------------------
 

@@ -33,6 +33,8 @@ from ..protocol.frames import (
 
 #: (sender, kind, layer) -> ask the sender for a key frame of that layer.
 KeyFrameRequester = Callable[[str, int, int], None]
+#: (sender, header, frame): a frame a page sent, before it is forwarded.
+Publisher = Callable[[str, FrameHeader, bytes], None]
 
 
 class FrameSink(Protocol):
@@ -105,6 +107,8 @@ class MediaRelay:
         self.settings = settings or RelaySettings()
         self.clock = clock
         self.sinks: dict[str, FrameSink] = {}
+        #: Called with every frame a page sends (the bridge of mixed rooms).
+        self.on_publish: Publisher | None = None
         self.counters = RelayCounters()
         #: Who receives what (the core's plan), and the other way round.
         self.plan: dict[str, frozenset[TrackKey]] = {}
@@ -158,6 +162,8 @@ class MediaRelay:
         """A frame from ``sender``'s media socket; :class:`FrameError` (a
         ``ValueError``) if it is not one."""
         header = parse_header(frame)
+        if self.on_publish is not None:
+            self.on_publish(sender, header, frame)
         self.forward(sender, header, frame)
 
     def forward(self, sender: str, header: FrameHeader, frame: bytes) -> None:

@@ -43,6 +43,7 @@ export const mediaPlugin: JupyterFrontEndPlugin<IClassroomMedia> = {
           const apply = () => {
             const s = settings.composite as unknown as IClassroomSettings;
             peers.spatial = s.spatialAudio;
+            socket.prefer(s.mediaTransport ?? 'auto');
             peers.updateVoices();
             if (media.chosen.audioinput !== s.microphone) {
               void media.choose('audioinput', s.microphone);

@@ -1,3 +1,5 @@
+import { TransportMode } from '../protocol';
+
 /** The id of the classroom's settings (labextension/schema/plugin.json). */
 export const SETTINGS_ID = 'jupyterlab-classroom:plugin';
 
@@ -7,5 +9,6 @@ export interface IClassroomSettings {
   microphone: string;
   camera: string;
   spatialAudio: boolean;
+  mediaTransport: TransportMode;
   showNames: boolean;
 }

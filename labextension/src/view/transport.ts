@@ -46,6 +46,9 @@ export class TransportStatus extends Widget {
     if (socket.reason === 'configured') {
       return trans.__('Sound and video go through the server, as this classroom is set up%1.', how);
     }
+    if (socket.reason === 'chosen') {
+      return trans.__('Sound and video go through the server, as chosen in your settings%1.', how);
+    }
     return trans.__('UDP is blocked on this network: sound and video go through the server%1.', how);
   }
 }

@@ -13,7 +13,7 @@ import { FrameError, KIND_NUMBER, MediaKind, parseFrame } from './frames';
 import { mediaSocketUrl, relayedPair } from './route';
 
 /** Why our media goes the way it goes. */
-export type TransportReason = 'configured' | 'udp_blocked' | 'no_webcodecs' | null;
+export type TransportReason = 'configured' | 'chosen' | 'udp_blocked' | 'no_webcodecs' | null;
 
 const KINDS: MediaKind[] = ['audio', 'camera', 'screen'];
 const REMOTE_KEY: Record<MediaKind, keyof IRemoteMedia> = { audio: 'audio', camera: 'camera', screen: 'screen' };
@@ -44,7 +44,8 @@ export class SocketMedia implements IDisposable {
       model.connection.on('key_frame', m => this._keyFrame(m)),
       model.connection.on('welcome', m => {
         this._ticket = m.media_ticket ?? '';
-        this._configure(m.config.media_transport ?? 'auto');
+        this._serverMode = m.config.media_transport ?? 'auto';
+        this._configure();
       })
     ];
     // A new session has a new ticket: the socket opens again with it, and
@@ -66,9 +67,17 @@ export class SocketMedia implements IDisposable {
     return this._disposed;
   }
 
-  /** The server's choice for every page. */
+  /** How this page chooses: the server's setting, or (when that is `auto`) the person's. */
   get mode(): TransportMode {
-    return this._mode;
+    return this._serverMode === 'auto' ? this._preferred : this._serverMode;
+  }
+
+  /** The person's own choice (a setting), where the server leaves it to them. */
+  prefer(mode: TransportMode): void {
+    if (mode !== this._preferred) {
+      this._preferred = mode;
+      this._configure();
+    }
   }
   /** How our media travels now. */
   get transport(): Transport {
@@ -101,7 +110,7 @@ export class SocketMedia implements IDisposable {
 
   /** Back to WebRTC (in ``auto``, once a WebRTC connection connected). */
   useWebRtc(): void {
-    if (this._mode !== 'websocket') {
+    if (this.mode !== 'websocket') {
       this._set('webrtc', null);
     }
   }
@@ -174,11 +183,11 @@ export class SocketMedia implements IDisposable {
 
   // -- the choice ----------------------------------------------------------
 
-  private _configure(mode: TransportMode): void {
-    this._mode = mode;
+  private _configure(): void {
+    const mode = this.mode;
     if (mode === 'websocket') {
-      this.useWebSocket('configured');
-    } else if (mode === 'webrtc') {
+      this.useWebSocket(this._serverMode === 'websocket' ? 'configured' : 'chosen');
+    } else if (mode === 'webrtc' || this._reason === 'configured' || this._reason === 'chosen') {
       this._set('webrtc', null);
     }
   }
@@ -190,7 +199,7 @@ export class SocketMedia implements IDisposable {
     const told = transport !== this._transport;
     this._transport = transport;
     this._reason = reason;
-    if (told) {
+    if (told && this.model.myId) {
       this.model.connection.send({ type: 'presence', transport });
     }
     this._sync();
@@ -403,7 +412,8 @@ export class SocketMedia implements IDisposable {
   }
 
   private _wires: IDisposable[];
-  private _mode: TransportMode = 'auto';
+  private _serverMode: TransportMode = 'auto';
+  private _preferred: TransportMode = 'auto';
   private _transport: Transport = 'webrtc';
   private _reason: TransportReason = null;
   private _ticket = '';
