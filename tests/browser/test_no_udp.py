@@ -104,8 +104,10 @@ def remote(page: Page, of: str) -> dict[str, dict[str, bool]]:
 def hears_and_sees(page: Page, pid: str) -> None:
     first = received(page, pid)
     wait_until(
-        lambda: received(page, pid)["audioBytes"] > first["audioBytes"] + 2000
-        and received(page, pid)["videoFrames"] > first["videoFrames"] + 10,
+        lambda: (
+            received(page, pid)["audioBytes"] > first["audioBytes"] + 2000
+            and received(page, pid)["videoFrames"] > first["videoFrames"] + 10
+        ),
         timeout=20,
         what=f"sound and pictures from {pid}",
     )
@@ -172,11 +174,13 @@ def test_two_side_by_side_on_the_open_floor_hear_each_other(person) -> None:
     )
     for page, other in ((a, idb), (b, ida)):
         wait_until(
-            lambda p=page, o=other: p.evaluate(
-                f"(o) => {{ const c = {PEERS}.calls.get(o); return !!c && c.relayed && c.state; }}",
-                o,
-            )
-            == "connected",
+            lambda p=page, o=other: (
+                p.evaluate(
+                    f"(o) => {{ const c = {PEERS}.calls.get(o); return !!c && c.relayed && c.state; }}",
+                    o,
+                )
+                == "connected"
+            ),
             timeout=20,
             what="the call to go through the server",
         )
@@ -189,5 +193,3 @@ def test_two_side_by_side_on_the_open_floor_hear_each_other(person) -> None:
         # Spatial audio kept: the voice is placed by distance like a direct call's.
         gain = page.evaluate(f"(o) => {PEERS}.gain(o)", other)
         assert gain is not None and 0 < gain <= 1
-
-

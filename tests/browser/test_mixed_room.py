@@ -1,0 +1,70 @@
+"""A mixed table: one person's media goes over the classroom's WebSocket
+(their choice), the other's over WebRTC; the server bridges the two, and
+they hear and see each other."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from ..harness import wait_until
+from ..harness.pages import PANEL, joined, my_id, walk_to
+
+NODE = f"document.getElementById('{PANEL[1:]}')"
+ROOM = f"{NODE}.classroomRoom"
+SOCKET = f"{NODE}.classroomSocket"
+
+
+def remote(page: Page) -> dict[str, dict[str, bool]]:
+    return page.evaluate(
+        f"""Object.fromEntries([...{ROOM}.remote.entries()].map(([id, m]) =>
+            [id, {{audio: !!m.audio, camera: !!m.camera}}]))"""
+    )
+
+
+def stats(page: Page, pid: str) -> dict[str, float]:
+    return page.evaluate(f"(pid) => {ROOM}.stats(pid)", pid)
+
+
+def hears_and_sees(page: Page, pid: str) -> None:
+    wait_until(
+        lambda: remote(page).get(pid) == {"audio": True, "camera": True},
+        timeout=30,
+        what=f"{pid}'s voice and camera",
+    )
+    first = stats(page, pid)
+    wait_until(
+        lambda: (
+            stats(page, pid)["audioBytes"] > first["audioBytes"] + 2000
+            and stats(page, pid)["videoFrames"] > first["videoFrames"] + 10
+        ),
+        timeout=20,
+        what=f"sound and pictures from {pid}",
+    )
+
+
+@pytest.mark.timeout(300)
+def test_at_a_mixed_table_each_hears_and_sees_the_other(person) -> None:
+    over_socket = person()
+    joined(over_socket, 1)
+    # What the mediaTransport setting does (JupyterLab keeps settings per
+    # server, and both people here share one).
+    over_socket.evaluate(f"{SOCKET}.prefer('websocket')")
+    over_socket.locator(f'{PANEL} .jp-Classroom-transport[data-transport="websocket"]').wait_for()
+    assert (
+        "as chosen in your settings"
+        in over_socket.locator(f"{PANEL} .jp-Classroom-transport").inner_text()
+    )
+    over_webrtc = person()
+    joined(over_webrtc, 2)
+    for page, spot in ((over_socket, (720, 730)), (over_webrtc, (880, 730))):
+        walk_to(page, *spot)  # Table 5
+        page.get_by_role("button", name="Start camera").click()
+    ids, idr = my_id(over_socket), my_id(over_webrtc)
+
+    hears_and_sees(over_socket, idr)
+    hears_and_sees(over_webrtc, ids)
+    # Each side really goes its own way.
+    assert over_socket.evaluate(f"{SOCKET}.transport") == "websocket"
+    assert over_webrtc.evaluate(f"{SOCKET}.transport") == "webrtc"
+    assert over_webrtc.evaluate(f"{ROOM}.webrtcState") == "connected"
