@@ -133,3 +133,53 @@ def test_the_open_floor_keeps_a_room_connection_until_the_session_ends(
     assert classroom.disconnect(a.id, t + 3).media_changed and a.id not in classroom.room_media()
     effects = classroom.join(person("A"), t + 4, resume=a.resume, media=True)
     assert not effects.media_changed and a.id not in classroom.room_media()
+
+
+def test_what_goes_through_the_media_socket(classroom: Classroom) -> None:
+    """In a room, whoever uses the socket gets the room's tracks that way; on
+    the open floor, a pair where either uses it gets each other's; nobody
+    else gets anything through it."""
+    a = joined(classroom, person("A"), 0, media=True)
+    b = joined(classroom, person("B"), 0, media=True)
+    c = joined(classroom, person("C"), 0, media=True)
+    d = joined(classroom, person("D"), 0, media=True)
+    e = joined(classroom, person("E"), 0, media=True)
+    for p in (a, b, c):
+        place(classroom, p.id, 800, 780)  # Table 5
+    place(classroom, d.id, 330, 615)  # the open floor
+    place(classroom, e.id, 430, 615)  # beside D
+    for p in (a, b, c, d, e):
+        classroom.set_presence(p.id, mic=True, camera=True)
+    classroom.flush(1.0)
+    assert classroom.paired(d.id, e.id)
+    assert classroom.relayed_media() == {}
+
+    effects = classroom.set_presence(a.id, transport="websocket")
+    assert effects.media_changed
+    updated = [o.message for o in effects.messages]
+    assert updated[0].participant.transport == "websocket"  # type: ignore[attr-defined]
+    relayed = classroom.relayed_media()
+    assert relayed == {
+        a.id: {(q.id, s) for q in (b, c) for s in ("microphone", "camera")},
+    }
+    # On the open floor both sides of the pair receive through the server.
+    classroom.set_presence(e.id, transport="websocket")
+    relayed = classroom.relayed_media()
+    assert relayed[d.id] == {(e.id, "microphone"), (e.id, "camera")}
+    assert relayed[e.id] == {(d.id, "microphone"), (d.id, "camera")}
+    # A muted microphone goes nowhere; a pair that ends gets nothing more.
+    classroom.set_presence(d.id, mic=False)
+    assert classroom.relayed_media()[e.id] == {(d.id, "camera")}
+    place(classroom, e.id, 1200, 615)
+    classroom.flush(2.0)
+    assert not classroom.paired(d.id, e.id)
+    assert set(classroom.relayed_media()) == {a.id}
+
+
+def test_a_participant_carries_its_number_and_transport(classroom: Classroom) -> None:
+    a = joined(classroom, person("A"), 0, media=True)
+    b = joined(classroom, person("B"), 0, media=True)
+    assert 0 < a.info().number < b.info().number < 2**32
+    assert a.info().transport == "webrtc"
+    # Saying the same again changes nothing and tells nobody.
+    assert not classroom.set_presence(a.id, transport="webrtc").messages
