@@ -8,7 +8,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,15 +57,17 @@ def rest(
 
 @contextmanager
 def join(
-    hub: HubProcess, token: str, classroom: str = "physics"
+    hub: HubProcess, token: str, classroom: str = "physics", **options: object
 ) -> Iterator[tuple[ClientConnection, dict]]:
-    """Open the classroom's socket as a browser does and join; gives the welcome too."""
+    """Open the classroom's socket as a browser does and join (with the
+    ``join`` message's ``options``); gives the welcome too."""
     with connect(
         f"{hub.ws_base}classrooms/{classroom}/ws?token={token}",
         origin=Origin(hub.url.rstrip("/")),
         open_timeout=30,
     ) as ws:
-        ws.send(json.dumps({"type": "join", "protocol": protocol.PROTOCOL_VERSION, "id": 1}))
+        message = {"type": "join", "protocol": protocol.PROTOCOL_VERSION, "id": 1, **options}
+        ws.send(json.dumps(message))
         yield ws, receive(ws, "welcome")
 
 
@@ -235,6 +237,52 @@ def test_classes_are_separate_and_keep_their_own_chat(hub: HubProcess) -> None:
     # Each classroom's history is a file of its own.
     data = Path(hub.root) / "classroom-data"
     assert {p.name for p in data.glob("*.sqlite")} == {"physics.sqlite", "chemistry.sqlite"}
+
+
+def test_media_frames_go_through_the_hubs_proxy_to_the_table(hub: HubProcess) -> None:
+    """Where UDP does not pass, media goes over the service's media socket,
+    beside the classroom's socket, through the hub's proxy like everything else."""
+    from websockets.exceptions import ConnectionClosed
+
+    from jupyter_classroom.protocol.frames import FrameHeader, parse_header
+
+    tokens = {name: hub.token_for(name, [ACCESS_SCOPE]) for name in ("alice", "carol")}
+    sockets = {}
+    with (
+        # At Table 5, taking part in rooms' media.
+        join(hub, tokens["alice"], media=True, restore={"x": 720, "y": 730}) as (alice, welcome_a),
+        join(hub, tokens["carol"], media=True, restore={"x": 880, "y": 730}) as (carol, welcome_c),
+        ExitStack() as stack,
+    ):
+        assert me(welcome_a)["room"] == me(welcome_c)["room"] == "table-5"
+        for name, ws, welcome in (("alice", alice, welcome_a), ("carol", carol, welcome_c)):
+            ws.send(
+                json.dumps({"type": "presence", "mic": True, "transport": "websocket", "id": 4})
+            )
+            receive(ws, "ack", id=4)
+            sockets[name] = stack.enter_context(
+                connect(
+                    f"{hub.ws_base}classrooms/physics/media?token={tokens[name]}"
+                    f"&ticket={welcome['media_ticket']}",
+                    origin=Origin(hub.url.rstrip("/")),
+                    open_timeout=30,
+                )
+            )
+        frame = FrameHeader(protocol.FRAME_KIND_AUDIO, 0, True, 0, 5, 1).pack() + b"opus"
+        sockets["alice"].send(frame)
+        got = sockets["carol"].recv(timeout=20)
+        assert isinstance(got, bytes)
+        assert parse_header(got).source == me(welcome_a)["number"] and got.endswith(b"opus")
+        # Someone else's ticket opens nothing.
+        with connect(
+            f"{hub.ws_base}classrooms/physics/media?token={tokens['carol']}"
+            f"&ticket={welcome_a['media_ticket']}",
+            origin=Origin(hub.url.rstrip("/")),
+            open_timeout=30,
+        ) as stolen:
+            with pytest.raises(ConnectionClosed):
+                stolen.recv(timeout=20)
+            assert stolen.close_code == protocol.CLOSE_BAD_TICKET
 
 
 def test_bad_messages_get_an_error_and_the_connection_lives_on(hub: HubProcess) -> None:
