@@ -86,7 +86,9 @@ class Workspace:
         arriving late, would undo it)."""
         wait_until(
             lambda: not self.pending and self.placement() == placement,
-            timeout=20,
+            # JupyterLab saves the layout after a pause; a loaded machine
+            # (four browsers in a test beside) takes its time.
+            timeout=60,
             what=f"the workspace saved with the classroom in {placement}",
         )
 

@@ -56,6 +56,7 @@ def test_settings_are_listed_and_take_effect_live(person) -> None:
     alice.get_by_text("Show names on the map").first.wait_for()
     alice.get_by_text("Default microphone").first.wait_for()
     alice.get_by_text("Spatial audio").first.wait_for()
+    alice.get_by_text("How your sound and video travel").first.wait_for()
 
     defaults = alice.evaluate(f"{SETTINGS}.composite")
     assert defaults == {
@@ -63,6 +64,7 @@ def test_settings_are_listed_and_take_effect_live(person) -> None:
         "microphone": "",
         "camera": "",
         "spatialAudio": True,
+        "mediaTransport": "auto",
         "showNames": True,
     }
     names = alice.locator(f"{PANEL} .jp-Classroom-map")
