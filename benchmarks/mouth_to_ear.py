@@ -126,6 +126,13 @@ def measure(people, transport: str, duration: float) -> dict[str, object]:
         f"(({node}.classroomSocket.transport === 'websocket' ? {node}.classroomSocket"
         f" : {node}.classroomRoom).remote.get('{ids}') || {{}}).audio"
     )
+    # In auto the room's call connects (and the transport settles) first.
+    for page in (speaker, listener):
+        wait_until(
+            lambda p=page: p.evaluate(f"{node}.classroomRoom.state") == "connected",
+            timeout=60,
+            what="the room's call to connect",
+        )
     wait_until(lambda: listener.evaluate(f"!!{voice}"), timeout=60, what="the speaker's voice")
     way = listener.evaluate(f"{node}.classroomSocket.transport")
     speaker.evaluate(

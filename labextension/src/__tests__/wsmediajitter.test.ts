@@ -139,3 +139,30 @@ test('upsampling with pieces shorter than a step', () => {
   // Each sample is interpolated towards once the next has come: all but the last one's three.
   assert.equal(count, 3 * (1000 - 1));
 });
+
+test('a standing delay above the target is trimmed back, a little at a time', () => {
+  // Target 2,400 samples (50 ms at 48 kHz), at most 7,200 (150 ms).
+  const buffer = new JitterBuffer(2400, 7200);
+  const out = new Float32Array(960);
+  // A burst at the start: 5,760 samples (120 ms) waiting, then pushes keep pace.
+  buffer.push(new Float32Array(5760).fill(0.5));
+  for (let i = 0; i < 50 * 10; i++) {
+    buffer.push(new Float32Array(960).fill(0.5));
+    buffer.pull(out);
+  }
+  // Ten seconds later it is back near the target, with no underrun on the way.
+  assert.ok(buffer.buffered <= 2400 + 960 + 960, `still ${buffer.buffered} samples behind`);
+  assert.ok(buffer.dropped >= 5760 - 2400 - 960 - 960);
+  assert.equal(buffer.underruns, 0);
+});
+
+test('a delay that only touches the slack is left alone', () => {
+  const buffer = new JitterBuffer(2400, 7200);
+  const out = new Float32Array(960);
+  buffer.push(new Float32Array(2400 + 500).fill(0.5));
+  for (let i = 0; i < 50 * 5; i++) {
+    buffer.push(new Float32Array(960).fill(0.5));
+    buffer.pull(out);
+  }
+  assert.equal(buffer.dropped, 0);
+});

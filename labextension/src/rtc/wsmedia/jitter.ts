@@ -14,6 +14,11 @@ export class JitterBuffer {
   constructor(targetSamples: number, maxSamples: number) {
     this._target = Math.max(1, Math.min(targetSamples, maxSamples));
     this._data = new Float32Array(Math.max(this._target, maxSamples));
+    // A standing delay is looked for over about a second (20 targets), and
+    // trimmed by at most 40 % of the target at a time.
+    this._window = this._target * 20;
+    this._slack = Math.ceil(this._target * 0.4);
+    this._lowest = Infinity;
   }
 
   /** Samples waiting to be played. */
@@ -26,7 +31,7 @@ export class JitterBuffer {
     return this._underruns;
   }
 
-  /** Samples thrown away because they arrived when the buffer was full. */
+  /** Samples thrown away: they arrived when the buffer was full, or they made a standing delay. */
   get dropped(): number {
     return this._dropped;
   }
@@ -84,7 +89,34 @@ export class JitterBuffer {
       out.fill(0, n);
       this._underruns++;
       this._playing = false;
+      this._lowest = Infinity;
+      this._pulled = 0;
+      return;
     }
+    this._trim(out.length);
+  }
+
+  /**
+   * A burst at the start (or a slow patch since) can leave more in the
+   * buffer than the target for good: the sound is that much later than it
+   * need be. When the buffer never went below target + slack for a whole
+   * window, the excess goes (at most the slack at once, so a skip is short).
+   */
+  private _trim(pulled: number): void {
+    this._lowest = Math.min(this._lowest, this._count);
+    this._pulled += pulled;
+    if (this._pulled < this._window) {
+      return;
+    }
+    const excess = this._lowest - this._target;
+    if (excess > this._slack) {
+      const drop = Math.min(excess, this._slack);
+      this._read = (this._read + drop) % this._data.length;
+      this._count -= drop;
+      this._dropped += drop;
+    }
+    this._lowest = Infinity;
+    this._pulled = 0;
   }
 
   private _target: number;
@@ -94,6 +126,10 @@ export class JitterBuffer {
   private _playing = false;
   private _underruns = 0;
   private _dropped = 0;
+  private _window: number;
+  private _slack: number;
+  private _lowest: number;
+  private _pulled = 0;
 }
 
 /**
