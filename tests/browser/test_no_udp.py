@@ -135,6 +135,31 @@ def test_a_table_hears_and_sees_each_other_and_someone_far_away_gets_nothing(per
             )
             hears_and_sees(page, other)
         assert page.evaluate(f"{ROOM}.state") == "connected"
+    # A shared screen reaches the table the same way, and opens in its tab.
+    sharer, *watchers = pages
+    sharer.get_by_role("button", name="Share screen").click()
+    for page in watchers:
+        wait_until(
+            lambda p=page: p.evaluate(
+                f"(pid) => {{ const m = {SOCKET}.remote.get(pid); return !!(m && m.screen); }}",
+                ids[sharer],
+            ),
+            timeout=20,
+            what="the shared screen",
+        )
+        page.locator(
+            f'{PANEL} .jp-Classroom-tile[data-peer="{ids[sharer]}"][data-kind="screen"] video'
+        ).wait_for(timeout=20_000)
+        wait_until(
+            lambda p=page: (
+                p.evaluate(
+                    f"(pid) => {SOCKET}.decoderStats(pid).screen?.framesDecoded ?? 0", ids[sharer]
+                )
+                > 10
+            ),
+            timeout=20,
+            what="the screen's pictures to be decoded",
+        )
     # Far away on the open floor: nothing of the table reaches them.
     assert all(received(far, pid)["audioBytes"] == 0 for pid in ids.values())
     assert remote(far, SOCKET) == {}
