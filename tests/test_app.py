@@ -14,6 +14,7 @@ import tornado.httpclient
 
 from jupyter_classroom.app import DEFAULT_MAP, ClassroomApp, host_gives_name, load_map
 from jupyter_classroom.classroom import MapError
+from jupyter_classroom.server import memory
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -228,3 +229,38 @@ def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert out.stdout.split() == ["True", "False", "True", str(1 << 30), "100"]
+
+
+def test_memory_goes_back_to_the_system_once_per_quiet_spell() -> None:
+    calls: list[int] = []
+    trim = memory.ReturnToSystem(lambda pad: calls.append(pad) or 1)
+    assert not trim.step(quiet_for=memory.TRIM_QUIET - 0.1)  # still busy
+    assert trim.step(quiet_for=memory.TRIM_QUIET)
+    assert not trim.step(quiet_for=memory.TRIM_QUIET + 60)  # once a quiet spell
+    assert not trim.step(quiet_for=0.2)  # the class moves again
+    assert trim.step(quiet_for=memory.TRIM_QUIET + 1)
+    assert calls == [0, 0] and trim.runs == 2
+
+
+def test_freed_memory_really_leaves_the_process(tmp_path: Path) -> None:
+    """What a burst allocated and freed (every other block kept, as a
+    class's connections leave holes) is returned by the trim: the RSS falls."""
+    if memory._malloc_trim() is None:
+        pytest.skip("no glibc malloc_trim here")
+    script = (
+        "from jupyter_classroom.server import memory\n"
+        "def rss():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmRSS:'): return int(line.split()[1]) // 1024\n"
+        "blocks = [bytes(2048) for _ in range(60_000)]\n"
+        "kept = blocks[::50]\n"
+        "del blocks\n"
+        "before = rss()\n"
+        "memory.ReturnToSystem().step(quiet_for=memory.TRIM_QUIET)\n"
+        "print(before, rss())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    before, after = map(int, out.stdout.split())
+    assert before - after > 60, (before, after)  # of the ~120 MB freed

@@ -32,6 +32,8 @@ collection grew the server by 1.2 MB, as with them.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import time
@@ -49,6 +51,8 @@ QUIET = 1.0
 LONGEST_WAIT = 600.0
 #: A threshold Python's own full collections never reach.
 _NEVER = 1 << 30
+#: Seconds of quiet after which memory freed by the class goes back to the system.
+TRIM_QUIET = 5.0
 
 _tuned = False
 
@@ -85,7 +89,14 @@ def collect_when_quiet(
     if not tune_garbage_collection():
         return None
     collections = FullCollections(clock)
-    ticker = Ticker(1.0, lambda: collections.step(quiet_for()), "the garbage collector")
+    trim = ReturnToSystem()
+
+    def step() -> None:
+        quiet = quiet_for()
+        collections.step(quiet)
+        trim.step(quiet)
+
+    ticker = Ticker(1.0, step, "the garbage collector")
     ticker.start()
     return ticker
 
@@ -125,6 +136,48 @@ class FullCollections:
             return False
         gc.collect()
         self.due_since = None
+        self.runs += 1
+        return True
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        return None
+    if trim is None:
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+class ReturnToSystem:
+    """Gives the memory a busy spell freed back to the system once the
+    classroom has been quiet ``TRIM_QUIET`` seconds. The C allocator keeps
+    what it freed for the next allocations (packets, frames, buffers of
+    connections that came and went: after a breakout's churn, tens of MB
+    that the server's RSS would show for the rest of the day); glibc's
+    ``malloc_trim`` returns the free pages. Once per quiet spell, so it never
+    runs while the class moves (it walks the allocator's arenas: a few ms)."""
+
+    def __init__(self, trim: Callable[[int], int] | None = None) -> None:
+        self._trim = trim if trim is not None else _malloc_trim()
+        self._done = False
+        #: Times memory was handed back so far.
+        self.runs = 0
+
+    def step(self, quiet_for: float) -> bool:
+        if quiet_for < TRIM_QUIET:
+            self._done = False
+            return False
+        if self._done or self._trim is None:
+            return False
+        self._done = True
+        self._trim(0)
         self.runs += 1
         return True
 
