@@ -233,7 +233,12 @@ def test_the_collector_runs_on_its_own_and_hands_back_to_python_when_stopped(
 
 def test_memory_goes_back_to_the_system_once_per_quiet_spell() -> None:
     calls: list[int] = []
-    trim = memory.ReturnToSystem(lambda pad: calls.append(pad) or 1)
+
+    def record(pad: int) -> int:
+        calls.append(pad)
+        return 1
+
+    trim = memory.ReturnToSystem(record)
     assert not trim.step(quiet_for=memory.TRIM_QUIET - 0.1)  # still busy
     assert trim.step(quiet_for=memory.TRIM_QUIET)
     assert not trim.step(quiet_for=memory.TRIM_QUIET + 60)  # once a quiet spell
