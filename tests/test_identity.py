@@ -146,8 +146,17 @@ def test_the_hosts_record_is_cleaned_whole() -> None:
     assert ident.initials == "ADX"
     assert ident.color == colour_of("ada")
     assert ident.avatar_url is None
-    assert Identity.from_host("ada", "Ada", avatar_url="https://example.org/a.png").avatar_url == (
-        "https://example.org/a.png"
+    # Only a picture on this server: an outside address would make every
+    # classmate's browser fetch it.
+    for outside in (
+        "https://example.org/a.png",
+        "http://evil.example/a.png",
+        "//evil.example/a.png",
+        "/\\evil.example/a.png",
+    ):
+        assert Identity.from_host("ada", "Ada", avatar_url=outside).avatar_url is None
+    assert Identity.from_host("ada", "Ada", avatar_url="/hub/avatar/ada.png").avatar_url == (
+        "/hub/avatar/ada.png"
     )
 
 

@@ -187,10 +187,14 @@ def check_colour(raw: str) -> str:
 
 
 def clean_avatar_url(raw: str | None) -> str | None:
-    """An avatar picture's address: http(s) only, of a sane length."""
+    """An avatar picture's address, passed on to everyone's browser: a path
+    on the classroom's own server only, of a sane length. An outside address
+    (``http://elsewhere/a.png``, which a user can set in Jupyter's
+    ``/api/me``) would make every classmate's browser fetch it, telling
+    that server who is in the class and when."""
     if not raw or len(raw) > MAX_AVATAR_URL:
         return None
-    if not re.match(r"https?://[^\s\"'<>\\]+\Z", raw):
+    if not re.match(r"/(?![/\\])[^\s\"'<>\\]*\Z", raw):
         return None
     return raw
 
