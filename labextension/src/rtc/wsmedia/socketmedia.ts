@@ -42,15 +42,14 @@ export class SocketMedia implements IDisposable {
     this.supported = webCodecsSupported();
     this._wires = [
       model.connection.on('key_frame', m => this._keyFrame(m)),
+      // (After the model's own handler: the roster is the new session's.)
       model.connection.on('welcome', m => {
         this._ticket = m.media_ticket ?? '';
         this._serverMode = m.config.media_transport ?? 'auto';
-        this._configure();
+        const told = this._configure();
+        this._rejoined(!told);
       })
     ];
-    // A new session has a new ticket: the socket opens again with it, and
-    // the server hears our transport again.
-    model.joined.connect(this._rejoined, this);
     model.roster.participantUpdated.connect(this._sync, this);
     model.roster.participantLeft.connect(this._sync, this);
     model.roster.reset.connect(this._sync, this);
@@ -183,31 +182,40 @@ export class SocketMedia implements IDisposable {
 
   // -- the choice ----------------------------------------------------------
 
-  private _configure(): void {
+  /** Follow the mode; whether the server was told of a new transport. */
+  private _configure(): boolean {
     const mode = this.mode;
     if (mode === 'websocket') {
-      this.useWebSocket(this._serverMode === 'websocket' ? 'configured' : 'chosen');
+      if (!this.supported) {
+        return this._set('webrtc', 'no_webcodecs');
+      }
+      return this._set('websocket', this._serverMode === 'websocket' ? 'configured' : 'chosen');
     } else if (mode === 'webrtc' || this._reason === 'configured' || this._reason === 'chosen') {
-      this._set('webrtc', null);
+      return this._set('webrtc', null);
     }
+    return false;
   }
 
-  private _set(transport: Transport, reason: TransportReason): void {
+  /** Change how our media travels; whether the server was told. */
+  private _set(transport: Transport, reason: TransportReason): boolean {
     if (transport === this._transport && reason === this._reason) {
-      return;
+      return false;
     }
-    const told = transport !== this._transport;
+    const told = transport !== this._transport && !!this.model.myId;
     this._transport = transport;
     this._reason = reason;
-    if (told && this.model.myId) {
+    if (told) {
       this.model.connection.send({ type: 'presence', transport });
     }
     this._sync();
     this._changed.emit();
+    return told;
   }
 
-  private _rejoined(): void {
-    if (this._transport === 'websocket') {
+  /** A new session has a new ticket: the socket opens again with it, and
+   * the server hears our transport again (unless just told). */
+  private _rejoined(tell: boolean): void {
+    if (tell && this._transport === 'websocket') {
       this.model.connection.send({ type: 'presence', transport: this._transport });
     }
     this._closeSocket();
