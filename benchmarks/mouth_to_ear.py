@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,18 +64,13 @@ DETECT = """
 """
 
 
-def write_markers(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
-    frames = bytearray()
-    for i in range(int(seconds * rate)):
-        t = i / rate
-        on = (t % PERIOD) < BEEP
-        frames += struct.pack("<h", int(16000 * math.sin(2 * math.pi * 1000 * t)) if on else 0)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(frames))
-    return path
+def write_markers(path: Path) -> Path:
+    from tests.harness.pages import write_wav
+
+    def marker(t: float) -> float:
+        return 16000 * math.sin(2 * math.pi * 1000 * t) if (t % PERIOD) < BEEP else 0.0
+
+    return write_wav(path, marker)
 
 
 def drop_all_but(port: int) -> list[list[str]]:

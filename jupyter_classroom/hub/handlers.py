@@ -65,6 +65,27 @@ class HubAuthenticated(_HandlerBase):
             return self.get_query_argument("token", "")
         return ""
 
+    async def member_of(self, name: str) -> HubUser | None:
+        """The caller, if a member of classroom ``name``; else the refusal is
+        written (and logged) and None returned: for a WebSocket's upgrade."""
+        try:
+            user = await self.hub_user()
+            spec = self.hub.specs.get(name)
+            if spec is None or not spec.admits(user):
+                raise Refused(
+                    404,
+                    ErrorCode.UNKNOWN_CLASSROOM,
+                    f"{user.name} is not a member of a classroom named {name!r}.",
+                )
+        except Refused as e:
+            log.warning(
+                "%d %s %s: %s", e.status_code, self.request.method, self.request.path, e.message
+            )
+            self.set_status(e.status_code)
+            self.write_error(e.status_code, exc_info=(type(e), e, None))
+            return None
+        return user
+
     async def hub_user(self) -> HubUser:
         """The caller, who may use the service; else :class:`Refused` (401/403)."""
         token = self.hub_token()
@@ -181,21 +202,8 @@ class HubClassroomSocket(ClassroomSocketMixin, HubAuthenticated, WebSocketHandle
     identity: Identity | None = None
 
     async def get(self, name: str) -> None:
-        try:
-            user = await self.hub_user()
-            spec = self.hub.specs.get(name)
-            if spec is None or not spec.admits(user):
-                raise Refused(
-                    404,
-                    ErrorCode.UNKNOWN_CLASSROOM,
-                    f"{user.name} is not a member of a classroom named {name!r}.",
-                )
-        except Refused as e:
-            log.warning(
-                "%d %s %s: %s", e.status_code, self.request.method, self.request.path, e.message
-            )
-            self.set_status(e.status_code)
-            self.write_error(e.status_code, exc_info=(type(e), e, None))
+        user = await self.member_of(name)
+        if user is None:
             return
         self.service = self.hub.services[name]
         # The hub names everyone: people choose their own name only if the
@@ -221,18 +229,8 @@ class HubMediaSocket(MediaSocketMixin, HubAuthenticated, WebSocketHandler):
     username: str | None = None
 
     async def get(self, name: str) -> None:
-        try:
-            user = await self.hub_user()
-            spec = self.hub.specs.get(name)
-            if spec is None or not spec.admits(user):
-                raise Refused(
-                    404,
-                    ErrorCode.UNKNOWN_CLASSROOM,
-                    f"{user.name} is not a member of a classroom named {name!r}.",
-                )
-        except Refused as e:
-            self.set_status(e.status_code)
-            self.write_error(e.status_code, exc_info=(type(e), e, None))
+        user = await self.member_of(name)
+        if user is None:
             return
         self.service = self.hub.services[name]
         self.username = user.name

@@ -36,12 +36,33 @@ __all__ = [
 ]
 
 
-class ClassroomWebSocketHandler(
-    ClassroomSocketMixin, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler
-):
-    """``{base_url}classroom/ws``: one participant per connection."""
+class _AuthorizedSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+    """A classroom socket on this server: logged in, allowed to use the classroom."""
 
     auth_resource = AUTH_RESOURCE
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def heard(self) -> None:
+        """A client that sends is alive, whatever became of its last pong:
+        the ping may wait behind what is queued for it. Jupyter's keep-alive
+        only reads last_pong. (Called by each socket's ``on_message``: the
+        transport mixins come first and take the message.)"""
+        self.last_pong = IOLoop.current().time()
+
+
+class ClassroomWebSocketHandler(ClassroomSocketMixin, _AuthorizedSocket):
+    """``{base_url}classroom/ws``: one participant per connection."""
 
     def initialize(
         self,
@@ -55,18 +76,6 @@ class ClassroomWebSocketHandler(
         self.service = service
         self.role_of = role_of
         self.named_by_host = named_by_host
-
-    def set_default_headers(self) -> None:
-        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
-
-    @ws_authenticated
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        authorized = await ensure_async(
-            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
-        )
-        if not authorized:
-            raise web.HTTPError(403)
-        await super().get(*args, **kwargs)
 
     def identity(self) -> Identity:
         # Everything but the username can be set by the user (PATCH /api/me):
@@ -87,10 +96,7 @@ class ClassroomWebSocketHandler(
         self.start_session(self.service, self.identity())
 
     def on_message(self, message: str | bytes) -> None:
-        # A client that sends is alive, whatever became of its last pong: the
-        # ping may wait behind what is queued for it. Jupyter's keep-alive
-        # only reads last_pong.
-        self.last_pong = IOLoop.current().time()
+        self.heard()
         super().on_message(message)
 
     def send_ping(self) -> None:
@@ -106,36 +112,20 @@ class ClassroomWebSocketHandler(
             self._silent = True
 
 
-class ClassroomMediaSocketHandler(
-    MediaSocketMixin, WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler
-):
+class ClassroomMediaSocketHandler(MediaSocketMixin, _AuthorizedSocket):
     """``{base_url}classroom/media?ticket=…``: a participant's media frames,
     where UDP does not pass (see :mod:`.media_socket`)."""
-
-    auth_resource = AUTH_RESOURCE
 
     def initialize(self, name: str, service: ClassroomService, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
         self.service = service
-
-    def set_default_headers(self) -> None:
-        """JupyterHandler's headers make no sense on a WebSocket upgrade."""
-
-    @ws_authenticated
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        authorized = await ensure_async(
-            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
-        )
-        if not authorized:
-            raise web.HTTPError(403)
-        await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
         self.start_media(self.service, self.current_user.username)
 
     def on_message(self, message: str | bytes) -> None:
-        self.last_pong = IOLoop.current().time()  # a page that sends is alive
+        self.heard()
         super().on_message(message)
 
 

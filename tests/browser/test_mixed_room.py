@@ -8,18 +8,11 @@ import pytest
 from playwright.sync_api import Page
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, joined, my_id, walk_to
-
-NODE = f"document.getElementById('{PANEL[1:]}')"
-ROOM = f"{NODE}.classroomRoom"
-SOCKET = f"{NODE}.classroomSocket"
+from ..harness.pages import PANEL, ROOM, SOCKET, joined, my_id, remote_media, walk_to
 
 
 def remote(page: Page) -> dict[str, dict[str, bool]]:
-    return page.evaluate(
-        f"""Object.fromEntries([...{ROOM}.remote.entries()].map(([id, m]) =>
-            [id, {{audio: !!m.audio, camera: !!m.camera}}]))"""
-    )
+    return remote_media(page, ROOM)
 
 
 def stats(page: Page, pid: str) -> dict[str, float]:
@@ -28,7 +21,7 @@ def stats(page: Page, pid: str) -> dict[str, float]:
 
 def hears_and_sees(page: Page, pid: str) -> None:
     wait_until(
-        lambda: remote(page).get(pid) == {"audio": True, "camera": True},
+        lambda: all(remote(page).get(pid, {}).get(k) for k in ("audio", "camera")),
         timeout=30,
         what=f"{pid}'s voice and camera",
     )

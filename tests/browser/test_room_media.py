@@ -5,7 +5,7 @@ with them to another table."""
 from __future__ import annotations
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, joined, my_id, walk_to
+from ..harness.pages import PANEL, joined, my_id, remote_media, walk_to
 
 ROOM = f"document.getElementById('{PANEL[1:]}').classroomRoom"
 
@@ -16,10 +16,7 @@ def room_state(page) -> str:
 
 def remote(page) -> dict[str, dict[str, bool]]:
     """Who sends us what through the room: {pid: {audio, camera, screen}}."""
-    return page.evaluate(
-        f"""Object.fromEntries([...{ROOM}.remote.entries()].map(([id, m]) =>
-            [id, {{audio: !!m.audio, camera: !!m.camera, screen: !!m.screen}}]))"""
-    )
+    return remote_media(page, ROOM)
 
 
 def stats(page, pid: str) -> dict[str, float]:

@@ -59,23 +59,33 @@ navigator.mediaDevices.getDisplayMedia = async () => {
 PANEL = "#jp-classroom-panel"
 
 
-def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
-    """Something like a voice for the fake microphone: a 150 Hz buzz with
-    harmonics, in syllables (four a second). Chromium's own fake microphone
-    only beeps briefly twice a second, which is not speech."""
-    n = int(seconds * rate)
+def write_wav(
+    path: Path, sample: Callable[[float], float], seconds: float = 4.0, rate: int = 48000
+) -> Path:
+    """A mono 16-bit WAV for the fake microphone: ``sample(t)`` at each
+    instant (seconds), as a 16-bit value."""
     frames = bytearray()
-    for i in range(n):
-        t = i / rate
-        syllable = 0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)
-        buzz = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
-        frames += struct.pack("<h", int(9000 * syllable * buzz))
+    for i in range(int(seconds * rate)):
+        frames += struct.pack("<h", int(sample(i / rate)))
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(bytes(frames))
     return path
+
+
+def write_voice(path: Path, seconds: float = 4.0, rate: int = 48000) -> Path:
+    """Something like a voice for the fake microphone: a 150 Hz buzz with
+    harmonics, in syllables (four a second). Chromium's own fake microphone
+    only beeps briefly twice a second, which is not speech."""
+
+    def voice(t: float) -> float:
+        syllable = 0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)
+        buzz = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
+        return 9000 * syllable * buzz
+
+    return write_wav(path, voice, seconds, rate)
 
 
 # -- JupyterLab ---------------------------------------------------------------
@@ -236,6 +246,21 @@ def seen_where_they_stand(viewer: Page, walker: Page, pid: str) -> tuple[float, 
         return seen if math.dist(seen, own) < 1 else None
 
     return wait_until(agree, what="the viewer to see them where they stand")
+
+
+#: The page's media, as the panel's node offers them for diagnostics.
+PANEL_NODE = f"document.getElementById('{PANEL[1:]}')"
+ROOM = f"{PANEL_NODE}.classroomRoom"
+SOCKET = f"{PANEL_NODE}.classroomSocket"
+
+
+def remote_media(page: Page, of: str = ROOM) -> dict[str, dict[str, bool]]:
+    """Who sends us what through ``of`` (:data:`ROOM`, the room's call, or
+    :data:`SOCKET`, the media socket): ``{pid: {audio, camera, screen}}``."""
+    return page.evaluate(
+        f"""Object.fromEntries([...{of}.remote.entries()].map(([id, m]) =>
+            [id, {{audio: !!m.audio, camera: !!m.camera, screen: !!m.screen}}]))"""
+    )
 
 
 def page_pause(page: Page) -> Callable[[float], None]:
