@@ -16,7 +16,17 @@ import pytest
 from playwright.sync_api import Page
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, PANEL_NODE, ROOM, SOCKET, joined, my_id, remote_media, walk_to
+from ..harness.pages import (
+    PANEL,
+    PANEL_NODE,
+    ROOM,
+    SOCKET,
+    entry_of,
+    joined,
+    my_id,
+    remote_media,
+    walk_to,
+)
 from ..harness.servers import JupyterProcess
 from .test_mixed_room import hears_and_sees
 
@@ -181,6 +191,12 @@ def test_two_side_by_side_on_the_open_floor_hear_each_other(person) -> None:
         lambda: "websocket" in (transport(a), transport(b)),
         timeout=30,
         what="one of the two to send through the server",
+    )
+    # The participant list says so, for a screen reader too.
+    viewer, sender = (b, ida) if transport(a) == "websocket" else (a, idb)
+    wait_until(
+        lambda: "media through the server" in entry_of(viewer, sender).inner_text(),
+        what="the list to say whose media goes through the server",
     )
     for page, other in ((a, idb), (b, ida)):
         wait_until(

@@ -110,6 +110,10 @@ export class ParticipantList extends Widget {
     if (p.screen) {
       bits.push(trans.__('sharing screen'));
     }
+    if (p.transport === 'websocket') {
+      // Their network blocks UDP (or they chose so): their media goes through the server.
+      bits.push(trans.__('media through the server'));
+    }
     if (this.peers.calls.has(p.id)) {
       bits.push(trans.__('talking with you'));
     } else if (this.room.remote.has(p.id)) {
