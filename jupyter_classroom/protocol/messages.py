@@ -198,6 +198,29 @@ class SfuCandidate(ClientMessage):
 
 
 @dataclass
+class UdpProbe(ClientMessage):
+    """Ask whether UDP passes between this browser and the server now: the
+    server answers with ``udp_probe_offer`` (a connection with nothing but a
+    data channel), at most one at a time and one a minute (``rate_limited``).
+    A page that sends its media through the server asks now and then, and
+    goes back to WebRTC once a probe connects."""
+
+    type: ClassVar[str] = "udp_probe"
+    id: int | None = None
+
+
+@dataclass
+class UdpProbeAnswer(ClientMessage):
+    """The client's answer to ``udp_probe_offer`` ``probe``, with all its ICE
+    candidates in the SDP (the probe takes no trickled candidates)."""
+
+    type: ClassVar[str] = "udp_probe_answer"
+    probe: int
+    description: SessionDescription
+    id: int | None = None
+
+
+@dataclass
 class LowerHand(TeachingMessage):
     """Instructors: lower ``participant``'s hand, or every hand (absent)."""
 
@@ -434,6 +457,27 @@ class SfuClosed(ServerMessage):
     type: ClassVar[str] = "sfu_closed"
     connection: int
     reason: str
+
+
+@dataclass
+class UdpProbeOffer(ServerMessage):
+    """The offer of UDP probe ``probe`` (``id``: the ``udp_probe`` request's),
+    with the server's ICE candidates in the SDP. Answer within 15 seconds."""
+
+    type: ClassVar[str] = "udp_probe_offer"
+    probe: int
+    description: SessionDescription
+    id: int | None = None
+
+
+@dataclass
+class UdpProbeClosed(ServerMessage):
+    """The server closed UDP probe ``probe``: ``connected`` says whether ICE
+    and DTLS got through (UDP passes between the two) before it did."""
+
+    type: ClassVar[str] = "udp_probe_closed"
+    probe: int
+    connected: bool
 
 
 @dataclass

@@ -142,6 +142,16 @@ def _sfu_candidate(session: ClassroomSession, m: protocol.SfuCandidate) -> None:
     session.service.sfu_candidate(session, m)
 
 
+@command(protocol.UdpProbe)
+def _udp_probe(session: ClassroomSession, m: protocol.UdpProbe) -> None:
+    session.service.udp_probe(session, m)
+
+
+@command(protocol.UdpProbeAnswer, ack=True)
+def _udp_probe_answer(session: ClassroomSession, m: protocol.UdpProbeAnswer) -> None:
+    session.service.udp_probe_answer(session, m)
+
+
 # -- the instructors' commands ---------------------------------------------------
 
 

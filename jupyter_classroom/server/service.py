@@ -19,6 +19,7 @@ from ..classroom import Classroom, Effects, Identity, Outgoing
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..sfu.mixed import MixedRooms
+from ..sfu.probe import UdpProbes
 from ..sfu.relay import FrameSink, MediaRelay
 from ..storage import ChatStore
 from ..ticker import Ticker
@@ -71,6 +72,8 @@ class ClassroomService:
         )
         if self.mixed is not None:
             self.relay.on_publish = self.mixed.publish
+        #: Whether UDP passes again for those whose media goes through the server.
+        self.probes = UdpProbes(self._send_to, media, clock) if media is not None else None
         #: Each session's media-socket ticket (a new one at every welcome).
         self._tickets: dict[str, str] = {}
         # The mesh runs after each tick as an event of its own: at 500
@@ -151,6 +154,8 @@ class ClassroomService:
         await self._ticker.stop()
         if self.mixed is not None:
             self.mixed.close()
+        if self.probes is not None:
+            await self.probes.close()
         if self.sfu is not None:
             await self.sfu.close()
         self.store.close()
@@ -383,6 +388,25 @@ class ClassroomService:
             session.pid, message.connection, message.candidate, message.id
         )
 
+    def udp_probe(self, session: ClassroomSession, message: protocol.UdpProbe) -> None:
+        assert session.pid is not None
+        self._require_probes(message.id).request(session.pid, message.id)
+
+    def udp_probe_answer(
+        self, session: ClassroomSession, message: protocol.UdpProbeAnswer
+    ) -> None:
+        assert session.pid is not None
+        self._require_probes(message.id).answer(
+            session.pid, message.probe, message.description, message.id
+        )
+
+    def _require_probes(self, request_id: int | None) -> UdpProbes:
+        if self.probes is None:
+            raise ProtocolError(
+                ErrorCode.NO_CONNECTION, "This server makes no WebRTC connections.", request_id
+            )
+        return self.probes
+
     def _require_sfu(self, request_id: int | None) -> Sfu:
         if self.sfu is None:
             raise ProtocolError(
@@ -417,6 +441,8 @@ class ClassroomService:
             return
         del self.sessions[pid]
         self._tickets.pop(pid, None)
+        if self.probes is not None:
+            self.probes.forget(pid)
         sink = self.relay.sinks.get(pid)
         if sink is not None:
             sink.end(protocol.CLOSE_SESSION_ENDED, "the classroom session ended")

@@ -366,6 +366,20 @@ export interface ISfuCandidate {
   id?: number | null;
 }
 
+/** Ask whether UDP passes between this browser and the server now: the server answers with ``udp_probe_offer`` (a connection with nothing but a data channel), at most one at a time and one a minute (``rate_limited``). A page that sends its media through the server asks now and then, and goes back to WebRTC once a probe connects. */
+export interface IUdpProbe {
+  type: 'udp_probe';
+  id?: number | null;
+}
+
+/** The client's answer to ``udp_probe_offer`` ``probe``, with all its ICE candidates in the SDP (the probe takes no trickled candidates). */
+export interface IUdpProbeAnswer {
+  type: 'udp_probe_answer';
+  probe: number;
+  description: ISessionDescription;
+  id?: number | null;
+}
+
 /** Instructors: lower ``participant``'s hand, or every hand (absent). */
 export interface ILowerHand {
   type: 'lower_hand';
@@ -536,6 +550,21 @@ export interface ISfuClosed {
   reason: string;
 }
 
+/** The offer of UDP probe ``probe`` (``id``: the ``udp_probe`` request's), with the server's ICE candidates in the SDP. Answer within 15 seconds. */
+export interface IUdpProbeOffer {
+  type: 'udp_probe_offer';
+  probe: number;
+  description: ISessionDescription;
+  id?: number | null;
+}
+
+/** The server closed UDP probe ``probe``: ``connected`` says whether ICE and DTLS got through (UDP passes between the two) before it did. */
+export interface IUdpProbeClosed {
+  type: 'udp_probe_closed';
+  probe: number;
+  connected: boolean;
+}
+
 /** Send a key frame of this kind and layer (``FRAME_KIND_*``, ``FRAME_LAYER_*``) over the media socket: a receiver lost frames, or a new one starts watching. */
 export interface IKeyFrameRequest {
   type: 'key_frame';
@@ -614,6 +643,8 @@ export type ClientMessage =
   | IRelaySignal
   | ISfuAnswer
   | ISfuCandidate
+  | IUdpProbe
+  | IUdpProbeAnswer
   | ILowerHand
   | IMute
   | ISetLocks
@@ -638,6 +669,8 @@ export type ServerMessage =
   | ISfuOffer
   | ISfuTracks
   | ISfuClosed
+  | IUdpProbeOffer
+  | IUdpProbeClosed
   | IKeyFrameRequest
   | ISpeakers
   | IClassUpdated
