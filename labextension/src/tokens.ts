@@ -20,6 +20,7 @@ import type { RoomConnectionState } from './rtc/sfu';
 import type { IMediaStats } from './rtc/stats';
 import type { ICallHealth } from './rtc/watchdog';
 import type { SocketMedia } from './rtc/wsmedia/socketmedia';
+import type { TransportChooser } from './rtc/wsmedia/chooser';
 
 /** Command ids of the classroom. */
 export namespace CommandIDs {
@@ -173,6 +174,11 @@ export interface IClassroom extends IDisposable {
   setHand(raised: boolean): void;
   /** Tell everyone whether our microphone, camera and screen are on. */
   setMedia(media: { mic?: boolean; camera?: boolean; screen?: boolean }): void;
+  /**
+   * Ask the server for a UDP probe: the request's id (null: not connected).
+   * Its refusal is not shown to the person; the caller hears it.
+   */
+  requestUdpProbe(): number | null;
   /** The name and colour we chose, kept in this browser. */
   readonly profile: ProfileStore;
   /** Whether we may choose our own name and colour (the host gives us no name). */
@@ -194,6 +200,8 @@ export interface IClassroomMedia {
   readonly room: IRoomConnection;
   /** Media through the server over the classroom's own connection, where UDP does not pass. */
   readonly socket: SocketMedia;
+  /** The automatic choice between WebRTC and the socket, and its UDP probes. */
+  readonly chooser: TransportChooser;
 }
 
 export const IClassroomMedia = new Token<IClassroomMedia>(

@@ -47,7 +47,8 @@ export class ClassroomModel implements IDisposable {
       connection.on('welcome', m => this._onWelcome(m)),
       connection.on('error', m => {
         // A refused move is followed by a correction; the avatar handles that.
-        if (m.code !== 'move_blocked') {
+        // A refused probe is the transport chooser's business, not the person's.
+        if (m.code !== 'move_blocked' && (this._probeRequest === null || m.id !== this._probeRequest)) {
           this._errorOccurred.emit({ code: m.code, message: m.message });
         }
       })
@@ -163,6 +164,19 @@ export class ClassroomModel implements IDisposable {
     }
   }
 
+  /**
+   * Ask the server for a UDP probe (`udp_probe`); the request's id, or null
+   * when the socket is not open. A refusal is not shown: the caller hears it.
+   */
+  requestUdpProbe(): number | null {
+    const id = ++this._requestId;
+    if (!this.connection.send({ type: 'udp_probe', id })) {
+      return null;
+    }
+    this._probeRequest = id;
+    return id;
+  }
+
   dispose(): void {
     if (this._disposed) {
       return;
@@ -234,6 +248,7 @@ export class ClassroomModel implements IDisposable {
   private _config: IClientConfig | null = null;
   private _iceServers: IIceServer[] = [];
   private _requestId = 0;
+  private _probeRequest: number | null = null;
   private _naming = false;
   private _media: { mic?: boolean; camera?: boolean; screen?: boolean } = {};
   private _disposed = false;

@@ -57,6 +57,6 @@ export const mediaPlugin: JupyterFrontEndPlugin<IClassroomMedia> = {
         })
         .catch(reason => console.error('classroom: the settings could not be loaded', reason));
     }
-    return { media, mixer, peers, room, socket };
+    return { media, mixer, peers, room, socket, chooser };
   }
 };

@@ -25,7 +25,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
   activate: (
     app: JupyterFrontEnd,
     model: IClassroom,
-    { media, mixer, peers, room, socket }: IClassroomMedia,
+    { media, mixer, peers, room, socket, chooser }: IClassroomMedia,
     palette: ICommandPalette | null,
     registry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null
@@ -56,11 +56,13 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     // Diagnostics for the browser console and the tests: the open-floor
-    // calls, the room connection, the mixer and the screens' tabs.
+    // calls, the room connection, the transport's choice, the mixer and the
+    // screens' tabs.
     Object.assign(panel.node, {
       classroomPeers: peers,
       classroomRoom: room,
       classroomSocket: socket,
+      classroomChooser: chooser,
       classroomMixer: mixer,
       classroomScreens: screens
     });
