@@ -52,8 +52,36 @@ def private_network() -> bool:
     return names == ["lo"]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
+class Firewall:
+    """The rules that let nothing through but TCP to and from the Jupyter
+    server's port (no UDP at all), in this test's own network namespace.
+    :meth:`close` puts them up, :meth:`open` takes them down again; each
+    knows which rules are up, so either may come first or twice."""
+
+    def __init__(self, port: int) -> None:
+        self.command = iptables()
+        self.rules = [
+            ["INPUT", "-p", "udp", "-j", "DROP"],
+            ["OUTPUT", "-p", "udp", "-j", "DROP"],
+            ["INPUT", "-p", "tcp", "--dport", str(port), "-j", "ACCEPT"],
+            ["INPUT", "-p", "tcp", "--sport", str(port), "-j", "ACCEPT"],
+            ["INPUT", "-p", "tcp", "-j", "DROP"],
+        ]
+        self.added: list[list[str]] = []
+
+    def close(self) -> None:
+        for rule in self.rules:
+            if rule not in self.added:
+                subprocess.run([self.command, "-A", *rule], check=True)
+                self.added.append(rule)
+
+    def open(self) -> None:
+        while self.added:
+            subprocess.run([self.command, "-D", *self.added[-1]], check=True)
+            self.added.pop()
+
+
+def start_lab(tmp_path_factory: pytest.TempPathFactory) -> JupyterProcess:
     if not private_network():
         pytest.skip("needs a private network namespace (scripts/test.sh runs pytest in one)")
     server = JupyterProcess(
@@ -62,24 +90,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
         sfu_allowed_candidate_networks="127.0.0.0/8",
     )
     server.start()
-    command = iptables()
-    port = str(server.port)
-    rules = [
-        ["INPUT", "-p", "udp", "-j", "DROP"],
-        ["OUTPUT", "-p", "udp", "-j", "DROP"],
-        ["INPUT", "-p", "tcp", "--dport", port, "-j", "ACCEPT"],
-        ["INPUT", "-p", "tcp", "--sport", port, "-j", "ACCEPT"],
-        ["INPUT", "-p", "tcp", "-j", "DROP"],
-    ]
-    added: list[list[str]] = []
+    return server
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:
+    server = start_lab(tmp_path_factory)
+    firewall: Firewall | None = None
     try:
-        for rule in rules:
-            subprocess.run([command, "-A", *rule], check=True)
-            added.append(rule)
+        firewall = Firewall(server.port)
+        firewall.close()
         yield server
     finally:
-        for rule in reversed(added):
-            subprocess.run([command, "-D", *rule], check=True)
+        if firewall is not None:
+            firewall.open()
         server.stop()
 
 

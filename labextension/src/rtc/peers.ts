@@ -30,6 +30,9 @@ export interface IRemoteMedia {
  * perfect negotiation, the answerer being the polite side.
  */
 export class PeerCall {
+  /** A direct call: its own connection, not the server's media socket. */
+  readonly relayed = false;
+
   constructor(
     readonly peer: string,
     readonly offerer: boolean,
