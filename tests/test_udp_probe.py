@@ -101,6 +101,18 @@ async def test_a_bad_answer_is_refused_and_the_probe_waits_for_a_good_one(
     assert (await ben.expect("error", id=sent))["code"] == "bad_message"
     await ben.send(type="ping")
     await ben.expect("pong")
+    # Each candidate costs connectivity checks: a few dozen at most.
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    await pc.setRemoteDescription(RTCSessionDescription(**offer["description"]))
+    await pc.setLocalDescription(await pc.createAnswer())
+    many = "".join(f"a=candidate:{n} 1 UDP 1 10.0.0.{n} 9 typ host\r\n" for n in range(1, 41))
+    sdp = pc.localDescription.sdp.replace("a=end-of-candidates\r\n", many, 1)
+    assert sdp.count("a=candidate:") > 40
+    sent = await ben.send(
+        type="udp_probe_answer", probe=offer["probe"], description={"type": "answer", "sdp": sdp}
+    )
+    assert (await ben.expect("error", id=sent))["code"] == "too_many_candidates"
+    await pc.close()
     # The probe is still there for a good answer.
     pc = await answer(ben, offer)
     closed = await ben.expect("udp_probe_closed", timeout=10)
