@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from jupyter_classroom.cli import command
 from jupyter_classroom.config import DEFAULT_MAP, load_map
 from jupyter_classroom.demo import media
 from jupyter_classroom.demo.script import (
@@ -127,3 +128,16 @@ def test_the_notebooks_roster_leaves_demo_classmates_out() -> None:
         lock=threading.Lock(), participants=people, you="me", closed=False
     )
     assert [p["user"] for p in c.roster] == ["ann"]
+
+
+def test_jupyter_classroom_demo_runs_jupyterlab_with_the_setting() -> None:
+    cmd = command(["demo", "--participants", "4", "--no-browser", "--port=9999"])
+    assert cmd[1:] == [
+        "-m",
+        "jupyterlab",
+        "--ClassroomApp.demo_participants=4",
+        "--no-browser",
+        "--port=9999",
+    ]
+    assert "--ClassroomApp.demo_leave_at=5" in command(["demo", "--leave-at", "5"])
+    assert "--ClassroomApp.demo_participants=3" in command(["demo"])
