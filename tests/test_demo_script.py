@@ -76,6 +76,11 @@ def test_a_greeting_is_answered_by_whoever_is_named_or_whose_turn_it_is() -> Non
     # Nothing asked of them: no answer (and "this" is not "hi").
     assert reply_to("this plot is wrong", "Zoe", names, 0) is None
     assert reply_to("hello", "Zoe", [], 0) is None
+    # Jupyter's placeholder names are greeted whole.
+    assert reply_to("hi", "Anonymous Io", names, 0) == (
+        0,
+        answer("hi", names, 0)[1].replace("Zoe", "Anonymous Io"),
+    )
 
 
 def test_personas_have_initials_the_picture_can_draw() -> None:

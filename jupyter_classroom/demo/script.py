@@ -71,7 +71,8 @@ def reply_to(text: str, sender: str, names: list[str], turn: int) -> tuple[int, 
     lowered = text.lower()
     named = [i for i, n in enumerate(names) if first_name(n).lower() in lowered]
     who = named[0] if named else turn % len(names)
-    hello = first_name(sender) or "there"
+    # Jupyter's token login names everyone "Anonymous <a moon>": the moon is the name.
+    hello = sender if sender.startswith("Anonymous ") else first_name(sender) or "there"
     if _QUESTION.search(text) and (named or "demo" in lowered):
         return who, (
             f"I'm a demo classmate, {hello}: the server runs a few of us so an empty "
