@@ -13,6 +13,10 @@ frames of a synthesized voice, VP8 frames of its picture at two sizes,
 encoded once at start in a thread and looped, with a key frame every two
 seconds and whenever the server asks for one.
 
+A classmate walks on after a while at each stop, but stays up to
+:data:`LINGER` seconds more while someone is with it (at its table, or near
+it on the open floor), so a visitor who walks up to one can talk with it.
+
 They leave, for good, when a real class starts: once ``leave_at`` people
 (not demo classmates) are in the classroom at once, or when an instructor
 starts breakouts or a broadcast.
@@ -24,12 +28,13 @@ import asyncio
 import dataclasses
 import json
 import logging
+import math
 import random
 from collections.abc import Coroutine
 from typing import Any
 
 from .. import protocol
-from ..classroom import Identity
+from ..classroom import Identity, Participant
 from ..protocol.frames import FRAME_KIND_AUDIO, FRAME_KIND_CAMERA, FrameHeader
 from ..server.service import ClassroomService
 from ..server.session import ClassroomSession
@@ -51,6 +56,9 @@ log = logging.getLogger(__name__)
 STEP = 0.2
 #: Demo classmates walk at this fraction of the walking speed (a stroll).
 STROLL = 0.4
+#: Seconds a classmate stays on at a stop, past its time, while someone
+#: (not a demo classmate) is with it: at its table, or near it on the open floor.
+LINGER = 45.0
 #: Seconds between two frames of audio.
 AUDIO_PERIOD = 0.02
 
@@ -104,6 +112,8 @@ class DemoClassmate:
         self.stop: Stop | None = None
         #: Standing until then (the service's clock).
         self.resting_until = 0.0
+        #: When it last reached a stop.
+        self.arrived = -LINGER
         self.gone = False
         self._ids = 0
         self._key_wanted = False
@@ -386,6 +396,8 @@ class DemoClassmates:
         if c.stop is None:
             if now < c.resting_until:
                 return
+            if now < c.arrived + LINGER and self._company(p):
+                return  # someone came to talk: stay a while
             c.stop = next_stop(self.service.classroom.map, self.rng, here, radius)
             if c.stop is None:
                 c.resting_until = now + 2.0
@@ -399,7 +411,19 @@ class DemoClassmates:
             c.resting_until = now + 1.0
         elif step == to:
             c.resting_until = now + c.stop.stay
+            c.arrived = now
             c.stop = None
+
+    def _company(self, p: Participant) -> bool:
+        """Whether someone (not a demo classmate) is with ``p``: at its table,
+        or near it on the open floor. (Few people are here while they are.)"""
+        radius = self.service.classroom.settings.proximity_radius
+        for q in self.service.classroom.participants.values():
+            if q.identity.demo or q.connection != "online" or q.room != p.room:
+                continue
+            if p.room is not None or math.hypot(q.x - p.x, q.y - p.y) <= radius:
+                return True
+        return False
 
     # -- media ------------------------------------------------------------------------------
 
@@ -408,6 +432,7 @@ class DemoClassmates:
             # Seconds of libvpx each: in a thread, one classmate at a time.
             p = c.persona
             c.media = await asyncio.to_thread(encode_media, p.color, p.initials, p.pitch, i)
+        log.info("classroom: the demo classmates' voices and pictures are ready")
         clock = self.service.clock
         start = clock()
         ticks = 0
