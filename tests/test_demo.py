@@ -145,9 +145,11 @@ async def test_they_leave_when_enough_people_come(visitor, jp_serverapp) -> None
     await until(lambda: len(demo.classmates) == 2, what="two demo classmates")
     ids = {c.pid for c in demo.classmates}
     ana = await visitor("ana")
+    await visitor("ana")  # a second tab: still one person
     await visitor("ben")
-    assert demo.left is None
+    assert demo.class_started() is None
     await visitor("cy")
+    assert demo.class_started() == "3 people are in the classroom"
     left: set[str | None] = set()
     while left != ids:
         message = await ana.expect("participant_left", timeout=10.0)

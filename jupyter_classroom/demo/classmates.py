@@ -18,8 +18,8 @@ A classmate walks on after a while at each stop, but stays up to
 it on the open floor), so a visitor who walks up to one can talk with it.
 
 They leave, for good, when a real class starts: once ``leave_at`` people
-(not demo classmates) are in the classroom at once, or when an instructor
-starts breakouts or a broadcast.
+(different users, not demo classmates) are in the classroom at once, or
+when an instructor starts breakouts or a broadcast.
 """
 
 from __future__ import annotations
@@ -307,10 +307,13 @@ class DemoClassmates:
             return "an instructor started breakouts"
         if teaching.broadcast is not None:
             return "an instructor started a broadcast"
-        people = sum(
-            1
-            for p in self.service.classroom.participants.values()
-            if not p.identity.demo and p.connection == "online"
+        # People, not connections: one person's tabs and notebooks count once.
+        people = len(
+            {
+                p.identity.username
+                for p in self.service.classroom.participants.values()
+                if not p.identity.demo and p.connection == "online"
+            }
         )
         if people >= self.leave_at:
             return f"{people} people are in the classroom"
