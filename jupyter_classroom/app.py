@@ -12,7 +12,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.auth.utils import moons_of_jupyter
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Unicode, default
+from traitlets import Bool, Int, Unicode, default
 
 from .config import (
     DEFAULT_MAP,
@@ -22,6 +22,7 @@ from .config import (
     list_setting,
     load_map,
 )
+from .demo import MAX_DEMO_PARTICIPANTS, DemoClassmates
 from .server import memory
 from .server.handlers import (
     ClassroomConfigHandler,
@@ -96,6 +97,8 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
     #: when the map could not be loaded).
     parts: ServiceParts | None = None
     _collector: memory.Ticker | None = None
+    #: The demo classmates (None: none were asked for).
+    demo: DemoClassmates | None = None
 
     chat_db_path = Unicode(
         help="The SQLite file that keeps class, room and direct chat history.",
@@ -115,6 +118,24 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
             "service (e.g. /services/classroom/). The page then joins the hub's shared "
             "classroom and this server starts no classroom of its own. Default: the "
             "environment variable JUPYTER_CLASSROOM_HUB_SERVICE_URL, else none."
+        ),
+    ).tag(config=True)
+
+    demo_participants = Int(
+        0,
+        help=(
+            "Simulated classmates the server runs, so that someone alone in the classroom "
+            "(trying a Binder link) sees it at work: they walk between the tables and the "
+            f"open floor, chat, answer a greeting and speak with a moving picture. At most "
+            f"{MAX_DEMO_PARTICIPANTS}; marked 'demo' everywhere and left out of rosters. "
+            "They leave for good when a real class starts (see demo_leave_at). 0: none."
+        ),
+    ).tag(config=True)
+    demo_leave_at = Int(
+        3,
+        help=(
+            "The demo classmates leave once this many people (not counting them) are in "
+            "the classroom at once, or when an instructor starts breakouts or a broadcast."
         ),
     ).tag(config=True)
 
@@ -203,8 +224,22 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
                 self._collector = memory.collect_when_quiet(service.quiet_for, service.clock)
             if timing():
                 memory.log_collections()
+            self.start_demo()
+
+    def start_demo(self) -> None:
+        """Start the demo classmates, if ``demo_participants`` asks for some
+        (needs the running event loop)."""
+        service = self.service
+        if service is None or self.demo is not None or self.demo_participants <= 0:
+            return
+        self.demo = DemoClassmates(
+            service, self.demo_participants, leave_at=max(1, self.demo_leave_at)
+        )
+        self.demo.start()
 
     async def stop_extension(self) -> None:
+        if self.demo is not None:
+            await self.demo.close()
         await memory.stop_collecting(self._collector)
         service = self.service
         if service is not None:

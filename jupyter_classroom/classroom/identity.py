@@ -88,6 +88,9 @@ class Identity:
     avatar_url: str | None = None
     role: protocol.Role = "student"
     named_by_host: bool = True
+    #: A simulated classmate the server runs (``jupyter_classroom.demo``),
+    #: marked as such to everyone and left out of rosters.
+    demo: bool = False
 
     @classmethod
     def from_host(

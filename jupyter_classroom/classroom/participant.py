@@ -98,6 +98,7 @@ class Participant:
             avatar_url=ident.avatar_url,
             number=self.seq,
             transport=self.transport,
+            demo=ident.demo,
         )
 
     def position(self) -> protocol.Position:

@@ -56,7 +56,9 @@ class Classroom:
     Reading (``roster``, ``hands``, ``rooms``, ``announcement``, ``locks``)
     works for everyone; the commands are the instructor's and raise
     :class:`ClassroomForbidden` for a student. The notebook's connection is
-    a participant of its own (without media), left out of ``roster``.
+    a participant of its own (without media), left out of ``roster``, as
+    are the server's demo classmates (``demo_participants``): a roster is a
+    list of people.
 
     On a JupyterHub single-user server, ``classroom`` names the hub's
     classroom to enter (needed when the user is in several).
@@ -193,9 +195,11 @@ class Classroom:
 
     @property
     def roster(self) -> Any:
-        """Everyone in the classroom: one record each (a DataFrame with pandas)."""
+        """Everyone in the classroom: one record each (a DataFrame with pandas).
+        Demo classmates are not people: they are left out."""
         return _table(
-            [{k: p.get(k) for k in ROSTER_COLUMNS} for p in self._people()], ROSTER_COLUMNS
+            [{k: p.get(k) for k in ROSTER_COLUMNS} for p in self._people() if not p.get("demo")],
+            ROSTER_COLUMNS,
         )
 
     @property

@@ -155,6 +155,9 @@ class ParticipantInfo(Record):
     #: The number that stands for this participant in media frames (``source``).
     number: int = 0
     transport: Transport = "webrtc"
+    #: A simulated classmate the server runs to show an empty classroom at
+    #: work (the ``demo_participants`` setting): not a person.
+    demo: bool = False
 
 
 @dataclass

@@ -135,6 +135,7 @@ export interface IParticipantInfo {
   avatar_url?: string | null;
   number?: number;
   transport?: Transport;
+  demo?: boolean;
 }
 
 export interface IPosition {

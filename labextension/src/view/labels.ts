@@ -1,4 +1,5 @@
 import { ILabelRequest, IPlacedLabel, placeLabels } from '../model/labels';
+import { shownName } from '../model/names';
 import { IParticipantInfo } from '../protocol';
 import { IClassroom } from '../tokens';
 
@@ -57,7 +58,7 @@ export class MapLabels {
   add(p: IParticipantInfo, x: number, y: number, speaking: boolean): void {
     const me = p.id === this.model.myId;
     // Measured in `draw`, with the labels' font (the initials change it meanwhile).
-    const text = p.name;
+    const text = shownName(p, this.model.trans);
     let rank = 4;
     if (me) {
       rank = 0;

@@ -1,6 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { shownName } from '../model/names';
 import { DeviceKind, LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
 import { IRemoteMedia } from '../rtc/peers';
@@ -241,7 +242,8 @@ export class MediaStrip extends Widget {
   /** A tile for a stream: the one shown already if nothing changed (its video keeps playing). */
   private _tile(pid: string, stream: MediaStream, kind: 'camera' | 'screen'): HTMLElement {
     const trans = this.model.trans;
-    const name = this.model.roster.get(pid)?.name ?? trans.__('Someone');
+    const who = this.model.roster.get(pid);
+    const name = who ? shownName(who, trans) : trans.__('Someone');
     const key = `${pid}:${kind}`;
     const label = kind === 'screen' ? trans.__('%1 (screen)', name) : name;
     const shown = this._tiles.get(key);

@@ -1,5 +1,6 @@
 import { Widget } from '@lumino/widgets';
 
+import { shownName } from '../model/names';
 import { IParticipantInfo } from '../protocol';
 import { AudioMixer } from '../rtc/mixer';
 import { IClassroom, IPeers, IRoomConnection } from '../tokens';
@@ -150,7 +151,7 @@ export class ParticipantList extends Widget {
     row.li.dataset.room = p.room ?? '';
     row.dot.style.background = p.color;
     setText(row.dot, p.initials);
-    setText(row.name, mine ? trans.__('%1 (you)', p.name) : p.name);
+    setText(row.name, mine ? trans.__('%1 (you)', p.name) : shownName(p, trans));
     setText(row.where, this._describe(p));
     this._place(p.id);
     this._showActions(p, row);
