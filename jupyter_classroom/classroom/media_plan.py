@@ -52,26 +52,30 @@ def plan(
     open floor is in the plan too, receiving nothing, so their connection
     waits for the next room; anyone else is not in it. During a broadcast
     (``broadcast``: its tracks), everyone taking part in media also receives
-    the broadcast, wherever they stand."""
+    the broadcast, wherever they stand. A demo classmate (``Identity.demo``)
+    only sends: it is in nobody's plan as a receiver, so the SFU offers it no
+    connection, which it would never answer."""
     people = list(people)
     rooms: dict[str, list[Participant]] = {}
     result: dict[str, RoomMedia] = {}
     for p in people:
         if plan_key(p, broadcast is not None) is None:
             continue
-        if p.room is None:
-            result[p.id] = RoomMedia(None, frozenset(), p.generation)
-        else:
+        if p.room is not None:
             rooms.setdefault(p.room, []).append(p)
+        elif not p.identity.demo:
+            result[p.id] = RoomMedia(None, frozenset(), p.generation)
     for room, members in rooms.items():
         sent = [(q.id, source) for q in members for source in q.sources()]
         for p in members:
+            if p.identity.demo:
+                continue  # sends (through the bridge), receives nothing
             result[p.id] = RoomMedia(
                 room, frozenset(t for t in sent if t[0] != p.id), p.generation
             )
     if broadcast is not None:
         for p in people:
-            if p.media and p.connection == "online":
+            if p.media and p.connection == "online" and not p.identity.demo:
                 mine = result.get(p.id)
                 tracks = frozenset(t for t in broadcast if t[0] != p.id)
                 result[p.id] = RoomMedia(
@@ -96,8 +100,8 @@ def relayed(
     """
     out: dict[str, frozenset[TrackKey]] = {}
     for p in people.values():
-        if p.connection != "online":
-            continue
+        if p.connection != "online" or p.identity.demo:
+            continue  # a demo classmate only sends
         tracks: set[TrackKey] = set()
         if p.transport == "websocket" and p.id in rooms:
             tracks.update(rooms[p.id].tracks)
