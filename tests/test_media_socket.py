@@ -215,6 +215,17 @@ async def test_a_viewer_that_stops_reading_is_seen_behind_while_the_kernel_holds
     assert relay.counters.video_dropped > 0
 
 
+async def test_frames_leave_at_once_without_waiting_for_an_acknowledgement(
+    person, jp_serverapp
+) -> None:
+    import socket
+
+    a = await person("ana", TABLE[0])
+    sink = classroom_service(jp_serverapp).relay.sinks[a.client.id]
+    sock = sink.ws_connection.stream.socket
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
 def test_kernel_backlog_counts_what_the_peer_has_not_taken() -> None:
     import socket
 

@@ -71,6 +71,11 @@ class MediaSocketMixin(_SocketBase):
             )
             return
         self.media_service, self.media_pid = service, pid
+        # Frames are written as they come, each due now: with Nagle's
+        # algorithm (tornado leaves it on) a 100-byte audio frame written
+        # behind a video frame not yet acknowledged waited for the viewer's
+        # delayed ACK, ~20 ms, for one audio frame in ten.
+        self.set_nodelay(True)
         service.media_opened(pid, self)
 
     # -- FrameSink ---------------------------------------------------------------
