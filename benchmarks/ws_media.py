@@ -24,8 +24,9 @@ for each N:
   window), per viewer, and per forwarded frame (CPU time / frames delivered);
 * latency through the server, p50/p95/max, for audio and for video: from the
   publisher handing a frame to its socket to the viewer having read it;
-* audio gaps (audio frames sent in the window that a viewer never got: must
-  be 0), video pictures missed (sent in the window, of neither layer), video
+* audio gaps (audio frames sent in the window that a viewer had not got by
+  the end of the run, ``--idle`` + 1 s after it: must be 0), video pictures
+  missed (sent in the window, of neither layer, counted the same way), video
   frames dropped on a layer (sequence gaps while a viewer stays on a layer),
   the share of the large layer;
 * video frames per second per viewer (mean and lowest), and the worst
@@ -42,11 +43,19 @@ degrades, and that the others do not notice. ``--compare-webrtc`` also runs
 subscribers) at the same N.
 
 Run it by hand (not part of the tests), inside a loopback-only namespace as
-the tests are, for example:
+the tests are, with an Ethernet-sized MTU (loopback's 64 kB segments let the
+kernel's send buffers grow to megabytes, and a slow viewer then looks
+nothing like one on a network), for example:
 
-    unshare --net sh -c 'ip link set lo up; exec .venv/bin/python benchmarks/ws_media.py'
+    unshare --net sh -c 'ip link set lo up mtu 1500; exec .venv/bin/python benchmarks/ws_media.py'
     .venv/bin/python benchmarks/ws_media.py --viewers 10 --duration 600 --start-near-wrap 300
     .venv/bin/python benchmarks/ws_media.py --viewers 10 --slow-viewers 2
+
+The participants never answer the WebRTC room connection the server offers
+everyone in a room whatever their transport (a page without UDP would
+answer, and its ICE would fail); the unanswered offers in the window are
+printed, and so is the server's CPU for ``--idle`` seconds after the
+publisher stops (the same classroom with nothing to forward).
 
 The viewers neither decode nor play what they get (a browser's WebCodecs
 decode and jitter buffer are not in these figures). Everything shares this
@@ -227,6 +236,12 @@ async def join_stage(
     await client.send(type="presence", mic=sends, camera=sends, transport="websocket")
     await client.expect("ack", timeout=30)
     media = await connect(f"{ws_base}classroom/media?{auth}&ticket={welcome['media_ticket']}")
+    # As a browser's sockets: tornado's client leaves Nagle's algorithm on
+    # once the upgrade is done, and an audio frame sent alone then waited
+    # for the server's delayed ACK (~20 ms, one frame in ten).
+    stream = getattr(media.protocol, "stream", None)
+    if stream is not None:
+        stream.set_nodelay(True)
     return client, media
 
 
