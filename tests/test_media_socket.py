@@ -211,8 +211,10 @@ async def test_a_viewer_that_stops_reading_is_seen_behind_while_the_kernel_holds
             frame(protocol.FRAME_KIND_CAMERA, 1, True, seq, body), binary=True
         )
     await until(lambda: relay.counters.frames_in == 40, what="the frames to reach the relay")
-    assert relay.sinks[b.client.id].backlog() > relay.settings.drop_video_above
+    # Past the drop threshold the relay writes him no more video, so what
+    # waits stays about there (the kernel taking some more meanwhile).
     assert relay.counters.video_dropped > 0
+    assert relay.sinks[b.client.id].backlog() > relay.settings.small_above
 
 
 async def test_frames_leave_at_once_without_waiting_for_an_acknowledgement(
