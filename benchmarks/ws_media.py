@@ -459,7 +459,8 @@ class Viewer:
             "small": per_layer[SMALL],
             "large": per_layer[LARGE],
             "fps": len(pictures_in_window) / (t1 - t0),
-            "worst_window": min(per_window) / WINDOW,
+            # (a window shorter than WINDOW when the whole run is)
+            "worst_window": min(per_window) / min(WINDOW, t1 - t0),
             "lat_audio": lat_audio,
             "lat_video": lat_video,
             "header_errors": self.header_errors,
