@@ -2,7 +2,8 @@
 ``GET /room-churn/objects`` with the live aiortc and aioice objects in the
 server, by type, counted without a garbage collection (what reference
 counting has not freed is still there), and ``GET /room-churn/objects?all=1``
-with every object the collector tracks, by type. Never enable it on a real server: a
+with every object the collector tracks, by type; ``GET /room-churn/relay`` with
+the counters of the classroom's media relay (benchmarks/ws_media.py). Never enable it on a real server: a
 count walks every object, and stalls the event loop while it does."""
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class ObjectsHandler(APIHandler):
         self.finish(json.dumps(live_objects(bool(self.get_argument("all", "")))))
 
 
+class RelayHandler(APIHandler):
+    @web.authenticated
+    def get(self) -> None:
+        apps = self.settings["serverapp"].extension_manager.extension_apps["jupyter_classroom"]
+        (app,) = apps
+        self.finish(json.dumps(app.service.relay.stats()))
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "room_churn_probe"}]
 
@@ -42,5 +51,9 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(
-        ".*$", [(url_path_join(base, "/room-churn/objects"), ObjectsHandler)]
+        ".*$",
+        [
+            (url_path_join(base, "/room-churn/objects"), ObjectsHandler),
+            (url_path_join(base, "/room-churn/relay"), RelayHandler),
+        ],
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -192,3 +193,66 @@ def test_frame_header_round_trip_and_wraps() -> None:
         parse_header(FrameHeader(protocol.FRAME_KIND_AUDIO, 1, True, 0, 0, 0).pack())
     with pytest.raises(ValueError, match="version"):
         parse_header(b"\x02" + bytes(15))
+
+
+async def test_a_viewer_that_stops_reading_is_seen_behind_while_the_kernel_holds_its_frames(
+    person, jp_serverapp
+) -> None:
+    """What a viewer has not taken mostly waits in the kernel's send queue
+    (it grows by itself to megabytes on loopback), not in tornado's buffer:
+    the relay must see it there, or it never drops a frame for it."""
+    a = await person("ana", TABLE[0])
+    b = await person("ben", TABLE[1])
+    relay = classroom_service(jp_serverapp).relay
+    body = bytes(32 * 1024)
+    # Ben reads nothing from now on; 1.3 MB of key frames come his way.
+    for seq in range(40):
+        await a.media.write_message(
+            frame(protocol.FRAME_KIND_CAMERA, 1, True, seq, body), binary=True
+        )
+    await until(lambda: relay.counters.frames_in == 40, what="the frames to reach the relay")
+    # Past the drop threshold the relay writes him no more video, so what
+    # waits stays about there (the kernel taking some more meanwhile).
+    assert relay.counters.video_dropped > 0
+    assert relay.sinks[b.client.id].backlog() > relay.settings.small_above
+
+
+async def test_frames_leave_at_once_without_waiting_for_an_acknowledgement(
+    person, jp_serverapp
+) -> None:
+    import socket
+
+    a = await person("ana", TABLE[0])
+    sink = classroom_service(jp_serverapp).relay.sinks[a.client.id]
+    sock = sink.ws_connection.stream.socket
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_kernel_backlog_counts_what_the_peer_has_not_taken() -> None:
+    import socket
+
+    from jupyter_classroom.server.media_socket import kernel_backlog
+
+    assert kernel_backlog(None) == 0
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        # A small receive buffer (the accepted socket inherits it): the
+        # receiver's kernel takes a few kilobytes, the rest waits in ours.
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sender = socket.create_connection(server.getsockname())
+        receiver, _ = server.accept()
+        with sender, receiver:
+            sender.setblocking(False)
+            sent = 0
+            with pytest.raises(BlockingIOError):
+                while True:
+                    sent += sender.send(bytes(65536))
+            assert kernel_backlog(sender) > sent // 2
+            taken = 0
+            while taken < sent:
+                taken += len(receiver.recv(65536))
+            for _ in range(200):  # the last acknowledgement may take a moment
+                if kernel_backlog(sender) == 0:
+                    break
+                time.sleep(0.01)
+            assert kernel_backlog(sender) == 0
+        assert kernel_backlog(sender) == 0  # closed
