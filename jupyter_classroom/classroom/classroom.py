@@ -448,6 +448,18 @@ class Classroom:
         broadcast = t.broadcast_tracks() if t.broadcast is not None else None
         return media_plan.plan(self.participants.values(), broadcast)
 
+    def sfu_media(self) -> dict[str, RoomMedia]:
+        """The part of the rooms' plan the SFU carries: those whose media
+        travels over WebRTC. Whoever uses the media socket gets the room's
+        tracks through the relay (:meth:`relayed_media`) and is offered no
+        WebRTC connection (a UDP probe tells their page when UDP passes)."""
+        people = self.participants
+        return {
+            pid: media
+            for pid, media in self.room_media().items()
+            if people[pid].transport == "webrtc"
+        }
+
     def relayed_media(self) -> dict[str, frozenset[TrackKey]]:
         """What goes through the media socket (see :func:`media_plan.relayed`)."""
         return media_plan.relayed(self.participants, self.room_media(), self.mesh.peers)

@@ -182,7 +182,7 @@ class ClassroomService:
         who entered a room get its chat history."""
         self.deliver(effects.messages)
         if effects.media_changed and self.sfu is not None:
-            self.sfu.update(self.classroom.room_media())
+            self.sfu.update(self.classroom.sfu_media())
         if effects.media_changed or any(
             isinstance(o.message, (protocol.PeerConnect, protocol.PeerDisconnect))
             for o in effects.messages

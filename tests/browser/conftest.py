@@ -18,6 +18,22 @@ from playwright.sync_api import Browser, sync_playwright
 from ..harness.pages import CHROMIUM, CHROMIUM_ARGS, People, write_voice
 from ..harness.servers import JupyterProcess
 
+# pytest-jupyter's autouse fixtures (its plugin is loaded by the server
+# tests, and then applies to every test in the run) are not for these tests:
+# Playwright's sync API runs an event loop of its own, which they would take
+# for theirs and try to close after each test. Their servers are
+# subprocesses (``lab``), cleaned up by their own fixtures.
+
+
+@pytest.fixture
+def jp_asyncio_loop() -> Iterator[None]:
+    yield None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> Iterator[None]:
+    yield None
+
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterProcess]:

@@ -7,7 +7,6 @@ const fellBack: IProbeSituation = {
   mode: 'auto',
   transport: 'websocket',
   reason: 'udp_blocked',
-  inRoom: false,
   running: false,
   since: 1000
 };
@@ -21,11 +20,9 @@ test('a page that fell back on the open floor probes an interval after the fallb
   assert.equal(probeDue(fellBack, 4000, 3000), true);
 });
 
-test('no probe while one runs, in a room, or where UDP was not the reason', () => {
+test('no probe while one runs, or where UDP was not the reason', () => {
   const late = 1e9;
   assert.equal(probeDue({ ...fellBack, running: true }, late), false);
-  // In a room the room's own WebRTC connection shows when UDP passes.
-  assert.equal(probeDue({ ...fellBack, inRoom: true }, late), false);
   assert.equal(probeDue({ ...fellBack, transport: 'webrtc', reason: null }, late), false);
   // Chosen or configured: the person or the server wants the socket.
   assert.equal(probeDue({ ...fellBack, reason: 'chosen' }, late), false);

@@ -17,10 +17,8 @@ const GATHER_MS = 5000;
  * The choice of transport in `auto`, without anyone configuring anything:
  * WebRTC while it connects; the media socket once ICE to the server or to a
  * peer has checked for a few seconds without connecting (UDP does not pass
- * here); WebRTC again once the room's WebRTC connection, which the server
- * keeps offering, connects after all, or, out of rooms, once a UDP probe
- * (a connection with the server carrying only a data channel, asked for
- * every `probeInterval`) connects.
+ * here); WebRTC again once a UDP probe (a connection with the server
+ * carrying only a data channel, asked for every `probeInterval`) connects.
  */
 export class TransportChooser implements IDisposable {
   constructor(
@@ -69,7 +67,6 @@ export class TransportChooser implements IDisposable {
           mode: socket.mode,
           transport: socket.transport,
           reason: socket.reason,
-          inRoom: !!this.room.model.me?.room,
           running: this._probe !== null,
           since: this._since
         },

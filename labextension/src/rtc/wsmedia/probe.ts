@@ -18,8 +18,6 @@ export interface IProbeSituation {
   transport: Transport;
   /** Why (`udp_blocked`: the automatic choice found that UDP does not pass). */
   reason: string | null;
-  /** Whether we are in a room: its WebRTC connection, which the server keeps offering, tells already. */
-  inRoom: boolean;
   /** Whether a probe is under way. */
   running: boolean;
   /** When we last asked for a probe, or fell back to the socket if that came later (ms); null: neither. */
@@ -28,13 +26,14 @@ export interface IProbeSituation {
 
 /**
  * Whether to ask the server for a UDP probe now: only in `auto`, only while
- * our media goes through the server because UDP did not pass, not in a
- * room, not while a probe runs, and `interval` after the last one (or the
- * fallback).
+ * our media goes through the server because UDP did not pass (in a room
+ * or not: the server offers no WebRTC connection to whoever uses the
+ * socket), not while a probe runs, and `interval` after the last one (or
+ * the fallback).
  */
 export function probeDue(situation: IProbeSituation, now: number, interval: number = PROBE_INTERVAL_MS): boolean {
-  const { mode, transport, reason, inRoom, running, since } = situation;
-  if (mode !== 'auto' || transport !== 'websocket' || reason !== 'udp_blocked' || inRoom || running) {
+  const { mode, transport, reason, running, since } = situation;
+  if (mode !== 'auto' || transport !== 'websocket' || reason !== 'udp_blocked' || running) {
     return false;
   }
   return since === null || now - since >= interval;
