@@ -54,10 +54,21 @@ class FrameSink(Protocol):
 @dataclass
 class RelaySettings:
     #: Bytes waiting for a viewer above which its video is dropped until the
-    #: next key frame (audio goes on).
+    #: next key frame (audio goes on); less for a viewer whose pace is known
+    #: (see ``drop_video_after``).
     drop_video_above: int = 384 * 1024
-    #: Bytes waiting above which a viewer is moved to the small layer.
+    #: Bytes waiting above which a viewer is moved to the small layer; less
+    #: for a viewer whose pace is known (see ``small_after``).
     small_above: int = 96 * 1024
+    #: For a viewer whose connection was seen full (its socket never emptied
+    #: for a while, so what it took is what it can take): seconds of waiting,
+    #: at that pace, above which it gets the small layer, and above which
+    #: its video is dropped. A slow reader's sound then waits behind a
+    #: fraction of a second of video, not behind the bytes above.
+    small_after: float = 0.3
+    drop_video_after: float = 0.6
+    #: The least the thresholds become (a key frame of the small layer fits).
+    least_bytes: int = 16 * 1024
     #: Seconds without waiting bytes before a viewer moved to the small
     #: layer gets the large one again.
     large_again_after: float = 10.0
@@ -80,6 +91,44 @@ class _View:
     congested_at: float = field(default=-1.0e9)
     frames: int = 0
     dropped: int = 0
+
+
+class _Pace:
+    """How fast a viewer takes what is sent to it, measured only while its
+    connection is full (what waits never fell under ``FULL`` bytes during a
+    window): an idle fast viewer takes only what it is given, which says
+    nothing of what it could take."""
+
+    WINDOW = 0.5
+    FULL = 8 * 1024
+
+    __slots__ = ("sent", "_at", "_taken", "_full", "rate")
+
+    def __init__(self) -> None:
+        #: Bytes sent to the viewer in all.
+        self.sent = 0
+        self._at: float | None = None
+        self._taken = 0
+        self._full = True
+        #: Bytes a second it can take (None: never seen full).
+        self.rate: float | None = None
+
+    def observe(self, now: float, backlog: int) -> None:
+        taken = self.sent - backlog
+        if backlog < self.FULL:
+            self._full = False
+        if self._at is None:
+            self._at, self._taken, self._full = now, taken, backlog >= self.FULL
+            return
+        elapsed = now - self._at
+        if elapsed < self.WINDOW:
+            return
+        pace = (taken - self._taken) / elapsed
+        if self._full:
+            self.rate = pace if self.rate is None else 0.5 * self.rate + 0.5 * pace
+        elif self.rate is not None and pace > self.rate:
+            self.rate = pace  # it took more than thought: no longer full
+        self._at, self._taken, self._full = now, taken, backlog >= self.FULL
 
 
 @dataclass
@@ -118,17 +167,20 @@ class MediaRelay:
         #: (sender, kind) -> layer -> when a frame of it last came.
         self._layers: dict[tuple[str, int], dict[int, float]] = {}
         self._asked: dict[tuple[str, int, int], float] = {}
+        self._paces: dict[str, _Pace] = {}
 
     # -- who is connected, who receives what ----------------------------------
 
     def attach(self, pid: str, sink: FrameSink) -> None:
         """``pid``'s media socket opened (a newer one replaces an older)."""
         self.sinks[pid] = sink
+        self._paces[pid] = _Pace()
         self._forget_views(lambda viewer, sender: viewer == pid)
 
     def detach(self, pid: str, sink: FrameSink) -> None:
         if self.sinks.get(pid) is sink:
             del self.sinks[pid]
+            self._paces.pop(pid, None)
             self._forget_views(lambda viewer, sender: viewer == pid or sender == pid)
             for key in [k for k in self._layers if k[0] == pid]:
                 del self._layers[key]
@@ -182,9 +234,7 @@ class MediaRelay:
             for viewer in viewers:
                 sink = self.sinks.get(viewer)
                 if sink is not None:
-                    sink.send_frame(out)
-                    c.frames_out += 1
-                    c.bytes_out += len(out)
+                    self._send(viewer, sink, out)
             return
         now = self.clock()
         layers = self._layers.setdefault((sender, header.kind), {})
@@ -192,9 +242,29 @@ class MediaRelay:
         for viewer in viewers:
             sink = self.sinks.get(viewer)
             if sink is not None and self._video_passes(viewer, sender, header, sink, now):
-                sink.send_frame(out)
-                c.frames_out += 1
-                c.bytes_out += len(out)
+                self._send(viewer, sink, out)
+
+    def _send(self, viewer: str, sink: FrameSink, frame: bytes) -> None:
+        sink.send_frame(frame)
+        c = self.counters
+        c.frames_out += 1
+        c.bytes_out += len(frame)
+        pace = self._paces.get(viewer)
+        if pace is not None:
+            pace.sent += len(frame)
+
+    def thresholds(self, viewer: str) -> tuple[int, int]:
+        """Bytes waiting above which ``viewer`` gets the small layer, and
+        above which its video is dropped: the settings' bytes, or less for a
+        viewer whose pace was measured (seconds of waiting at that pace)."""
+        s = self.settings
+        pace = self._paces.get(viewer)
+        rate = pace.rate if pace is not None else None
+        if rate is None:
+            return s.small_above, s.drop_video_above
+        small = int(min(s.small_above, max(s.least_bytes, rate * s.small_after)))
+        drop = int(min(s.drop_video_above, max(2 * s.least_bytes, rate * s.drop_video_after)))
+        return small, drop
 
     def _sent_layers(self, sender: str, kind: int, now: float) -> set[int]:
         lifetime = self.settings.layer_lifetime
@@ -212,8 +282,12 @@ class MediaRelay:
         if view is None:
             view = self._views[key] = _View(layer=header.layer, wanted=FRAME_LAYER_LARGE)
         backlog = sink.backlog()
+        pace = self._paces.get(viewer)
+        if pace is not None:
+            pace.observe(now, backlog)
+        small_above, drop_above = self.thresholds(viewer)
         sent = self._sent_layers(sender, header.kind, now)
-        if backlog > s.small_above:
+        if backlog > small_above:
             view.congested_at = now
             if FRAME_LAYER_SMALL in sent:
                 view.wanted = FRAME_LAYER_SMALL
@@ -225,7 +299,7 @@ class MediaRelay:
             view.wanted = FRAME_LAYER_LARGE
         if view.wanted not in sent:
             view.wanted = header.layer  # what the sender sends now
-        if backlog > s.drop_video_above:
+        if backlog > drop_above:
             # Too much waits: nothing of this until the next key frame.
             view.waiting = True
             view.dropped += 1
