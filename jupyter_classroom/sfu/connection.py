@@ -263,24 +263,13 @@ class SfuConnection:
                 "There is no offer to answer on that room connection.",
                 request_id,
             )
-        if description.type != "answer" or not description.sdp:
-            raise protocol.ProtocolError(
-                protocol.ErrorCode.BAD_DESCRIPTION,
-                "An answer must be of type 'answer' with SDP.",
-                request_id,
-            )
-        try:
-            check_answer(self.pc.localDescription.sdp, description.sdp)
-            sdp, count = filter_candidates(description.sdp, self.allowed_candidate_networks)
-        except Exception as e:
-            # Refused before aiortc sees it: aiortc would fail half-way
-            # through applying it, and the connection would be lost. The
-            # offer stays open for a good answer.
-            raise protocol.ProtocolError(
-                protocol.ErrorCode.BAD_DESCRIPTION,
-                f"That answer does not fit the room connection's offer ({e}).",
-                request_id,
-            ) from None
+        sdp, count = checked_answer(
+            self.pc.localDescription.sdp,
+            description,
+            self.allowed_candidate_networks,
+            "the room connection",
+            request_id,
+        )
         if self._candidates_received + count > self.max_candidates:
             raise protocol.ProtocolError(
                 protocol.ErrorCode.TOO_MANY_CANDIDATES,
@@ -447,6 +436,36 @@ def check_answer(offer: str, answer: str) -> None:
                 raise ValueError(
                     f"{where} has none of the codecs offered ({', '.join(sorted(forwarded))})"
                 )
+
+
+def checked_answer(
+    offer_sdp: str,
+    description: protocol.SessionDescription,
+    networks: Sequence[IPv4Network | IPv6Network],
+    what: str,
+    request_id: int | None,
+) -> tuple[str, int]:
+    """A client's answer to ``offer_sdp`` (for ``what``: the room
+    connection, a UDP probe), checked before aiortc sees it: aiortc would
+    fail half-way through applying a bad one, and the connection would be
+    lost (the offer stays open for a good answer). Its SDP with only the
+    candidates of allowed networks, and how many it kept; else
+    :class:`ProtocolError` (``bad_description``)."""
+    if description.type != "answer" or not description.sdp:
+        raise protocol.ProtocolError(
+            protocol.ErrorCode.BAD_DESCRIPTION,
+            "An answer must be of type 'answer' with SDP.",
+            request_id,
+        )
+    try:
+        check_answer(offer_sdp, description.sdp)
+        return filter_candidates(description.sdp, networks)
+    except Exception as e:
+        raise protocol.ProtocolError(
+            protocol.ErrorCode.BAD_DESCRIPTION,
+            f"That answer does not fit {what}'s offer ({e}).",
+            request_id,
+        ) from None
 
 
 def filter_candidates(

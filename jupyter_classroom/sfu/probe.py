@@ -25,7 +25,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from .. import protocol
 from ..protocol import ErrorCode, ProtocolError
 from . import aiortc_release
-from .connection import announce_public_address, check_answer, filter_candidates
+from .connection import announce_public_address, checked_answer
 from .router import SfuSettings
 
 log = logging.getLogger(__name__)
@@ -104,21 +104,13 @@ class Probe:
             raise ProtocolError(
                 ErrorCode.NO_CONNECTION, "That UDP probe has been answered already.", request_id
             )
-        if description.type != "answer" or not description.sdp:
-            raise ProtocolError(
-                ErrorCode.BAD_DESCRIPTION,
-                "An answer must be of type 'answer' with SDP.",
-                request_id,
-            )
-        try:
-            check_answer(self.pc.localDescription.sdp, description.sdp)
-            sdp, count = filter_candidates(description.sdp, self.allowed_candidate_networks)
-        except Exception as e:
-            raise ProtocolError(
-                ErrorCode.BAD_DESCRIPTION,
-                f"That answer does not fit the UDP probe's offer ({e}).",
-                request_id,
-            ) from None
+        sdp, count = checked_answer(
+            self.pc.localDescription.sdp,
+            description,
+            self.allowed_candidate_networks,
+            "the UDP probe",
+            request_id,
+        )
         if count > self.max_candidates:
             raise ProtocolError(
                 ErrorCode.TOO_MANY_CANDIDATES,
