@@ -185,6 +185,81 @@ async def test_a_slow_viewer_keeps_audio_while_its_video_waits_for_a_key_frame(
     assert header.key and header.sequence == 2
 
 
+async def test_a_viewer_over_the_socket_gets_only_the_videos_it_shows(
+    person, jp_serverapp
+) -> None:
+    a = await person("ana", TABLE[0])
+    b = await person("ben", TABLE[1])
+    c = await person("cy", TABLE[2])
+    # Ben's page makes a tile for each camera as its first frame comes.
+    await a.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, key=True), binary=True)
+    await c.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, key=True), binary=True)
+    await received(b, 2)
+    await received(c, 1)
+    # Ben shows Cy's camera in a thumbnail, and not Ana's.
+    await b.client.send(
+        type="shown",
+        tiles=[{"participant": c.client.id, "source": "camera", "width": 160, "height": 96}],
+    )
+    await b.client.nothing("error")  # the server has read it
+    await a.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, key=True), binary=True)
+    await c.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 0, key=True), binary=True)
+    await c.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, key=True), binary=True)
+    await a.media.write_message(frame(protocol.FRAME_KIND_AUDIO, body=b"a1"), binary=True)
+    # What reaches Ben, in order (one socket): Cy's small layer, then Ana's
+    # voice; Ana's camera would have come before her voice.
+    got = await received(b, 2)
+    assert [(h.source, h.kind, h.layer) for h, _ in got] == [
+        (c.number, protocol.FRAME_KIND_CAMERA, 0),
+        (a.number, protocol.FRAME_KIND_AUDIO, 0),
+    ]
+    # Cy still gets Ana's camera: he said nothing of what he shows.
+    ((header, _),) = await received(c, 1)
+    assert header.source == a.number and header.kind == protocol.FRAME_KIND_CAMERA
+    assert classroom_service(jp_serverapp).relay.counters.video_unshown == 1
+
+
+async def test_a_shown_report_with_a_negative_size_is_refused_and_the_session_lives_on(
+    person,
+) -> None:
+    a = await person("ana", TABLE[0])
+    b = await person("ben", TABLE[1])
+    tile = {"participant": a.client.id, "source": "camera", "width": -1, "height": 96}
+    sent = await b.client.send(type="shown", tiles=[tile])
+    error = await b.client.expect("error", id=sent)
+    assert error["code"] == "bad_message" and "negative" in error["message"]
+    await a.media.write_message(frame(protocol.FRAME_KIND_AUDIO, body=b"ok"), binary=True)
+    ((_, body),) = await received(b, 1)
+    assert body == b"ok"
+
+
+async def test_a_page_is_told_to_encode_only_the_layers_someone_watches(person) -> None:
+    a = await person("ana", TABLE[0])
+
+    async def told(layers: list[int]) -> None:
+        await a.client.expect("media_layers", kind=protocol.FRAME_KIND_CAMERA, layers=layers)
+
+    await told([])  # alone at the table: nobody watches her camera
+    # Ben comes (on WebRTC for a moment, the bridge's large layer, then
+    # over his socket): both layers.
+    b = await person("ben", TABLE[1])
+    await told([0, 1])
+    await a.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, key=True), binary=True)
+    await received(b, 1)  # Ben's page has a tile for it now
+    thumbnail = {"participant": a.client.id, "source": "camera", "width": 160, "height": 96}
+    await b.client.send(type="shown", tiles=[thumbnail])
+    await told([0])
+    await b.client.send(type="shown", tiles=[])
+    await told([])
+    await b.client.send(type="shown", tiles=[{**thumbnail, "width": 640, "height": 368}])
+    await told([0, 1])
+    # Ben's media socket closes: nobody is left to watch.
+    b.media.close()
+    await told([])
+    # Only changes are told.
+    await a.client.nothing("media_layers")
+
+
 def test_frame_header_round_trip_and_wraps() -> None:
     header = FrameHeader(protocol.FRAME_KIND_SCREEN, 1, True, 9, (1 << 32) + 7, (1 << 16) + 3)
     parsed = parse_header(header.pack())

@@ -14,13 +14,15 @@ from .bridge import FrameProducer, FrameTap
 from .connection import SfuConnection
 from .forwarding import BaseProducer, Consumer, Producer, RetransmitLimits, Slot
 from .router import Router, Sfu, SfuSettings
-from .speakers import SpeakerDetector, SpeakerSettings
+from .speakers import LoudestSettings, LoudestVoices, SpeakerDetector, SpeakerSettings
 
 __all__ = [
     "BaseProducer",
     "Consumer",
     "FrameProducer",
     "FrameTap",
+    "LoudestSettings",
+    "LoudestVoices",
     "Producer",
     "RetransmitLimits",
     "Router",

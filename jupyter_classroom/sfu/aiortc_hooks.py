@@ -30,7 +30,15 @@ from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
-from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
 AIORTC_VERSION = "1.16.0"
 
@@ -157,6 +165,14 @@ class ForwardingHooks:
         """What the next sender report says (None: no report yet)."""
         return None
 
+    def on_receiver_report(self, fraction_lost: int) -> None:
+        """The subscriber's report on this sender's stream: the fraction of
+        its packets lost since the last report, out of 256."""
+
+    def on_estimate(self, bitrate: int, ssrcs: list[int]) -> None:
+        """The subscriber's estimate (REMB, bit/s) of what its link carries
+        of the streams it names (this one among them)."""
+
 
 def hook_sender(sender: RTCRtpSender, hooks: ForwardingHooks) -> None:
     """Route a sender's negotiation and RTCP to ``hooks``.
@@ -165,11 +181,12 @@ def hook_sender(sender: RTCRtpSender, hooks: ForwardingHooks) -> None:
     (short) history and report the timestamps of packets it sent; a forwarded
     stream has no encoder and aiortc did not send its packets.
     """
-    for name in ("_send_keyframe", "_retransmit", "_send_rtcp", "send"):
+    for name in ("_send_keyframe", "_retransmit", "_send_rtcp", "send", "_handle_rtcp_packet"):
         if not callable(getattr(sender, name, None)):
             raise RuntimeError(f"aiortc's RTCRtpSender has no {name} to hook")
     send = sender.send
     send_rtcp = sender._send_rtcp
+    handle_rtcp = sender._handle_rtcp_packet
 
     async def start(parameters: RTCRtpSendParameters) -> None:
         hooks.on_parameters(parameters)
@@ -189,10 +206,28 @@ def hook_sender(sender: RTCRtpSender, hooks: ForwardingHooks) -> None:
         if out:
             await send_rtcp(out)
 
+    async def handle_rtcp_packet(packet: Any) -> None:
+        # aiortc reads reports only for its statistics and REMB only for
+        # its own encoder; a forwarded stream's viewer's link is the SFU's.
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    hooks.on_receiver_report(report.fraction_lost)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass  # another application-layer feedback
+            else:
+                if sender._ssrc in ssrcs:
+                    hooks.on_estimate(bitrate, ssrcs)
+        await handle_rtcp(packet)
+
     sender.send = start  # type: ignore[method-assign]
     sender._send_keyframe = hooks.on_keyframe_request  # type: ignore[method-assign]
     sender._retransmit = hooks.on_retransmit_request  # type: ignore[method-assign]
     sender._send_rtcp = send_reports  # type: ignore[method-assign]
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
 def set_stream(sender: RTCRtpSender, stream_id: str) -> bool:
@@ -216,6 +251,11 @@ def packet_writer(sender: RTCRtpSender) -> PacketWriter | None:
     coroutines down to the socket: forwarding writes a packet per subscriber
     for every packet in, and each coroutine is an object for the garbage
     collector. The writer returns False once the transport is closed.
+
+    The UDP socket can close before DTLS knows (ICE closes its pairs first),
+    and writing to a closed unconnected datagram transport raises in
+    CPython 3.11 (``sendto`` checks ``_conn_lost`` only for a connected
+    one), so the writer checks the socket too.
     """
     dtls = sender.transport
     if dtls._state != DtlsState.CONNECTED:
@@ -223,12 +263,15 @@ def packet_writer(sender: RTCRtpSender) -> PacketWriter | None:
     pair = dtls.transport._connection._nominated.get(1)
     if pair is None:
         return None
+    socket = pair.protocol.transport
+    if socket.is_closing():
+        return None
     protect = dtls._tx_srtp.protect
-    sendto = pair.protocol.transport.sendto
+    sendto = socket.sendto
     address = pair.remote_addr
 
     def write(data: bytes) -> bool:
-        if dtls._state != DtlsState.CONNECTED:
+        if dtls._state != DtlsState.CONNECTED or socket.is_closing():
             return False
         data = protect(data)
         sendto(data, address)

@@ -30,7 +30,7 @@ from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from .. import protocol
 from ..classroom import TrackKey
-from . import aiortc_hooks, aiortc_release
+from . import aiortc_hooks, aiortc_release, congestion
 from .forwarding import (
     BaseProducer,
     Consumer,
@@ -81,8 +81,10 @@ class SfuConnection:
         retransmits: RetransmitLimits | None = None,
         max_candidates: int = 32,
         allowed_candidate_networks: Sequence[IPv4Network | IPv6Network] = (),
+        congestion_control: bool = True,
     ) -> None:
         self.participant = participant
+        self.congestion_control = congestion_control
         self.number = number
         #: The participant's session this connection belongs to (see RoomMedia).
         self.generation = generation
@@ -108,6 +110,8 @@ class SfuConnection:
                 participant, source, transceiver.receiver, on_level, clock
             )
         self.slots: list[Slot] = []
+        #: What the participant's reports say of their link, and what it pauses.
+        self.congestion = congestion.CongestionControl(participant, self.slots, clock)
         self.retransmits = RetransmitBudget(retransmits or RetransmitLimits(), clock)
         self._slot_transceivers: dict[Slot, RTCRtpTransceiver] = {}
         self.consumers: dict[TrackKey, Consumer] = {}
@@ -121,6 +125,8 @@ class SfuConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._sent_tracks: list[protocol.SfuTrack] | None = None
         self._closing: asyncio.Future[None] | None = None
+        #: The published sources the client was told not to encode.
+        self.unsent: set[protocol.TrackSource] = set()
         self.pc.on("connectionstatechange", self._on_state)
 
     # -- what the participant receives --------------------------------------------
@@ -166,7 +172,8 @@ class SfuConnection:
     def _add_slot(self, kind: str) -> Slot:
         transceiver = self.pc.addTransceiver(aiortc_hooks.ParkedTrack(kind), direction="sendonly")
         transceiver.setCodecPreferences(_codec_preferences(kind))
-        slot = Slot(kind, transceiver.sender, self.clock, self.retransmits)
+        feedback = self.congestion if self.congestion_control else None
+        slot = Slot(kind, transceiver.sender, self.clock, self.retransmits, feedback)
         self.slots.append(slot)
         self._slot_transceivers[slot] = transceiver
         return slot
@@ -190,6 +197,19 @@ class SfuConnection:
         if tracks != self._sent_tracks:
             self._sent_tracks = tracks
             self.owner.send(self.participant, protocol.SfuTracks(self.number, tracks))
+
+    def set_sending(self, source: protocol.TrackSource, active: bool) -> None:
+        """Tell the client whether to encode ``source`` (only when that
+        changes); encoding again, it starts with a key frame."""
+        if self.closed or not self.established or active != (source in self.unsent):
+            return
+        if active:
+            self.unsent.discard(source)
+        else:
+            self.unsent.add(source)
+        self.owner.send(self.participant, protocol.SfuSending(self.number, source, active))
+        if active:
+            self.producers[source].keyframe_wanted()
 
     # -- negotiation ------------------------------------------------------------------
 
@@ -270,13 +290,15 @@ class SfuConnection:
             "the room connection",
             request_id,
         )
-        if self._candidates_received + count > self.max_candidates:
+        if count > self.max_candidates:
             raise protocol.ProtocolError(
                 protocol.ErrorCode.TOO_MANY_CANDIDATES,
                 f"A room connection takes at most {self.max_candidates} ICE candidates.",
                 request_id,
             )
-        self._candidates_received += count
+        # The limit is per negotiation: each answer of a renegotiation lists
+        # again the candidates of the one transport they all share.
+        self._candidates_received = count
         self._answer.set_result(RTCSessionDescription(sdp=sdp, type="answer"))
 
     def candidate(self, candidate: protocol.IceCandidate | None, request_id: int | None) -> None:
@@ -342,6 +364,9 @@ class SfuConnection:
         for consumer in self.consumers.values():
             consumer.close()
         self.consumers.clear()
+        for slot in self.slots:
+            slot.feedback = None  # a reference back: freed without the collector
+        self.congestion.close()
         for producer in self.producers.values():
             producer.close()
         if self._answer is not None and not self._answer.done():
@@ -472,20 +497,21 @@ def filter_candidates(
     sdp: str, allowed: Sequence[IPv4Network | IPv6Network] = ()
 ) -> tuple[str, int]:
     """``sdp`` without the candidates :func:`candidate_refusal` refuses, and
-    how many candidates it had in all."""
+    how many different candidates it had in all (bundled media sections
+    repeat the same ones: a table's answer has a section per track)."""
     lines = sdp.splitlines()
     kept = []
-    count = 0
+    seen: set[str] = set()
     for line in lines:
         if line.startswith("a=candidate:"):
-            count += 1
+            seen.add(line)
             refusal = candidate_refusal(
                 candidate_from_sdp(line[len("a=candidate:") :]).ip, allowed
             )
             if refusal is not None:
                 continue
         kept.append(line)
-    return "\r\n".join(kept) + "\r\n", count
+    return "\r\n".join(kept) + "\r\n", len(seen)
 
 
 def _parse_candidate(candidate: protocol.IceCandidate):

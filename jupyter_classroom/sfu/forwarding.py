@@ -307,6 +307,15 @@ class Producer(BaseProducer):
             self._keyframe_task.cancel()
 
 
+class LinkFeedback(Protocol):
+    """Who reads what a subscriber reports about a slot's stream (the
+    connection, for congestion)."""
+
+    def report(self, slot: Slot, fraction_lost: int) -> None: ...
+
+    def estimate(self, slot: Slot, bitrate: int, ssrcs: list[int]) -> None: ...
+
+
 class Slot(aiortc_hooks.ForwardingHooks):
     """One sending transceiver on a subscriber's connection."""
 
@@ -316,10 +325,14 @@ class Slot(aiortc_hooks.ForwardingHooks):
         sender: RTCRtpSender,
         clock: Callable[[], float],
         budget: RetransmitBudget | None = None,
+        feedback: LinkFeedback | None = None,
     ) -> None:
         self.kind = kind
         self.sender = sender
         self.clock = clock
+        self.feedback = feedback
+        #: Paused because the subscriber's link is congested (whatever it carries).
+        self.congested = False
         #: The subscriber's retransmission budget (shared by their slots).
         self.budget = budget if budget is not None else RetransmitBudget(RetransmitLimits(), clock)
         # When each outgoing packet (by extended number, in a ring as long as
@@ -373,6 +386,10 @@ class Slot(aiortc_hooks.ForwardingHooks):
 
     async def on_retransmit_request(self, sequence_number: int) -> None:
         consumer = self.consumer
+        # A paused copy (congested or not) is still repaired: its numbering
+        # knows only what was sent before the pause, so the viewer can finish
+        # the frames it has and is sent nothing newer. (aiortc's receiver,
+        # missing a packet, holds every later frame until 512 more have come.)
         if consumer is None or consumer.producer.history is None:
             return
         # aiortc's NACK parser can hand on numbers past 65535 (pid + bit
@@ -419,6 +436,20 @@ class Slot(aiortc_hooks.ForwardingHooks):
                 packet.payload,
             )
         self._write(data)
+
+    def on_receiver_report(self, fraction_lost: int) -> None:
+        if self.feedback is not None:
+            self.feedback.report(self, fraction_lost)
+
+    def on_estimate(self, bitrate: int, ssrcs: list[int]) -> None:
+        if self.feedback is not None:
+            self.feedback.estimate(self, bitrate, ssrcs)
+
+    def set_congested(self, congested: bool) -> None:
+        """Stop or start sending on this slot for the subscriber's link's sake."""
+        self.congested = congested
+        if self.consumer is not None:
+            self.consumer.set_congested(congested)
 
     def sender_info(self) -> RtcpSenderInfo | None:
         consumer = self.consumer
@@ -485,6 +516,10 @@ class Consumer:
         self._waiting = producer.kind == "video"
         self._asked_at = -KEYFRAME_INTERVAL
         self.closed = False
+        #: Not sent for now (a voice not among the loudest, a tile not shown).
+        self.paused = False
+        #: Not sent for now: the subscriber's link cannot carry it (see Slot).
+        self.congested = slot.congested
         slot.consumer = self
         slot.last_key = producer.key
         slot.numbering.switch()
@@ -497,9 +532,34 @@ class Consumer:
         self._asked_at = self.producer.clock()
         self.producer.keyframe_wanted()
 
+    def set_paused(self, paused: bool) -> None:
+        """Stop or start sending this copy. The subscriber sees no gap in
+        the numbers: the next packet after a pause follows the last one sent,
+        as after a switch of track; video starts again at a key frame."""
+        self._hold(paused, self.congested)
+
+    def set_congested(self, congested: bool) -> None:
+        """As :meth:`set_paused`, for the subscriber's link (independently:
+        a copy is sent when neither holds it back)."""
+        self._hold(self.paused, congested)
+
+    def _hold(self, paused: bool, congested: bool) -> None:
+        if self.closed:
+            return
+        held = self.paused or self.congested
+        self.paused, self.congested = paused, congested
+        # Only a copy that starts sending again has anything to do.
+        if not held or paused or congested or self.slot.consumer is not self:
+            return
+        self.slot.numbering.switch()
+        if self.producer.kind == "video":
+            self._waiting = True
+            if self.slot.ready:
+                self.started()
+
     def forward(self, packet: Forwarded, now: float, send_time: bytes | None) -> None:
         slot = self.slot
-        if not slot.ready or slot.consumer is not self:
+        if self.paused or self.congested or not slot.ready or slot.consumer is not self:
             return
         if self._waiting:
             if not packet.keyframe:

@@ -109,6 +109,12 @@ class MixedRooms:
             return
         producer.push(header.key, header.timestamp, frame[protocol.FRAME_HEADER_BYTES :])
 
+    def bridged(self, key: TrackKey) -> bool:
+        """Whether a track sent over the socket goes on to WebRTC viewers
+        (its large layer, whatever they show: the SFU's copies are paused
+        and started again without telling the bridge)."""
+        return key in self.producers
+
     def close(self) -> None:
         for tap in self.taps.values():
             if tap is not None:

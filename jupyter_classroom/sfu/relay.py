@@ -6,9 +6,11 @@ only HTTPS out) a page sends its encoded microphone, camera and screen as
 frames (:mod:`jupyter_classroom.protocol.frames`) on a socket of its own, and
 receives the others' the same way. The classroom core says who receives
 which tracks over that socket (:func:`~jupyter_classroom.classroom.media_plan.relayed`);
-the relay forwards exactly those. Each viewer gets one layer of a camera:
-the large one while its socket keeps up, the small one once frames wait for
-it, the large again after a while without waiting. When a viewer's socket
+the relay forwards exactly those, less the room's videos the viewer does
+not show (``shown``, as the SFU does for WebRTC viewers). Each viewer gets
+one layer of a camera: the small one for a small tile (a thumbnail, a
+bubble on the map) or once frames wait for its socket, the large one
+otherwise (again after a while without waiting). When a viewer's socket
 falls behind, its video is dropped (audio never is) until the next key
 frame, which the relay asks the sender for.
 """
@@ -16,7 +18,7 @@ frame, which the relay asks the sender for.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,6 +78,10 @@ class RelaySettings:
     key_frame_interval: float = 0.5
     #: Seconds a layer is thought sent after its last frame.
     layer_lifetime: float = 3.0
+    #: A tile no larger than this (CSS pixels, as ``shown`` reports them)
+    #: gets a camera's small layer (320 x 180, see the page's encoder): the
+    #: large one would be scaled down in it.
+    small_tile: tuple[int, int] = (320, 192)
 
 
 @dataclass
@@ -140,6 +146,8 @@ class RelayCounters:
     #: Video frames not forwarded to a viewer: a slow socket, or waiting for
     #: a key frame.
     video_dropped: int = 0
+    #: Video frames not forwarded to a viewer that does not show them.
+    video_unshown: int = 0
     key_frame_requests: int = 0
 
 
@@ -168,6 +176,10 @@ class MediaRelay:
         self._layers: dict[tuple[str, int], dict[int, float]] = {}
         self._asked: dict[tuple[str, int, int], float] = {}
         self._paces: dict[str, _Pace] = {}
+        #: viewer -> (the videos its report concerns, those it shows with their sizes).
+        self._shown: dict[str, tuple[frozenset[TrackKey], dict[TrackKey, tuple[int, int]]]] = {}
+        #: viewer -> the videos it was sent frames of (its page has tiles for those only).
+        self._delivered: dict[str, set[TrackKey]] = {}
 
     # -- who is connected, who receives what ----------------------------------
 
@@ -181,6 +193,8 @@ class MediaRelay:
         if self.sinks.get(pid) is sink:
             del self.sinks[pid]
             self._paces.pop(pid, None)
+            self._shown.pop(pid, None)  # its page tells a new socket again
+            self._delivered.pop(pid, None)
             self._forget_views(lambda viewer, sender: viewer == pid or sender == pid)
             for key in [k for k in self._layers if k[0] == pid]:
                 del self._layers[key]
@@ -199,6 +213,56 @@ class MediaRelay:
         self._forget_views(
             lambda viewer, sender: not any(t[0] == sender for t in plan.get(viewer, ()))
         )
+        # Its page drops the tiles of what it no longer receives, and makes
+        # new ones if it comes again: a report does not cover those.
+        for viewer, delivered in self._delivered.items():
+            delivered &= plan.get(viewer, frozenset())
+            shown = self._shown.get(viewer)
+            if shown is not None:
+                self._shown[viewer] = (shown[0] & delivered, shown[1])
+
+    def set_shown(
+        self, viewer: str, room: frozenset[TrackKey], sizes: Mapping[TrackKey, tuple[int, int]]
+    ) -> None:
+        """Of the videos of ``room`` (the viewer's room's: an open-floor
+        neighbour's are not in the report) it has had frames of (its page
+        makes a tile for a video when its first frame comes), ``viewer``
+        shows those in ``sizes`` (tile width and height): the others are not
+        sent to it, and a small tile gets the small layer. Any other video
+        (one it has no tile for yet, another room's) is sent until the next
+        report: the report stands for what the page last said it shows."""
+        covered = room & self._delivered.get(viewer, set())
+        self._shown[viewer] = (frozenset(covered), dict(sizes))
+        # A video shown again starts at a key frame.
+        for key in [k for k in self._views if k[0] == viewer]:
+            if self._hidden(viewer, (key[1], SOURCE_OF_KIND[key[2]])):
+                del self._views[key]
+
+    def _hidden(self, viewer: str, track: TrackKey) -> bool:
+        shown = self._shown.get(viewer)
+        return shown is not None and track in shown[0] and track not in shown[1]
+
+    def watched_layers(self, track: TrackKey) -> set[int]:
+        """The layers of a video some viewer connected now needs: of a
+        camera, the small one (any viewer falls back to it when its socket
+        lags) and the large one unless all show it in small tiles; of a
+        screen, its one layer. None: nobody watches it here."""
+        layers: set[int] = set()
+        for viewer in self._viewers.get(track, ()):
+            if viewer not in self.sinks or self._hidden(viewer, track):
+                continue
+            if track[1] != "camera":
+                return {FRAME_LAYER_LARGE}
+            layers.add(FRAME_LAYER_SMALL)
+            if not self._small_tile(viewer, track):
+                return {FRAME_LAYER_SMALL, FRAME_LAYER_LARGE}
+        return layers
+
+    def _small_tile(self, viewer: str, track: TrackKey) -> bool:
+        shown = self._shown.get(viewer)
+        size = shown[1].get(track) if shown is not None else None
+        width, height = self.settings.small_tile
+        return size is not None and size[0] <= width and size[1] <= height
 
     def _forget_views(self, which: Callable[[str, str], bool]) -> None:
         for key in [k for k in self._views if which(k[0], k[1])]:
@@ -239,10 +303,16 @@ class MediaRelay:
         now = self.clock()
         layers = self._layers.setdefault((sender, header.kind), {})
         layers[header.layer] = now
+        track = (sender, SOURCE_OF_KIND[header.kind])
         for viewer in viewers:
             sink = self.sinks.get(viewer)
-            if sink is not None and self._video_passes(viewer, sender, header, sink, now):
+            if sink is None:
+                continue
+            if self._hidden(viewer, track):
+                self.counters.video_unshown += 1
+            elif self._video_passes(viewer, sender, header, sink, now):
                 self._send(viewer, sink, out)
+                self._delivered.setdefault(viewer, set()).add(track)
 
     def _send(self, viewer: str, sink: FrameSink, frame: bytes) -> None:
         sink.send_frame(frame)
@@ -275,7 +345,7 @@ class MediaRelay:
         self, viewer: str, sender: str, header: FrameHeader, sink: FrameSink, now: float
     ) -> bool:
         """Whether this video frame goes to ``viewer``: the layer that fits
-        its socket, from a key frame on."""
+        its tile and its socket, from a key frame on."""
         s = self.settings
         key = (viewer, sender, header.kind)
         view = self._views.get(key)
@@ -291,6 +361,10 @@ class MediaRelay:
             view.congested_at = now
             if FRAME_LAYER_SMALL in sent:
                 view.wanted = FRAME_LAYER_SMALL
+        elif FRAME_LAYER_SMALL in sent and self._small_tile(
+            viewer, (sender, SOURCE_OF_KIND[header.kind])
+        ):
+            view.wanted = FRAME_LAYER_SMALL
         elif (
             view.wanted == FRAME_LAYER_SMALL
             and now - view.congested_at > s.large_again_after
@@ -340,6 +414,7 @@ class MediaRelay:
             "bytes_in": c.bytes_in,
             "bytes_out": c.bytes_out,
             "video_dropped": c.video_dropped,
+            "video_unshown": c.video_unshown,
             "key_frame_requests": c.key_frame_requests,
         }
 

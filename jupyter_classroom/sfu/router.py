@@ -11,6 +11,12 @@ Whoever leaves the plan has their connection closed at once, whatever it was
 doing; a participant whose session changed (a resume) gets a new connection
 for the new session. It reports the active speakers of each room from the
 audio levels it forwards.
+
+Not everything a viewer could receive is sent (per packet, see
+:meth:`Consumer.set_paused`): in a room only the loudest few voices
+(:class:`LoudestVoices`) and those given the floor; to a viewer only the
+videos it says it shows (``shown``). A video nobody watches is not even
+encoded: its publisher is told to stop (``sfu_sending``) until someone does.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 
@@ -28,8 +34,8 @@ from ..classroom import RoomMedia, TrackKey
 from ..protocol import ErrorCode, ProtocolError
 from ..ticker import Ticker
 from .connection import SfuConnection
-from .forwarding import BaseProducer, Producer, RetransmitLimits
-from .speakers import SpeakerDetector, SpeakerSettings
+from .forwarding import BaseProducer, Consumer, Producer, RetransmitLimits
+from .speakers import LoudestSettings, LoudestVoices, SpeakerDetector, SpeakerSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class SfuSettings:
     speakers: SpeakerSettings = field(default_factory=SpeakerSettings)
+    #: Which voices a room forwards (the loudest few).
+    loudest: LoudestSettings = field(default_factory=LoudestSettings)
     #: Seconds between looks at who is speaking.
     speaker_interval: float = 0.25
     #: Seconds before opening a failed connection again (doubling, up to the last).
@@ -52,16 +60,43 @@ class SfuSettings:
     #: Seconds a connection with nothing to carry (its person out on the open
     #: floor) stays open for their next room before it is closed.
     linger: float = 5.0
+    #: Pause videos to viewers whose links are congested (see congestion.py).
+    congestion: bool = True
+
+
+#: Seconds between two choices of a room's loudest voices (made as levels come).
+SELECT_INTERVAL = 0.05
 
 
 class Router:
-    """One room's conference: its members and who is speaking."""
+    """One room's conference: its members, who is speaking, whose voices
+    are forwarded."""
 
-    def __init__(self, room: str, settings: SpeakerSettings) -> None:
+    def __init__(self, room: str, settings: SpeakerSettings, loudest: LoudestSettings) -> None:
         self.room = room
         self.members: frozenset[str] = frozenset()
         self.detector = SpeakerDetector(settings)
         self.speakers: list[str] = []
+        self.loudest = LoudestVoices(loudest)
+        self.selected_at = -SELECT_INTERVAL
+
+    def forget(self, pid: str) -> None:
+        self.detector.forget(pid)
+        self.loudest.forget(pid)
+
+
+def tile_sizes(
+    tiles: Iterable[protocol.ShownTile], request_id: int | None = None
+) -> dict[TrackKey, tuple[int, int]]:
+    """A ``shown`` report's tiles by video: their width and height."""
+    sizes: dict[TrackKey, tuple[int, int]] = {}
+    for tile in tiles:
+        if tile.width < 0 or tile.height < 0:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE, "A tile's size cannot be negative.", request_id
+            )
+        sizes[(tile.participant, tile.source)] = (tile.width, tile.height)
+    return sizes
 
 
 class Sfu:
@@ -81,6 +116,9 @@ class Sfu:
         self.plan: dict[str, RoomMedia] = {}
         #: Tracks published over the classroom's WebSocket, as RTP (see set_bridged).
         self.bridged: dict[TrackKey, BaseProducer] = {}
+        #: The videos each viewer shows, with its sizes, and the session
+        #: (generation) that said so; a viewer not here shows every video.
+        self.shown: dict[str, tuple[int, dict[TrackKey, tuple[int, int]]]] = {}
         self._numbers = itertools.count(1)
         #: Failed connections by participant: (failures in a row, when to
         #: try again, the session generation they failed in).
@@ -174,15 +212,80 @@ class Sfu:
                 delay = delays[min(failures, len(delays) - 1)]
                 self._failures[pid] = (failures + 1, self.clock() + delay, connection.generation)
         for router in self.routers.values():
-            router.detector.forget(pid)
+            router.forget(pid)
         self._reconcile()
 
     def _on_level(self, producer: Producer, level: int, now: float) -> None:
         media = self.plan.get(producer.participant)
         room = media.room if media is not None else None
         router = self.routers.get(room) if room is not None else None
-        if router is not None:
-            router.detector.observe(producer.participant, level, now)
+        if router is None:
+            return
+        router.detector.observe(producer.participant, level, now)
+        loudest = router.loudest
+        if loudest.settings.count <= 0:
+            return
+        loudest.observe(producer.participant, level, now)
+        if now - router.selected_at < SELECT_INTERVAL:
+            return
+        router.selected_at = now
+        before = set(loudest.selected)
+        for pid in before ^ loudest.select(now):
+            connection = self.connections.get(pid) if isinstance(pid, str) else None
+            if connection is not None:
+                self._gate(connection.producers["microphone"].consumers)
+
+    # -- what is sent of what is received ----------------------------------------------
+
+    def set_shown(
+        self, pid: str, tiles: list[protocol.ShownTile], request_id: int | None = None
+    ) -> None:
+        """The videos ``pid`` shows now (see ``protocol.Shown``): the others
+        are not sent to them, and a video nobody watches is not encoded."""
+        sizes = tile_sizes(tiles, request_id)
+        media = self.plan.get(pid)
+        self.shown[pid] = (media.generation if media is not None else -1, sizes)
+        connection = self.connections.get(pid)
+        if connection is not None:
+            video = [c for c in connection.consumers.values() if c.producer.kind == "video"]
+            self._gate(video)
+            self._update_sending(c.producer for c in video)
+
+    def _paused(self, viewer: str, key: TrackKey, producer: BaseProducer) -> bool:
+        if producer.kind == "video":
+            shown = self.shown.get(viewer)
+            media = self.plan.get(viewer)
+            return (
+                shown is not None
+                and media is not None
+                and shown[0] == media.generation
+                and key not in shown[1]
+            )
+        if self.settings.loudest.count <= 0 or not isinstance(producer, Producer):
+            # The WebSocket's publishers send no levels: their voices are
+            # always forwarded (they are few: Binder, blocked networks).
+            return False
+        media = self.plan.get(producer.participant)
+        if media is None or media.room is None or producer.participant in media.floor:
+            return False
+        router = self.routers.get(media.room)
+        return router is not None and producer.participant not in router.loudest.selected
+
+    def _gate(self, consumers: Iterable[Consumer]) -> None:
+        for consumer in list(consumers):
+            producer = consumer.producer
+            consumer.set_paused(self._paused(consumer.subscriber, producer.key, producer))
+
+    def _update_sending(self, producers: Iterable[BaseProducer]) -> None:
+        """Tell publishers to encode the videos someone watches, and only those."""
+        for producer in producers:
+            if producer.kind != "video" or not isinstance(producer, Producer):
+                continue
+            connection = self.connections.get(producer.participant)
+            if connection is None or connection.producers.get(producer.source) is not producer:
+                continue
+            watched = bool(producer.taps) or any(not c.paused for c in producer.consumers)
+            connection.set_sending(producer.source, watched)
 
     # -- making the plan so ---------------------------------------------------------------
 
@@ -240,6 +343,7 @@ class Sfu:
                 retransmits=self.settings.retransmits,
                 max_candidates=self.settings.max_candidates,
                 allowed_candidate_networks=self.settings.allowed_candidate_networks,
+                congestion_control=self.settings.congestion,
             )
             self.connections[pid] = connection
             connection.start()
@@ -256,6 +360,16 @@ class Sfu:
                 if producer is not None and not producer.closed:
                     wanted[key] = producer
             connection.set_consumers(wanted)
+            self._gate(connection.consumers.values())
+        for pid in [
+            p for p, (g, _) in self.shown.items() if p not in plan or plan[p].generation != g
+        ]:
+            del self.shown[pid]
+        self._update_sending(
+            producer
+            for connection in self.connections.values()
+            for producer in connection.producers.values()
+        )
 
     def _update_routers(self) -> None:
         rooms: dict[str, set[str]] = {}
@@ -267,9 +381,11 @@ class Sfu:
         for room, members in rooms.items():
             router = self.routers.get(room)
             if router is None:
-                router = self.routers[room] = Router(room, self.settings.speakers)
+                router = self.routers[room] = Router(
+                    room, self.settings.speakers, self.settings.loudest
+                )
             for pid in router.members - members:
-                router.detector.forget(pid)
+                router.forget(pid)
             newcomers = members - router.members
             router.members = frozenset(members)
             if router.speakers:
@@ -295,6 +411,13 @@ class Sfu:
 
     def tick(self) -> None:
         self._announce_speakers()
+        # The bridge taps a producer for the WebSocket's viewers when it
+        # needs to: a tap is a watcher too.
+        self._update_sending(
+            producer
+            for connection in self.connections.values()
+            for producer in connection.producers.values()
+        )
         now = self.clock()
         if any(
             due <= now and pid in self.plan and pid not in self.connections

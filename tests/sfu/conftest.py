@@ -45,6 +45,8 @@ class Room:
         self.members: dict[str, str | None] = {}
         self.sources: dict[str, set[protocol.TrackSource]] = {}
         self.generations: dict[str, int] = {}
+        #: Whose voices are always forwarded (given the floor).
+        self.floor: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _deliver(self, pid: str, message: object) -> None:
@@ -92,7 +94,9 @@ class Room:
                 if other != pid and room is not None and other_room == room
                 for source in self.sources[other]
             )
-            plan[pid] = RoomMedia(room, tracks, self.generations.get(pid, 0))
+            plan[pid] = RoomMedia(
+                room, tracks, self.generations.get(pid, 0), frozenset(self.floor)
+            )
         self.sfu.update(plan)
 
     async def until(self, condition: Condition[T], timeout: float = 10.0, what: str = "") -> T:

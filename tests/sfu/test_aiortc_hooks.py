@@ -20,14 +20,18 @@ from aiortc.rtcpeerconnection import create_media_description_for_transceiver
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtcrtpreceiver import decoder_worker
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPacket,
     RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
+    pack_remb_fci,
 )
 
 from jupyter_classroom.sfu import aiortc_hooks
@@ -123,6 +127,8 @@ class Recorder(aiortc_hooks.ForwardingHooks):
         self.keyframes = 0
         self.nacked: list[int] = []
         self.parameters: RTCRtpSendParameters | None = None
+        self.lost: list[int] = []
+        self.estimates: list[tuple[int, list[int]]] = []
         self.info: RtcpSenderInfo | None = RtcpSenderInfo(
             ntp_timestamp=5 << 32, rtp_timestamp=42, packet_count=3, octet_count=300
         )
@@ -138,6 +144,12 @@ class Recorder(aiortc_hooks.ForwardingHooks):
 
     def sender_info(self) -> RtcpSenderInfo | None:
         return self.info
+
+    def on_receiver_report(self, fraction_lost: int) -> None:
+        self.lost.append(fraction_lost)
+
+    def on_estimate(self, bitrate: int, ssrcs: list[int]) -> None:
+        self.estimates.append((bitrate, ssrcs))
 
 
 @pytest.mark.asyncio
@@ -183,6 +195,44 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
         hooks.info = None
         await sender._send_rtcp([sr])
         assert len(sent) == 1
+    finally:
+        await pc.close()
+
+
+@pytest.mark.asyncio
+async def test_receiver_reports_and_remb_reach_the_hooks() -> None:
+    # The DTLS transport routes a report block to the sender of its SSRC and
+    # a REMB to each sender it names; aiortc itself only keeps statistics.
+    handle = source(RTCRtpSender._handle_rtcp_packet)
+    assert "isinstance(packet, (RtcpRrPacket, RtcpSrPacket))" in handle
+    assert "unpack_remb_fci(packet.fci)" in handle
+    routing = source(RtpRouter.route_rtcp)
+    assert "add_recipient(self.senders.get(report.ssrc))" in routing
+    assert "for ssrc in rtp.unpack_remb_fci(packet.fci)[1]:" in routing
+    pc = aiortc.RTCPeerConnection(aiortc.RTCConfiguration(iceServers=[]))
+    try:
+        sender = pc.addTransceiver(aiortc_hooks.ParkedTrack("video"), direction="sendonly").sender
+        hooks = Recorder()
+        aiortc_hooks.hook_sender(sender, hooks)
+
+        def block(ssrc: int, fraction_lost: int) -> RtcpReceiverInfo:
+            return RtcpReceiverInfo(ssrc, fraction_lost, 0, 0, 0, 0, 0)
+
+        rr = RtcpRrPacket(ssrc=1, reports=[block(sender._ssrc, 64), block(sender._rtx_ssrc, 9)])
+        await sender._handle_rtcp_packet(rr)
+        remb = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=pack_remb_fci(300_000, [sender._ssrc])
+        )
+        await sender._handle_rtcp_packet(remb)
+        other = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=pack_remb_fci(1, [sender._ssrc + 1])
+        )
+        await sender._handle_rtcp_packet(other)
+        # Another application-layer message is not an estimate, and no error.
+        await sender._handle_rtcp_packet(
+            RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=b"NOPE")
+        )
+        assert hooks.lost == [64] and hooks.estimates == [(300_000, [sender._ssrc])]
     finally:
         await pc.close()
 

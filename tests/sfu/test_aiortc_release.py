@@ -5,6 +5,7 @@ stops leaving a closed connection in a cycle, fails here."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import inspect
 import weakref
@@ -143,6 +144,9 @@ def parts(pc: RTCPeerConnection) -> list[weakref.ref[object]]:
         objects += [transceiver, transceiver.receiver, transceiver.sender]
         dtls = transceiver.receiver.transport
         objects += [dtls, dtls.transport, dtls.transport.iceGatherer._connection]
+        # The DTLS session's context and its certificate-verification helper.
+        assert dtls._ssl is not None, "the DTLS session has not started"
+        objects += [dtls._ssl._context, dtls._ssl._context._verify_helper]
     return [weakref.ref(o) for o in objects]
 
 
@@ -161,3 +165,45 @@ async def test_a_released_connection_is_freed_by_reference_counting() -> None:
         assert [r() for r in released] == [None] * len(released)
     gc.collect()
     assert [r() for r in kept] == [None] * len(kept)
+
+
+def test_a_stun_request_runs_its_transaction_in_its_own_frame() -> None:
+    # The cycle free_failed_stun_requests cuts: request()'s frame holds the
+    # transaction, whose future keeps the error raised through that frame.
+    request = inspect.getsource(aioice.ice.StunProtocol.request.__wrapped__)  # type: ignore[attr-defined]
+    assert "transaction = stun.Transaction(" in request
+    assert "return await transaction.run()" in request
+    assert "del self.transactions[request.transaction_id]" in request
+    assert "self.__future.set_exception(TransactionTimeout())" in inspect.getsource(
+        aioice.stun.Transaction
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_stun_request_that_timed_out_is_freed_by_reference_counting() -> None:
+    loop = asyncio.get_running_loop()
+    # A socket that never answers.
+    silent, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    address = silent.get_extra_info("sockname")
+    try:
+        with no_collection():
+            connection = aioice.Connection(ice_controlling=True)
+            transport, protocol = await loop.create_datagram_endpoint(
+                functools.partial(aioice.ice.StunProtocol, connection), local_addr=("127.0.0.1", 0)
+            )
+            ping = aioice.stun.Message(
+                message_method=aioice.stun.Method.BINDING,
+                message_class=aioice.stun.Class.REQUEST,
+            )
+            with pytest.raises(aioice.stun.TransactionTimeout):
+                await protocol.request(ping, address, retransmissions=0)
+            gone = weakref.ref(connection)
+            transport.close()
+            await asyncio.sleep(0)  # the socket's connection_lost
+            del connection, transport, protocol, ping
+            # Without the hook, the timed-out transaction keeps them all.
+            assert gone() is None
+    finally:
+        silent.close()

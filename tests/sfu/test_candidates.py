@@ -12,6 +12,7 @@ from jupyter_classroom import protocol
 from jupyter_classroom.sfu import SfuSettings
 from jupyter_classroom.sfu.connection import candidate_refusal, filter_candidates
 
+from ..harness.clients import Tone
 from .conftest import Room
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
@@ -131,3 +132,27 @@ async def test_loopback_candidates_are_not_used_unless_allowed() -> None:
         assert hosts == {"127.0.0.1"}
     finally:
         await allowed.close()
+
+
+@pytest.mark.network
+@pytest.mark.asyncio
+async def test_renegotiations_do_not_use_up_the_candidate_bound() -> None:
+    # Each answer of a renegotiation lists the shared transport's candidates
+    # again: a table that fills up one by one renegotiates many times.
+    room = Room(SfuSettings(max_candidates=4, allowed_candidate_networks=LOOPBACK))
+    room.sfu.start()
+    try:
+        room.add("a")
+        await room.until(lambda: room.sfu.connections["a"].established, what="the answer")
+        connection = room.sfu.connections["a"]
+        for n, pid in enumerate("bcdefg", start=2):
+            room.add(pid, microphone=Tone())
+            await room.until(
+                lambda pid=pid: room.peers["a"].track_of(pid, "microphone") is not None,
+                what=f"{pid}'s voice at a",
+            )
+            assert room.peers["a"].offers == n
+        assert room.sfu.connections["a"] is connection
+        assert connection._candidates_received <= 4
+    finally:
+        await room.close()

@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtp import RtpPacket
+
+from jupyter_classroom.sfu import aiortc_hooks
 
 from ..harness import FakeClock
 from ..harness.clients import MarkedFrames, RoomPeer, Tone, marker_of
@@ -113,6 +117,9 @@ async def test_keyframe_requests_reach_the_publisher_at_most_once_a_second(room:
 
 
 async def test_lost_packets_are_retransmitted_from_the_history(room: Room) -> None:
+    # Losing a fifth of the video would pause it for the subscriber (see
+    # test_congestion_media.py); this is about what retransmissions repair.
+    room.sfu.settings.congestion = False
     camera = MarkedFrames(size=(640, 480))
     room.add("pub", camera=camera)
     sub = room.add("sub")
@@ -258,3 +265,27 @@ async def test_a_failing_subscriber_does_not_stop_the_others(room: Room, caplog)
     assert broken.closed and "forwarding to a failed" in caplog.text
     # The publisher's connection is fine.
     assert room.sfu.connections["pub"].pc.connectionState == "connected"
+
+
+async def test_a_socket_closed_before_dtls_knows_is_not_written_to(room: Room) -> None:
+    # ICE's socket can close a moment before DTLS hears of it; forwarding
+    # writes in between must stop there (in CPython 3.11 an unconnected
+    # datagram transport's sendto raises once its socket is gone).
+    room.add("pub", camera=MarkedFrames())
+    room.add("a")
+    connection = await room.until(
+        lambda: room.sfu.connections["a"] if room.sfu.connections["a"].established else None
+    )
+    consumer = await room.until(lambda: connection.consumers.get(("pub", "camera")))
+    await room.until(lambda: consumer.slot.packets > 0, what="packets forwarded to a")
+    sender = consumer.slot.sender
+    writer = aiortc_hooks.packet_writer(sender)
+    assert writer is not None
+    socket = sender.transport.transport._connection._nominated[1].protocol.transport
+    socket.close()
+    await asyncio.sleep(0)  # the socket's connection_lost has run
+    assert socket.get_extra_info("socket").fileno() == -1
+    assert sender.transport._state == DtlsState.CONNECTED
+    packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=1, ssrc=1).serialize()
+    assert writer(packet) is False
+    assert aiortc_hooks.packet_writer(sender) is None

@@ -1,11 +1,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ISfuOffer, ISfuPublication, ISfuTrack, TrackSource } from '../protocol';
+import { IShownTile, ISfuOffer, ISfuPublication, ISfuTrack, TrackSource } from '../protocol';
 import { IClassroom, IRoomConnection } from '../tokens';
 import { LocalMedia } from './media';
 import { AudioMixer } from './mixer';
 import { IRemoteMedia } from './peers';
+import { sameReport } from './shown';
 import { sendSfuAnswer, sendSfuCandidate } from './signaling';
 import { IMediaStats, summarize } from './stats';
 import { IIceProgress } from './wsmedia/route';
@@ -27,6 +28,11 @@ const MAX_BITRATE: Partial<Record<TrackSource, number>> = {
  * turning the camera on needs no negotiation), and every transceiver the
  * server sends on is told by `sfu_tracks` whose track it carries, so moving
  * from one room to another re-routes tracks on the same connection.
+ *
+ * We tell the server which of the room's videos we show (`shown`), whichever
+ * way they come: it sends no others (over the media socket, a small tile
+ * gets a camera's small layer). It tells us when nobody watches one of ours
+ * (`sfu_sending`): we stop encoding it until someone does.
  */
 export class RoomConnection implements IRoomConnection {
   constructor(
@@ -35,7 +41,10 @@ export class RoomConnection implements IRoomConnection {
     readonly mixer: AudioMixer,
     readonly socket: SocketMedia
   ) {
-    socket.changed.connect(() => this._changed.emit(), this);
+    socket.changed.connect(() => {
+      this._socketChanged();
+      this._changed.emit();
+    }, this);
     this._wires = [
       model.connection.on('sfu_offer', offer => this._enqueue(() => this._onOffer(offer))),
       model.connection.on('sfu_tracks', m => {
@@ -46,6 +55,16 @@ export class RoomConnection implements IRoomConnection {
       model.connection.on('sfu_closed', m => {
         if (m.connection === this._number) {
           this._close();
+        }
+      }),
+      model.connection.on('sfu_sending', m => {
+        if (m.connection === this._number) {
+          if (m.active) {
+            this._unsent.delete(m.source);
+          } else {
+            this._unsent.add(m.source);
+          }
+          this._enqueue(() => this._applyEncodings());
         }
       })
     ];
@@ -111,6 +130,22 @@ export class RoomConnection implements IRoomConnection {
     };
   }
 
+  /** Whether we encode a source now (null: not sending it at all); for tests and diagnostics. */
+  encodingActive(source: TrackSource): boolean | null {
+    const publication = this._publications.find(p => p.source === source);
+    const sender = publication ? this._transceiver(publication.mid)?.sender : undefined;
+    if (!sender?.track) {
+      return null;
+    }
+    return sender.getParameters().encodings?.[0]?.active ?? true;
+  }
+
+  /** The room's videos we show now (sent to the server when that changes). */
+  setShown(tiles: IShownTile[]): void {
+    this._shown = tiles;
+    this._sendShown();
+  }
+
   /** Inbound statistics of what a person sends us through the room (tests, diagnostics). */
   async stats(pid: string): Promise<IMediaStats> {
     if (this.socket.transport === 'websocket') {
@@ -171,7 +206,32 @@ export class RoomConnection implements IRoomConnection {
     await pc.setLocalDescription();
     this._setTracks(offer.tracks);
     sendSfuAnswer(this.model.connection, number, pc.localDescription!.toJSON());
-    await this._limitBitrates();
+    this._sendShown();
+    await this._applyEncodings();
+  }
+
+  /** Over the media socket the server relays our room's videos: a socket just opened is told what we show. */
+  private _socketChanged(): void {
+    const open = this._viaSocket();
+    if (open !== this._socketOpen) {
+      this._socketOpen = open;
+      this._sentShown = null;
+      this._sendShown();
+    }
+  }
+
+  private _viaSocket(): boolean {
+    return this.socket.transport === 'websocket' && this.socket.open;
+  }
+
+  private _sendShown(): void {
+    const tiles = this._shown;
+    const connected = this._number !== null || this._viaSocket();
+    if (tiles === null || !connected || sameReport(this._sentShown, tiles)) {
+      return;
+    }
+    this._sentShown = tiles;
+    this.model.connection.send({ type: 'shown', tiles });
   }
 
   private _open(number: number): void {
@@ -214,6 +274,8 @@ export class RoomConnection implements IRoomConnection {
     }
     this._pc = null;
     this._number = null;
+    this._sentShown = null;
+    this._unsent.clear();
     this._publications = [];
     this._tracks.clear();
     this._received.clear();
@@ -247,22 +309,28 @@ export class RoomConnection implements IRoomConnection {
         await sender.replaceTrack(track);
       }
     }
-    await this._limitBitrates();
+    await this._applyEncodings();
   }
 
-  private async _limitBitrates(): Promise<void> {
+  /** Each sender's bitrate limit, and whether it encodes at all (not while nobody watches). */
+  private async _applyEncodings(): Promise<void> {
     for (const publication of this._publications) {
       const limit = MAX_BITRATE[publication.source];
       const sender = this._transceiver(publication.mid)?.sender;
-      if (!limit || !sender || !sender.track) {
+      if (!sender || !sender.track) {
         continue;
       }
       const parameters = sender.getParameters();
       const encoding = parameters.encodings?.[0];
-      if (encoding && encoding.maxBitrate !== limit) {
-        encoding.maxBitrate = limit;
-        await sender.setParameters(parameters).catch(() => undefined);
+      const active = !this._unsent.has(publication.source);
+      if (!encoding || ((!limit || encoding.maxBitrate === limit) && (encoding.active ?? true) === active)) {
+        continue;
       }
+      if (limit) {
+        encoding.maxBitrate = limit;
+      }
+      encoding.active = active;
+      await sender.setParameters(parameters).catch(() => undefined);
     }
   }
 
@@ -316,6 +384,10 @@ export class RoomConnection implements IRoomConnection {
   private _pc: RTCPeerConnection | null = null;
   private _number: number | null = null;
   private _publications: ISfuPublication[] = [];
+  private _shown: IShownTile[] | null = null;
+  private _sentShown: IShownTile[] | null = null;
+  private _socketOpen = false;
+  private _unsent = new Set<TrackSource>();
   private _tracks = new Map<string, ISfuTrack>();
   private _received = new Map<string, MediaStreamTrack>();
   private _streams = new Map<string, MediaStream>();

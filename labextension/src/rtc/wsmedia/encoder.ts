@@ -17,6 +17,8 @@ export interface IEncodedLayerStats {
   bytes: number;
   /** Raw frames skipped because the encoder was behind. */
   skipped: number;
+  /** Raw frames not encoded because nobody watches this layer (the server said so). */
+  idle: number;
 }
 
 /** The size and rate of one encoding of a video track. */
@@ -101,6 +103,16 @@ export class TrackEncoder {
     }
   }
 
+  /**
+   * Encode only these layers (null: all), as the server says who watches
+   * what (`media_layers`); a layer started again starts at a key frame.
+   */
+  setLayers(layers: readonly number[] | null): void {
+    for (const l of this._layers) {
+      l.setActive(layers === null || layers.includes(l.layer));
+    }
+  }
+
   stats(): IEncodedLayerStats[] {
     return this._layers.map(l => ({ ...l.stats }));
   }
@@ -132,6 +144,7 @@ interface ILayer {
   readonly layer: number;
   readonly stats: IEncodedLayerStats;
   requestKeyFrame(): void;
+  setActive(active: boolean): void;
   close(): void;
 }
 
@@ -142,7 +155,7 @@ class FrameSender {
     readonly layer: number,
     private _send: (frame: ArrayBuffer) => void
   ) {
-    this.stats = { layer, frames: 0, keyFrames: 0, bytes: 0, skipped: 0 };
+    this.stats = { layer, frames: 0, keyFrames: 0, bytes: 0, skipped: 0, idle: 0 };
   }
 
   readonly stats: IEncodedLayerStats;
@@ -192,8 +205,19 @@ class VideoLayer implements ILayer {
     this._keyRequested = true;
   }
 
-  /** Encode `frame` (the caller closes it), or skip it while the encoder is behind. */
+  setActive(active: boolean): void {
+    if (active && !this._active) {
+      this._keyRequested = true;
+    }
+    this._active = active;
+  }
+
+  /** Encode `frame` (the caller closes it), or skip it while the encoder is behind or nobody watches. */
   encode(frame: VideoFrame): void {
+    if (!this._active) {
+      this._sender.stats.idle++;
+      return;
+    }
     const now = performance.now();
     const size = fit(frame.displayWidth, frame.displayHeight, this._spec.width, this._spec.height);
     if (!this._encoder || this._encoder.state === 'closed') {
@@ -253,6 +277,7 @@ class VideoLayer implements ILayer {
   private _encoder: VideoEncoder | null = null;
   private _size: { width: number; height: number } | null = null;
   private _keyRequested = true;
+  private _active = true;
   private _lastKeyAt = -Infinity;
   private _retryAt = 0;
 }
@@ -271,6 +296,10 @@ class AudioLayer implements ILayer {
 
   requestKeyFrame(): void {
     // Nothing to do: see the class's comment.
+  }
+
+  setActive(): void {
+    // A voice is always sent.
   }
 
   /** Encode `data` (closing it), down-mixed to mono. */

@@ -1,14 +1,14 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IKeyFrameRequest, Transport, TransportMode } from '../../protocol';
+import { IKeyFrameRequest, IMediaLayers, Transport, TransportMode } from '../../protocol';
 import { IClassroom } from '../../tokens';
 import { LocalMedia } from '../media';
 import { AudioMixer, VoicePath } from '../mixer';
 import { IRemoteMedia } from '../peers';
 import { IMediaStats } from '../stats';
 import { IDecoderStats, SourceDecoder } from './decoder';
-import { TrackEncoder, webCodecsSupported } from './encoder';
+import { IEncodedLayerStats, TrackEncoder, webCodecsSupported } from './encoder';
 import { FrameError, KIND_NUMBER, MediaKind, parseFrame } from './frames';
 import { mediaSocketUrl, relayedPair } from './route';
 
@@ -42,9 +42,11 @@ export class SocketMedia implements IDisposable {
     this.supported = webCodecsSupported();
     this._wires = [
       model.connection.on('key_frame', m => this._keyFrame(m)),
+      model.connection.on('media_layers', m => this._setLayers(m)),
       // (After the model's own handler: the roster is the new session's.)
       model.connection.on('welcome', m => {
         this._ticket = m.media_ticket ?? '';
+        this._layers.clear(); // a new session: everything until told
         this._serverMode = m.config.media_transport ?? 'auto';
         const told = this._configure();
         this._rejoined(!told);
@@ -301,7 +303,9 @@ export class SocketMedia implements IDisposable {
         this._encoders.delete(kind);
       }
       if (track && !this._encoders.has(kind)) {
-        this._encoders.set(kind, new TrackEncoder(track, kind, frame => this._send(frame)));
+        const encoder = new TrackEncoder(track, kind, frame => this._send(frame));
+        encoder.setLayers(this._layers.get(KIND_NUMBER[kind]) ?? null);
+        this._encoders.set(kind, encoder);
       }
     }
   }
@@ -317,6 +321,20 @@ export class SocketMedia implements IDisposable {
   private _stopEncoders(): void {
     this._encoders.forEach(e => e.close());
     this._encoders.clear();
+  }
+
+  /** What we encode of each of our videos, per layer (tests, diagnostics). */
+  sentStats(kind: MediaKind): IEncodedLayerStats[] {
+    return this._encoders.get(kind)?.stats() ?? [];
+  }
+
+  /** The server says which layers of one of our videos someone watches (kept for this session). */
+  private _setLayers(m: IMediaLayers): void {
+    this._layers.set(m.kind, m.layers);
+    const kind = KINDS.find(k => KIND_NUMBER[k] === m.kind);
+    if (kind) {
+      this._encoders.get(kind)?.setLayers(m.layers);
+    }
   }
 
   private _keyFrame(m: IKeyFrameRequest): void {
@@ -430,6 +448,8 @@ export class SocketMedia implements IDisposable {
   private _reopenTimer = 0;
   private _relayedPeers = new Set<string>();
   private _encoders = new Map<MediaKind, TrackEncoder>();
+  /** The layers of each video kind the server last said someone watches (none said: all). */
+  private _layers = new Map<number, number[]>();
   private _decoders = new Map<string, SourceDecoder>();
   private _remote = new Map<string, IRemoteMedia>();
   private _voicePaths = new Map<string, VoicePath>();

@@ -1,0 +1,48 @@
+"""What each viewer shows of a room's videos, and what a publisher need not
+encode: the server forwards only the videos a viewer shows, and tells a
+publisher to stop encoding a video nobody watches.
+
+Kept apart from :mod:`.messages` (one concept per module); that module
+imports this one before it lists the message families.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .messages import ClientMessage, ServerMessage
+from .records import MAX_TILES, ShownTile, TrackSource, limit
+
+__all__ = ["MediaLayers", "SfuSending", "Shown"]
+
+
+@dataclass
+class Shown(ClientMessage):
+    """The room's videos this client shows (before any ``shown``: all); it gets no others."""
+
+    type: ClassVar[str] = "shown"
+    tiles: list[ShownTile] = field(metadata=limit(max_items=MAX_TILES))
+    id: int | None = None
+
+
+@dataclass
+class SfuSending(ServerMessage):
+    """Whether to encode ``source`` on room connection ``connection`` (not while unwatched)."""
+
+    type: ClassVar[str] = "sfu_sending"
+    connection: int
+    source: TrackSource
+    active: bool
+
+
+@dataclass
+class MediaLayers(ServerMessage):
+    """Which layers (``FRAME_LAYER_*``) of a video of this kind
+    (``FRAME_KIND_*``) to encode for the media socket: those someone
+    watches (none: nobody watches it). Until told, a page encodes them all;
+    a layer started again starts at a key frame."""
+
+    type: ClassVar[str] = "media_layers"
+    kind: int
+    layers: list[int] = field(metadata=limit(max_items=2))

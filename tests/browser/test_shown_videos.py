@@ -1,0 +1,97 @@
+"""Only what is shown is sent, in real Chromium: two people at a table; one
+hides the videos, and the other's camera stops encoding; shown again, it
+encodes again and the picture comes back."""
+
+from __future__ import annotations
+
+from ..harness import wait_until
+from ..harness.pages import PANEL, ROOM, SOCKET, joined, my_id, remote_media, walk_to
+
+
+def encoding(page) -> bool | None:
+    """Whether the page's camera sender encodes (None: it sends no camera)."""
+    return page.evaluate(f"{ROOM}.encodingActive('camera')")
+
+
+def frames_of(page, pid: str) -> float:
+    return page.evaluate(f"(pid) => {ROOM}.stats(pid)", pid)["videoFrames"]
+
+
+def test_hidden_videos_are_neither_sent_nor_encoded(person) -> None:
+    a, b = person(), person()
+    for page, spot in ((a, (720, 730)), (b, (880, 730))):
+        joined(page, 1)
+        walk_to(page, *spot)  # Table 5: x 650..950, y 680..870
+        page.get_by_role("button", name="Start camera").click()
+    ida, idb = my_id(a), my_id(b)
+    for page, other in ((a, idb), (b, ida)):
+        wait_until(
+            lambda p=page, o=other: remote_media(p).get(o, {}).get("camera"),
+            timeout=20,
+            what=f"{other}'s camera",
+        )
+        page.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{other}"] video').wait_for()
+    wait_until(lambda: frames_of(a, idb) > 5, timeout=15, what="B's picture at A")
+    assert encoding(b) is True
+
+    # A folds the videos away: B's camera is received by nobody, so B stops encoding it.
+    a.get_by_role("button", name="Hide the videos (and stop receiving cameras)").click()
+    fold = a.locator(f"{PANEL} .jp-Classroom-fold")
+    assert fold.get_attribute("aria-pressed") == "true"
+    assert fold.inner_text() == "Show videos"
+    wait_until(lambda: encoding(b) is False, timeout=15, what="B's camera to stop encoding")
+    # A's camera is still shown at B: it goes on.
+    assert encoding(a) is True
+    stopped = frames_of(a, idb)
+
+    # Shown again: B encodes again, and A gets the picture at once.
+    a.get_by_role("button", name="Videos hidden (cameras are not received): show them").click()
+    wait_until(lambda: encoding(b) is True, timeout=15, what="B's camera to encode again")
+    wait_until(lambda: frames_of(a, idb) > stopped + 5, timeout=15, what="B's picture again")
+
+
+def test_over_the_media_socket_a_hidden_video_is_not_sent(person) -> None:
+    """The same for a page whose media goes over the classroom's WebSocket:
+    it tells the server what it shows there too, and the relay sends it no
+    frame of a hidden camera while the voice goes on."""
+    a, b = person(), person()
+    for n, (page, spot) in enumerate(((a, (720, 730)), (b, (880, 730))), 1):
+        joined(page, n)
+        page.evaluate(f"{SOCKET}.prefer('websocket')")
+        page.locator(f'{PANEL} .jp-Classroom-transport[data-transport="websocket"]').wait_for()
+        walk_to(page, *spot)  # Table 5
+    b.get_by_role("button", name="Start camera").click()
+    idb = my_id(b)
+    a.locator(f'{PANEL} .jp-Classroom-tile[data-peer="{idb}"] video').wait_for()
+    wait_until(lambda: frames_of(a, idb) > 5, timeout=20, what="B's picture at A")
+
+    a.get_by_role("button", name="Hide the videos (and stop receiving cameras)").click()
+    # One socket carries B's voice and camera to A, in order: once much of
+    # B's voice came after the last picture, no picture is on its way.
+    last = {"frames": -1.0, "audio": 0.0}
+
+    def pictures_stopped() -> bool:
+        got = a.evaluate(f"(pid) => {ROOM}.stats(pid)", idb)
+        if got["videoFrames"] != last["frames"]:
+            last.update(frames=got["videoFrames"], audio=got["audioBytes"])
+        return got["audioBytes"] > last["audio"] + 16_000  # about 4 s of voice
+
+    wait_until(pictures_stopped, timeout=40, what="B's voice going on without pictures")
+    assert a.evaluate(f"{SOCKET}.transport") == "websocket"
+    # Nobody watches B's camera: B's page stops encoding both of its layers.
+    wait_until(
+        lambda: all(layer["idle"] > 10 for layer in camera_layers(b)),
+        timeout=15,
+        what="B's camera to stop encoding",
+    )
+    encoded = sum(layer["frames"] for layer in camera_layers(b))
+
+    a.get_by_role("button", name="Videos hidden (cameras are not received): show them").click()
+    stopped = frames_of(a, idb)
+    wait_until(lambda: frames_of(a, idb) > stopped + 5, timeout=20, what="B's picture again")
+    assert sum(layer["frames"] for layer in camera_layers(b)) > encoded
+
+
+def camera_layers(page) -> list[dict[str, float]]:
+    """What the page encodes of its camera for the media socket, per layer."""
+    return page.evaluate(f"{SOCKET}.sentStats('camera')")
