@@ -12,7 +12,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.auth.utils import moons_of_jupyter
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Int, Unicode, default
+from traitlets import Bool, Float, Int, Unicode, default
 
 from .config import (
     DEFAULT_MAP,
@@ -24,6 +24,7 @@ from .config import (
 )
 from .demo import MAX_DEMO_PARTICIPANTS, DemoClassmates
 from .server import memory
+from .server.guests import guest_handlers
 from .server.handlers import (
     ClassroomConfigHandler,
     ClassroomMapHandler,
@@ -31,7 +32,10 @@ from .server.handlers import (
     ClassroomMediaSocketHandler,
     ClassroomWebSocketHandler,
 )
+from .server.invitations import InvitationDesk, load_secret
+from .server.page import ClassroomPageHandler, ClassroomStaticHandler
 from .server.service import ClassroomService
+from .storage import InvitationStore
 from .ticker import timing
 
 # Kept importable from here, where they used to live.
@@ -70,9 +74,16 @@ def extension_handlers(
     parts: ServiceParts | None, hub_service_url: str, role_of: Any, named_by_host: Any
 ) -> list[tuple[str, type, dict[str, Any]]]:
     """The extension's handlers: where the page finds its classroom, and, when
-    this server runs one (``parts``), its socket and map."""
+    this server runs one (``parts``), its socket and map; and the standalone
+    page with its bundle."""
+
+    def title() -> str | None:
+        return parts.service.classroom.map.name if parts is not None else None
+
     handlers: list[tuple[str, type, dict[str, Any]]] = [
-        (r"/classroom/config", ClassroomConfigHandler, {"hub_service_url": hub_service_url})
+        (r"/classroom/config", ClassroomConfigHandler, {"hub_service_url": hub_service_url}),
+        (r"/classroom/page", ClassroomPageHandler, {"title": title}),
+        (r"/classroom/static/(.*)", ClassroomStaticHandler, {}),
     ]
     if parts is None:
         return handlers
@@ -137,6 +148,18 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
             "The demo classmates leave once this many people (not counting them) are in "
             "the classroom at once, or when an instructor starts breakouts or a broadcast."
         ),
+    ).tag(config=True)
+
+    invitation_max_guests = Int(
+        40,
+        help=(
+            "Guests one invitation admits when the instructor sets no cap (each may be "
+            "given another, up to 1000)."
+        ),
+    ).tag(config=True)
+    invitation_max_seconds = Float(
+        7 * 86400.0,
+        help="The longest an invitation may last, in seconds (default: a week).",
     ).tag(config=True)
 
     @default("chat_db_path")
@@ -209,11 +232,40 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
             )
             return
         self.parts = self.build_service(self.chat_db_path)
+        self.parts.service.invitations = self.invitation_desk()
+
+    def invitation_desk(self) -> InvitationDesk:
+        """The classroom-only invitations, kept beside the chat history and
+        signed with a secret of their own in the same folder."""
+        memory_only = self.chat_db_path == ":memory:"
+        key = None if memory_only else Path(self.chat_db_path).parent / "invitations.key"
+        return InvitationDesk(
+            InvitationStore(self.chat_db_path),
+            load_secret(key),
+            getattr(self.serverapp, "base_url", "/"),
+            default_guests=self.invitation_max_guests,
+            max_seconds=self.invitation_max_seconds,
+        )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(
             extension_handlers(self.parts, self.hub_service_url, self.role_of, self.named_by_host)
         )
+        service = self.service
+        if self.parts is not None and service is not None and service.invitations is not None:
+            self.handlers.extend(
+                guest_handlers(
+                    service,
+                    self.parts.map_files,
+                    service.invitations,
+                    service.classroom.map.name or "the classroom",
+                )
+            )
+            # A guest's pass rides in the socket's query: keep it out of the log.
+            web_app = getattr(self.serverapp, "web_app", None)
+            if web_app is not None:
+                scrubbed = list(web_app.settings.get("extra_log_scrub_param_keys", []))
+                web_app.settings["extra_log_scrub_param_keys"] = [*scrubbed, "pass"]
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         await super()._start_jupyter_server_extension(serverapp)
@@ -244,3 +296,5 @@ class ClassroomApp(ClassroomConfig, ExtensionApp):
         service = self.service
         if service is not None:
             await service.close()
+            if service.invitations is not None:
+                service.invitations.close()

@@ -34,7 +34,13 @@ from . import protocol
 from .classroom import Classroom, ClassroomMap, ClassroomSettings, Identity, MapError
 from .server.mapfiles import MapFiles
 from .server.service import ClassroomService, Limits
-from .sfu import RetransmitLimits, SfuSettings, announce_host_addresses, check_aiortc_version
+from .sfu import (
+    LoudestSettings,
+    RetransmitLimits,
+    SfuSettings,
+    announce_host_addresses,
+    check_aiortc_version,
+)
 from .storage import ChatStore
 from .turn import turn_credentials
 
@@ -289,6 +295,23 @@ class ClassroomConfig(CoreSettings):
             "room) reuses it instead of negotiating a new one."
         ),
     ).tag(config=True)
+    sfu_loudest_voices = Int(
+        3,
+        help=(
+            "Voices the SFU forwards at once in a room: the loudest few (by the audio "
+            "levels browsers put in their packets, with hysteresis), plus anyone given "
+            "the floor; the others' packets are not sent. 0 forwards every voice."
+        ),
+    ).tag(config=True)
+    sfu_congestion_control = Bool(
+        True,
+        help=(
+            "Stop sending a video to a participant whose link loses packets or whose "
+            "bandwidth estimate is below what they are sent, and send it again, from a "
+            "key frame, once their link has been good for a while; their audio is never "
+            "stopped."
+        ),
+    ).tag(config=True)
     sfu_allowed_candidate_networks = List(
         Unicode(),
         help=(
@@ -468,5 +491,7 @@ class ClassroomConfig(CoreSettings):
             max_candidates=self.sfu_max_candidates,
             allowed_candidate_networks=tuple(networks),
             linger=self.sfu_room_connection_linger,
+            loudest=LoudestSettings(count=max(0, self.sfu_loudest_voices)),
+            congestion=self.sfu_congestion_control,
         )
         return settings, None

@@ -316,3 +316,139 @@ class ChatStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+# -- invitations ---------------------------------------------------------------------------
+
+_INVITATION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS invitations (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('instructor', 'student')),
+    created REAL NOT NULL,
+    expires INTEGER NOT NULL,
+    max_guests INTEGER NOT NULL,
+    label TEXT,
+    created_by TEXT NOT NULL,
+    revoked REAL
+);
+CREATE TABLE IF NOT EXISTS guests (
+    invitation TEXT NOT NULL REFERENCES invitations (id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (invitation, number)
+);
+"""
+
+#: Days an ended invitation (and its guests) is kept before it is deleted.
+INVITATION_KEEP_DAYS = 30.0
+
+
+@dataclasses.dataclass
+class StoredInvitation:
+    id: str
+    role: protocol.Role
+    created: float
+    #: Seconds since the epoch, whole (the link carries it).
+    expires: int
+    max_guests: int
+    label: str | None
+    created_by: str
+    #: When it was revoked (None: it was not).
+    revoked: float | None = None
+    #: Its guests by number, from 1.
+    guests: dict[int, StoredGuest] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredGuest:
+    invitation: str
+    number: int
+    name: str
+    color: str
+    created: float
+
+
+class InvitationStore:
+    """Invitations and the guests they admitted, in the classroom's SQLite file.
+
+    They are few and rarely written (an instructor makes one, a guest joins),
+    so everything is read into memory once and each change is written at
+    once, in a transaction small enough not to hold up the event loop
+    (WAL, without a sync per commit); nobody's connection reads the disk.
+    Ended invitations are deleted :data:`INVITATION_KEEP_DAYS` after they end.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], clock: Callable[[], float] = time.time):
+        self.path = str(path)
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_INVITATION_SCHEMA)
+        cutoff = self.clock() - INVITATION_KEEP_DAYS * 86400.0
+        self._db.execute(
+            "DELETE FROM invitations WHERE expires < ? OR (revoked IS NOT NULL AND revoked < ?)",
+            (cutoff, cutoff),
+        )
+        self.invitations: dict[str, StoredInvitation] = {}
+        for row in self._db.execute(
+            "SELECT id, role, created, expires, max_guests, label, created_by, revoked "
+            "FROM invitations"
+        ):
+            self.invitations[row[0]] = StoredInvitation(*row)
+        for row in self._db.execute("SELECT invitation, number, name, color, created FROM guests"):
+            guest = StoredGuest(*row)
+            invitation = self.invitations.get(guest.invitation)
+            if invitation is not None:
+                invitation.guests[guest.number] = guest
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the invitation store is closed")
+        return self._db
+
+    def add(self, invitation: StoredInvitation) -> None:
+        i = invitation
+        self.db.execute(
+            "INSERT INTO invitations (id, role, created, expires, max_guests, label, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (i.id, i.role, i.created, i.expires, i.max_guests, i.label, i.created_by),
+        )
+        self.invitations[i.id] = i
+
+    def revoke(self, invitation_id: str) -> StoredInvitation | None:
+        """Mark an invitation revoked (None: no such invitation)."""
+        invitation = self.invitations.get(invitation_id)
+        if invitation is None:
+            return None
+        if invitation.revoked is None:
+            invitation.revoked = self.clock()
+            self.db.execute(
+                "UPDATE invitations SET revoked = ? WHERE id = ?",
+                (invitation.revoked, invitation_id),
+            )
+        return invitation
+
+    def add_guest(self, invitation: StoredInvitation, name: str, color: str) -> StoredGuest:
+        """A new guest of ``invitation`` (the caller checked its cap)."""
+        number = max(invitation.guests, default=0) + 1
+        guest = StoredGuest(invitation.id, number, name, color, self.clock())
+        self.db.execute(
+            "INSERT INTO guests (invitation, number, name, color, created) VALUES (?, ?, ?, ?, ?)",
+            (guest.invitation, guest.number, guest.name, guest.color, guest.created),
+        )
+        invitation.guests[number] = guest
+        return guest
+
+    def close(self) -> None:
+        """Close the file. Idempotent."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None

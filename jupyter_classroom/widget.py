@@ -53,7 +53,7 @@ class ClassroomWidget(ipywidgets.DOMWidget):
     _model_module_version = Unicode(NPM_VERSION).tag(sync=True)
     _view_module_version = Unicode(NPM_VERSION).tag(sync=True)
 
-    #: Everyone but this notebook's connection.
+    #: Everyone in the classroom (the notebook's connection observes: it is not one).
     people = List(Dict()).tag(sync=True)
     #: The map's rooms: id, name, kind, capacity.
     rooms = List(Dict()).tag(sync=True)
@@ -85,7 +85,7 @@ class ClassroomWidget(ipywidgets.DOMWidget):
             ]
             rooms = [{k: r.get(k) for k in ("id", "name", "kind", "capacity")} for r in conn.rooms]
             state = json.loads(json.dumps(conn.state))
-            me = conn.participants.get(conn.you or "", {})
+            me = conn.own()
         people.sort(key=lambda p: (p["role"] != "instructor", str(p["name"]).lower()))
         with self.hold_sync():
             self.people = people

@@ -98,7 +98,8 @@ def kernel(server: JupyterProcess):
 
 
 def student(server: JupyterProcess, name: str) -> Classroom:
-    return Classroom(url=f"{server.url}?user={name}", token=server.token)
+    """A classmate on the map (a participant, not an observer), driven from Python."""
+    return Classroom(url=f"{server.url}?user={name}", token=server.token, observer=False)
 
 
 def rooms_of(kernel: Kernel) -> dict[str, str | None]:
@@ -262,6 +263,50 @@ def test_send_takes_the_protocols_messages(server: JupyterProcess) -> None:
     finally:
         eve.close()
         teacher.close()
+
+
+def test_the_notebook_is_an_observer_of_its_user(server: JupyterProcess, kernel: Kernel) -> None:
+    """The notebook acts for its user without being a second person: one
+    person of that user in everyone's roster (their classroom tab), and
+    what the notebook does signed with that person's name, without "(2)"."""
+    tab = Classroom(url=server.url, token=server.token, observer=False)  # the owner's tab
+    ann = student(server, "ann")
+    try:
+        kernel.run("from jupyter_classroom import Classroom\nc = Classroom()")
+        me = kernel.value("c.me")
+        owner = tab.me
+        assert (me["user"], me["role"], me["name"]) == (owner["user"], "instructor", owner["name"])
+        assert me["id"] != owner["id"]
+        kernel.run("c.announce('From the notebook')")
+        wait_for(lambda: ann.announcement == "From the notebook", "the announcement")
+        with ann._live().lock:
+            signed = dict(ann._live().state["announcement"])
+        assert (signed["sender"], signed["sender_name"]) == (owner["id"], owner["name"])
+        assert "(2)" not in owner["name"]
+        # One person of that user in every roster: the notebook is in none.
+        mine = [p for p in ann.roster if p["user"] == owner["user"]]
+        assert [p["id"] for p in mine] == [owner["id"]]
+        assert sorted(p["user"] for p in kernel.value("c.roster")) == sorted(
+            ["ann", owner["user"]]
+        )
+        assert all(p["id"] != me["id"] for p in tab.roster)
+        # It moves nobody: it has no avatar.
+        assert (
+            kernel.run(
+                """
+                from jupyter_classroom import ClassroomRefused, protocol
+                try:
+                    c.send(protocol.SetPresence(hand=True))
+                except ClassroomRefused as e:
+                    print(e.code)
+                """
+            ).strip()
+            == "observer"
+        )
+        kernel.run("c.announce(None)")
+    finally:
+        ann.close()
+        tab.close()
 
 
 def test_no_classroom_is_a_clear_exception(tmp_path: Path) -> None:

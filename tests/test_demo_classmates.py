@@ -4,19 +4,22 @@ with the nearest key frame of its loop."""
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
 import pytest
 
 from jupyter_classroom import protocol
-from jupyter_classroom.classroom import Classroom, ClassroomSettings
+from jupyter_classroom.classroom import Classroom, ClassroomSettings, Identity
 from jupyter_classroom.config import DEFAULT_MAP, load_map
 from jupyter_classroom.demo import DemoClassmate, DemoClassmates
+from jupyter_classroom.demo.classmates import STROLL
 from jupyter_classroom.demo.media import KEY_EVERY, EncodedMedia
-from jupyter_classroom.demo.script import PERSONAS
+from jupyter_classroom.demo.script import PERSONAS, step_towards
 from jupyter_classroom.protocol.frames import FrameHeader, parse_header
 from jupyter_classroom.server.service import ClassroomService
+from jupyter_classroom.server.session import ClassroomSession
 from jupyter_classroom.storage import ChatStore
 
 from .harness import FakeClock
@@ -94,3 +97,77 @@ def test_nobody_receiving_means_no_frames_and_leaving_frees_its_socket(
     c.leave()
     assert c.gone and pid not in service.classroom.participants
     assert pid not in service.relay.sinks and pid not in service.sessions
+
+
+def test_a_classmate_at_rest_waits_for_someone_coming_and_stays_while_they_talk(
+    service,
+) -> None:
+    director = DemoClassmates(service, 1, rng=random.Random(3))
+    c = DemoClassmate(director, 0, PERSONAS[0])
+    assert c.join()
+    director.classmates.append(c)
+    classroom = service.classroom
+    cmap, settings = classroom.map, classroom.settings
+    radius, clock = settings.avatar_radius, service.clock
+    me = classroom.participants[c.pid]
+    # A visitor on the open floor 400 px away, with a clear way to the classmate.
+    start = next(
+        (round(me.x + 400 * math.cos(a), 1), round(me.y + 400 * math.sin(a), 1))
+        for a in (i * math.pi / 12 for i in range(24))
+        if 0 < me.x + 400 * math.cos(a) < cmap.width
+        and 0 < me.y + 400 * math.sin(a) < cmap.height
+        and cmap.room_at(me.x + 400 * math.cos(a), me.y + 400 * math.sin(a)) is None
+        and cmap.path_clear(me.x, me.y, me.x + 400 * math.cos(a), me.y + 400 * math.sin(a), radius)
+    )
+    visitor = ClassroomSession(
+        service,
+        Identity.from_host("ana", "Ana"),
+        lambda text: None,
+        lambda code, why: None,
+        clock=clock,
+    )
+    visitor.receive(
+        protocol.encode(
+            protocol.Join(
+                protocol=protocol.PROTOCOL_VERSION,
+                id=1,
+                restore=protocol.Restore(x=start[0], y=start[1]),
+            )
+        )
+    )
+    ana = classroom.participants[visitor.pid]
+    assert (ana.x, ana.y) == start
+
+    def step(towards: tuple[float, float] | None) -> None:
+        clock.advance(0.2)
+        if towards is not None:
+            x, y = step_towards((ana.x, ana.y), towards, settings.speed * 0.2)
+            visitor.receive(protocol.encode(protocol.Move(x=x, y=y)))
+        director._step(c, clock(), settings.speed * STROLL * 0.2, radius)
+
+    c.stop, c.arrived, c.resting_until = None, clock(), clock() + 1.0
+    # Her rest is over long before Ana arrives: it waits while she comes closer.
+    while math.hypot(ana.x - me.x, ana.y - me.y) > settings.proximity_radius / 2:
+        step((me.x, me.y))
+        assert c.stop is None
+    # Beside it, standing: it stays while she is there.
+    for _ in range(20):
+        step(None)
+        assert c.stop is None
+    # She walks back where she came from: once she is out of hearing, the
+    # classmate walks on.
+    apart = 0.0
+    while c.stop is None:
+        apart = math.hypot(ana.x - me.x, ana.y - me.y)
+        step(start)
+    assert apart > settings.proximity_radius - settings.speed * 0.2
+    # Without anyone near or coming, a rest ends on time.
+    while (ana.x, ana.y) != start:
+        step(start)
+    c.stop, c.arrived, c.resting_until = None, clock(), clock() + 1.0
+    for _ in range(4):
+        step(None)
+    assert c.stop is None
+    step(None)
+    step(None)
+    assert c.stop is not None

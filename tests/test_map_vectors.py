@@ -45,6 +45,7 @@ def build(name: str) -> ClassroomMap:
                 r["kind"],
                 tuple((float(x), float(y)) for x, y in r["polygon"]),
                 r["capacity"],
+                tuple((float(x), float(y)) for x, y in r.get("seats", [])),
             )
             for r in m["rooms"]
         ],

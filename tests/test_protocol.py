@@ -324,3 +324,22 @@ def test_the_check_command_reports_a_stale_file(tmp_path: Path, capsys) -> None:
     target.write_text(target.read_text() + "// edited by hand\n")
     assert main(["--check", str(target)]) == 1
     assert "stale" in capsys.readouterr().err
+
+
+def test_a_room_answer_may_be_larger_than_other_messages() -> None:
+    # A table of 8 with cameras answers 17 media sections: more than 16 kB.
+    sdp = "v=0\r\n" + "a=x\r\n" * 6000
+    answer = json.dumps(
+        {"type": "sfu_answer", "connection": 1, "description": {"type": "answer", "sdp": sdp}}
+    )
+    assert len(answer) > 16384
+    message = protocol.decode_client(answer, max_bytes=16384)
+    assert isinstance(message, protocol.SfuAnswer)
+    chat = json.dumps({"type": "chat_send", "channel": "class", "text": "x" * 20000})
+    with pytest.raises(ProtocolError) as e:
+        protocol.decode_client(chat, max_bytes=16384)
+    assert e.value.code == ErrorCode.TOO_LARGE
+    too_large = answer.replace("a=x", "a=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+    with pytest.raises(ProtocolError) as e:
+        protocol.decode_client(too_large, max_bytes=16384)
+    assert e.value.code in (ErrorCode.TOO_LARGE, ErrorCode.BAD_MESSAGE)

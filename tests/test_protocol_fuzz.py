@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -419,7 +420,11 @@ def test_the_decoder_accepts_exactly_what_the_schema_accepts(message_type: str) 
     )
 
     @settings(
-        max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=60,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
     )
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
@@ -450,6 +455,9 @@ def test_the_decoder_accepts_exactly_what_the_schema_accepts(message_type: str) 
             assert (
                 "\\ud" in text.lower()
                 or any(isinstance(n, float) and n.is_integer() for n in numbers(as_json))
+                # JSON has no NaN nor infinity (Python's reader takes them;
+                # the decoder refuses them, the schema cannot say so).
+                or any(isinstance(n, float) and not math.isfinite(n) for n in numbers(as_json))
                 or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES
             ), text
 

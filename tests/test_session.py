@@ -229,8 +229,8 @@ def test_a_full_classroom_is_explained_then_closed(
 # -- leaving, dropping, coming back ------------------------------------------
 
 
-@pytest.mark.parametrize("code", [1000, 1001])
-def test_a_clean_close_leaves_at_once(setup: Setup, code: int) -> None:
+def test_a_clean_close_leaves_at_once(setup: Setup) -> None:
+    code = 1000
     a, _ = setup.joined("alice")
     b, wb = setup.joined("bob")
     a.take()
@@ -240,6 +240,47 @@ def test_a_clean_close_leaves_at_once(setup: Setup, code: int) -> None:
     ]
     assert wb["you"] not in setup.service.classroom.participants
     assert wb["you"] not in setup.service.sessions
+
+
+def test_a_page_that_went_away_is_kept_for_its_reload(setup: Setup) -> None:
+    """1001: the page was closed or reloaded (nobody can tell which); it is
+    kept for ``reload_grace``, and its reload resumes it."""
+    a, _ = setup.joined("alice")
+    b, wb = setup.joined("bob")
+    a.take()
+    b.session.connection_lost(1001)
+    (upd,) = a.take("participant_updated")
+    assert upd["participant"]["connection"] == "reconnecting"
+    again = setup.connect("bob")
+    back = again.join(resume=wb["resume"])
+    assert (back["you"], setup.service.classroom.participants[back["you"]].name) == (
+        wb["you"],
+        "bob",
+    )
+    assert not a.take("participant_left") and not a.take("participant_joined")
+    # Closed for good: gone once the reload's grace is over.
+    again.session.connection_lost(1001)
+    reload_grace = setup.service.classroom.settings.reload_grace
+    assert reload_grace < setup.service.classroom.settings.reconnect_grace
+    setup.clock.advance(reload_grace - 1)
+    setup.service.tick()
+    assert not a.take("participant_left")
+    setup.clock.advance(1)
+    setup.service.tick()
+    assert a.take("participant_left") == [
+        {"type": "participant_left", "participant_id": wb["you"]}
+    ]
+
+
+def test_no_reload_grace_leaves_at_once(setup: Setup) -> None:
+    setup.service.classroom.settings.reload_grace = 0
+    a, _ = setup.joined("alice")
+    b, wb = setup.joined("bob")
+    a.take()
+    b.session.connection_lost(1001)
+    assert a.take("participant_left") == [
+        {"type": "participant_left", "participant_id": wb["you"]}
+    ]
 
 
 @pytest.mark.parametrize("code", [1006, None, 4000])
@@ -501,3 +542,54 @@ async def test_the_ticker_survives_a_failing_tick(
     assert FlakyTick.ticks >= 3
     assert "the position ticker failed; it carries on" in caplog.text
     await s.service.close()
+
+
+# -- observers -------------------------------------------------------------------------
+
+
+def test_an_observer_sees_the_class_and_is_seen_by_nobody(setup: Setup) -> None:
+    ann, wa = setup.joined("ann")
+    setup.service.tick()
+    ann.take()
+    tess = Conn(setup.service, person("Tess", "instructor"), setup.clock)
+    welcome = tess.join(observer=True)
+    assert welcome["observer"] == {
+        "id": welcome["you"],
+        "user": "tess",
+        "name": "Tess",
+        "role": "instructor",
+    }
+    assert [p["id"] for p in welcome["participants"]] == [wa["you"]]
+    assert welcome["classroom"] is not None and welcome["resume"] == ""
+    setup.service.tick()
+    assert ann.take() == []  # nobody was told
+    assert setup.service.online == 1
+    # What it may not do is refused with a code, and the connection lives on.
+    tess.take()
+    for message in (
+        {"type": "move", "x": 100, "y": 100, "id": 5},
+        {"type": "presence", "hand": True, "id": 6},
+        {"type": "udp_probe", "id": 7},
+    ):
+        tess.send(**message)
+    assert errors(tess) == [("observer", 5), ("observer", 6), ("observer", 7)]
+    tess.send(type="ping", id=8)
+    assert tess.take("pong")
+    # It hears the others come and go, and its announcement is signed with its name.
+    ben, wb = setup.joined("ben")
+    assert [m["participant"]["id"] for m in tess.take("participant_joined")] == [wb["you"]]
+    tess.send(type="announce", text="Quiz at 3", id=9)
+    assert tess.take("ack") == [{"type": "ack", "id": 9}]
+    (update,) = ann.take("class_updated")
+    assert update["state"]["announcement"]["sender_name"] == "Tess"
+    ben.session.connection_lost(1000)
+    assert tess.take("participant_left") == [
+        {"type": "participant_left", "participant_id": wb["you"]}
+    ]
+    # Its end is nobody's news.
+    ann.take()
+    tess.session.connection_lost(1006)
+    setup.service.tick()
+    assert ann.take() == []
+    assert len(setup.service.classroom.observers) == 0
+    assert welcome["you"] not in setup.service.sessions

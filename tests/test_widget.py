@@ -41,7 +41,7 @@ def click(widget: ClassroomWidget, content: Any) -> None:
 
 def test_the_widget_sends_the_views_protocol_messages(server: JupyterProcess) -> None:
     teacher = Classroom(url=server.url, token=server.token)
-    ann = Classroom(url=f"{server.url}?user=ann", token=server.token)
+    ann = Classroom(url=f"{server.url}?user=ann", token=server.token, observer=False)
     widget = ClassroomWidget(teacher)
     try:
         assert widget.role == "instructor"

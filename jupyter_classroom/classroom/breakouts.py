@@ -15,6 +15,7 @@ from .. import protocol
 from ..protocol import ErrorCode
 from ..protocol import ProtocolError as ClassroomError
 from .map import Room
+from .observers import Actor
 from .participant import Participant
 
 #: Seconds before the end of breakouts when everyone is warned.
@@ -39,7 +40,7 @@ def assign(
     all_tables: list[Room],
     students: list[Participant],
     everyone: Iterable[Participant],
-    me: Participant,
+    me: Actor,
     rng: random.Random,
     tables: int | None = None,
     groups: list[list[str]] | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import secrets
+from collections.abc import Mapping
 
 from .. import protocol
 from ..protocol import ErrorCode
@@ -24,9 +25,11 @@ from .identity import Identity, check_colour, check_name
 from .map import ClassroomMap, Room
 from .media_plan import RoomMedia, TrackKey
 from .news import News
+from .observers import Actor, Observer, Observers, acting_as, audience
 from .pairing import PeerMesh
 from .participant import Names, Participant
 from .proximity import Proximity
+from .seats import Seating, settling
 from .settings import ClassroomSettings
 from .teaching import Teaching
 
@@ -44,6 +47,8 @@ class Classroom:
         self.settings = settings or ClassroomSettings()
         self.rng = rng or random.Random()
         self.participants: dict[str, Participant] = {}
+        #: Connections acting for someone without being on the map.
+        self.observers = Observers()
         self._by_resume: dict[str, Participant] = {}
         self._names = Names()
         self._moved: set[str] = set()
@@ -62,6 +67,8 @@ class Classroom:
         # People whose neighbours, position, room or connection changed since
         # the mesh was last brought up to date.
         self._mesh_dirty: set[str] = set()
+        #: Who sits where at the tables.
+        self.seating = Seating(cmap, self.settings.avatar_radius)
         #: The instructors' powers and what they set for the class.
         self.teaching = Teaching(self)
 
@@ -91,13 +98,13 @@ class Classroom:
         info.rooms = [dataclasses.replace(r, capacity=self.capacity(r.id)) for r in info.rooms]
         return info
 
-    def _others(self, pid: str) -> frozenset[str]:
-        return frozenset(self.participants) - {pid}
+    def _others(self, pid: str) -> frozenset[str]:  # observers see the roster too
+        return audience(self.participants, self.observers) - {pid}
 
     def _new_id(self) -> str:
         while True:
             pid = f"{self.rng.getrandbits(32):08x}"
-            if pid not in self.participants and pid not in self._news.gone:
+            if not (pid in self.participants or pid in self._news.gone or pid in self.observers):
                 return pid
 
     # -- joining and leaving ---------------------------------------------
@@ -195,6 +202,7 @@ class Classroom:
             moved_at=now,
             media=media,
         )
+        self.seating.sit_at(p, room, x, y)  # back on their seat after a restart
         p.choose(name, color, notes)
         self._names.give(p)
         self._new_session(p)
@@ -257,31 +265,47 @@ class Classroom:
         """The joiner's first message: the whole classroom as it is now.
 
         A query, not a command: it changes nothing, so it has no effects."""
-        p = self.get(pid)
+        o = self.observers.by_id.get(pid)
+        p = self.get(pid) if o is None else None
         config = self.settings.client_config()
         config.room_media = room_media
         return protocol.Welcome(
             protocol=protocol.PROTOCOL_VERSION,
-            you=p.id,
-            resume=p.resume,
+            you=pid,
+            resume=p.resume if p is not None else "",
             map=self.map_info(),
             config=config,
             participants=[q.info() for q in self.participants.values()],
             ice_servers=list(ice_servers or []),
             id=request_id,
-            naming=p.naming,
+            naming=p is not None and p.naming,
+            observer=o.info() if o is not None else None,
         )
 
-    def disconnect(self, pid: str, seen: float) -> Effects:
+    def observe(self, identity: Identity) -> Observer:
+        """A connection acting for ``identity`` without being on the map (see
+        :mod:`.observers`; ``observers.remove`` when it ends): nobody is told."""
+        o = Observer(id=self._new_id(), identity=identity)
+        self.observers.add(o)
+        return o
+
+    def actor(self, pid: str) -> Actor:
+        """Who a command from ``pid`` comes from: the participant, or for an
+        observer its user's participant on the map, else the observer."""
+        o = self.observers.by_id.get(pid)
+        return self.get(pid) if o is None else acting_as(o, self.participants.values())
+
+    def disconnect(self, pid: str, seen: float, grace: float | None = None) -> Effects:
         """The connection dropped: keep the participant for a while, until
-        ``reconnect_grace`` after ``seen``, when their client was last heard
-        from (on the clock :meth:`expire` is given)."""
+        ``reconnect_grace`` (or a shorter ``grace``: a page that went away)
+        after ``seen``, when their client was last heard from (on the clock
+        :meth:`expire` is given)."""
         p = self.participants.get(pid)
         if p is None or p.connection == "reconnecting":
             return Effects()
         before = self._media_key(p)
         p.connection = "reconnecting"
-        p.disconnected_at = seen
+        p.disconnected_at, p.grace = seen, grace
         p.conference = False
         self._alone(p)
         if not self._news.now(pid, len(self.participants) - 1, left=False):
@@ -304,6 +328,7 @@ class Classroom:
             return Effects()
         self._by_resume.pop(p.resume, None)
         self._names.release(p)
+        self.seating.stand(p)
         self._moved.discard(pid)
         self._news.dropped.pop(pid, None)
         self._mesh_dirty.discard(pid)
@@ -312,7 +337,8 @@ class Classroom:
         if self._news.now(pid, len(self.participants), left=True):
             out.append(
                 Outgoing(
-                    protocol.ParticipantLeft(participant_id=pid), frozenset(self.participants)
+                    protocol.ParticipantLeft(participant_id=pid),
+                    audience(self.participants, self.observers),
                 )
             )
         in_plan = self._media_key(p) is not None
@@ -325,7 +351,8 @@ class Classroom:
         grace = self.settings.reconnect_grace
         effects = Effects()
         for p in list(self.participants.values()):
-            if p.disconnected_at is not None and now - p.disconnected_at >= grace:
+            kept = grace if p.grace is None else min(grace, p.grace)
+            if p.disconnected_at is not None and now - p.disconnected_at >= kept:
                 effects.add(self.leave(p.id))
         return effects
 
@@ -336,13 +363,20 @@ class Classroom:
         p = self.get(pid)
         s = self.settings
         rate = s.speed * s.speed_tolerance
-        left = placement.check_walk(p, self.map, x, y, now, rate, s.walk_burst, s.avatar_radius)
         room = self.map.room_at(x, y)
         room_id = room.id if room else None
+        if p.seated_from is not None and settling(p, room_id, now):
+            # Sent before they heard of their seat (or just after): they stay
+            # on it, and are told again, so that a page that stopped walking
+            # then does not stay somewhere else.
+            return self.correction(pid)
+        left = placement.check_walk(p, self.map, x, y, now, rate, s.walk_burst, s.avatar_radius)
         if room is not None and room_id != p.room:
             self._check_entry(room, p.identity.role)
         p.x, p.y, p.moved_at, p.walk_budget = x, y, now, left
         self._moved.add(pid)
+        if self.seating.walked(p, room, room_id != p.room):
+            return self.correction(pid).add(self._change_room(p, room_id))
         return self._change_room(p, room_id)
 
     def place(self, p: Participant, x: float, y: float, now: float) -> Effects:
@@ -350,18 +384,11 @@ class Classroom:
         summoned them, or sent them to a table): they are told where they
         stand (a correction), everyone else sees it in the next positions
         batch. No rule is checked: the caller chose the spot."""
-        p.x, p.y, p.moved_at, p.walk_budget = x, y, now, None
+        p.x, p.y, p.moved_at, p.walk_budget, p.seated_from = x, y, now, None, None
         self._moved.add(p.id)
         room = self.map.room_at(x, y)
-        effects = Effects(
-            [
-                Outgoing(
-                    protocol.Positions(t=0.0, moves=[p.position()], correction=True),
-                    frozenset({p.id}),
-                )
-            ]
-        )
-        return effects.add(self._change_room(p, room.id if room else None))
+        self.seating.sit_at(p, room, x, y)
+        return self.correction(p.id).add(self._change_room(p, room.id if room else None))
 
     def _change_room(self, p: Participant, room_id: str | None) -> Effects:
         """``p`` now stands in ``room_id`` (None: the open floor): everyone is
@@ -389,15 +416,8 @@ class Classroom:
 
     def correction(self, pid: str) -> Effects:
         """Tell a participant where they really stand (after a refused move)."""
-        p = self.get(pid)
-        return Effects(
-            [
-                Outgoing(
-                    protocol.Positions(t=0.0, moves=[p.position()], correction=True),
-                    frozenset({pid}),
-                )
-            ]
-        )
+        fix = protocol.Positions(t=0.0, moves=[self.get(pid).position()], correction=True)
+        return Effects([Outgoing(fix, frozenset({pid}))])
 
     def flush(self, now: float, mesh: bool = True) -> Effects:
         """The positions that changed since the last flush, then the news of
@@ -406,7 +426,11 @@ class Classroom:
         :meth:`flush_mesh`) the changes of the peer mesh."""
         self._now = now
         effects = Effects(
-            self._news.flush(self.participants, self.settings.reconnecting_deliveries_per_tick)
+            self._news.flush(
+                self.participants,
+                self.settings.reconnecting_deliveries_per_tick,
+                self.observers.ids,
+            )
         ).add(self._flush_moves(now))
         if mesh:
             effects.add(self.flush_mesh(now))
@@ -448,21 +472,22 @@ class Classroom:
         broadcast = t.broadcast_tracks() if t.broadcast is not None else None
         return media_plan.plan(self.participants.values(), broadcast)
 
-    def sfu_media(self) -> dict[str, RoomMedia]:
-        """The part of the rooms' plan the SFU carries: those whose media
-        travels over WebRTC. Whoever uses the media socket gets the room's
-        tracks through the relay (:meth:`relayed_media`) and is offered no
-        WebRTC connection (a UDP probe tells their page when UDP passes)."""
+    def sfu_media(self, rooms: Mapping[str, RoomMedia] | None = None) -> dict[str, RoomMedia]:
+        """The part of the rooms' plan (``rooms``: it, made already) the SFU
+        carries: those whose media travels over WebRTC. Whoever uses the
+        media socket gets the room's tracks through the relay
+        (:meth:`relayed_media`) and is offered no WebRTC connection (a UDP
+        probe tells their page when UDP passes)."""
         people = self.participants
-        return {
-            pid: media
-            for pid, media in self.room_media().items()
-            if people[pid].transport == "webrtc"
-        }
+        rooms = self.room_media() if rooms is None else rooms
+        return {pid: media for pid, media in rooms.items() if people[pid].transport == "webrtc"}
 
-    def relayed_media(self) -> dict[str, frozenset[TrackKey]]:
+    def relayed_media(
+        self, rooms: Mapping[str, RoomMedia] | None = None
+    ) -> dict[str, frozenset[TrackKey]]:
         """What goes through the media socket (see :func:`media_plan.relayed`)."""
-        return media_plan.relayed(self.participants, self.room_media(), self.mesh.peers)
+        rooms = self.room_media() if rooms is None else rooms
+        return media_plan.relayed(self.participants, rooms, self.mesh.peers)
 
     def _media_key(self, p: Participant) -> tuple[object, ...] | None:
         """What of ``p`` the media plan depends on (None: not in the plan).
@@ -550,7 +575,11 @@ class Classroom:
         """Check a chat message and address it (see :mod:`.chat`).
         ``Effects.store`` is the message when it is to be kept (the host
         stores it, which gives it its id, before delivering)."""
-        p = self.get(pid)
+        p = self.actor(pid)
+        if not isinstance(p, Participant):
+            raise ClassroomError(
+                ErrorCode.OBSERVER, "Chat from the classroom's panel: you are not on its map."
+            )
         self.teaching.check_chat(p, channel, to)
         message, recipients, keep = chat.address(
             p,

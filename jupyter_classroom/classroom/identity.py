@@ -19,6 +19,12 @@ name. Both pass through here before anyone else sees them:
   number, ``Ada (2)``, compared after NFKC and case folding so that
   ``ＡＤＡ`` or ``ada`` with a zero-width joiner are the same name
   (:func:`name_key`).
+- nor the same initials, nor (while the palette lasts) the same derived
+  colour: the later one gets other letters of their name
+  (:func:`initials_choices`) and the next free colour (:func:`distinct_colour`).
+  A placeholder name such as Jupyter's "Anonymous Kore" is known by its
+  distinct word, "Kore" (:func:`distinct_word`), so two anonymous people are
+  "KO" and "KA", not both "AK".
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .. import protocol
@@ -91,6 +97,8 @@ class Identity:
     #: A simulated classmate the server runs (``jupyter_classroom.demo``),
     #: marked as such to everyone and left out of rosters.
     demo: bool = False
+    #: Admitted by a classroom-only invitation, not a user of the host.
+    guest: bool = False
 
     @classmethod
     def from_host(
@@ -210,6 +218,51 @@ def initials_of(name: str) -> str:
     if len(words) == 1:
         return words[0][:2].upper()
     return (words[0][0] + words[-1][0]).upper()
+
+
+_PLACEHOLDER = re.compile(r"Anonymous\s+(\S.*)")
+
+
+def distinct_word(name: str) -> str:
+    """What tells a placeholder name apart: "Kore" for Jupyter's "Anonymous
+    Kore"; any other name whole."""
+    m = _PLACEHOLDER.fullmatch(name)
+    return m.group(1) if m else name
+
+
+def initials_choices(name: str, given: str = "") -> Iterator[str]:
+    """Initials for ``name``, best first: ``given`` (the host's), the usual
+    ones of its distinct word, then other letters of it (``KO``, ``KR``,
+    ``KE`` for "Kore"; ``AL``, ``ALO``, ``ALV`` for "Ada Lovelace"), then
+    numbered ones (``KO2``), without end."""
+    if given:
+        yield given
+    words = [w for w in distinct_word(name).replace("_", " ").split() if w]
+    usual = initials_of(" ".join(words))
+    yield usual
+    if words:
+        first, last = words[0], words[-1]
+        if len(words) == 1:
+            for ch in first[2:]:
+                yield (first[0] + ch).upper()[:MAX_INITIALS]
+        else:
+            for ch in last[1:]:
+                yield (first[0] + last[0] + ch).upper()[:MAX_INITIALS]
+    n = 2
+    while True:
+        yield f"{usual[: MAX_INITIALS - len(str(n))]}{n}"
+        n += 1
+
+
+def distinct_colour(preferred: str, derived: bool, used: Mapping[str, int]) -> str:
+    """``preferred``, unless it was derived from the username (nobody chose
+    it) and someone present shows it already: then the palette's next colour
+    nobody shows, or, with every colour shown, the least shown one."""
+    if not derived or not used.get(preferred):
+        return preferred
+    start = PALETTE.index(preferred) if preferred in PALETTE else 0
+    ring = [PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE))]
+    return min(ring, key=lambda c: used.get(c, 0))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,67 @@ SPAWN_SPACING = 2.5
 SPAWN_REACH = 14
 
 
+#: How far derived seats sit inside a table's outline (two default avatar
+#: radii: a person on the seat stays inside the table's area).
+SEAT_INSET = 32.0
+#: Distance between derived seats along the table (an avatar and a gap,
+#: enough that two seats either side of a corner stay an avatar apart).
+SEAT_SPACING = 48.0
+
+
 class MapError(ValueError):
     """A map that cannot be used; the message says what is wrong."""
+
+
+Point = tuple[float, float]
+
+
+def in_polygon(polygon: Sequence[Point], x: float, y: float) -> bool:
+    """Even-odd point-in-polygon test."""
+    inside = False
+    j = len(polygon) - 1
+    for i in range(len(polygon)):
+        xi, yi = polygon[i]
+        xj, yj = polygon[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def derive_seats(polygon: Sequence[Point], capacity: int | None) -> tuple[Point, ...]:
+    """Seats around a table with no seats listed: evenly along its outline,
+    ``SEAT_INSET`` inside it, as many as its capacity (or as fit
+    ``SEAT_SPACING`` apart). Deterministic; points that fall outside a
+    concave outline are left out."""
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    # The outline pulled towards its middle, by the inset on each side of
+    # its box: where chairs stand.
+    hx, hy = (max(xs) - min(xs)) / 2, (max(ys) - min(ys)) / 2
+    kx = max(0.0, hx - SEAT_INSET) / hx if hx else 0.0
+    ky = max(0.0, hy - SEAT_INSET) / hy if hy else 0.0
+    ring = [(cx + (x - cx) * kx, cy + (y - cy) * ky) for x, y in polygon]
+    edges = [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+    lengths = [math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in edges]
+    perimeter = sum(lengths)
+    if perimeter <= 0:
+        return ()
+    fit = int(perimeter // SEAT_SPACING)
+    count = min(capacity, fit) if capacity is not None else fit
+    seats: list[Point] = []
+    for n in range(count):
+        # Half a step in, so a rectangle's seats do not sit on its corners.
+        at = (n + 0.5) * perimeter / count
+        for (a, b), length in zip(edges, lengths, strict=True):
+            if at <= length and length > 0:
+                t = at / length
+                x, y = round(a[0] + (b[0] - a[0]) * t, 1), round(a[1] + (b[1] - a[1]) * t, 1)
+                if in_polygon(polygon, x, y):
+                    seats.append((x, y))
+                break
+            at -= length
+    return tuple(seats)
 
 
 @dataclass(frozen=True)
@@ -30,19 +90,12 @@ class Room:
     kind: protocol.RoomKind
     polygon: tuple[tuple[float, float], ...]
     capacity: int | None = None
+    #: Where people sit (tables only): listed on the map's ``seats`` layer
+    #: or derived from the table's shape.
+    seats: tuple[tuple[float, float], ...] = ()
 
     def contains(self, x: float, y: float) -> bool:
-        """Even-odd point-in-polygon test."""
-        inside = False
-        pts = self.polygon
-        j = len(pts) - 1
-        for i in range(len(pts)):
-            xi, yi = pts[i]
-            xj, yj = pts[j]
-            if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
-                inside = not inside
-            j = i
-        return inside
+        return in_polygon(self.polygon, x, y)
 
     def centre(self) -> tuple[float, float]:
         xs = [p[0] for p in self.polygon]
@@ -56,6 +109,7 @@ class Room:
             kind=self.kind,
             polygon=list(self.polygon),
             capacity=self.capacity,
+            seats=list(self.seats) if self.seats else None,
         )
 
 
@@ -93,6 +147,32 @@ def _rect(obj: dict[str, Any], where: str) -> protocol.Rect:
     if r.width <= 0 or r.height <= 0:
         raise MapError(f"{where} has no area (width and height must be positive)")
     return r
+
+
+def _seated(rooms: list[Room], layer: dict[str, Any] | None) -> list[Room]:
+    """The tables with their seats: the points of the ``seats`` layer in
+    each table (in the layer's order), or, for a table with none there,
+    seats derived from its shape."""
+    listed: dict[str, list[tuple[float, float]]] = {}
+    for i, o in enumerate((layer or {}).get("objects", [])):
+        where = f"seat #{o.get('id', i)}"
+        x, y = _number(o, "x", where), _number(o, "y", where)
+        if not o.get("point"):
+            # A rectangle or tile: its middle (Tiled anchors tiles at the bottom).
+            x += _number(o, "width", where) / 2
+            y += _number(o, "height", where) / 2 * (-1 if "gid" in o else 1)
+        table = next((r for r in rooms if r.kind == "table" and r.contains(x, y)), None)
+        if table is None:
+            raise MapError(f"{where} is not on a table")
+        listed.setdefault(table.id, []).append((x, y))
+    return [
+        dataclasses.replace(
+            r, seats=tuple(listed.get(r.id) or derive_seats(r.polygon, r.capacity))
+        )
+        if r.kind == "table"
+        else r
+        for r in rooms
+    ]
 
 
 class ClassroomMap:
@@ -182,6 +262,7 @@ class ClassroomMap:
             if any(r.id == room_id for r in rooms):
                 raise MapError(f"two rooms have the id {room_id!r}")
             rooms.append(Room(room_id, name, kind, polygon, capacity))
+        rooms = _seated(rooms, layers.get("seats"))
 
         spawns = layers["spawn"].get("objects", [])
         if len(spawns) != 1:

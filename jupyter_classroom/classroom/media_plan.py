@@ -32,6 +32,9 @@ class RoomMedia:
     #: Changes on every join and resume, so the SFU can tell a resumed
     #: session from the one it replaces and offer it a connection of its own.
     generation: int = 0
+    #: Whose voices are forwarded however quiet (the broadcaster and those
+    #: given the floor), besides a room's loudest few.
+    floor: frozenset[str] = frozenset()
 
 
 def plan_key(p: Participant, broadcasting: bool) -> tuple[object, ...] | None:
@@ -74,12 +77,13 @@ def plan(
                 room, frozenset(t for t in sent if t[0] != p.id), p.generation
             )
     if broadcast is not None:
+        floor = frozenset(pid for pid, source in broadcast if source == "microphone")
         for p in people:
             if p.media and p.connection == "online" and not p.identity.demo:
                 mine = result.get(p.id)
                 tracks = frozenset(t for t in broadcast if t[0] != p.id)
                 result[p.id] = RoomMedia(
-                    p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation
+                    p.room, (mine.tracks if mine else frozenset()) | tracks, p.generation, floor
                 )
     return result
 

@@ -38,9 +38,14 @@ class News:
         self._budget -= cost
         return True
 
-    def flush(self, people: Mapping[str, Participant], per_tick: int) -> list[Outgoing]:
+    def flush(
+        self,
+        people: Mapping[str, Participant],
+        per_tick: int,
+        watchers: frozenset[str] = frozenset(),
+    ) -> list[Outgoing]:
         """A new tick's budget: the news that waited, as far as it goes (at
-        least one)."""
+        least one). ``watchers``: observers, who are told too."""
         budget = per_tick
         out: list[Outgoing] = []
         while self.dropped or self.gone:
@@ -52,12 +57,16 @@ class News:
                 break
             del queue[pid]
             if left:
-                news = Outgoing(protocol.ParticipantLeft(participant_id=pid), frozenset(people))
+                news = Outgoing(
+                    protocol.ParticipantLeft(participant_id=pid), frozenset(people) | watchers
+                )
             else:
                 p = people.get(pid)
                 if p is None or p.connection != "reconnecting":
                     continue  # gone (see above) or back (and the others told)
-                news = Outgoing(protocol.ParticipantUpdated(p.info()), frozenset(people) - {pid})
+                news = Outgoing(
+                    protocol.ParticipantUpdated(p.info()), (frozenset(people) | watchers) - {pid}
+                )
             budget -= cost
             out.append(news)
         self._budget = max(0, budget)

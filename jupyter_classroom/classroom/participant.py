@@ -17,8 +17,9 @@ from .identity import (
     check_colour,
     check_name,
     colour_of,
+    distinct_colour,
     distinct_name,
-    initials_of,
+    initials_choices,
     name_key,
 )
 
@@ -45,6 +46,8 @@ class Participant:
     transport: protocol.Transport = "webrtc"
     #: Reconnecting: when the client was last heard from (see ``disconnect``).
     disconnected_at: float | None = None
+    #: Reconnecting: seconds they are kept from then (None: ``reconnect_grace``).
+    grace: float | None = None
     #: Bumped (classroom-wide counter) on every join and resume.
     generation: int = 0
     #: Whether they stood in a room since their session began: their room
@@ -60,6 +63,16 @@ class Participant:
     chosen_color: str | None = None
     #: The name ``name`` was made from (before a number told it apart).
     base_name: str = ""
+    #: Their initials and colour, told apart from the others' (see :class:`Names`).
+    initials: str = ""
+    colour: str = ""
+    #: What ``initials`` and ``colour`` were made from (see :meth:`wanted_look`).
+    look: tuple[list[str], str, bool] | None = None
+    #: The table and seat they sit on (see :mod:`.seats`).
+    seat: tuple[str, int] | None = None
+    #: Where they stepped onto the table before they were seated: their
+    #: moves sent before they heard of the seat start from there.
+    seated_from: tuple[float, float] | None = None
 
     @property
     def naming(self) -> bool:
@@ -74,17 +87,12 @@ class Participant:
 
     def info(self) -> protocol.ParticipantInfo:
         ident = self.identity
-        if self.naming and self.chosen_name:
-            initials = initials_of(self.chosen_name)
-        else:
-            initials = ident.initials or initials_of(ident.name)
-        colour = (self.chosen_color if self.naming else None) or ident.color
         return protocol.ParticipantInfo(
             id=self.id,
             user=ident.username,
             name=self.name,
-            initials=initials,
-            color=colour or colour_of(ident.username),
+            initials=self.initials,
+            color=self.colour,
             role=ident.role,
             x=round(self.x, 1),
             y=round(self.y, 1),
@@ -99,6 +107,7 @@ class Participant:
             number=self.seq,
             transport=self.transport,
             demo=ident.demo,
+            guest=ident.guest,
         )
 
     def position(self) -> protocol.Position:
@@ -109,6 +118,19 @@ class Participant:
         a camera, a shared screen."""
         on = (("microphone", self.mic), ("camera", self.camera), ("screen_share", self.screen))
         return tuple(source for source, flag in on if flag)  # type: ignore[misc]
+
+    def wanted_look(self) -> tuple[list[str], str, bool]:
+        """The initials they would have (the host's first, for a name the
+        host gives) and their colour, and whether it is derived from their
+        username (nobody chose it)."""
+        ident = self.identity
+        if self.naming and self.chosen_name:
+            given, name = "", self.chosen_name
+        else:
+            given, name = (ident.initials if not self.naming else ""), ident.name
+        colour = (self.chosen_color if self.naming else None) or ident.color
+        derived = colour is None or colour == colour_of(ident.username)
+        return [given, name], colour or colour_of(ident.username), derived
 
     def choose(self, name: str | None, color: str | None, notes: list[protocol.Error]) -> None:
         """Take the name and colour they chose, if the host leaves them the
@@ -187,23 +209,37 @@ class Participant:
 
 
 class Names:
-    """Everyone's name, told apart from the others' (by :func:`name_key`)."""
+    """Everyone's name, initials and colour, told apart from the others'
+    present (names by :func:`name_key`)."""
 
     def __init__(self) -> None:
         self._holders: dict[str, str] = {}
+        self._initials: dict[str, str] = {}
+        self._colours: dict[str, int] = {}
 
     def give(self, p: Participant) -> None:
-        """Give ``p`` their name. A name kept from before (the same wanted
-        name) keeps its number."""
+        """Give ``p`` their name, initials and colour. What is kept from
+        before (the same wanted name and look) keeps its number and letters."""
         wanted = p.wanted_name()
-        if wanted == p.base_name and p.name:
+        look = p.wanted_look()
+        if wanted == p.base_name and p.name and look == p.look:
             return
         self.release(p)
-        p.base_name = wanted
+        p.base_name, p.look = wanted, look
         p.name = distinct_name(wanted, self._holders)
         self._holders[name_key(p.name)] = p.id
+        (given, name), colour, derived = look
+        p.initials = next(i for i in initials_choices(name, given) if i not in self._initials)
+        self._initials[p.initials] = p.id
+        p.colour = distinct_colour(colour, derived, self._colours)
+        self._colours[p.colour] = self._colours.get(p.colour, 0) + 1
 
     def release(self, p: Participant) -> None:
-        """``p`` no longer holds their name (they left, or take another)."""
+        """``p`` no longer holds their name, initials and colour (they left,
+        or take others)."""
         if p.name and self._holders.get(name_key(p.name)) == p.id:
             del self._holders[name_key(p.name)]
+        if p.initials and self._initials.get(p.initials) == p.id:
+            del self._initials[p.initials]
+        if p.colour and self._colours.get(p.colour):
+            self._colours[p.colour] -= 1

@@ -136,7 +136,7 @@ class Spots:
 
     def of(self, room: Room | None, radius: float) -> list[tuple[float, float]]:
         """Walkable spots of ``room`` (None: the spawn area) an avatar apart,
-        nearest its centre first."""
+        nearest its centre first; a table's seats come before its other spots."""
         key = room.id if room is not None else None
         if key in self._cache:
             return self._cache[key]
@@ -160,6 +160,9 @@ class Spots:
                 x += step
             y += step
         spots.sort(key=lambda s: (s[0] - cx) ** 2 + (s[1] - cy) ** 2)
+        if room is not None and room.kind == "table":
+            seats = [s for s in room.seats if not cmap.blocked(s[0], s[1], r)]
+            spots = seats + spots
         self._cache[key] = spots
         return spots
 
@@ -182,6 +185,13 @@ class Spots:
         """A free walkable spot around ``me`` within ``reach``, in the same
         room as them (or on the open floor with them)."""
         r = radius
+        room = self.map.rooms_by_id.get(me.room) if me.room else None
+        if room is not None and room.kind == "table":
+            # At a table: the free seats nearest them.
+            seats = sorted(room.seats, key=lambda s: (s[0] - me.x) ** 2 + (s[1] - me.y) ** 2)
+            for x, y in seats:
+                if (x, y) != (me.x, me.y) and taken.free(x, y) and not self.map.blocked(x, y, r):
+                    return x, y
         ring = 3 * r
         while ring <= reach:
             count = max(6, int(2 * math.pi * ring / (2 * r + 4)))

@@ -59,6 +59,12 @@ class ClassroomSettings:
         "counted from the last sign of life of their client (time the server's "
         "event loop was stalled does not count).",
     )
+    reload_grace: float = setting(
+        20.0,
+        "Seconds a participant whose page went away (reloaded, or closed: WebSocket "
+        "close 1001) is kept for the page to come back, at most reconnect_grace; "
+        "0: they leave at once.",
+    )
     #: How many "reconnecting" and "left" updates (messages times
     #: recipients) one tick may send. A crowd dropping at once (a Wi-Fi
     #: access point going down) or leaving at once (the bell) is marked or

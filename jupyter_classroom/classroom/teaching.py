@@ -38,6 +38,7 @@ from ..protocol import ErrorCode
 from ..protocol import ProtocolError as ClassroomError
 from .breakouts import BREAKOUT_WARNING, MAX_BREAKOUT_MINUTES, Breakouts, assign
 from .effects import Effects, Outgoing
+from .observers import Actor
 from .participant import Participant
 from .placement import Occupied, Spots
 
@@ -72,6 +73,8 @@ class TeachingHost(Protocol):
     def rng(self) -> random.Random: ...
 
     def get(self, pid: str) -> Participant: ...
+
+    def actor(self, pid: str) -> Actor: ...
 
     def set_presence(
         self,
@@ -142,8 +145,10 @@ class Teaching:
         self._now = now
         return Outgoing(protocol.ClassUpdated(self.state(now)))
 
-    def _instructor(self, pid: str) -> Participant:
-        p = self.classroom.get(pid)
+    def _instructor(self, pid: str) -> Actor:
+        """The sender (an observer acts as its user: see :mod:`.observers`),
+        if an instructor."""
+        p = self.classroom.actor(pid)
         if p.identity.role != "instructor":
             raise ClassroomError(ErrorCode.FORBIDDEN, "Only an instructor may do that.")
         return p
@@ -244,7 +249,7 @@ class Teaching:
 
     def _switch_off(
         self,
-        me: Participant,
+        me: Actor,
         targets: list[Participant],
         what: str,
         now: float,
@@ -334,7 +339,7 @@ class Teaching:
             self._end_broadcast()
             return Effects([self._updated(now)], media_changed=True)
         c = self.classroom
-        by: Participant | None = me
+        by: Actor | None = me
         if not me.media:
             by = next(
                 (
@@ -420,8 +425,13 @@ class Teaching:
         for p in people:
             if to == "stage":
                 x, y = self._spot_in_room(self.spots.stage(), taken)
-            else:
+            elif isinstance(me, Participant):
                 x, y = self._spot_near(me, taken)
+            else:
+                raise ClassroomError(
+                    ErrorCode.OBSERVER,
+                    "You are not on the map: open the classroom to bring people next to you.",
+                )
             taken.add(x, y)
             effects.add(self.classroom.place(p, x, y, now))
             text = (

@@ -55,6 +55,7 @@ from .connection import Connection
 from .discovery import DEFAULT_TIMEOUT, find_hub_classroom, find_server, redact, socket_url
 from .errors import ClassroomForbidden, ClassroomRefused, ClassroomUnreachable
 from .facade import ROSTER_COLUMNS, Classroom
+from .invitations import Invitation
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -64,6 +65,7 @@ __all__ = [
     "ClassroomRefused",
     "ClassroomUnreachable",
     "Connection",
+    "Invitation",
     "find_hub_classroom",
     "find_server",
     "redact",

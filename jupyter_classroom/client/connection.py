@@ -31,7 +31,7 @@ CHANGES = frozenset(
 )
 
 #: The replies that answer a request (by its ``id``).
-REPLIES = frozenset(("welcome", "ack", "error", "pong"))
+REPLIES = frozenset(("welcome", "ack", "error", "pong", "invitation", "invitations"))
 
 
 def refusal(error: protocol.Error) -> ClassroomRefused:
@@ -62,9 +62,11 @@ def read_reply(m: dict[str, Any]) -> protocol.Ack | protocol.Pong | protocol.Err
 class Connection:
     """The socket and the classroom's mirror, on a loop of their own."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, observer: bool = True) -> None:
         self.url = url
         self.timeout = timeout
+        #: Join as an observer (see :class:`Classroom`), not a participant.
+        self.observing = observer
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="classroom-client", daemon=True
@@ -74,6 +76,9 @@ class Connection:
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.you: str | None = None
+        #: Who this connection acts for (it observes: it is not on the map);
+        #: None before the welcome.
+        self.observer: dict[str, Any] | None = None
         self.participants: dict[str, dict[str, Any]] = {}
         self.rooms: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {}
@@ -117,6 +122,7 @@ class Connection:
                 name=None,
                 color=None,
                 restore=None,
+                observer=self.observing or None,
             )
         )
 
@@ -175,6 +181,7 @@ class Connection:
         with self.lock:
             if kind == "welcome":
                 self.you = m["you"]
+                self.observer = m.get("observer")
                 self.participants = {p["id"]: p for p in m["participants"]}
                 self.rooms = m["map"]["rooms"]
                 self.state = m.get("classroom") or {}
@@ -200,6 +207,14 @@ class Connection:
             future = self.waiting[rid]
             if not future.done():
                 future.set_result(m)
+
+    def own(self) -> dict[str, Any]:
+        """Who this connection acts as (``id``, ``user``, ``name``, ``role``):
+        the observer's record (or, from a server that predates observers, the
+        connection's own participant). Call it holding :attr:`lock`."""
+        if self.observer is not None:
+            return dict(self.observer)
+        return dict(self.participants.get(self.you or "", {}))
 
     async def shut(self) -> None:
         self.closed = True

@@ -10,8 +10,16 @@ from .. import protocol
 from .connection import Connection, read_reply
 from .discovery import DEFAULT_TIMEOUT, find_server, redact, socket_url
 from .errors import ClassroomForbidden, ClassroomRefused, ClassroomUnreachable
+from .invitations import COLUMNS as INVITATION_COLUMNS
+from .invitations import Invitation, seconds_of, server_origin
 
-__all__ = ["Classroom", "ClassroomForbidden", "ClassroomRefused", "ClassroomUnreachable"]
+__all__ = [
+    "Classroom",
+    "ClassroomForbidden",
+    "ClassroomRefused",
+    "ClassroomUnreachable",
+    "Invitation",
+]
 
 #: The client messages :meth:`Classroom.send` takes (a connection joins once, when opened).
 _CLIENT_MESSAGES = frozenset(spec.cls for spec in protocol.SPEC.client) - {protocol.Join}
@@ -45,6 +53,7 @@ ROSTER_COLUMNS = [
     "screen",
     "status",
     "connection",
+    "guest",
     "x",
     "y",
 ]
@@ -56,12 +65,17 @@ class Classroom:
     Reading (``roster``, ``hands``, ``rooms``, ``announcement``, ``locks``)
     works for everyone; the commands are the instructor's and raise
     :class:`ClassroomForbidden` for a student. The notebook's connection is
-    a participant of its own (without media), left out of ``roster``, as
-    are the server's demo classmates (``demo_participants``): a roster is a
-    list of people.
+    an observer: it acts for its user without being on the map (no avatar,
+    not counted, in no call), and what it does is signed with the user's
+    name. The server's demo classmates are left out of ``roster``: a roster
+    is a list of people.
 
     On a JupyterHub single-user server, ``classroom`` names the hub's
     classroom to enter (needed when the user is in several).
+
+    ``observer=False`` joins as a participant of its own instead, on the
+    map without media (a scripted classmate, as the tests use): it moves and
+    shows a presence, and people see it.
     """
 
     def __init__(
@@ -70,12 +84,15 @@ class Classroom:
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         classroom: str | None = None,
+        *,
+        observer: bool = True,
     ) -> None:
         if url is None:
             url, found_token = find_server(classroom)
             token = token or found_token
         self._url = socket_url(url, token)
         self._timeout = timeout
+        self._observer = observer
         self._conn: Connection | None = None
         self._listeners: list[Callable[[], None]] = []
         previous = _open.get(self._url)
@@ -85,7 +102,7 @@ class Classroom:
         _open[self._url] = self
 
     def _connect(self) -> Connection:
-        conn = Connection(self._url, self._timeout)
+        conn = Connection(self._url, self._timeout, observer=self._observer)
         conn.listeners = self._listeners  # kept across reconnections
         try:
             conn.run(conn.open())
@@ -116,6 +133,15 @@ class Classroom:
         message is malformed or the server refuses it, and
         :class:`ClassroomUnreachable` when the classroom does not answer.
         """
+        if type(message) in _UNANSWERED:
+            self._check(message)
+            conn = self._live()
+            conn.run(conn.post(message))
+            return None
+        reply = read_reply(self._ask(message))
+        return reply if isinstance(reply, (protocol.Ack, protocol.Pong)) else None
+
+    def _check(self, message: protocol.ClientMessage) -> None:
         if type(message) not in _CLIENT_MESSAGES:
             raise TypeError(f"not a client message of the protocol: {message!r}")
         try:
@@ -123,12 +149,12 @@ class Classroom:
             protocol.validate(protocol.to_dict(protocol.with_id(message, 0)))
         except protocol.ProtocolError as e:
             raise ClassroomRefused(e.code.value, e.message) from None
+
+    def _ask(self, message: protocol.ClientMessage) -> dict[str, Any]:
+        """Send a request and return the server's reply as it came."""
+        self._check(message)
         conn = self._live()
-        if type(message) in _UNANSWERED:
-            conn.run(conn.post(message))
-            return None
-        reply = read_reply(conn.run(conn.request(message)))
-        return reply if isinstance(reply, (protocol.Ack, protocol.Pong)) else None
+        return conn.run(conn.request(message))
 
     def close(self) -> None:
         """Leave the classroom (idempotent)."""
@@ -188,10 +214,11 @@ class Classroom:
 
     @property
     def me(self) -> dict[str, Any]:
-        """The notebook's own participant record (its ``role`` says what it may do)."""
+        """Whom the notebook acts for: ``id`` (its connection's), ``user``,
+        ``name`` and ``role`` (which says what it may do)."""
         conn = self._live()
         with conn.lock:
-            return dict(conn.participants[conn.you or ""])
+            return conn.own()
 
     @property
     def roster(self) -> Any:
@@ -406,3 +433,58 @@ class Classroom:
         or take the floor back (``on=False``)."""
         for pid in self._ids(who) or []:
             self.send(protocol.GiveFloor(participant=pid, on=bool(on)))
+
+    # -- invitations (a single server's) ---------------------------------------------------
+
+    def invite(
+        self,
+        role: str = "student",
+        expires: str | float | Any = "2h",
+        max_guests: int | None = None,
+        label: str | None = None,
+    ) -> Invitation:
+        """A link that admits whoever opens it to this classroom only (not to
+        the server: no notebooks, files or terminals), as a ``"student"`` or a
+        co-instructor (``"instructor"``), under a name they type, until
+        ``expires`` (``"2h"``, ``"1d"``, ``"1w"``, seconds or a timedelta),
+        for at most ``max_guests`` people (None: the server's default).
+        ``str()`` of the result is the link to send. The link names this
+        server as this notebook reaches it: send one whose address your
+        guests can reach."""
+        if role not in ("student", "instructor"):
+            raise ValueError('role is "student" or "instructor"')
+        message = protocol.CreateInvitation(
+            role="instructor" if role == "instructor" else "student",
+            expires_in=seconds_of(expires),
+            max_guests=max_guests,
+            label=label,
+        )
+        return Invitation.from_info(self._ask(message)["invitation"], server_origin(self._url))
+
+    def _invitations(self) -> list[Invitation]:
+        origin = server_origin(self._url)
+        listed = self._ask(protocol.ListInvitations())["invitations"]
+        return [Invitation.from_info(info, origin) for info in listed]
+
+    def invitations(self) -> Any:
+        """The current invitations, newest first (a DataFrame with pandas)."""
+        return _table([i.record() for i in self._invitations()], INVITATION_COLUMNS)
+
+    def revoke(self, invitation: str | Invitation) -> Invitation:
+        """End an invitation (its id, its link or the :class:`Invitation`):
+        its link and guests' passes open nothing more, and its guests are
+        disconnected at once."""
+        if isinstance(invitation, Invitation):
+            wanted = invitation.id
+        elif "/" in invitation:
+            found = [i.id for i in self._invitations() if i.link.endswith(invitation)]
+            if not found:
+                raise ClassroomRefused(
+                    protocol.ErrorCode.UNKNOWN_INVITATION.value,
+                    f"No current invitation has the link {invitation!r}.",
+                )
+            wanted = found[0]
+        else:
+            wanted = invitation
+        reply = self._ask(protocol.RevokeInvitation(invitation=wanted))
+        return Invitation.from_info(reply["invitation"], server_origin(self._url))

@@ -15,7 +15,8 @@ seconds and whenever the server asks for one.
 
 A classmate walks on after a while at each stop, but stays up to
 :data:`LINGER` seconds more while someone is with it (at its table, or near
-it on the open floor), so a visitor who walks up to one can talk with it.
+it on the open floor), so a visitor who walks up to one can talk with it;
+one at rest waits, too, while someone is walking towards it.
 
 They leave, for good, when a real class starts: once ``leave_at`` people
 (different users, not demo classmates) are in the classroom at once, or
@@ -35,6 +36,7 @@ from typing import Any
 
 from .. import protocol
 from ..classroom import Identity, Participant
+from ..classroom.seats import SEAT_SETTLE
 from ..protocol.frames import FRAME_KIND_AUDIO, FRAME_KIND_CAMERA, FrameHeader
 from ..server.service import ClassroomService
 from ..server.session import ClassroomSession
@@ -59,6 +61,11 @@ STROLL = 0.4
 #: Seconds a classmate stays on at a stop, past its time, while someone
 #: (not a demo classmate) is with it: at its table, or near it on the open floor.
 LINGER = 45.0
+#: Someone this close (map units) and getting closer is coming to talk: a
+#: classmate at rest waits for them (within LINGER of its arrival).
+APPROACH = 640.0
+#: Seconds since someone last came closer that still count as coming.
+COMING = 1.0
 #: Seconds between two frames of audio.
 AUDIO_PERIOD = 0.02
 
@@ -112,8 +119,14 @@ class DemoClassmate:
         self.stop: Stop | None = None
         #: Standing until then (the service's clock).
         self.resting_until = 0.0
+        #: Seated at a table on the way to its stop: walks on at this time.
+        self.walk_on_at = 0.0
         #: When it last reached a stop.
         self.arrived = -LINGER
+        #: When someone last came closer to it (the service's clock).
+        self.approached_at = -LINGER
+        #: How far each person (not a demo classmate) was at the last step.
+        self.distances: dict[str, float] = {}
         self.gone = False
         self._ids = 0
         self._key_wanted = False
@@ -396,19 +409,31 @@ class DemoClassmates:
         if p is None or p.connection != "online":
             return
         here = (p.x, p.y)
+        self._watch_approach(c, p, now)
         if c.stop is None:
             if now < c.resting_until:
                 return
-            if now < c.arrived + LINGER and self._company(p):
-                return  # someone came to talk: stay a while
+            if now < c.arrived + LINGER and (self._company(p) or now - c.approached_at <= COMING):
+                return  # someone came, or is coming, to talk: stay a while
             c.stop = next_stop(self.service.classroom.map, self.rng, here, radius)
             if c.stop is None:
                 c.resting_until = now + 2.0
                 return
+        if now < c.walk_on_at:
+            return
         to = (c.stop.x, c.stop.y)
         step = step_towards(here, to, distance)
         c.move(*step)
-        if abs(p.x - step[0]) > 0.5 or abs(p.y - step[1]) > 0.5:
+        if p.seated_from is not None and p.room != c.stop.room:
+            # Given a seat at a table it only crosses: walk on from the seat
+            # once the server takes steps from it (as a browser does).
+            c.walk_on_at = now + SEAT_SETTLE
+        elif p.seated_from is not None:
+            # Stepped onto its table and was given a seat: sit there a while.
+            c.resting_until = now + c.stop.stay
+            c.arrived = now
+            c.stop = None
+        elif abs(p.x - step[0]) > 0.5 or abs(p.y - step[1]) > 0.5:
             # Refused (someone's table is full, or locked): somewhere else, later.
             c.stop = None
             c.resting_until = now + 1.0
@@ -416,6 +441,20 @@ class DemoClassmates:
             c.resting_until = now + c.stop.stay
             c.arrived = now
             c.stop = None
+
+    def _watch_approach(self, c: DemoClassmate, p: Participant, now: float) -> None:
+        """Note when someone (not a demo classmate) within :data:`APPROACH`
+        comes closer to ``c`` than at the last step."""
+        distances: dict[str, float] = {}
+        for q in self.service.classroom.participants.values():
+            if q.identity.demo or q.connection != "online":
+                continue
+            d = math.hypot(q.x - p.x, q.y - p.y)
+            distances[q.id] = d
+            before = c.distances.get(q.id)
+            if before is not None and d < before - 0.5 and d <= APPROACH:
+                c.approached_at = now
+        c.distances = distances
 
     def _company(self, p: Participant) -> bool:
         """Whether someone (not a demo classmate) is with ``p``: at its table,

@@ -153,7 +153,7 @@ class ClassroomsHandler(HubAuthenticated, web.RequestHandler):
                     title=spec.title,
                     role=role,
                     ws_path=f"classrooms/{spec.name}/ws",
-                    online=len(self.hub.services[spec.name].sessions),
+                    online=self.hub.services[spec.name].online,
                 )
                 for spec in self.hub.classrooms_of(user)
             ],

@@ -365,9 +365,30 @@ def validate(raw: Any) -> messages.ClientMessage:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, str(e), request_id) from None
 
 
+#: The most a message carrying a session description may weigh, whatever the
+#: limit of other messages: an answer grows with everyone in the room (a
+#: table of 8 with cameras answers 17 media sections, more than 16 kB).
+MAX_DESCRIPTION_MESSAGE_BYTES = 300_000
+
+# The client messages that carry an SDP description.
+_DESCRIBING = frozenset(
+    spec.tag
+    for spec in SPEC.client
+    if spec.tag is not None and any(f.name == "description" for f in spec.fields)
+)
+
+
 def decode_client(data: str | bytes, max_bytes: int) -> messages.ClientMessage:
-    """Parse and validate one client frame, or raise :class:`ProtocolError`."""
-    return validate(parse(data, max_bytes))
+    """Parse and validate one client frame, or raise :class:`ProtocolError`.
+
+    A frame is at most ``max_bytes``, or :data:`MAX_DESCRIPTION_MESSAGE_BYTES`
+    when it carries a session description."""
+    if len(data) <= max_bytes:
+        return validate(parse(data, max_bytes))
+    raw = parse(data, max(max_bytes, MAX_DESCRIPTION_MESSAGE_BYTES))
+    if not isinstance(raw, dict) or raw.get("type") not in _DESCRIBING:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"Message is larger than {max_bytes} bytes.")
+    return validate(raw)
 
 
 # --------------------------------------------------------------------------

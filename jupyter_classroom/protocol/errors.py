@@ -64,6 +64,28 @@ class ErrorCode(str, Enum):
     #: A binary frame on the media socket that is not a media frame
     #: (see :mod:`.frames`), or a text frame there.
     BAD_MEDIA_FRAME = "bad_media_frame"
+    #: An observer (a notebook's connection) has no avatar: it cannot move,
+    #: show a presence or take part in calls.
+    OBSERVER = "observer"
+    #: An invitation link or guest pass that is not one of this server's
+    #: (a bad signature, or an invitation it does not know).
+    INVITATION_INVALID = "invitation_invalid"
+    #: The invitation is past its expiry.
+    INVITATION_EXPIRED = "invitation_expired"
+    #: An instructor revoked the invitation.
+    INVITATION_REVOKED = "invitation_revoked"
+    #: The invitation admitted as many guests as it may.
+    INVITATION_FULL = "invitation_full"
+    #: Too many invitation links or guest passes that did not check out came
+    #: from this address (or from everywhere): wait a while.
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    #: An invitation's role, expiry, guest cap or label cannot be used.
+    BAD_INVITATION = "bad_invitation"
+    #: No current invitation has that id.
+    UNKNOWN_INVITATION = "unknown_invitation"
+    #: This host makes no invitations (on JupyterHub, the hub decides who
+    #: enters a classroom).
+    NO_INVITATIONS = "no_invitations"
 
 
 class ProtocolError(Exception):
@@ -96,5 +118,7 @@ CLOSE_TOO_SLOW = 4006
 CLOSE_BAD_TICKET = 4007
 #: The session the media socket belonged to ended.
 CLOSE_SESSION_ENDED = 4008
+#: The guest's invitation expired or was revoked: reconnecting cannot help.
+CLOSE_INVITATION_ENDED = 4009
 #: A text frame was not UTF-8 (RFC 6455's "invalid frame payload data").
 CLOSE_INVALID_DATA = 1007

@@ -35,6 +35,7 @@ from .records import (
     IceServer,
     MapInfo,
     NoticeKind,
+    ObserverInfo,
     ParticipantInfo,
     Position,
     Registered,
@@ -93,7 +94,10 @@ class Join(ClientMessage):
     ``sfu_offer``). ``name`` and ``color`` are the ones the person chose
     (used when the host gives no name, see ``welcome.naming``); ``restore``
     is what the client had in its previous session: its presence is applied
-    in any case, its position when the session is not resumed."""
+    in any case, its position when the session is not resumed. ``observer``:
+    the connection acts for its user without being on the map (the notebook
+    API, its widget): no avatar, no calls, its commands signed with the
+    user's name (see ``welcome.observer``)."""
 
     type: ClassVar[str] = "join"
     protocol: int
@@ -103,6 +107,7 @@ class Join(ClientMessage):
     name: str | None = field(default=None, metadata=limit(max_length=256))
     color: str | None = field(default=None, metadata=limit(max_length=64))
     restore: Restore | None = None
+    observer: bool | None = None
 
 
 @dataclass
@@ -355,6 +360,9 @@ class Welcome(ServerMessage):
     #: The ticket that opens this session's media socket (``classroom/media``);
     #: empty: this server has none.
     media_ticket: str = ""
+    #: Set when the receiver joined as an observer: who it acts for. ``you``
+    #: is then the observer's own id, in no roster, and ``resume`` is empty.
+    observer: ObserverInfo | None = None
 
 
 @dataclass
@@ -571,6 +579,11 @@ class Error(ServerMessage):
     message: str
     id: int | None = None
 
+
+# The invitations' and the shown videos' messages, in modules of their own,
+# join the families before they are listed.
+from .invitations import *  # noqa: E402, F403
+from .shown import *  # noqa: E402, F403
 
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = tuple(ClientMessage.members)
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = tuple(ServerMessage.members)

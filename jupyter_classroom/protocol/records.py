@@ -69,6 +69,9 @@ MAX_ANNOUNCEMENT = 1000
 MAX_GROUPS = 16
 MAX_GROUP_SIZE = 64
 MAX_SUMMONED = 200
+#: Video tiles one viewer may report shown (within the decoder's bound on
+#: objects in one message, MAX_CONTAINERS).
+MAX_TILES = 60
 
 
 def limit(*, max_length: int | None = None, max_items: int | None = None) -> dict[str, int]:
@@ -102,6 +105,8 @@ class RoomInfo(Record):
     kind: RoomKind
     polygon: list[tuple[float, float]]
     capacity: int | None = None
+    #: Where people sit at a table (None: no seats).
+    seats: list[tuple[float, float]] | None = None
 
 
 @dataclass
@@ -158,6 +163,9 @@ class ParticipantInfo(Record):
     #: A simulated classmate the server runs to show an empty classroom at
     #: work (the ``demo_participants`` setting): not a person.
     demo: bool = False
+    #: Admitted by a classroom-only invitation (see ``create_invitation``):
+    #: someone from outside the server, under the name they typed.
+    guest: bool = False
 
 
 @dataclass
@@ -194,7 +202,9 @@ class IceServer(Record):
 @dataclass
 class SessionDescription(Record):
     type: Literal["offer", "answer", "pranswer", "rollback"]
-    sdp: str | None = field(default=None, metadata=limit(max_length=65536))
+    # A room's description grows with the people in it (a media section each
+    # of their tracks): room for a full stage.
+    sdp: str | None = field(default=None, metadata=limit(max_length=262144))
 
 
 @dataclass
@@ -231,6 +241,19 @@ class SfuTrack(Record):
     mid: str
     participant: str
     source: TrackSource
+
+
+VideoSource = Literal["camera", "screen_share"]
+
+
+@dataclass
+class ShownTile(Record):
+    """A video a viewer shows, and its size on screen (CSS pixels)."""
+
+    participant: str = field(metadata=limit(max_length=64))
+    source: VideoSource
+    width: int
+    height: int
 
 
 @dataclass
@@ -310,6 +333,18 @@ class Restore(Record):
     mic: bool | None = None
     camera: bool | None = None
     screen: bool | None = None
+
+
+@dataclass
+class ObserverInfo(Record):
+    """A connection that acts for its user without being on the map (the
+    notebook API): its id, and the user's name and role, as its commands
+    are signed and checked."""
+
+    id: str
+    user: str
+    name: str
+    role: Role
 
 
 @dataclass

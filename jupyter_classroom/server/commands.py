@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .. import protocol
 from ..classroom import Effects
+from ..protocol import ErrorCode, ProtocolError
 
 if TYPE_CHECKING:
     from ..classroom.teaching import Teaching
+    from .invitations import InvitationDesk
     from .session import ClassroomSession
 
 M = TypeVar("M", bound=protocol.ClientMessage)
@@ -46,20 +48,23 @@ class Command(Generic[M]):
     ack: bool = False
     #: Refused with ``not_joined`` before the connection joined.
     joined: bool = True
+    #: An observer (the notebook API) may send it; others it is refused
+    #: (``observer``): it has no avatar, presence or calls.
+    observer: bool = False
 
 
 COMMANDS: dict[type[protocol.ClientMessage], Command[Any]] = {}
 
 
 def command(
-    kind: type[M], *, ack: bool = False, joined: bool = True
+    kind: type[M], *, ack: bool = False, joined: bool = True, observer: bool = False
 ) -> Callable[[Callable[[ClassroomSession, M], int | None]], Command[M]]:
     """Register the rule for client message ``kind``."""
 
     def register(run: Callable[[ClassroomSession, M], int | None]) -> Command[M]:
         if kind in COMMANDS:
             raise TypeError(f"two rules for {kind.__name__}")
-        rule = Command(run, ack=ack, joined=joined)
+        rule = Command(run, ack=ack, joined=joined, observer=observer)
         COMMANDS[kind] = rule
         return rule
 
@@ -74,7 +79,7 @@ def teaching(kind: type[T]) -> Callable[[TeachingRule[T]], TeachingRule[T]]:
         def run(session: ClassroomSession, message: T) -> None:
             session.service.teach(session, message, rule)
 
-        command(kind, ack=True)(run)
+        command(kind, ack=True, observer=True)(run)
         return rule
 
     return register
@@ -119,7 +124,7 @@ def _profile(session: ClassroomSession, m: protocol.SetProfile) -> None:
     session.service.set_profile(session, m.name, m.color)
 
 
-@command(protocol.ChatSend, ack=True)
+@command(protocol.ChatSend, ack=True, observer=True)
 def _chat(session: ClassroomSession, m: protocol.ChatSend) -> int | None:
     return session.service.chat(session, m.channel, m.text, m.to)
 
@@ -140,6 +145,11 @@ def _sfu_answer(session: ClassroomSession, m: protocol.SfuAnswer) -> None:
 @command(protocol.SfuCandidate)
 def _sfu_candidate(session: ClassroomSession, m: protocol.SfuCandidate) -> None:
     session.service.sfu_candidate(session, m)
+
+
+@command(protocol.Shown)
+def _shown(session: ClassroomSession, m: protocol.Shown) -> None:
+    session.service.shown(session, m)
 
 
 @command(protocol.UdpProbe)
@@ -204,3 +214,44 @@ def _broadcast(t: Teaching, pid: str, m: protocol.SetBroadcast, now: float) -> E
 @teaching(protocol.GiveFloor)
 def _give_floor(t: Teaching, pid: str, m: protocol.GiveFloor, now: float) -> Effects:
     return t.give_floor(pid, m.participant, m.on, now)
+
+
+# -- invitations (a single server's: see server/invitations.py) ----------------------
+
+
+def _desk(session: ClassroomSession, request_id: int | None) -> InvitationDesk:
+    desk = session.service.invitations
+    if desk is None:
+        raise ProtocolError(
+            ErrorCode.NO_INVITATIONS,
+            "This classroom makes no invitations: on JupyterHub, the hub decides who enters.",
+            request_id,
+        )
+    return desk
+
+
+@command(protocol.CreateInvitation, observer=True)
+def _create_invitation(session: ClassroomSession, m: protocol.CreateInvitation) -> None:
+    made = _desk(session, m.id).create(
+        session.identity,
+        m.role or "student",
+        7200.0 if m.expires_in is None else m.expires_in,
+        m.max_guests,
+        m.label,
+        m.id,
+    )
+    session.send(protocol.InvitationReply(invitation=made, id=m.id))
+
+
+@command(protocol.ListInvitations, observer=True)
+def _list_invitations(session: ClassroomSession, m: protocol.ListInvitations) -> None:
+    desk = _desk(session, m.id)
+    desk.require_instructor(session.identity, m.id)
+    current = [desk.info(i) for i in desk.current()]
+    session.send(protocol.InvitationList(invitations=current, id=m.id))
+
+
+@command(protocol.RevokeInvitation, observer=True)
+def _revoke_invitation(session: ClassroomSession, m: protocol.RevokeInvitation) -> None:
+    ended = _desk(session, m.id).revoke(session.identity, m.invitation, m.id)
+    session.send(protocol.InvitationReply(invitation=ended, id=m.id))

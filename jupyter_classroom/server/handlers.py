@@ -30,19 +30,34 @@ __all__ = [
     "ClassroomMapHandler",
     "ClassroomMapImageHandler",
     "ClassroomMediaSocketHandler",
+    "ClassroomSocket",
     "ClassroomSocketMixin",
     "ClassroomWebSocketHandler",
+    "JupyterSocket",
     "MapServing",
+    "MediaSocket",
 ]
 
 
-class _AuthorizedSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
-    """A classroom socket on this server: logged in, allowed to use the classroom."""
-
-    auth_resource = AUTH_RESOURCE
+class JupyterSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+    """A classroom socket on this server, with Jupyter's origin check and
+    keep-alive; who may open it is each subclass's ``get``."""
 
     def set_default_headers(self) -> None:
         """JupyterHandler's headers make no sense on a WebSocket upgrade."""
+
+    def heard(self) -> None:
+        """A client that sends is alive, whatever became of its last pong:
+        the ping may wait behind what is queued for it. Jupyter's keep-alive
+        only reads last_pong. (Called by each socket's ``on_message``: the
+        transport mixins come first and take the message.)"""
+        self.last_pong = IOLoop.current().time()
+
+
+class _AuthorizedSocket(JupyterSocket):
+    """A classroom socket on this server: logged in, allowed to use the classroom."""
+
+    auth_resource = AUTH_RESOURCE
 
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -53,15 +68,38 @@ class _AuthorizedSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin,
             raise web.HTTPError(403)
         await super().get(*args, **kwargs)
 
-    def heard(self) -> None:
-        """A client that sends is alive, whatever became of its last pong:
-        the ping may wait behind what is queued for it. Jupyter's keep-alive
-        only reads last_pong. (Called by each socket's ``on_message``: the
-        transport mixins come first and take the message.)"""
-        self.last_pong = IOLoop.current().time()
+
+class ClassroomSocket(ClassroomSocketMixin, JupyterSocket):
+    """The classroom's socket on this server, one participant per
+    connection, whoever it is: :meth:`identity` says."""
+
+    service: ClassroomService
+
+    def identity(self) -> Identity:
+        raise NotImplementedError
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self.start_session(self.service, self.identity())
+
+    def on_message(self, message: str | bytes) -> None:
+        self.heard()
+        super().on_message(message)
+
+    def send_ping(self) -> None:
+        # Jupyter's keep-alive closes a connection whose pongs stopped coming.
+        ws = self.ws_connection
+        open_before = ws is not None and not ws.server_terminated and not ws.client_terminated
+        try:
+            super().send_ping()
+        except WebSocketClosedError:
+            pass  # closing (say, too slow): Jupyter pings it anyway, and tornado refuses
+        ws = self.ws_connection
+        if open_before and (ws is None or ws.server_terminated):
+            self._silent = True
 
 
-class ClassroomWebSocketHandler(ClassroomSocketMixin, _AuthorizedSocket):
+class ClassroomWebSocketHandler(ClassroomSocket, _AuthorizedSocket):
     """``{base_url}classroom/ws``: one participant per connection."""
 
     def initialize(
@@ -91,28 +129,26 @@ class ClassroomWebSocketHandler(ClassroomSocketMixin, _AuthorizedSocket):
             named_by_host=self.named_by_host(user),
         )
 
+
+class MediaSocket(MediaSocketMixin, JupyterSocket):
+    """The media socket on this server (see :mod:`.media_socket`), for the
+    user :meth:`username` says."""
+
+    service: ClassroomService
+
+    def username(self) -> str:
+        raise NotImplementedError
+
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        self.start_session(self.service, self.identity())
+        self.start_media(self.service, self.username())
 
     def on_message(self, message: str | bytes) -> None:
         self.heard()
         super().on_message(message)
 
-    def send_ping(self) -> None:
-        # Jupyter's keep-alive closes a connection whose pongs stopped coming.
-        ws = self.ws_connection
-        open_before = ws is not None and not ws.server_terminated and not ws.client_terminated
-        try:
-            super().send_ping()
-        except WebSocketClosedError:
-            pass  # closing (say, too slow): Jupyter pings it anyway, and tornado refuses
-        ws = self.ws_connection
-        if open_before and (ws is None or ws.server_terminated):
-            self._silent = True
 
-
-class ClassroomMediaSocketHandler(MediaSocketMixin, _AuthorizedSocket):
+class ClassroomMediaSocketHandler(MediaSocket, _AuthorizedSocket):
     """``{base_url}classroom/media?ticket=…``: a participant's media frames,
     where UDP does not pass (see :mod:`.media_socket`)."""
 
@@ -120,13 +156,8 @@ class ClassroomMediaSocketHandler(MediaSocketMixin, _AuthorizedSocket):
         super().initialize(name, **kwargs)
         self.service = service
 
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        super().open(*args, **kwargs)
-        self.start_media(self.service, self.current_user.username)
-
-    def on_message(self, message: str | bytes) -> None:
-        self.heard()
-        super().on_message(message)
+    def username(self) -> str:
+        return str(self.current_user.username)
 
 
 class ClassroomConfigHandler(ExtensionHandlerMixin, APIHandler):

@@ -15,15 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import protocol
-from ..classroom import Classroom, Effects, Identity, Outgoing
+from ..classroom import Classroom, Effects, Identity, Outgoing, RoomMedia
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..sfu.mixed import MixedRooms
 from ..sfu.probe import UdpProbes
 from ..sfu.relay import FrameSink, MediaRelay
+from ..sfu.router import tile_sizes
 from ..storage import ChatStore
 from ..ticker import Ticker
 from .commands import T, TeachingRule
+from .invitations import InvitationDesk
 from .session import ClassroomSession
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,13 @@ class Limits:
     max_outbound_bytes: int = 4 << 20
     #: Connections one username may have in the classroom at once (0: no limit).
     max_connections_per_user: int = 3
+
+
+#: What a page encodes of each video for the media socket until told otherwise.
+_ALL_LAYERS = {
+    protocol.FRAME_KIND_CAMERA: {protocol.FRAME_LAYER_SMALL, protocol.FRAME_LAYER_LARGE},
+    protocol.FRAME_KIND_SCREEN: {protocol.FRAME_LAYER_LARGE},
+}
 
 
 class ClassroomService:
@@ -72,8 +81,14 @@ class ClassroomService:
         )
         if self.mixed is not None:
             self.relay.on_publish = self.mixed.publish
+        #: The rooms' media plan as the last change left it (None: not made yet).
+        self._rooms: dict[str, RoomMedia] | None = None
+        #: The layers of each video each page was told to encode (not there: all).
+        self._layers_told: dict[tuple[str, int], set[int]] = {}
         #: Whether UDP passes again for those whose media goes through the server.
         self.probes = UdpProbes(self._send_to, media, clock) if media is not None else None
+        #: The classroom-only invitations (None: this host makes none, as on a hub).
+        self.invitations: InvitationDesk | None = None
         #: Each session's media-socket ticket (a new one at every welcome).
         self._tickets: dict[str, str] = {}
         # The mesh runs after each tick as an event of its own: at 500
@@ -181,13 +196,16 @@ class ClassroomService:
         rooms' media plan changed) the SFU follows the new plan, then those
         who entered a room get its chat history."""
         self.deliver(effects.messages)
+        if effects.media_changed or self._rooms is None:
+            # Made once for the SFU, the relay, the bridges and shown reports.
+            self._rooms = self.classroom.room_media()
         if effects.media_changed and self.sfu is not None:
-            self.sfu.update(self.classroom.sfu_media())
+            self.sfu.update(self.classroom.sfu_media(self._rooms))
         if effects.media_changed or any(
             isinstance(o.message, (protocol.PeerConnect, protocol.PeerDisconnect))
             for o in effects.messages
         ):
-            self._update_relay()
+            self._update_relay(self._rooms)
         for pid, room in effects.entered.items():
             session = self.sessions.get(pid)
             if session is not None:
@@ -198,15 +216,37 @@ class ClassroomService:
 
     # -- the media socket ------------------------------------------------------
 
-    def _update_relay(self) -> None:
+    def _update_relay(self, rooms: dict[str, RoomMedia]) -> None:
         classroom = self.classroom
         people = classroom.participants.values()
         numbers = {p.id: p.seq for p in people}
-        relayed = classroom.relayed_media()
+        relayed = classroom.relayed_media(rooms)
         self.relay.update(relayed, numbers)
         if self.mixed is not None:
             transports = {p.id: p.transport for p in people}
-            self.mixed.update(transports, numbers, classroom.room_media(), relayed)
+            self.mixed.update(transports, numbers, rooms, relayed)
+        self._update_layers()
+
+    def _update_layers(self) -> None:
+        """Tell each page that sends frames which layers of its videos
+        someone watches (``media_layers``), when that changed: a video
+        nobody watches is not encoded, nor a camera's large layer that only
+        thumbnails show. A page is told within its session (a new one
+        starts with all)."""
+        told = self._layers_told
+        for key in [k for k in told if k[0] not in self.sessions]:
+            del told[key]
+        for pid in self.relay.sinks:
+            if pid not in self.sessions:
+                continue
+            for kind, every in _ALL_LAYERS.items():
+                track = (pid, protocol.SOURCE_OF_KIND[kind])
+                layers = self.relay.watched_layers(track)
+                if self.mixed is not None and self.mixed.bridged(track):
+                    layers.add(protocol.FRAME_LAYER_LARGE)
+                if layers != told.get((pid, kind), every):
+                    told[(pid, kind)] = layers
+                    self._send_to(pid, protocol.MediaLayers(kind=kind, layers=sorted(layers)))
 
     def media_socket(self, ticket: str, username: str) -> str | None:
         """The participant whose live session gave ``ticket`` to ``username``
@@ -221,9 +261,11 @@ class ClassroomService:
 
     def media_opened(self, pid: str, sink: FrameSink) -> None:
         self.relay.attach(pid, sink)
+        self._update_layers()
 
     def media_closed(self, pid: str, sink: FrameSink) -> None:
         self.relay.detach(pid, sink)
+        self._update_layers()
 
     def _request_key_frame(self, sender: str, kind: int, layer: int) -> None:
         """Someone waits for a key frame of ``sender``'s: from their page if
@@ -246,12 +288,16 @@ class ClassroomService:
         name: str | None = None,
         color: str | None = None,
         restore: protocol.Restore | None = None,
+        observer: bool = False,
     ) -> None:
         try:
             self.start()  # a host that did not start the ticker still gets positions
         except RuntimeError:
             pass  # no event loop: whoever drives this service calls tick() itself
         classroom = self.classroom
+        if observer:
+            self._observe(session, request_id)
+            return
         effects = classroom.join(
             session.identity,
             self.clock(),
@@ -272,6 +318,8 @@ class ClassroomService:
             previous.close(protocol.CLOSE_REPLACED, "replaced by a newer connection")
         session.pid = participant.id
         self.sessions[participant.id] = session
+        self._layers_told.pop((participant.id, protocol.FRAME_KIND_CAMERA), None)
+        self._layers_told.pop((participant.id, protocol.FRAME_KIND_SCREEN), None)
         welcome = classroom.welcome(
             participant.id,
             request_id,
@@ -284,6 +332,21 @@ class ClassroomService:
         session.send(welcome)
         self._send_history(session)
         self.apply(effects)
+
+    def _observe(self, session: ClassroomSession, request_id: int | None) -> None:
+        """An observer joins: the classroom as its user sees it, and nobody is told."""
+        classroom = self.classroom
+        o = classroom.observe(session.identity)
+        session.pid, session.observer = o.id, True
+        self.sessions[o.id] = session
+        welcome = classroom.welcome(o.id, request_id)
+        welcome.classroom = classroom.teaching.state(self.clock())
+        session.send(welcome)
+
+    @property
+    def online(self) -> int:
+        """Participants connected now (observers are not people in the room)."""
+        return len(self.sessions) - len(self.classroom.observers)
 
     def _send_history(self, session: ClassroomSession) -> None:
         p = self.classroom.participants[session.pid]  # type: ignore[index]
@@ -388,6 +451,25 @@ class ClassroomService:
             session.pid, message.connection, message.candidate, message.id
         )
 
+    def shown(self, session: ClassroomSession, message: protocol.Shown) -> None:
+        """The room's videos ``session`` shows, whichever way its media comes:
+        the SFU's connection, or the media socket (the relay)."""
+        pid = session.pid
+        assert pid is not None
+        sizes = tile_sizes(message.tiles, message.id)
+        if pid in self.relay.sinks:
+            rooms = self._rooms if self._rooms is not None else self.classroom.room_media()
+            media = rooms.get(pid)
+            covered = media.tracks if media is not None else frozenset()
+            self.relay.set_shown(pid, covered, sizes)
+        elif self.sfu is None:
+            raise ProtocolError(
+                ErrorCode.NO_CONNECTION, "This server has no room conferences.", message.id
+            )
+        if self.sfu is not None:
+            self.sfu.set_shown(pid, message.tiles, message.id)
+        self._update_layers()
+
     def udp_probe(self, session: ClassroomSession, message: protocol.UdpProbe) -> None:
         assert session.pid is not None
         self._require_probes(message.id).request(session.pid, message.id)
@@ -431,24 +513,34 @@ class ClassroomService:
         )
 
     def connection_lost(
-        self, session: ClassroomSession, clean: bool, seen: float | None = None
+        self,
+        session: ClassroomSession,
+        clean: bool,
+        seen: float | None = None,
+        going_away: bool = False,
     ) -> None:
         """A session's connection ended: cleanly (the participant leaves) or
         not (they have the reconnect grace, counted from ``seen``, when the
-        client was last heard from on :meth:`grace_clock`; None: now)."""
+        client was last heard from on :meth:`grace_clock`; None: now). A page
+        ``going_away`` (closed or reloaded) is kept for ``reload_grace``."""
         pid = session.pid
         if pid is None or self.sessions.get(pid) is not session:
             return
         del self.sessions[pid]
+        if self.classroom.observers.remove(pid):
+            return  # it held nothing else
         self._tickets.pop(pid, None)
         if self.probes is not None:
             self.probes.forget(pid)
         sink = self.relay.sinks.get(pid)
         if sink is not None:
             sink.end(protocol.CLOSE_SESSION_ENDED, "the classroom session ended")
-        if clean:
+        reload_grace = self.classroom.settings.reload_grace if going_away else None
+        if clean or reload_grace == 0:
             self.apply(self.classroom.leave(pid))
         else:
             self.apply(
-                self.classroom.disconnect(pid, self.grace_clock() if seen is None else seen)
+                self.classroom.disconnect(
+                    pid, self.grace_clock() if seen is None else seen, reload_grace
+                )
             )

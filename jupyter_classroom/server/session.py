@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLEAN_CLOSE_CODES = (1000, 1001)
+CLEAN_CLOSE_CODES = (1000,)
+# A page going away (closed or reloaded: nobody can tell which): it is kept
+# for ``reload_grace``, in case it is a reload.
+GOING_AWAY = 1001
 
 # Recognised without decoding: ``protocol.encode`` writes the type first.
 _POSITIONS_PREFIX = '{"type":"positions",'
@@ -75,6 +78,8 @@ class ClassroomSession:
         #: Bytes sent to this client that it has not taken yet.
         self.buffered = buffered
         self.pid: str | None = None
+        #: Joined as an observer (the notebook API): ``pid`` is the observer's.
+        self.observer = False
         #: When the client was last heard from (a frame or a pong), on the
         #: service's grace clock.
         self.heard = service.grace_clock()
@@ -160,6 +165,15 @@ class ClassroomSession:
             self.closed = True
             self._close(code, reason)
 
+    def end(self, code: int, reason: str) -> None:
+        """Close for good from the server side: the participant leaves at
+        once, with no reconnect grace (their invitation ended)."""
+        if self._lost:
+            return
+        self._leaving = True
+        self.close(code, reason)
+        self.connection_lost(code)
+
     # -- inbound -------------------------------------------------------------
 
     def receive(self, text: str | bytes) -> None:
@@ -194,6 +208,12 @@ class ClassroomSession:
         rule = COMMANDS[type(message)]
         if rule.joined and self.pid is None:
             raise ProtocolError(ErrorCode.NOT_JOINED, "Send 'join' first.", message.id)
+        if self.observer and rule.joined and not rule.observer:
+            raise ProtocolError(
+                ErrorCode.OBSERVER,
+                f"This connection observes the classroom: it cannot send '{message.type}'.",
+                message.id,
+            )
         result = rule.run(self, message)
         if rule.ack and message.id is not None:
             self.send(protocol.Ack(id=message.id, message_id=result))
@@ -232,6 +252,7 @@ class ClassroomSession:
                 name=message.name,
                 color=message.color,
                 restore=message.restore,
+                observer=bool(message.observer),
             )
         except ClassroomError as e:
             self.error(e.code, e.message, message.id)
@@ -271,4 +292,5 @@ class ClassroomSession:
                 self,
                 clean=self._leaving or code in CLEAN_CLOSE_CODES,
                 seen=self.heard if silent else None,
+                going_away=code == GOING_AWAY,
             )

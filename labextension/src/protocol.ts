@@ -42,6 +42,15 @@ export type ErrorCode =
   | 'unknown_classroom'
   | 'not_found'
   | 'bad_media_frame'
+  | 'observer'
+  | 'invitation_invalid'
+  | 'invitation_expired'
+  | 'invitation_revoked'
+  | 'invitation_full'
+  | 'too_many_attempts'
+  | 'bad_invitation'
+  | 'unknown_invitation'
+  | 'no_invitations'
 ;
 
 export const CLOSE_CLASSROOM_FULL = 4001;
@@ -52,6 +61,7 @@ export const CLOSE_TOO_MANY_CONNECTIONS = 4005;
 export const CLOSE_TOO_SLOW = 4006;
 export const CLOSE_BAD_TICKET = 4007;
 export const CLOSE_SESSION_ENDED = 4008;
+export const CLOSE_INVITATION_ENDED = 4009;
 export const CLOSE_INVALID_DATA = 1007;
 export const FRAME_VERSION = 1;
 export const FRAME_HEADER_BYTES = 16;
@@ -76,6 +86,7 @@ export type TransportMode = 'auto' | 'webrtc' | 'websocket';
 export type SummonTarget = 'stage' | 'me';
 export type BreakoutMode = 'random' | 'groups' | 'choose';
 export type NoticeKind = 'summoned' | 'breakout_assigned' | 'breakout_warning' | 'breakout_ended';
+export type VideoSource = 'camera' | 'screen_share';
 
 export interface IRect {
   x: number;
@@ -90,6 +101,7 @@ export interface IRoomInfo {
   kind: RoomKind;
   polygon: [number, number][];
   capacity?: number | null;
+  seats?: [number, number][] | null;
 }
 
 export interface IMapInfo {
@@ -136,6 +148,7 @@ export interface IParticipantInfo {
   number?: number;
   transport?: Transport;
   demo?: boolean;
+  guest?: boolean;
 }
 
 export interface IPosition {
@@ -167,7 +180,7 @@ export interface IIceServer {
 
 export interface ISessionDescription {
   type: 'offer' | 'answer' | 'pranswer' | 'rollback';
-  /** At most 65536 characters. */
+  /** At most 262144 characters. */
   sdp?: string | null;
 }
 
@@ -175,7 +188,7 @@ export interface ISessionDescription {
 export interface IStreamSource {
   /** At most 128 characters. */
   stream: string;
-  source: 'camera' | 'screen_share';
+  source: VideoSource;
 }
 
 export interface IIceCandidate {
@@ -199,6 +212,15 @@ export interface ISfuTrack {
   mid: string;
   participant: string;
   source: TrackSource;
+}
+
+/** A video a viewer shows, and its size on screen (CSS pixels). */
+export interface IShownTile {
+  /** At most 64 characters. */
+  participant: string;
+  source: VideoSource;
+  width: number;
+  height: number;
 }
 
 /** What students may not do while an instructor keeps it locked. */
@@ -258,6 +280,14 @@ export interface IRestore {
   screen?: boolean | null;
 }
 
+/** A connection that acts for its user without being on the map (the notebook API): its id, and the user's name and role, as its commands are signed and checked. */
+export interface IObserverInfo {
+  id: string;
+  user: string;
+  name: string;
+  role: Role;
+}
+
 /** ``GET {base_url}classroom/config`` on a Jupyter server: where its page finds the classroom. ``hub_service_url`` null: the server's own (``{base_url}classroom/ws``); else the URL path of the JupyterHub classroom service, e.g. ``/services/classroom/``. */
 export interface IClassroomEndpoint {
   hub_service_url?: string | null;
@@ -278,7 +308,7 @@ export interface IHubClassrooms {
   classrooms: IHubClassroom[];
 }
 
-/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). ``name`` and ``color`` are the ones the person chose (used when the host gives no name, see ``welcome.naming``); ``restore`` is what the client had in its previous session: its presence is applied in any case, its position when the session is not resumed. */
+/** First message on a socket. ``resume`` brings back a dropped participant; ``media`` says the client takes part in the rooms' conferences (it answers ``sfu_offer``). ``name`` and ``color`` are the ones the person chose (used when the host gives no name, see ``welcome.naming``); ``restore`` is what the client had in its previous session: its presence is applied in any case, its position when the session is not resumed. ``observer``: the connection acts for its user without being on the map (the notebook API, its widget): no avatar, no calls, its commands signed with the user's name (see ``welcome.observer``). */
 export interface IJoin {
   type: 'join';
   protocol: number;
@@ -291,6 +321,7 @@ export interface IJoin {
   /** At most 64 characters. */
   color?: string | null;
   restore?: IRestore | null;
+  observer?: boolean | null;
 }
 
 /** The sender's new position (map pixels). No reply unless refused. */
@@ -466,6 +497,39 @@ export interface IGiveFloor {
   id?: number | null;
 }
 
+/** Instructors, on a single server: make an invitation for ``role``, valid ``expires_in`` seconds (at most the server's ``invitation_max_seconds``), admitting at most ``max_guests`` people (absent: the server's ``invitation_max_guests``). Answered with ``invitation``; a student is refused with ``forbidden``. */
+export interface ICreateInvitation {
+  type: 'create_invitation';
+  role?: Role | null;
+  expires_in?: number | null;
+  max_guests?: number | null;
+  /** At most 80 characters. */
+  label?: string | null;
+  id?: number | null;
+}
+
+/** Instructors: the current invitations (neither revoked nor expired), answered with ``invitations``. */
+export interface IListInvitations {
+  type: 'list_invitations';
+  id?: number | null;
+}
+
+/** Instructors: end invitation ``invitation`` now; its guests are disconnected (close 4009) and its link and passes open nothing any more. Answered with ``invitation`` (``revoked`` set). */
+export interface IRevokeInvitation {
+  type: 'revoke_invitation';
+  /** At most 64 characters. */
+  invitation: string;
+  id?: number | null;
+}
+
+/** The room's videos this client shows (before any ``shown``: all); it gets no others. */
+export interface IShown {
+  type: 'shown';
+  /** At most 60 items. */
+  tiles: IShownTile[];
+  id?: number | null;
+}
+
 export interface IWelcome {
   type: 'welcome';
   protocol: number;
@@ -479,6 +543,7 @@ export interface IWelcome {
   classroom?: IClassState | null;
   naming?: boolean;
   media_ticket?: string;
+  observer?: IObserverInfo | null;
 }
 
 export interface IParticipantJoined {
@@ -634,6 +699,50 @@ export interface IError {
   id?: number | null;
 }
 
+/** One invitation: the one ``create_invitation`` made or ``revoke_invitation`` ended (``id``: the request's). */
+export interface IInvitationReply {
+  type: 'invitation';
+  invitation: IInvitationInfo;
+  id?: number | null;
+}
+
+/** The current invitations, newest first (``id``: the request's). */
+export interface IInvitationList {
+  type: 'invitations';
+  invitations: IInvitationInfo[];
+  id?: number | null;
+}
+
+/** Whether to encode ``source`` on room connection ``connection`` (not while unwatched). */
+export interface ISfuSending {
+  type: 'sfu_sending';
+  connection: number;
+  source: TrackSource;
+  active: boolean;
+}
+
+/** Which layers (``FRAME_LAYER_*``) of a video of this kind (``FRAME_KIND_*``) to encode for the media socket: those someone watches (none: nobody watches it). Until told, a page encodes them all; a layer started again starts at a key frame. */
+export interface IMediaLayers {
+  type: 'media_layers';
+  kind: number;
+  /** At most 2 items. */
+  layers: number[];
+}
+
+/** An invitation as instructors see it. ``path`` is the link's path on the server (``{base_url}classroom/join/<token>``); ``expires`` is in seconds since the epoch; ``guests`` those it admitted, ``online`` those of them in the classroom now. */
+export interface IInvitationInfo {
+  id: string;
+  path: string;
+  role: Role;
+  expires: number;
+  guests: number;
+  max_guests: number;
+  online?: number;
+  label?: string | null;
+  created_by?: string;
+  revoked?: boolean;
+}
+
 export type ClientMessage =
   | IJoin
   | IMove
@@ -656,6 +765,10 @@ export type ClientMessage =
   | IEndBreakouts
   | ISetBroadcast
   | IGiveFloor
+  | ICreateInvitation
+  | IListInvitations
+  | IRevokeInvitation
+  | IShown
 ;
 
 export type ServerMessage =
@@ -682,4 +795,8 @@ export type ServerMessage =
   | IAck
   | IPong
   | IError
+  | IInvitationReply
+  | IInvitationList
+  | ISfuSending
+  | IMediaLayers
 ;

@@ -380,9 +380,10 @@ def test_a_visitor_finds_the_classroom_open_and_hears_a_demo_classmate(
             f"[...document.querySelectorAll('{PANEL} .jp-Classroom-personName')]"
             ".filter(n => n.textContent.endsWith(' (demo)')).length === 3"
         )
-        # Walk up to one resting on the open floor (they stay once someone
-        # comes to talk); one may be on its way elsewhere before we arrive,
-        # so then try again.
+        # Walk up to one resting on the open floor: a classmate at rest waits
+        # for someone walking towards it and stays while they talk. Its rest
+        # may end in the moment between our seeing it still and our first
+        # step; then it has walked on, and we walk up to one again.
         for attempt in range(5):
             pid, name = wait_until(
                 Resting(page),

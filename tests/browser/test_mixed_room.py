@@ -26,14 +26,17 @@ def hears_and_sees(page: Page, pid: str) -> None:
         what=f"{pid}'s voice and camera",
     )
     first = stats(page, pid)
-    wait_until(
-        lambda: (
-            stats(page, pid)["audioBytes"] > first["audioBytes"] + 2000
-            and stats(page, pid)["videoFrames"] > first["videoFrames"] + 10
-        ),
-        timeout=20,
-        what=f"sound and pictures from {pid}",
-    )
+    try:
+        wait_until(
+            lambda: (
+                stats(page, pid)["audioBytes"] > first["audioBytes"] + 2000
+                and stats(page, pid)["videoFrames"] > first["videoFrames"] + 10
+            ),
+            timeout=20,
+            what=f"sound and pictures from {pid}",
+        )
+    except AssertionError as e:
+        raise AssertionError(f"{e}: from {first} to {stats(page, pid)}") from None
 
 
 @pytest.mark.timeout(300)

@@ -24,7 +24,6 @@ from ..harness.pages import (
     my_id,
     my_name,
     my_position,
-    seen_position,
     walk_to,
 )
 from ..harness.servers import JupyterProcess
@@ -93,6 +92,11 @@ def labels(page) -> list[dict[str, Any]]:
     return page.evaluate(f"document.querySelector('{MAP}').classroomLabels || []")
 
 
+def avatars(page) -> list[dict[str, Any]]:
+    """The avatars as drawn: centres and radii in CSS pixels over the canvas."""
+    return page.evaluate(f"document.querySelector('{MAP}').classroomAvatars || []")
+
+
 def overlapping(boxes: list[dict[str, Any]]) -> list[tuple[str, str]]:
     out = []
     for i, a in enumerate(boxes):
@@ -114,6 +118,11 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
     joined(bob, 2)
     ida = my_id(ada)
     assert my_name(ada).startswith("Anonymous ")
+    # The list shows her placeholder name by its distinct word, and reads it out whole.
+    word = my_name(ada).removeprefix("Anonymous ")
+    assert my_entry(ada).locator(".jp-Classroom-personName").inner_text() == f"{word} (you)"
+    label = my_entry(ada).locator("button[data-action=select]").get_attribute("aria-label")
+    assert (label or "").startswith(f"Anonymous {word} (you), ")
 
     # Ada opens "Your name" (a labelled form), writes her name and picks a colour.
     ada.locator(f"{PANEL} .jp-Classroom-profile summary").click()
@@ -171,20 +180,18 @@ def test_a_name_of_ones_own_reaches_the_others_and_errors_clear_themselves(perso
         what="Ada's name after a reload",
     )
 
-    # Someone sits at Table 6, which holds one person: Bob walking in is told,
-    # and the message goes away by itself.
+    # Someone sits at Table 6, which holds one person: Bob walking in is told
+    # at the map, and the message goes once he walks away.
     crowd.join("Sitter", 1310, 775)
     walk_to(bob, 1050, 640)
     canvas = bob.locator(f"{MAP} canvas")
     box = canvas.bounding_box()
     canvas.click(position={"x": box["width"] * 1310 / 1600, "y": box["height"] * 775 / 960})
-    chat_alert = bob.locator(f"{PANEL} .jp-Classroom-chat [role=alert]")
-    wait_until(lambda: "Table 6 is full" in chat_alert.inner_text(), what="the room-full message")
-    wait_until(
-        lambda: chat_alert.inner_text() == "",
-        timeout=20,
-        what="the room-full message to clear itself",
-    )
+    alert = bob.locator(f"{MAP} .jp-Classroom-mapNotice")
+    wait_until(lambda: "Table 6 is full" in alert.inner_text(), what="the room-full message")
+    assert alert.get_attribute("role") == "alert"
+    walk_to(bob, 1000, 620)
+    wait_until(alert.is_hidden, timeout=20, what="the room-full message to go as Bob walks away")
 
 
 @pytest.mark.timeout(300)
@@ -212,11 +219,15 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
         # In the narrow sidebar a long name is wider than the table: fewer fit.
         least = 1 if where == "sidebar" else 3
         wait_until(lambda n=least: len(labels(page)) >= n, what=f"labels in the {where}")
-        boxes = labels(page)
+        # The boxes and the count left out, of one frame (the map may still be
+        # growing into the main area).
+        boxes, hidden = page.evaluate(
+            f"(m => [m.classroomLabels || [], Number(m.dataset.labelsHidden)])"
+            f"(document.querySelector('{MAP}'))"
+        )
         assert overlapping(boxes) == [], where
-        mine = [b for b in boxes if b["text"].endswith("(you)")]
+        mine = [b for b in boxes if b["id"] == my_id(page)]
         assert len(mine) == 1, boxes
-        hidden = int(page.locator(MAP).get_attribute("data-labels-hidden"))
         assert len(boxes) + hidden == 8
         print(f"{where}: {len(boxes)} of 8 names shown at the table, {hidden} on pointing")
         # Pointing at someone whose name is not shown shows it (and still no overlap).
@@ -224,10 +235,11 @@ def test_eight_at_a_table_no_name_covers_another(person, crowd) -> None:
         missing = [pid for pid in ids if pid not in shown]
         if missing:
             pid = missing[0]
-            x, y = seen_position(page, pid)
-            canvas = page.locator(f"{MAP} canvas")
-            box = canvas.bounding_box()
-            page.mouse.move(box["x"] + box["width"] * x / 1600, box["y"] + box["height"] * y / 960)
+            # Where the avatar is drawn (neighbours are drawn side by side,
+            # a little off their seats where the map is small).
+            spot = next(a for a in avatars(page) if a["id"] == pid)
+            box = page.locator(f"{MAP} canvas").bounding_box()
+            page.mouse.move(box["x"] + spot["x"], box["y"] + spot["y"])
             wait_until(
                 lambda p=pid: p in {b["id"] for b in labels(page)}, what="the pointed-at name"
             )

@@ -164,11 +164,11 @@ def test_a_full_table_is_a_wall_and_says_so(person) -> None:
         what="B to see A at Table 6",
     )
     walk_to(b, 1050, 640)
-    # B clicks into Table 6: B stops at its edge, and the panel says why.
+    # B clicks into Table 6: B stops at its edge, and the map says why.
     canvas = b.locator(f"{PANEL} .jp-Classroom-map canvas")
     box = canvas.bounding_box()
     canvas.click(position={"x": box["width"] * 1310 / 1600, "y": box["height"] * 775 / 960})
-    alert = b.locator(f"{PANEL} .jp-Classroom-chat [role=alert]")
+    alert = b.locator(f"{PANEL} .jp-Classroom-map [role=alert]")
     wait_until(lambda: "Table 6 is full (1 person)" in alert.inner_text(), what="the explanation")
     assert (
         b.locator(f'{PANEL} li.jp-Classroom-person:has-text("(you)")').get_attribute("data-room")

@@ -66,7 +66,9 @@ def test_settings_are_listed_and_take_effect_live(person) -> None:
         "spatialAudio": True,
         "mediaTransport": "auto",
         "showNames": True,
+        "announcementToast": False,
     }
+    alice.get_by_text("Announcements as notifications too").first.wait_for()
     names = alice.locator(f"{PANEL} .jp-Classroom-map")
     assert names.get_attribute("data-names") == "shown"
 

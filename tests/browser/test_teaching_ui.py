@@ -12,15 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_classroom.client import Classroom
+
 from ..harness import wait_until
 from ..harness.pages import (
     PANEL,
-    SCREEN_STUB,
+    ROOM,
+    close_context,
     joined,
     lab_url,
+    login_as,
     my_id,
+    my_name,
     my_position,
-    open_classroom,
     seen_position,
     walk_to,
     workspace_name,
@@ -57,22 +61,13 @@ def login(browser: object, lab: JupyterProcess) -> Iterator[Callable[[str], obje
     contexts = []
 
     def make(user: str) -> object:
-        context = browser.new_context(  # type: ignore[attr-defined]
-            viewport={"width": 1400, "height": 900},
-            permissions=["microphone", "camera"],
-        )
+        context, page = login_as(browser, lab, user, workspace_name(user))  # type: ignore[arg-type]
         contexts.append(context)
-        context.add_init_script(SCREEN_STUB)
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and print(f"{user}:", m.text))
-        page.goto(lab_url(lab, workspace_name(user), user=user))
-        page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-        open_classroom(page)
         return page
 
     yield make
     for context in contexts:
-        context.close()
+        close_context(context)
 
 
 def tools(page):
@@ -383,4 +378,40 @@ def test_the_notebook_widget_shows_the_class_and_its_buttons_act(browser, lab, l
         alert.wait_for()
         assert "table" in alert.inner_text().lower()
     finally:
-        context.close()
+        close_context(context)
+
+
+def test_a_notebook_is_nobody_in_the_panel(lab, login) -> None:
+    """The notebook API observes for its user: the instructor's panel counts
+    the people, not the notebook, and the "One person" picker does not offer
+    it; what it announces is signed with the instructor's own name."""
+    teacher, ann = login("teacher"), login("ann")
+    joined(teacher, 2)
+    joined(ann, 2)
+    ida = my_id(ann)
+    # What the panel hears, from now on: the sentinel below.
+    teacher.evaluate(
+        f"""{ROOM}.model.connection.on('class_updated', m => {{
+              window.__announced = m.state.announcement;
+            }})"""
+    )
+    notebook = Classroom(url=f"{lab.url}?user=teacher", token=lab.token)
+    try:
+        assert notebook.me["role"] == "instructor"
+        notebook.announce("From the notebook")
+        announced = wait_until(
+            lambda: teacher.evaluate("window.__announced || null"), what="the announcement"
+        )
+        assert announced["text"] == "From the notebook"
+        assert announced["sender_name"] == my_name(teacher)
+        assert "(2)" not in announced["sender_name"]
+        heading = teacher.locator(f"{PANEL} .jp-Classroom-participants .jp-Classroom-heading")
+        assert heading.inner_text() == "Participants (2)"
+        picker = teacher.get_by_role("combobox", name="Participant")
+        offered = picker.locator("option").evaluate_all("os => os.map(o => o.value)")
+        assert offered == [ida]
+        assert notebook.me["id"] not in offered
+        assert teacher.locator(f"{PANEL} li.jp-Classroom-person").count() == 2
+    finally:
+        notebook.announce(None)
+        notebook.close()

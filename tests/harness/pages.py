@@ -4,6 +4,7 @@ the browser tests read from and do in the classroom's panel."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import re
@@ -18,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from jupyter_classroom.classroom import ClassroomMap
 
 from .servers import JupyterProcess
 from .waiting import wait_until
@@ -57,6 +61,7 @@ navigator.mediaDevices.getDisplayMedia = async () => {
 """
 
 PANEL = "#jp-classroom-panel"
+DEFAULT_MAP = Path(__file__).parents[2] / "jupyter_classroom" / "maps" / "classroom.json"
 
 
 def write_wav(
@@ -140,6 +145,25 @@ def open_classroom(page: Page) -> None:
     panel.wait_for(state="visible")
 
 
+def login_as(
+    browser: Browser, lab: JupyterProcess, user: str, workspace: str, **options: Any
+) -> tuple[BrowserContext, Page]:
+    """A browser (context) logged in as ``user`` (on a server whose identity
+    provider is ``tests.harness.clients.LoginNamedUsers``), with JupyterLab in
+    ``workspace`` and the classroom open. ``options``: Playwright's
+    ``new_context`` options (a desktop's window, microphone and camera by default)."""
+    options.setdefault("viewport", {"width": 1400, "height": 900})
+    options.setdefault("permissions", ["microphone", "camera"])
+    context = browser.new_context(**options)
+    context.add_init_script(SCREEN_STUB)
+    page = context.new_page()
+    page.on("console", lambda m: print(f"{user}:", m.text) if m.type == "error" else None)
+    page.goto(lab_url(lab, workspace, user=user))
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    open_classroom(page)
+    return context, page
+
+
 class People:
     """The browsers of one test: each person a browser context of their own
     (their own login cookie, so their own identity), with JupyterLab in a
@@ -178,18 +202,32 @@ class People:
 
     def close(self) -> None:
         for context in self.contexts:
-            for page in context.pages:
-                leave(page)
-            context.close()
+            close_context(context)
         self.contexts = []
 
 
+def close_context(context: BrowserContext) -> None:
+    """Close a person's browser after each of its pages left the classroom
+    (see :func:`leave`), so nobody stays into the next test."""
+    for page in context.pages:
+        leave(page)
+    context.close()
+
+
 def leave(page: Page) -> None:
-    """Close the page the way a person closes the tab: its unload handlers
-    run, so the classroom hears a clean goodbye at once rather than keeping
-    the person for the reconnect grace (into the next test)."""
+    """Leave the classroom, then close the page with its unload handlers
+    run. A tab closed is kept for ``reload_grace`` (it may be a reload): the
+    page leaves first (its socket closes with 1000), so nobody stays into the
+    next test."""
     if page.is_closed():
         return
+    try:
+        page.evaluate(
+            "document.getElementById('jp-classroom-panel')"
+            "?.classroomRoom?.model?.connection?.dispose()"
+        )
+    except PlaywrightError:
+        pass  # a page mid-navigation: its close is kept for the reload grace
     # JupyterLab asks before leaving unsaved notebooks: leave anyway.
     page.on("dialog", lambda dialog: dialog.accept())
     try:
@@ -286,13 +324,29 @@ def hold_key(page: Page, key: str, seconds: float) -> None:
     page.keyboard.up(key)
 
 
-def walk_to(page: Page, x: float, y: float, timeout: float = 20) -> None:
-    """Click the map at (x, y) in map pixels and wait until we stand there."""
+def click_map(page: Page, x: float, y: float) -> None:
+    """Click the map at (x, y) in map pixels: our avatar sets off there."""
     canvas = page.locator(f"{PANEL} .jp-Classroom-map canvas")
     box = canvas.bounding_box()
     assert box is not None, "the map is not shown"
     canvas.click(position={"x": box["width"] * x / 1600, "y": box["height"] * y / 960})
-    # One screen pixel is several map pixels in the narrow sidebar.
+
+
+def walk_to(page: Page, x: float, y: float, timeout: float = 20) -> None:
+    """Click the map at (x, y) in map pixels and wait until we stand there."""
+    click_map(page, x, y)
+    # One screen pixel is several map pixels in the narrow sidebar. Walking
+    # onto a table ends on the seat the server gives, nearest the way in.
+    seats = seats_at(x, y)
     wait_until(
-        lambda: math.dist(my_position(page), (x, y)) < 10, timeout=timeout, what=f"walk to {x},{y}"
+        lambda: math.dist(my_position(page), (x, y)) < 10 or my_position(page) in seats,
+        timeout=timeout,
+        what=f"walk to {x},{y}",
     )
+
+
+def seats_at(x: float, y: float) -> set[tuple[float, float]]:
+    """The seats of the default map's table at (x, y), if it is on one."""
+    cmap = ClassroomMap.from_tiled(json.loads(DEFAULT_MAP.read_text()))
+    room = cmap.room_at(x, y)
+    return set(room.seats) if room is not None else set()
