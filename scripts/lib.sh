@@ -3,6 +3,46 @@ VENV=$(realpath -m "${CLASSROOM_VENV:-.venv}")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# "[2/4] what this step does (how long it may take)", in bold.
+step() {
+  local n=$1 total=$2
+  shift 2
+  log "[$n/$total] $*"
+}
+
+# Run a long command that prints little (a Node.js build inside pip), saying
+# every 30 s that it is still at work and for how long, then how long it took.
+with_progress() {
+  local started status=0 ticker
+  started=$(date +%s)
+  (
+    while sleep 30; do
+      log "    … still at work ($(($(date +%s) - started)) s so far)"
+    done
+  ) &
+  ticker=$!
+  "$@" || status=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  log "    done in $(($(date +%s) - started)) s"
+  return "$status"
+}
+
+# The package's requirements, read from pyproject.toml: what building it
+# needs ([build-system] and the jupyter-builder hook) and what it runs with.
+requirements() {
+  "$VENV/bin/python" - <<'EOF'
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+with open("pyproject.toml", "rb") as f:
+    project = tomllib.load(f)
+hook = project["tool"]["hatch"]["build"]["hooks"]["jupyter-builder"]
+print("\n".join(project["build-system"]["requires"] + hook["dependencies"] + project["project"]["dependencies"]))
+EOF
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"
@@ -18,7 +58,7 @@ ensure_venv() {
     python3 -m venv "$VENV"
   fi
   if ! command -v node >/dev/null 2>&1; then
-    log "installing Node.js (needed to build the JupyterLab extension)"
+    log "installing Node.js with apt-get (needed to build the JupyterLab extension; about a minute)"
     as_root apt-get update -qq
     as_root apt-get install -y -qq nodejs npm
   fi

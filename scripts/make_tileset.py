@@ -6,9 +6,10 @@
 Writes ``jupyter_classroom/maps/classroom-tiles.png`` (24 tiles of 32 x 32
 pixels: floor, carpet, rugs, walls, a table in nine parts, chairs, a
 whiteboard, plants...) and the tile layers of
-``jupyter_classroom/maps/classroom.json``. The map's object layers (walls,
-rooms, spawn) are left as they are: they are what the classroom's rules
-read; the tiles are only what people see. The output is the same on every
+``jupyter_classroom/maps/classroom.json``, with its ``seats`` layer: a
+seat on each chair it lays. The map's other object layers (walls, rooms,
+spawn) are left as they are: they are what the classroom's rules read; the
+tiles are only what people see. The output is the same on every
 run (no randomness, no dependencies beyond the standard library), so the
 committed files can be checked against this script.
 
@@ -310,16 +311,15 @@ def tile_layers(data: dict) -> list[dict]:
         for y in rows:
             for x in cols:
                 rugs[y][x] = 1 + RUG
-        # A table of 4 x 2 tiles in the middle, chairs along its long sides.
+        # A table of 4 x 2 tiles in the middle, chairs along its long sides (see chairs).
         left = cols[0] + (len(cols) - 4) // 2
         top = rows[0] + (len(rows) - 2) // 2
         for dy, part_row in ((0, 0), (1, 2)):
             for dx in range(4):
                 part_col = 0 if dx == 0 else 2 if dx == 3 else 1
                 furniture[top + dy][left + dx] = 1 + TABLE + part_row * 3 + part_col
-        for dx in range(4):
-            furniture[top - 1][left + dx] = 1 + CHAIR_DOWN
-            furniture[top + 2][left + dx] = 1 + CHAIR_UP
+        for i, (x, y) in enumerate(chairs(room)):
+            furniture[y][x] = 1 + (CHAIR_DOWN if i < 4 else CHAIR_UP)
 
     for wall_obj in objects["walls"]:
         x0, y0 = wall_obj["x"], wall_obj["y"]
@@ -373,6 +373,49 @@ def tile_layers(data: dict) -> list[dict]:
     ]
 
 
+def chairs(room: dict) -> list[tuple[int, int]]:
+    """The cells of a table's chairs (a table of 4 x 2 tiles in the middle of
+    its room, chairs along its long sides), above the table then below it."""
+    cols = cells(room["x"], room["x"] + room["width"])
+    rows = cells(room["y"], room["y"] + room["height"])
+    left = cols[0] + (len(cols) - 4) // 2
+    top = rows[0] + (len(rows) - 2) // 2
+    return [(left + dx, top - 1) for dx in range(4)] + [(left + dx, top + 2) for dx in range(4)]
+
+
+def seats_layer(data: dict) -> dict:
+    """A seat (a point) in the middle of each chair: where people sit."""
+    rooms = next(layer for layer in data["layers"] if layer["name"] == "rooms")["objects"]
+    points = [
+        (x * T + T // 2, y * T + T // 2)
+        for room in rooms
+        if room["type"] == "table"
+        for x, y in chairs(room)
+    ]
+    return object_layer(
+        16,
+        "seats",
+        [
+            {"id": 200 + i, "name": "", "type": "", "point": True, "x": x, "y": y}
+            for i, (x, y) in enumerate(points)
+        ],
+    )
+
+
+def object_layer(layer_id: int, name: str, objects: list[dict]) -> dict:
+    return {
+        "id": layer_id,
+        "name": name,
+        "type": "objectgroup",
+        "draworder": "topdown",
+        "opacity": 1,
+        "visible": True,
+        "x": 0,
+        "y": 0,
+        "objects": objects,
+    }
+
+
 def wall_kind(wall_obj: dict) -> str:
     """How a wall of the map is drawn: small ones (the lectern) as furniture,
     thin long ones as partitions, the rest as brick walls."""
@@ -403,17 +446,7 @@ def furniture_objects(data: dict) -> dict:
         }
         for i, wall_obj in enumerate(w for w in walls if wall_kind(w) == "furniture")
     ]
-    return {
-        "id": 15,
-        "name": "furniture objects",
-        "type": "objectgroup",
-        "draworder": "topdown",
-        "opacity": 1,
-        "visible": True,
-        "x": 0,
-        "y": 0,
-        "objects": objects,
-    }
+    return object_layer(15, "furniture objects", objects)
 
 
 def default_map() -> str:
@@ -424,7 +457,7 @@ def default_map() -> str:
     # The rule layers stay first, where they always were (tools and tests
     # that read the map find them there); the pictures are drawn in order
     # over the floor, and the rule layers are not drawn.
-    data["layers"] = [*kept, *tiles, furniture_objects(data)]
+    data["layers"] = [*kept, seats_layer(data), *tiles, furniture_objects(data)]
     data["tilesets"] = [
         {
             "firstgid": 1,
@@ -440,7 +473,7 @@ def default_map() -> str:
             "spacing": 0,
         }
     ]
-    data["nextlayerid"] = 16
+    data["nextlayerid"] = 17
     # Tiled writes a layer's cells on one line; here, one line per row of tiles.
     grids = {}
     for layer in tiles:

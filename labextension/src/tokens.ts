@@ -8,11 +8,21 @@ import type { Direction } from './model/avatar';
 import type { ChannelKey, IChatProblem } from './model/chat';
 import type { IClassroomError } from './model/classroom';
 import type { ClassroomConnection } from './model/connection';
-import type { ClassroomEndpoint } from './model/endpoint';
+import type { IEndpoint } from './model/endpoint';
 import type { Point } from './model/geometry';
 import type { IProfile, ProfileStore } from './model/profile';
 import type { IParticipantChange } from './model/roster';
-import { IChatMessage, IClientConfig, IIceServer, IMapInfo, IParticipantInfo, IRoomInfo, IWelcome } from './protocol';
+import type { ClassStateTracker } from './model/teaching';
+import {
+  IChatMessage,
+  IClientConfig,
+  IIceServer,
+  IMapInfo,
+  IParticipantInfo,
+  IRoomInfo,
+  IShownTile,
+  IWelcome
+} from './protocol';
 import type { LocalMedia } from './rtc/media';
 import type { AudioMixer } from './rtc/mixer';
 import type { IRemoteMedia } from './rtc/peers';
@@ -136,6 +146,8 @@ export interface IRoomConnection extends IDisposable {
   /** What each member of our room sends us. */
   readonly remote: ReadonlyMap<string, IRemoteMedia>;
   stats(pid: string): Promise<IMediaStats>;
+  /** The room's videos we show now, with their sizes: the server sends us no others. */
+  setShown(tiles: IShownTile[]): void;
 }
 
 /**
@@ -146,11 +158,13 @@ export interface IRoomConnection extends IDisposable {
 export interface IClassroom extends IDisposable {
   readonly connection: ClassroomConnection;
   /** Where the classroom is: this server's, or the hub's (and which of its classrooms). */
-  readonly endpoint: ClassroomEndpoint | null;
+  readonly endpoint: IEndpoint | null;
   readonly roster: IRoster;
   readonly avatar: IOwnAvatar;
   readonly chat: IChat;
   readonly announcements: Announcements;
+  /** What the instructors set for the class (locks, locked rooms...), as the server last said. */
+  readonly classState: ClassStateTracker;
   /** The strings people read, in their language. */
   readonly trans: TranslationBundle;
   /** The server welcomed us (first join or after a reconnect). */

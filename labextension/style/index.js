@@ -1,2 +1,4 @@
 import './base.css';
+import './layout.css';
 import './teaching.css';
+import './invite.css';

@@ -20,3 +20,10 @@ test('joining, then a warning when the call takes too long or fails', () => {
   assert.equal(callStatus({ ...atTable, state: 'failed' }), 'not-connected');
   assert.equal(callStatus({ ...atTable, state: 'connected', waitingFor: 1e9 }), 'connected');
 });
+
+test('in a room while the classroom is not connected: offline, never connected', () => {
+  assert.equal(callStatus({ ...atTable, state: 'connected', online: false }), 'offline');
+  assert.equal(callStatus({ ...atTable, roomMedia: false, online: false }), 'offline');
+  assert.equal(callStatus({ ...atTable, room: null, online: false }), 'none');
+  assert.equal(callStatus({ ...atTable, state: 'connected', online: true }), 'connected');
+});

@@ -12,7 +12,7 @@ function table(n: number, width = 120, height = 18): ILabelRequest[] {
     id: `p${i}`,
     x: 700 + (i % 4) * 60,
     y: 420 + Math.floor(i / 4) * 70,
-    width,
+    widths: [width],
     height,
     rank: i
   }));
@@ -45,7 +45,7 @@ test('everyone on one spot: one label, the most important', () => {
     id: `p${i}`,
     x: 800,
     y: 500,
-    width: 100,
+    widths: [100],
     height: 18,
     rank: 8 - i
   }));
@@ -62,7 +62,7 @@ test('huge labels (a small map) never overlap either', () => {
 });
 
 test('labels stay inside the map and keep their place when it still fits', () => {
-  const corner = [{ id: 'a', x: 20, y: 940, width: 200, height: 18, rank: 0 }];
+  const corner = [{ id: 'a', x: 20, y: 940, widths: [200], height: 18, rank: 0 }];
   const [a] = placeLabels(corner, R, 4, bounds);
   assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.width <= 1600 && a.y + a.height <= 960);
   const requests = table(8);
@@ -71,7 +71,7 @@ test('labels stay inside the map and keep their place when it still fits', () =>
   assert.deepEqual(again, first);
   // One alone stays above, where it was, rather than going below.
   const [alone] = placeLabels(
-    [{ id: 'a', x: 800, y: 500, width: 100, height: 18, rank: 0 }],
+    [{ id: 'a', x: 800, y: 500, widths: [100], height: 18, rank: 0 }],
     R,
     4,
     bounds,

@@ -29,9 +29,16 @@ export class OwnAvatar implements IOwnAvatar {
         }
         for (const pos of m.moves) {
           if (pos.id === roster.myId) {
+            const goal = this._path.length ? this._path[this._path.length - 1] : null;
             this._pos = [pos.x, pos.y];
             this._path = [];
             roster.setOwnPosition(this._pos);
+            // Put on a seat of a table we were walking through: walk on to
+            // where we were going (a table we were going to: we sit).
+            const seated = this._map ? seatedAt(this._map.rooms, pos.x, pos.y) : null;
+            if (goal && seated && roomAt(this._map!.rooms, goal[0], goal[1])?.id !== seated.id) {
+              this._walk(goal[0], goal[1]);
+            }
             this._corrected.emit();
           }
         }
@@ -280,4 +287,10 @@ export class OwnAvatar implements IOwnAvatar {
   private _steered = new Signal<this, void>(this);
   private _roomRefused = new Signal<this, IRoomInfo>(this);
   private _corrected = new Signal<this, void>(this);
+}
+
+/** The table whose seat is at (x, y), if any. */
+function seatedAt(rooms: IRoomInfo[], x: number, y: number): IRoomInfo | null {
+  const room = roomAt(rooms, x, y);
+  return room?.seats?.some(([sx, sy]) => Math.abs(sx - x) < 0.05 && Math.abs(sy - y) < 0.05) ? room : null;
 }

@@ -16,7 +16,9 @@ export type CallStatus =
   | 'joining'
   | 'connected'
   /** Not connected for `CALL_WARN_MS`, or the connection failed. */
-  | 'not-connected';
+  | 'not-connected'
+  /** In a room, but the classroom's own socket is down: nothing about the call can be trusted. */
+  | 'offline';
 
 export interface ICallInput {
   /** The room we stand in (null: the open floor). */
@@ -27,11 +29,18 @@ export interface ICallInput {
   state: 'none' | 'connecting' | 'connected' | 'failed';
   /** Milliseconds since we entered the room or the call was last connected, whichever is later. */
   waitingFor: number;
+  /** Whether the classroom's socket is connected (absent: it is). */
+  online?: boolean;
 }
 
 export function callStatus(input: ICallInput): CallStatus {
   if (!input.room) {
     return 'none';
+  }
+  if (input.online === false) {
+    // The server that runs the room's call is not answering us: a call that
+    // still looks connected is on its way out, and green would be a lie.
+    return 'offline';
   }
   if (!input.roomMedia) {
     return 'chat-only';

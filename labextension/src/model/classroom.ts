@@ -17,10 +17,12 @@ import { Announcements } from './announcements';
 import { OwnAvatar } from './avatar';
 import { ChatStore } from './chat';
 import { ClassroomConnection } from './connection';
-import { ClassroomEndpoint } from './endpoint';
+import { IEndpoint } from './endpoint';
 import { Point } from './geometry';
+import { IKeptPlace, PlaceStore, socketKey } from './place';
 import { IProfile, ProfileStore, tidyName } from './profile';
 import { Roster } from './roster';
+import { ClassStateTracker } from './teaching';
 
 export type { ChannelKey } from './chat';
 
@@ -39,9 +41,15 @@ export class ClassroomModel implements IDisposable {
   constructor(
     readonly connection: ClassroomConnection,
     trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom'),
-    readonly profile: ProfileStore = new ProfileStore()
+    readonly profile: ProfileStore = new ProfileStore(),
+    private readonly _place: PlaceStore = new PlaceStore()
   ) {
     this.trans = trans;
+    // Taken at once, before anything else can read it (see place.ts).
+    this._kept = _place.take();
+    if (typeof window !== 'undefined') {
+      window.addEventListener('pagehide', this._onPageHide);
+    }
     // The welcome first: the parts' own handlers may rely on what it sets.
     this._listeners = [
       connection.on('welcome', m => this._onWelcome(m)),
@@ -55,6 +63,7 @@ export class ClassroomModel implements IDisposable {
     ];
     connection.opened.connect(this._onOpened, this);
     this.roster = new Roster(connection);
+    this.classState = new ClassStateTracker(connection);
     this.avatar = new OwnAvatar(connection, this.roster);
     this.chat = new ChatStore(connection, this.roster, trans);
     this.announcements = new Announcements(this.roster, this.avatar, id => this.roomName(id), trans);
@@ -73,11 +82,12 @@ export class ClassroomModel implements IDisposable {
 
   readonly trans: TranslationBundle;
   /** Set by the plugin that found the classroom. */
-  endpoint: ClassroomEndpoint | null = null;
+  endpoint: IEndpoint | null = null;
   readonly roster: Roster;
   readonly avatar: OwnAvatar;
   readonly chat: ChatStore;
   readonly announcements: Announcements;
+  readonly classState: ClassStateTracker;
 
   /** The server welcomed us (first join or after a reconnect). */
   get joined(): ISignal<this, void> {
@@ -182,8 +192,12 @@ export class ClassroomModel implements IDisposable {
       return;
     }
     this._disposed = true;
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('pagehide', this._onPageHide);
+    }
     this._listeners.forEach(l => l.dispose());
     this.announcements.dispose();
+    this.classState.dispose();
     this.chat.dispose();
     this.avatar.dispose();
     this.roster.dispose();
@@ -193,6 +207,12 @@ export class ClassroomModel implements IDisposable {
 
   private _onOpened(): void {
     const chosen = this.profile.get();
+    const kept = this._kept;
+    this._kept = null;
+    if (!this._resume && kept && kept.socket === socketKey(this.connection.url)) {
+      this._resume = kept.resume;
+      this._reloaded = kept.restore;
+    }
     this.connection.send({
       type: 'join',
       id: ++this._requestId,
@@ -207,6 +227,23 @@ export class ClassroomModel implements IDisposable {
   }
 
   /**
+   * The page goes away (a reload, or the tab closing): keep this session's
+   * token and where we stand for the tab's next page. The socket's close
+   * (1001) keeps our participant on the server for its reconnect grace.
+   */
+  private _onPageHide = (): void => {
+    const restore = this._restore();
+    if (this._disposed || !this._resume || !restore) {
+      return;
+    }
+    this._place.keep({
+      socket: socketKey(this.connection.url),
+      resume: this._resume,
+      restore: { x: restore.x, y: restore.y, status: restore.status, hand: restore.hand }
+    });
+  };
+
+  /**
    * What we had in the session before: where we stood, our hand and status,
    * and what our devices really do. If the server cannot resume the session
    * (it restarted), it puts us back so, after checking the place as it
@@ -215,6 +252,16 @@ export class ClassroomModel implements IDisposable {
   private _restore(): IRestore | undefined {
     const me = this.roster.me;
     const at = this.avatar.position;
+    const reloaded = this._reloaded;
+    if (reloaded) {
+      // A new page after a reload: our devices start off here, whatever they were.
+      return {
+        ...reloaded,
+        mic: this._media.mic ?? false,
+        camera: this._media.camera ?? false,
+        screen: this._media.screen ?? false
+      };
+    }
     if (!me || !at) {
       return undefined;
     }
@@ -231,6 +278,7 @@ export class ClassroomModel implements IDisposable {
 
   private _onWelcome(m: IWelcome): void {
     this._resume = m.resume;
+    this._reloaded = null;
     this._naming = !!m.naming;
     this._map = m.map;
     this._config = m.config;
@@ -244,6 +292,10 @@ export class ClassroomModel implements IDisposable {
 
   private _listeners: IDisposable[];
   private _resume: string | null = null;
+  /** What the tab's page before this one kept (until the first join). */
+  private _kept: IKeptPlace | null;
+  /** Where the page before this one stood, until the server welcomes us. */
+  private _reloaded: IRestore | null = null;
   private _map: IMapInfo | null = null;
   private _config: IClientConfig | null = null;
   private _iceServers: IIceServer[] = [];

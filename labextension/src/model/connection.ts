@@ -4,6 +4,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   CLOSE_CLASSROOM_FULL,
+  CLOSE_INVITATION_ENDED,
   CLOSE_PROTOCOL_VERSION,
   CLOSE_REPLACED,
   CLOSE_SERVER_SHUTDOWN,
@@ -12,12 +13,16 @@ import {
   ClientMessage,
   ServerMessage
 } from '../protocol';
-import { retryDelay } from './geometry';
+import { ReconnectSchedule } from './reconnect';
 
 /** The server message with a given `type`. */
 export type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+/**
+ * `unreachable`: the tries on our own are spent (see `ReconnectSchedule`);
+ * nothing more happens until `reconnectNow()`.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'closed';
 
 export interface IConnectionState {
   status: ConnectionStatus;
@@ -37,8 +42,12 @@ export class ClassroomUnavailable extends Error {}
 export type SocketUrl = () => string | Promise<string>;
 
 /** Why reconnecting cannot help after a close code, or null if it can. */
-function finalReason(code: number, trans: TranslationBundle): string | null {
+function finalReason(code: number, trans: TranslationBundle, reason = ''): string | null {
   switch (code) {
+    case CLOSE_INVITATION_ENDED:
+      return reason.includes('expired')
+        ? trans.__('Your invitation has expired: ask for a new one.')
+        : trans.__('Your invitation was revoked: ask for a new one.');
     case CLOSE_CLASSROOM_FULL:
       return trans.__('The classroom is full.');
     case CLOSE_PROTOCOL_VERSION:
@@ -76,7 +85,8 @@ export function reasonFor(code: number, trans: TranslationBundle): string {
 export class ClassroomConnection implements IDisposable {
   constructor(
     private readonly _url: SocketUrl,
-    private readonly _trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom')
+    private readonly _trans: TranslationBundle = nullTranslator.load('jupyterlab_classroom'),
+    private readonly _schedule: ReconnectSchedule = new ReconnectSchedule()
   ) {}
 
   /** Every message, after the handlers registered with `on` for its type. */
@@ -145,7 +155,7 @@ export class ClassroomConnection implements IDisposable {
       return;
     }
     this._clearTimer();
-    this._setState({ status: this._attempt ? 'reconnecting' : 'connecting' });
+    this._setState({ status: this._everOpened || this._schedule.attempts ? 'reconnecting' : 'connecting' });
     let url: string | Promise<string>;
     try {
       url = this._url();
@@ -189,7 +199,8 @@ export class ClassroomConnection implements IDisposable {
     this._openedUrl = url;
     this._socket = socket;
     socket.onopen = () => {
-      this._attempt = 0;
+      this._schedule.succeeded();
+      this._everOpened = true;
       this._restarting = false;
       this._setState({ status: 'connected' });
       this._opened.emit();
@@ -218,7 +229,7 @@ export class ClassroomConnection implements IDisposable {
       if (event.code === CLOSE_SERVER_SHUTDOWN) {
         this._restarting = true;
       }
-      const final = finalReason(event.code, this._trans);
+      const final = finalReason(event.code, this._trans, event.reason);
       if (final) {
         this._setState({ status: 'closed', reason: final });
         return;
@@ -227,10 +238,12 @@ export class ClassroomConnection implements IDisposable {
     };
   }
 
-  /** Skip the wait and try again now. */
+  /** Skip the wait and try again now; after giving up, with a fresh budget of tries. */
   reconnectNow(): void {
-    if (!this._socket && !this._locating) {
-      this._attempt = Math.max(this._attempt, 1);
+    if (!this._socket && !this._locating && this._state.status !== 'closed') {
+      if (this._schedule.gaveUp) {
+        this._schedule.retry();
+      }
       this.connect();
     }
   }
@@ -257,8 +270,13 @@ export class ClassroomConnection implements IDisposable {
   }
 
   private _scheduleReconnect(reason: string): void {
-    const delay = retryDelay(this._attempt, this._restarting);
-    this._attempt += 1;
+    const step = this._schedule.failed(Date.now(), this._restarting);
+    if (step.kind === 'give-up') {
+      console.info(`classroom: no answer after ${step.attempts} tries; waiting for Retry`);
+      this._setState({ status: 'unreachable', reason });
+      return;
+    }
+    const delay = step.delay;
     this._setState({ status: 'reconnecting', retryIn: delay, reason });
     this._timer = window.setTimeout(() => {
       this._timer = 0;
@@ -283,7 +301,7 @@ export class ClassroomConnection implements IDisposable {
   private _openedUrl: string | null = null;
   /** The URL function's promise is pending. */
   private _locating = false;
-  private _attempt = 0;
+  private _everOpened = false;
   // The server said it was shutting down: it is likely restarting.
   private _restarting = false;
   private _timer = 0;

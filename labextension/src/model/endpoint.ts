@@ -10,11 +10,28 @@ import { hubSocketUrl, pickClassroom } from './hubclassrooms';
 const CHOICE_KEY = 'jupyterlab-classroom:hub-classroom';
 
 /**
+ * Where a classroom is: its socket and its map. The views need no more, so
+ * a page without JupyterLab (a guest's) can bring its own.
+ */
+export interface IEndpoint {
+  /** The hub's classrooms this person may enter (empty when not on a hub). */
+  readonly classrooms: readonly IHubClassroom[];
+  /** The hub classroom joined (or about to be), or null. */
+  readonly current: IHubClassroom | null;
+  /** Join this hub classroom next time the socket (re)connects. */
+  choose(name: string): void;
+  /** A file of the classroom's map: `[]` the map itself, `['files', …]` an image it names. */
+  fetchMap(path: readonly string[]): Promise<Response>;
+  /** The socket URL to connect to now; rejects with ClassroomUnavailable when there is none. */
+  socketUrl(): Promise<string>;
+}
+
+/**
  * Finds the classroom's socket: this Jupyter server's own, or, on a
  * JupyterHub single-user server configured for it, the hub's classroom
  * service (authenticated with the token the server gave this page).
  */
-export class ClassroomEndpoint {
+export class ClassroomEndpoint implements IEndpoint {
   constructor(
     private readonly _trans: TranslationBundle,
     private readonly _settings: ServerConnection.ISettings = ServerConnection.makeSettings()

@@ -1,8 +1,7 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { ClassroomModel } from '../model/classroom';
-import { ClassroomConnection } from '../model/connection';
+import { createModel } from '../create';
 import { ClassroomEndpoint } from '../model/endpoint';
 import { IClassroom } from '../tokens';
 
@@ -16,10 +15,6 @@ export const modelPlugin: JupyterFrontEndPlugin<IClassroom> = {
   activate: (app: JupyterFrontEnd, translator: ITranslator | null): IClassroom => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_classroom');
     // This server's classroom, or the hub's when the server says so.
-    const endpoint = new ClassroomEndpoint(trans);
-    const model = new ClassroomModel(new ClassroomConnection(() => endpoint.socketUrl(), trans), trans);
-    model.endpoint = endpoint;
-    window.addEventListener('beforeunload', () => model.dispose());
-    return model;
+    return createModel({ endpoint: new ClassroomEndpoint(trans), trans });
   }
 };

@@ -2,10 +2,9 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { createPanel } from '../create';
 import { CommandIDs, IClassroom, IClassroomMedia } from '../tokens';
-import { ClassroomPanel } from '../view/panel';
-import { ScreenTabs } from '../view/screens';
-import { IClassroomSettings, SETTINGS_ID } from './settings';
+import { labSettings } from './settings';
 
 /** The name the layout restorer saves the panel under, wherever it is. */
 const RESTORE_NAME = 'classroom';
@@ -25,7 +24,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
   activate: (
     app: JupyterFrontEnd,
     model: IClassroom,
-    { media, mixer, peers, room, socket, chooser }: IClassroomMedia,
+    media: IClassroomMedia,
     palette: ICommandPalette | null,
     registry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null
@@ -40,31 +39,20 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       panel.setPlacement(where);
       app.shell.activateById(panel.id);
     };
-    // A shared screen opens beside the notebooks, without taking the focus
-    // from what one is typing; further screens join its tab bar.
-    const screens = new ScreenTabs(model, peers, room, (tab, beside) => {
-      if (beside) {
-        app.shell.add(tab, 'main', { mode: 'tab-after', ref: beside.id, activate: false });
-      } else {
-        app.shell.add(tab, 'main', { mode: 'split-right', activate: false });
-      }
-    });
-    const panel = new ClassroomPanel(model, media, mixer, peers, room, socket, place, pid => {
-      const tab = screens.show(pid);
-      if (tab) {
-        app.shell.activateById(tab.id);
-      }
-    });
-    // Diagnostics for the browser console and the tests: the open-floor
-    // calls, the room connection, the transport's choice, the mixer and the
-    // screens' tabs.
-    Object.assign(panel.node, {
-      classroomPeers: peers,
-      classroomRoom: room,
-      classroomSocket: socket,
-      classroomChooser: chooser,
-      classroomMixer: mixer,
-      classroomScreens: screens
+    const settings = labSettings(registry);
+    const { panel } = createPanel(model, media, {
+      place,
+      // A shared screen opens beside the notebooks, without taking the focus
+      // from what one is typing; further screens join its tab bar.
+      addScreen: (tab, beside) => {
+        if (beside) {
+          app.shell.add(tab, 'main', { mode: 'tab-after', ref: beside.id, activate: false });
+        } else {
+          app.shell.add(tab, 'main', { mode: 'split-right', activate: false });
+        }
+      },
+      activateScreen: tab => app.shell.activateById(tab.id),
+      settings
     });
     app.shell.add(panel, 'left', { rank: 600 });
     if (restorer) {
@@ -78,28 +66,9 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       // For the tests: the layout is restored, the panel is where it stays.
       panel.node.dataset.restored = 'true';
     });
-
-    if (registry) {
-      registry
-        .load(SETTINGS_ID)
-        .then(settings => {
-          const apply = () => {
-            const s = settings.composite as unknown as IClassroomSettings;
-            panel.map.showNames = s.showNames;
-            panel.controls.setPushToTalk(s.pushToTalk);
-          };
-          apply();
-          settings.changed.connect(apply);
-          // Choices made in the panel are remembered as the user's settings.
-          panel.controls.pushToTalkChanged.connect((_, on) => void settings.set('pushToTalk', on));
-          panel.controls.deviceChosen.connect(
-            (_, { kind, deviceId }) => void settings.set(kind === 'audioinput' ? 'microphone' : 'camera', deviceId)
-          );
-          // For the browser console and the tests: the settings in force.
-          Object.assign(panel.node, { classroomSettings: settings });
-        })
-        .catch(reason => console.error('classroom: the settings could not be loaded', reason));
-    }
+    // For the browser console and the tests: the settings in force.
+    void settings?.then(store => Object.assign(panel.node, { classroomSettings: store.settings }));
+    const { media: local } = media;
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Open Classroom'),
@@ -125,17 +94,17 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.toggleMic, {
       label: trans.__('Mute or Unmute the Microphone'),
-      isToggled: () => media.micOn,
+      isToggled: () => local.micOn,
       execute: () => panel.controls.toggleMic()
     });
     app.commands.addCommand(CommandIDs.toggleCamera, {
       label: trans.__('Start or Stop the Camera'),
-      isToggled: () => media.cameraOn,
+      isToggled: () => local.cameraOn,
       execute: () => panel.controls.toggleCamera()
     });
     app.commands.addCommand(CommandIDs.toggleScreen, {
       label: trans.__('Start or Stop Sharing the Screen'),
-      isToggled: () => media.screenOn,
+      isToggled: () => local.screenOn,
       execute: () => panel.controls.toggleScreen()
     });
     if (palette) {

@@ -25,6 +25,7 @@ export class RoomCallStatus extends Widget {
     model.roster.participantUpdated.connect(this._update, this);
     model.roster.reset.connect(this._update, this);
     model.joined.connect(this._update, this);
+    model.connection.stateChanged.connect(this._update, this);
     this._update();
   }
 
@@ -50,6 +51,8 @@ export class RoomCallStatus extends Widget {
         return trans.__("room's call not connected");
       case 'chat-only':
         return trans.__('room chat only');
+      case 'offline':
+        return trans.__('not connected to the classroom');
       default:
         return '';
     }
@@ -78,7 +81,8 @@ export class RoomCallStatus extends Widget {
       room: roomId,
       roomMedia: !!this.model.config?.room_media,
       state,
-      waitingFor: now - this._since
+      waitingFor: now - this._since,
+      online: this.model.connection.state.status === 'connected'
     });
     // While we wait, look again each second: the warning comes with time alone.
     const waiting = status === 'joining' || status === 'not-connected';
@@ -95,7 +99,7 @@ export class RoomCallStatus extends Widget {
     this._status = status;
     this.node.dataset.state = status;
     this.node.hidden = status === 'none';
-    this.toggleClass('jp-mod-warning', status === 'not-connected' || status === 'chat-only');
+    this.toggleClass('jp-mod-warning', status === 'not-connected' || status === 'chat-only' || status === 'offline');
     this.toggleClass('jp-mod-connected', status === 'connected');
     this.node.textContent = text;
     this._changed.emit();
@@ -114,6 +118,8 @@ export class RoomCallStatus extends Widget {
           "%1: the room's call does not connect, so nobody here hears you and you hear nobody. Trying again…",
           name
         );
+      case 'offline':
+        return trans.__("%1: not connected to the classroom; the room's call may have stopped", name);
       case 'chat-only': {
         const why = this.model.config?.room_media_unavailable;
         return why

@@ -4,7 +4,7 @@ import { ChannelKey } from '../model/chat';
 import { parseChat } from '../model/chattext';
 import { IChatMessage } from '../protocol';
 import { IClassroom } from '../tokens';
-import { Notice } from './notice';
+import { MAP_CODES, Notice } from './notice';
 
 /** Render a message's text as DOM nodes: never as HTML. */
 export function renderChatText(text: string): DocumentFragment {
@@ -102,9 +102,11 @@ export class ChatPane extends Widget {
     model.roster.participantUpdated.connect(this._renderTabs, this);
     model.roster.participantLeft.connect(this._renderTabs, this);
     model.joined.connect(this._renderTabs, this);
+    model.classState.changed.connect(this._renderTabs, this);
     model.errorOccurred.connect((_, e) => {
-      // The name form says what was wrong with a name or colour.
-      if (!PROFILE_CODES.has(e.code)) {
+      // The name form says what was wrong with a name or colour; the map,
+      // why a room kept us out.
+      if (!PROFILE_CODES.has(e.code) && !MAP_CODES.has(e.code)) {
         this._error.show(e.message, e.code);
       }
     });
@@ -213,18 +215,36 @@ export class ChatPane extends Widget {
     }
     const title = this._current === 'room' && inRoom ? this.model.roomName(me!.room) : this._title(this._current);
     this._label.textContent = trans.__('Message to %1', title);
-    const disabled = this._current === 'room' && !inRoom;
+    const outside = this._current === 'room' && !inRoom;
+    const locked = this._locked();
+    const disabled = outside || locked;
     this._input.disabled = disabled;
     this._send.disabled = disabled;
     this._input.maxLength = this.model.config?.max_chat_length ?? 4000;
-    this._note.textContent =
-      this._current === 'nearby'
+    this._note.dataset.locked = String(locked);
+    this._note.textContent = locked
+      ? trans.__('An instructor locked the chat: you can still write to an instructor directly.')
+      : this._current === 'nearby'
         ? trans.__('Nearby messages reach the people within earshot and are not saved.')
-        : disabled
+        : outside
           ? trans.__('You are not in a room: walk onto a table or the stage to talk with the people there.')
           : this._current === 'class'
             ? trans.__('Everyone in the classroom sees these messages.')
             : '';
+    if (!locked) {
+      this._error.clear('locked');
+    }
+  }
+
+  /** Whether the chat is locked for us here: students may still write to an instructor. */
+  private _locked(): boolean {
+    const me = this.model.me;
+    if (!this.model.classState.state?.locks.chat || !me || me.role === 'instructor') {
+      return false;
+    }
+    const user = this._current.startsWith('direct:') ? this._current.slice(7) : null;
+    const them = user ? [...this.model.roster.participants.values()].find(p => p.user === user) : undefined;
+    return them?.role !== 'instructor';
   }
 
   private _renderLog(): void {

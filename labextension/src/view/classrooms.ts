@@ -1,6 +1,6 @@
 import { IDisposable } from '@lumino/disposable';
 
-import { ClassroomEndpoint } from '../model/endpoint';
+import { IEndpoint } from '../model/endpoint';
 import { IClassroom } from '../tokens';
 
 /**
@@ -14,7 +14,7 @@ export class ClassroomChooser implements IDisposable {
 
   constructor(
     private readonly _model: IClassroom,
-    private readonly _endpoint: ClassroomEndpoint,
+    private readonly _endpoint: IEndpoint,
     private readonly _reload: () => void = () => window.location.reload()
   ) {
     const trans = _model.trans;

@@ -1,7 +1,17 @@
-import { ILabelRequest, IPlacedLabel, placeLabels } from '../model/labels';
-import { shownName } from '../model/names';
-import { IParticipantInfo } from '../protocol';
+import {
+  boxOf,
+  IBox,
+  ILabelRequest,
+  IPlacedLabel,
+  IRoomLabelRequest,
+  placeLabels,
+  placeRoomLabels,
+  roomNameForms
+} from '../model/labels';
+import { labelForms } from '../model/names';
+import { IMapInfo, IParticipantInfo, IRoomInfo } from '../protocol';
 import { IClassroom } from '../tokens';
+import { drawRoomLabel, IPalette } from './mapdraw';
 
 /** A label's most characters' worth of width (in font sizes) before it is cut with "…". */
 const MAX_WIDTH_EM = 10;
@@ -14,14 +24,24 @@ export interface ILabelBox {
   y: number;
   width: number;
   height: number;
+  /** Rooms: whether it is drawn locked, or full. */
+  locked?: boolean;
+  full?: boolean;
+}
+
+/** How a room is marked on the map: locked for us, or full. */
+export interface IRoomMarks {
+  locked: boolean;
+  full: boolean;
 }
 
 /**
- * The names on the map, laid out so that none overlaps another (see
- * `model/labels.ts`): the map adds each avatar's label as it draws the
- * avatar, then `draw` places and writes them all on top. A name that does
- * not fit shows while its avatar is pointed at. The boxes drawn are kept on
- * the map's node as `classroomLabels`.
+ * The words on the map, laid out so that none covers another (see
+ * `model/labels.ts`): first the rooms' names (`rooms`), then people's names,
+ * which the map adds as it draws each avatar and `draw` places and writes on
+ * top. A name that does not fit shows while its avatar is pointed at. The
+ * boxes drawn are kept on the map's node as `classroomLabels` and
+ * `classroomRoomLabels`.
  */
 export class MapLabels {
   constructor(
@@ -45,7 +65,7 @@ export class MapLabels {
   /** Start a frame: labels are written `size` map units high in `font`. */
   begin(ctx: CanvasRenderingContext2D, size: number, font: string, radius: number): void {
     this._requests = [];
-    this._texts.clear();
+    this._forms.clear();
     this._size = size;
     this._radius = radius;
     this._font = `${size}px ${font}`;
@@ -55,10 +75,9 @@ export class MapLabels {
     this._mine = null;
   }
 
-  add(p: IParticipantInfo, x: number, y: number, speaking: boolean): void {
+  /** Someone's name to place beside their avatar, drawn at (x, y) with `radius` (rings included). */
+  add(p: IParticipantInfo, x: number, y: number, speaking: boolean, radius: number): void {
     const me = p.id === this.model.myId;
-    // Measured in `draw`, with the labels' font (the initials change it meanwhile).
-    const text = shownName(p, this.model.trans);
     let rank = 4;
     if (me) {
       rank = 0;
@@ -77,12 +96,65 @@ export class MapLabels {
         this._pointedDistance = d;
       }
     }
-    this._texts.set(p.id, text);
+    // Measured in `draw`, with the labels' font (the initials change it meanwhile).
+    this._forms.set(p.id, labelForms(p, this.model.trans));
     this._mine = me ? p.id : this._mine;
-    this._requests.push({ id: p.id, x, y, width: 0, height: this._size * 1.2, rank, essential: me });
+    this._requests.push({ id: p.id, x, y, radius, widths: [], height: this._size * 1.2, rank, essential: me });
   }
 
-  draw(ctx: CanvasRenderingContext2D, radius: number, scale: number, colours: { ink: string; floor: string }): void {
+  /**
+   * Place and write the rooms' names (with a lock for a locked room, "full"
+   * for a full one), clear of `obstacles` and, where they can be, of the
+   * `avatars` (map units); their boxes are then obstacles for people's names.
+   */
+  rooms(
+    ctx: CanvasRenderingContext2D,
+    map: IMapInfo,
+    scale: number,
+    colours: IPalette,
+    overTiles: boolean,
+    marks: (room: IRoomInfo) => IRoomMarks,
+    obstacles: IBox[],
+    avatars: IBox[]
+  ): void {
+    const size = Math.max(22, 11 / scale);
+    ctx.font = `bold ${size}px ${colours.font}`;
+    const trans = this.model.trans;
+    const texts = new Map<string, string[]>();
+    const requests: IRoomLabelRequest[] = map.rooms.map(room => {
+      const { locked, full } = marks(room);
+      const forms = roomNameForms(room.name).map(f => (full ? trans.__('%1 · full', f) : f));
+      texts.set(room.id, forms);
+      const icon = locked ? size : 0;
+      const pad = size * 0.2;
+      return {
+        id: room.id,
+        room: boxOf(room.polygon),
+        widths: forms.map(f => ctx.measureText(f).width + icon + 2 * pad),
+        height: size * 1.25
+      };
+    });
+    const placed = placeRoomLabels(
+      requests,
+      size * 0.15,
+      { x: 0, y: 0, width: map.width, height: map.height },
+      obstacles,
+      avatars
+    );
+    this._roomBoxes = placed;
+    const boxes: ILabelBox[] = [];
+    for (const box of placed) {
+      const room = map.rooms.find(r => r.id === box.id)!;
+      const text = texts.get(box.id)![box.variant];
+      const { locked, full } = marks(room);
+      drawRoomLabel(ctx, box, text, locked, size, colours, overTiles);
+      boxes.push({ ...this._css(box, scale), id: box.id, text, locked, full });
+    }
+    Object.assign(this._node, { classroomRoomLabels: boxes });
+    this._node.dataset.roomLabelsHidden = String(map.rooms.length - placed.length);
+  }
+
+  draw(ctx: CanvasRenderingContext2D, radius: number, scale: number, colours: IPalette, obstacles: IBox[]): void {
     const map = this.model.map;
     if (!map) {
       return;
@@ -90,16 +162,18 @@ export class MapLabels {
     ctx.font = this._font;
     const maxWidth = this._size * MAX_WIDTH_EM;
     const pad = this._size * 0.2;
-    const yours = (name: string) => this.model.trans.__('%1 (you)', name);
+    const trans = this.model.trans;
+    const yours = (name: string) => trans.__('%1 (you)', name);
     for (const r of this._requests) {
-      const name = this._texts.get(r.id) ?? '';
-      // Ours says "(you)" however long the name: the name is what is cut.
-      const text =
+      const base = this._forms.get(r.id) ?? [''];
+      // Ours says "(you)" however long the name: the name is what is cut;
+      // at the shortest, "you" alone.
+      const forms =
         r.id === this._mine
-          ? yours(fit(ctx, name, maxWidth - ctx.measureText(yours('')).width))
-          : fit(ctx, name, maxWidth);
-      this._texts.set(r.id, text);
-      r.width = ctx.measureText(text).width + 2 * pad;
+          ? [...base.map(f => yours(fit(ctx, f, maxWidth - ctx.measureText(yours('')).width))), trans.__('you')]
+          : base.map(f => fit(ctx, f, maxWidth));
+      this._forms.set(r.id, forms);
+      r.widths = forms.map(f => ctx.measureText(f).width + 2 * pad);
       if (r.id === this._pointed) {
         r.rank = 1; // pointed at: shown, right after our own
         r.essential = true;
@@ -110,7 +184,8 @@ export class MapLabels {
       radius,
       this._size * 0.15,
       { x: 0, y: 0, width: map.width, height: map.height },
-      this._slots
+      this._slots,
+      [...this._roomBoxes, ...obstacles]
     );
     this._slots = new Map(placed.map(p => [p.id, p.slot]));
     ctx.textAlign = 'left';
@@ -121,31 +196,37 @@ export class MapLabels {
       ctx.fillRect(box.x, box.y, box.width, box.height);
       ctx.globalAlpha = 1;
       ctx.fillStyle = colours.ink;
-      ctx.fillText(this._texts.get(box.id) ?? '', box.x + pad, box.y + box.height / 2);
+      ctx.fillText(this._text(box), box.x + pad, box.y + box.height / 2);
     }
     this._publish(placed, scale);
   }
 
+  private _text(box: IPlacedLabel): string {
+    return this._forms.get(box.id)?.[box.variant] ?? '';
+  }
+
+  /** The map point at the canvas's top-left corner this frame (the view's origin). */
+  origin: [number, number] = [0, 0];
+
+  private _css(b: IBox, scale: number): IBox {
+    const [ox, oy] = this.origin;
+    return { x: (b.x - ox) * scale, y: (b.y - oy) * scale, width: b.width * scale, height: b.height * scale };
+  }
+
   private _publish(placed: IPlacedLabel[], scale: number): void {
-    const boxes: ILabelBox[] = placed.map(b => ({
-      id: b.id,
-      text: this._texts.get(b.id) ?? '',
-      x: b.x * scale,
-      y: b.y * scale,
-      width: b.width * scale,
-      height: b.height * scale
-    }));
+    const boxes: ILabelBox[] = placed.map(b => ({ id: b.id, text: this._text(b), ...this._css(b, scale) }));
     Object.assign(this._node, { classroomLabels: boxes });
     this._node.dataset.labelsHidden = String(this._requests.length - placed.length);
   }
 
   private _requests: ILabelRequest[] = [];
-  private _texts = new Map<string, string>();
+  private _forms = new Map<string, string[]>();
+  private _roomBoxes: IBox[] = [];
   private _slots: ReadonlyMap<string, number> = new Map();
   private _pointer: [number, number] | null = null;
   private _pointed: string | null = null;
-  private _mine: string | null = null;
   private _focused: string | null = null;
+  private _mine: string | null = null;
   private _pointedDistance = Infinity;
   private _size = 16;
   private _radius = 16;

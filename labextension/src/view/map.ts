@@ -2,10 +2,14 @@ import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { IBox } from '../model/labels';
+import { IDisc, spreadDiscs } from '../model/spread';
+import { IMapInfo, IParticipantInfo, IRoomInfo } from '../protocol';
 import { IClassroom } from '../tokens';
-import { MapLabels } from './labels';
-import { drawAvatar, drawReach, drawRooms, readPalette } from './mapdraw';
+import { IRoomMarks, MapLabels } from './labels';
+import { avatarRadius, drawAvatar, drawReach, drawRooms, readPalette } from './mapdraw';
 import { IMapInputHost, MapInput } from './mapinput';
+import { MAP_CODES, RoomRefusal } from './notice';
 import { TileMap } from './tilemap';
 import { computeView, IView, stepZoom, toMap, ZOOM_LEVELS } from './viewport';
 
@@ -54,6 +58,12 @@ export class ClassroomMap extends Widget implements IMapInputHost {
       this._live.textContent = text;
     });
     this._labels = new MapLabels(model, this.node);
+    // Refusals to enter a room are told here, where people look while they walk.
+    this._refusal = new RoomRefusal();
+    this.node.appendChild(this._refusal.node);
+    model.avatar.roomEntered.connect(this._onRoomEntered, this);
+    model.avatar.roomRefused.connect(this._onRoomRefused, this);
+    model.errorOccurred.connect(this._onError, this);
     this._resize = new ResizeObserver(entries => {
       const box = entries[entries.length - 1].contentRect;
       this._box = [box.width, box.height];
@@ -175,7 +185,57 @@ export class ClassroomMap extends Widget implements IMapInputHost {
     }
     this._resize.disconnect();
     this.model.joined.disconnect(this._loadTiles, this);
+    this.model.avatar.roomEntered.disconnect(this._onRoomEntered, this);
+    this.model.avatar.roomRefused.disconnect(this._onRoomRefused, this);
+    this.model.errorOccurred.disconnect(this._onError, this);
     super.dispose();
+  }
+
+  private _onRoomEntered(_: unknown, room: IRoomInfo | null): void {
+    if (room) {
+      this._tried = room.id;
+    }
+  }
+
+  /** Our own avatar kept us out of a full room (its refusal is told just before this). */
+  private _onRoomRefused(_: unknown, room: IRoomInfo): void {
+    this._tried = room.id;
+    this._refusal.about(room.id);
+  }
+
+  /** A room refused us: the server does not say which, so it is the one we last walked into. */
+  private _onError(_: unknown, e: { code: string; message: string }): void {
+    if (MAP_CODES.has(e.code)) {
+      this._refusal.show(e.code, e.message, this._tried, this.model.avatar.position);
+    }
+  }
+
+  /** Which rooms are locked and which are full, as the map draws them. */
+  private _roomStates(map: IMapInfo): { locked: Set<string>; full: Set<string> } {
+    const locked = new Set(this.model.classState.state?.locked_rooms ?? []);
+    const inside = new Map<string, number>();
+    for (const p of this.model.roster.participants.values()) {
+      if (p.room) {
+        inside.set(p.room, (inside.get(p.room) ?? 0) + 1);
+      }
+    }
+    const full = new Set(map.rooms.filter(r => r.capacity && (inside.get(r.id) ?? 0) >= r.capacity).map(r => r.id));
+    return { locked, full };
+  }
+
+  /** What lies over the canvas (the view's buttons), in map units: no word is written under it. */
+  private _overlays(view: IView): IBox[] {
+    const canvas = this._canvas.getBoundingClientRect();
+    const boxes: IBox[] = [];
+    for (const el of this.node.parentElement?.querySelectorAll('.jp-Classroom-mapControls') ?? []) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.height) {
+        const [x0, y0] = toMap(view, r.left - canvas.left, r.top - canvas.top);
+        const [x1, y1] = toMap(view, r.right - canvas.left, r.bottom - canvas.top);
+        boxes.push({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
+      }
+    }
+    return boxes;
   }
 
   /** Fetch the map's pictures after each welcome (a restarted server may have a new map). */
@@ -264,7 +324,19 @@ export class ClassroomMap extends Widget implements IMapInputHost {
       ctx.drawImage(tiles.below, 0, 0, map.width, map.height);
       ctx.imageSmoothingEnabled = true;
     }
-    drawRooms(ctx, map, me?.room ?? null, scale, !!tiles, colours);
+    const { locked, full } = this._roomStates(map);
+    const student = me?.role !== 'instructor';
+    const marks = (room: IRoomInfo): IRoomMarks => ({ locked: locked.has(room.id), full: full.has(room.id) });
+    drawRooms(
+      ctx,
+      map,
+      me?.room ?? null,
+      !!tiles,
+      colours,
+      room => student && (locked.has(room.id) || full.has(room.id))
+    );
+    this.node.dataset.lockedRooms = [...locked].join(' ');
+    this.node.dataset.fullRooms = [...full].join(' ');
     const config = this.model.config!;
     // Avatars and labels keep a readable size however small the map is drawn.
     const r = Math.max(config.avatar_radius, 9 / scale);
@@ -274,21 +346,26 @@ export class ClassroomMap extends Widget implements IMapInputHost {
     }
     ctx.textAlign = 'center';
     this._labels.begin(ctx, label, colours.font, r);
+    const people: { p: IParticipantInfo; camera: HTMLVideoElement | null }[] = [];
+    const discs: IDisc[] = [];
     for (const p of this.model.roster.participants.values()) {
       const at = this.model.positionOf(p.id, now);
       if (!at) {
         continue;
       }
-      const camera = this.decorations?.camera(p.id);
+      const video = this.decorations?.camera(p.id);
+      const camera = video?.videoWidth ? video : null;
+      people.push({ p, camera });
+      discs.push({ id: p.id, x: at[0], y: at[1], r: avatarRadius(r, p, !!camera), fixed: p.id === me?.id });
+    }
+    // Neighbours at a table are drawn side by side, not one over the other.
+    const spots = spreadDiscs(discs, r * 0.2);
+    for (const { p, camera } of people) {
+      const at = spots.get(p.id)!;
       const level = this.decorations?.level(p.id) ?? 0;
-      drawAvatar(
-        ctx,
-        { participant: p, at, camera: camera?.videoWidth ? camera : null, level, mine: p.id === me?.id },
-        r,
-        colours
-      );
+      drawAvatar(ctx, { participant: p, at, camera, level, mine: p.id === me?.id }, r, colours);
       if (this._showNames) {
-        this._labels.add(p, at[0], at[1], level > 0.02);
+        this._labels.add(p, at[0], at[1], level > 0.02, avatarRadius(r, p, !!camera));
       }
     }
     if (tiles?.above) {
@@ -297,7 +374,22 @@ export class ClassroomMap extends Widget implements IMapInputHost {
       ctx.drawImage(tiles.above, 0, 0, map.width, map.height);
       ctx.imageSmoothingEnabled = true;
     }
-    this._labels.draw(ctx, r, scale, colours);
+    const overlays = this._overlays(view);
+    this._labels.origin = [view.originX, view.originY];
+    // For the tests: the avatars as drawn, in CSS pixels over the canvas.
+    const css = (v: number, o: number) => (v - o) * scale;
+    const avatars = discs.map(d => {
+      const [x, y] = spots.get(d.id)!;
+      return { id: d.id, x: css(x, view.originX), y: css(y, view.originY), r: d.r * scale };
+    });
+    Object.assign(this.node, { classroomAvatars: avatars });
+    const bubbles = discs.map(d => {
+      const [x, y] = spots.get(d.id)!;
+      return { x: x - d.r, y: y - d.r, width: 2 * d.r, height: 2 * d.r };
+    });
+    this._labels.rooms(ctx, map, scale, colours, !!tiles, marks, overlays, bubbles);
+    this._labels.draw(ctx, r, scale, colours, overlays);
+    this._refusal.update({ at: mine, room: me?.room ?? null, locked, full, reach: 4 * config.avatar_radius });
     // For the tests and the console: the map point at the canvas's corner, and the scale.
     this.node.dataset.view = `${view.originX.toFixed(1)},${view.originY.toFixed(1)},${view.scale.toFixed(4)}`;
     this.node.dataset.x = mine ? mine[0].toFixed(1) : '';
@@ -309,6 +401,8 @@ export class ClassroomMap extends Widget implements IMapInputHost {
   private _frame = 0;
   private _showNames = true;
   private _labels: MapLabels;
+  private _refusal: RoomRefusal;
+  private _tried: string | null = null;
   private _resize: ResizeObserver;
   private _box: [number, number] = [0, 0];
   private _view: IView | null = null;

@@ -1,5 +1,6 @@
 import type { Point } from '../model/geometry';
-import type { IMapInfo, IParticipantInfo } from '../protocol';
+import type { IBox } from '../model/labels';
+import type { IMapInfo, IParticipantInfo, IRoomInfo } from '../protocol';
 
 /** The map's colours and font, from the theme's CSS variables. */
 export interface IPalette {
@@ -13,6 +14,7 @@ export interface IPalette {
   stage: string;
   room: string;
   wall: string;
+  error: string;
 }
 
 /** The palette as the theme has it now (read once a frame: the theme may change). */
@@ -29,22 +31,25 @@ export function readPalette(node: HTMLElement): IPalette {
     speaking: colour('--jp-success-color1', '#388e3c'),
     stage: colour('--jp-warn-color3', '#ffe0b2'),
     room: colour('--jp-brand-color3', '#bbdefb'),
-    wall: colour('--jp-layout-color4', '#999')
+    wall: colour('--jp-layout-color4', '#999'),
+    error: colour('--jp-error-color1', '#d32f2f')
   };
 }
 
 /**
- * Rooms (and, on a map without pictures, the floor and walls). Over a
- * map's tiles the rooms are outlines with their names, and the walls are
- * left to the pictures.
+ * Rooms (and, on a map without pictures, the floor, the walls and the
+ * tables' seats). Over a map's tiles the rooms are outlines, and the walls
+ * are left to the pictures. A room `barred` for us (locked, or full) is
+ * outlined in the error colour; the names are written later
+ * (`drawRoomLabel`), once it is known where they fit.
  */
 export function drawRooms(
   ctx: CanvasRenderingContext2D,
   map: IMapInfo,
   myRoom: string | null,
-  scale: number,
   overTiles: boolean,
-  colours: IPalette
+  colours: IPalette,
+  barred: (room: IRoomInfo) => boolean
 ): void {
   if (!overTiles) {
     ctx.fillStyle = colours.floor;
@@ -61,31 +66,26 @@ export function drawRooms(
       ctx.fill();
       ctx.globalAlpha = 1;
     }
-    ctx.lineWidth = mineRoom ? 6 : 2;
-    ctx.strokeStyle = mineRoom ? colours.accent : overTiles ? 'rgba(255, 255, 255, 0.7)' : colours.muted;
+    const shut = !mineRoom && barred(room);
+    ctx.lineWidth = mineRoom || shut ? 6 : 2;
+    ctx.strokeStyle = mineRoom
+      ? colours.accent
+      : shut
+        ? colours.error
+        : overTiles
+          ? 'rgba(255, 255, 255, 0.7)'
+          : colours.muted;
     if (overTiles && !mineRoom) {
       ctx.setLineDash([10, 8]);
     }
     ctx.stroke();
     ctx.setLineDash([]);
-    const xs = room.polygon.map(p => p[0]);
-    const ys = room.polygon.map(p => p[1]);
-    const size = Math.max(22, 11 / scale);
-    ctx.font = `bold ${size}px ${colours.font}`;
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    const lx = Math.min(...xs) + 10;
-    const ly = Math.min(...ys) + 8;
-    if (overTiles) {
-      // A plate under the name, so it reads on any picture.
-      const w = ctx.measureText(room.name).width;
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.8)';
-      ctx.fillRect(lx - 4, ly - 2, w + 8, size + 4);
-      ctx.fillStyle = '#333';
-    } else {
+    if (!overTiles) {
       ctx.fillStyle = colours.muted;
+      for (const [x, y] of room.seats ?? []) {
+        ctx.fillRect(x - 6, y - 6, 12, 12);
+      }
     }
-    ctx.fillText(room.name, lx, ly);
   }
   if (!overTiles) {
     ctx.fillStyle = colours.wall;
@@ -93,6 +93,46 @@ export function drawRooms(
       ctx.fillRect(w.x, w.y, w.width, w.height);
     }
   }
+}
+
+/** A room's name in `box`, on a plate, with a padlock before it when it is locked. */
+export function drawRoomLabel(
+  ctx: CanvasRenderingContext2D,
+  box: IBox,
+  text: string,
+  locked: boolean,
+  size: number,
+  colours: IPalette,
+  overTiles: boolean
+): void {
+  ctx.fillStyle = overTiles ? 'rgba(255, 255, 255, 0.8)' : colours.floor;
+  ctx.globalAlpha = overTiles ? 1 : 0.8;
+  ctx.fillRect(box.x, box.y, box.width, box.height);
+  ctx.globalAlpha = 1;
+  const ink = overTiles ? '#333' : colours.muted;
+  let x = box.x + size * 0.2;
+  const mid = box.y + box.height / 2;
+  if (locked) {
+    drawPadlock(ctx, x + size * 0.4, mid, size * 0.8, colours.error);
+    x += size;
+  }
+  ctx.font = `bold ${size}px ${colours.font}`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = ink;
+  ctx.fillText(text, x, mid);
+}
+
+/** A padlock `h` high centred on (x, y): drawn, as no font is sure to have one. */
+function drawPadlock(ctx: CanvasRenderingContext2D, x: number, y: number, h: number, colour: string): void {
+  const w = h * 0.75;
+  ctx.fillStyle = colour;
+  ctx.fillRect(x - w / 2, y - h * 0.05, w, h * 0.55);
+  ctx.beginPath();
+  ctx.arc(x, y - h * 0.05, w * 0.32, Math.PI, 0);
+  ctx.lineWidth = h * 0.12;
+  ctx.strokeStyle = colour;
+  ctx.stroke();
 }
 
 /** How far our voice carries: a dashed circle around us. */
@@ -119,6 +159,17 @@ export interface IAvatarLook {
   mine: boolean;
 }
 
+/** An avatar's bubble: larger with a camera, as the video is the person. */
+function bubbleRadius(r: number, camera: boolean): number {
+  return camera ? r * 1.6 : r;
+}
+
+/** How far from its centre an avatar is drawn, its raised hand's ring included (see `drawAvatar`). */
+export function avatarRadius(r: number, p: IParticipantInfo, camera: boolean): number {
+  const radius = bubbleRadius(r, camera);
+  return p.hand ? radius * 1.35 + r * 0.125 : radius;
+}
+
 /**
  * An avatar with its raised hand, its speaking ring and, for ours, a ring
  * of ink; `r` is the size of a bubble without a camera.
@@ -127,8 +178,7 @@ export function drawAvatar(ctx: CanvasRenderingContext2D, look: IAvatarLook, r: 
   const p = look.participant;
   const [x, y] = look.at;
   ctx.globalAlpha = p.connection === 'reconnecting' ? 0.4 : 1;
-  // With a camera the bubble is larger, as the video is the person.
-  const radius = look.camera ? r * 1.6 : r;
+  const radius = bubbleRadius(r, !!look.camera);
   if (p.hand) {
     ctx.beginPath();
     ctx.arc(x, y, radius * 1.35, 0, Math.PI * 2);

@@ -1,10 +1,12 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { lockedMedia, MediaLockKind, mediaLockNote } from '../model/medialocks';
 import { shownName } from '../model/names';
 import { DeviceKind, LocalMedia } from '../rtc/media';
 import { AudioMixer } from '../rtc/mixer';
 import { IRemoteMedia } from '../rtc/peers';
+import { IVisibleTile, shownReport } from '../rtc/shown';
 import { IClassroom, IPeers, IRoomConnection } from '../tokens';
 import { Notice } from './notice';
 
@@ -17,9 +19,13 @@ function toggleButton(label: string, onClick: () => void): HTMLButtonElement {
   return b;
 }
 
+let nextId = 0;
+
 /**
  * Microphone, camera and screen-share toggles, device choice and
  * push-to-talk. Failures are explained and leave the classroom working.
+ * What an instructor locked is disabled for students, with the reason in a
+ * note beside the buttons (their description) until it is unlocked.
  */
 export class MediaControls extends Widget {
   constructor(
@@ -72,8 +78,16 @@ export class MediaControls extends Widget {
     details.addEventListener('toggle', () => details.open && void this._fillDevices());
     // Device problems stay longer than most: they take a moment to act on.
     this._error = new Notice();
-    this.node.append(this._mic, this._camera, this._screen, details, this._error.node);
+    this._lockNote = document.createElement('p');
+    this._lockNote.className = 'jp-Classroom-note jp-Classroom-lockNote';
+    this._lockNote.id = `jp-Classroom-media-${nextId++}-locked`;
+    this._lockNote.hidden = true;
+    this.node.append(this._mic, this._camera, this._screen, details, this._lockNote, this._error.node);
     media.changed.connect(this._update, this);
+    model.classState.changed.connect(this._update, this);
+    // Our role decides whether the locks hold for us (an instructor may promote us).
+    model.roster.participantUpdated.connect(this._update, this);
+    model.joined.connect(this._update, this);
     media.errorOccurred.connect((_, message) => {
       this._error.show(message, 'media', 15000);
     });
@@ -103,22 +117,31 @@ export class MediaControls extends Widget {
     }
     this._pushToTalk = on;
     if (this._started) {
-      void this.media.setMic(!on && this._wantMic);
+      void this.media.setMic(!on && this._wantMic && !this._locked.has('mic'));
     }
   }
 
   async toggleMic(): Promise<void> {
+    if (this._locked.has('mic') && !this.media.micOn) {
+      return;
+    }
     this._wantMic = !this.media.micOn;
     this._error.clear();
     await this.media.setMic(this._wantMic && !this.pushToTalk);
   }
 
   async toggleCamera(): Promise<void> {
+    if (this._locked.has('camera') && !this.media.cameraOn) {
+      return;
+    }
     this._error.clear();
     await this.media.setCamera(!this.media.cameraOn);
   }
 
   async toggleScreen(): Promise<void> {
+    if (this._locked.has('screen') && !this.media.screenOn) {
+      return;
+    }
     this._error.clear();
     await this.media.setScreen(!this.media.screenOn);
   }
@@ -127,14 +150,14 @@ export class MediaControls extends Widget {
   async start(): Promise<void> {
     if (!this._started) {
       this._started = true;
-      await this.media.setMic(!this._pushToTalk);
+      await this.media.setMic(!this._pushToTalk && !this._locked.has('mic'));
     }
   }
 
   /** Push-to-talk: the map calls this while Space is held. */
   talk(on: boolean): void {
     if (this.pushToTalk) {
-      void this.media.setMic(on);
+      void this.media.setMic(on && !this._locked.has('mic'));
     }
   }
 
@@ -172,6 +195,32 @@ export class MediaControls extends Widget {
     set(this._camera, m.cameraOn, trans.__('Stop camera'), trans.__('Start camera'));
     set(this._screen, m.screenOn, trans.__('Stop sharing'), trans.__('Share screen'));
     this.model.setMedia({ mic: m.micOn, camera: m.cameraOn, screen: m.screenOn });
+    this._showLocks();
+  }
+
+  /** Disable what is locked for us (still on only until the lock is obeyed: it can be switched off). */
+  private _showLocks(): void {
+    const trans = this.model.trans;
+    this._locked = lockedMedia(this.model.classState.state?.locks, this.model.me?.role);
+    const on = { mic: this.media.micOn, camera: this.media.cameraOn, screen: this.media.screenOn };
+    const buttons: [MediaLockKind, HTMLButtonElement][] = [
+      ['mic', this._mic],
+      ['camera', this._camera],
+      ['screen', this._screen]
+    ];
+    for (const [kind, b] of buttons) {
+      const locked = this._locked.has(kind);
+      b.disabled = locked && !on[kind];
+      b.title = locked ? mediaLockNote(new Set([kind]), trans) : '';
+      if (locked) {
+        b.setAttribute('aria-describedby', this._lockNote.id);
+      } else {
+        b.removeAttribute('aria-describedby');
+      }
+    }
+    this._lockNote.textContent = mediaLockNote(this._locked, trans);
+    this._lockNote.dataset.locked = String(this._locked.size > 0);
+    this._lockNote.hidden = this._locked.size === 0;
   }
 
   private _mic: HTMLButtonElement;
@@ -179,6 +228,8 @@ export class MediaControls extends Widget {
   private _screen: HTMLButtonElement;
   private _ptt: HTMLInputElement;
   private _error: Notice;
+  private _lockNote: HTMLParagraphElement;
+  private _locked = new Set<MediaLockKind>();
   private _selects: HTMLSelectElement[] = [];
   private _wantMic = true;
   private _started = false;
@@ -186,6 +237,11 @@ export class MediaControls extends Widget {
   private _pushToTalkChanged = new Signal<this, boolean>(this);
   private _deviceChosen = new Signal<this, { kind: 'audioinput' | 'videoinput'; deviceId: string }>(this);
 }
+
+/** Milliseconds a change of what is shown must settle before it is reported. */
+const REPORT_DELAY_MS = 250;
+/** About the size of a camera in an avatar's bubble. */
+const BUBBLE_PX = 48;
 
 /** "Speaking", for eyes and screen readers alike. */
 function speakingMark(text: string): HTMLElement {
@@ -211,6 +267,13 @@ function video(stream: MediaStream): HTMLVideoElement {
  * a main-area tab of its own, and Pop out brings that tab back. In a room
  * the speakers' tiles are marked, and on the stage the active speaker's
  * camera is the large tile.
+ *
+ * The room's cameras are only received while shown: in a tile on screen
+ * or in the avatars' bubbles on the map (`showsCamerasToo`), each watched
+ * with an IntersectionObserver; what is shown, with its size, is reported to
+ * the server a moment after it changes (and only then). "Hide videos" folds
+ * the tiles away and empties the bubbles, and so stops every camera. Shared
+ * screens are always received: their tab may show them.
  */
 export class MediaStrip extends Widget {
   constructor(
@@ -224,6 +287,12 @@ export class MediaStrip extends Widget {
     this.addClass('jp-Classroom-strip');
     this.node.setAttribute('aria-label', model.trans.__('Cameras and shared screens'));
     this.node.setAttribute('role', 'region');
+    this._fold = toggleButton(model.trans.__('Hide videos'), () => this._setFolded(!this._folded));
+    this._fold.classList.add('jp-Classroom-fold');
+    this._list = document.createElement('div');
+    this._list.className = 'jp-Classroom-tiles';
+    this.node.append(this._fold, this._list);
+    this._observer = new IntersectionObserver(this._onIntersect);
     peers.changed.connect(this._render, this);
     room.changed.connect(this._render, this);
     media.changed.connect(this._render, this);
@@ -234,9 +303,81 @@ export class MediaStrip extends Widget {
     this._render();
   }
 
-  /** The camera video of a participant, for drawing beside their avatar. */
+  /** The camera video of a participant, for drawing beside their avatar (null while videos are hidden). */
   cameraOf(pid: string): HTMLVideoElement | null {
-    return this._cameras.get(pid) ?? null;
+    return pid === this.model.myId || !this._folded ? (this._cameras.get(pid) ?? null) : null;
+  }
+
+  /** Where else the cameras are shown while it is on screen (the map's bubbles). */
+  showsCamerasToo(element: Element): void {
+    this._elsewhere = element;
+    this._observer.observe(element);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._observer.disconnect();
+    window.clearTimeout(this._reportTimer);
+    super.dispose();
+  }
+
+  private _setFolded(folded: boolean): void {
+    this._folded = folded;
+    this._list.hidden = folded || this._list.childElementCount === 0;
+    const trans = this.model.trans;
+    this._fold.setAttribute('aria-pressed', String(folded));
+    this._fold.textContent = folded ? trans.__('Show videos') : trans.__('Hide videos');
+    this._scheduleReport();
+    this._fold.setAttribute(
+      'aria-label',
+      folded
+        ? trans.__('Videos hidden (cameras are not received): show them')
+        : trans.__('Hide the videos (and stop receiving cameras)')
+    );
+  }
+
+  private _onIntersect = (entries: IntersectionObserverEntry[]): void => {
+    for (const entry of entries) {
+      if (entry.target === this._elsewhere) {
+        this._elsewhereShown = entry.isIntersecting;
+      } else if (entry.isIntersecting) {
+        this._visible.set(entry.target, entry.boundingClientRect);
+      } else {
+        this._visible.delete(entry.target);
+      }
+    }
+    this._scheduleReport();
+  };
+
+  /** Report what is shown a moment after it changes: a scroll's many changes make one report. */
+  private _scheduleReport(): void {
+    if (!this._reportTimer) {
+      this._reportTimer = window.setTimeout(() => {
+        this._reportTimer = 0;
+        this._report();
+      }, REPORT_DELAY_MS);
+    }
+  }
+
+  private _report(): void {
+    const visible: IVisibleTile[] = [];
+    for (const tile of this._tiles.values()) {
+      const pid = tile.figure.dataset.peer!;
+      if (!this.room.remote.has(pid)) {
+        continue; // an open-floor call's, not the room's
+      }
+      const rect = this._visible.get(tile.figure);
+      if (tile.figure.dataset.kind === 'screen') {
+        visible.push({ participant: pid, source: 'screen_share', width: rect?.width ?? 0, height: rect?.height ?? 0 });
+      } else if (!this._folded && (rect || this._elsewhereShown)) {
+        // Not in a tile on screen: in a bubble on the map.
+        const [width, height] = rect ? [rect.width, rect.height] : [BUBBLE_PX, BUBBLE_PX];
+        visible.push({ participant: pid, source: 'camera', width, height });
+      }
+    }
+    this.room.setShown(shownReport(visible));
   }
 
   /** A tile for a stream: the one shown already if nothing changed (its video keeps playing). */
@@ -335,11 +476,33 @@ export class MediaStrip extends Widget {
         mark.remove();
       }
     }
+    for (const [key, tile] of this._tiles) {
+      if (this._next.get(key)?.figure !== tile.figure) {
+        this._observer.unobserve(tile.figure);
+        this._visible.delete(tile.figure);
+      }
+    }
+    for (const [key, tile] of this._next) {
+      if (this._tiles.get(key)?.figure !== tile.figure) {
+        this._observer.observe(tile.figure);
+      }
+    }
     [this._tiles, this._next] = [this._next, this._tiles];
-    this.node.replaceChildren(...tiles);
+    this._list.replaceChildren(...tiles);
+    this._setFolded(this._folded);
     this.node.hidden = tiles.length === 0;
+    this._scheduleReport();
   }
 
+  private _fold: HTMLButtonElement;
+  private _list: HTMLDivElement;
+  private _folded = false;
+  private _observer: IntersectionObserver;
+  /** The tiles on screen now, with their size. */
+  private _visible = new Map<Element, DOMRectReadOnly>();
+  private _reportTimer = 0;
+  private _elsewhere: Element | null = null;
+  private _elsewhereShown = false;
   private _cameras = new Map<string, HTMLVideoElement>();
   private _stageSpeaker: string | null = null;
   private _tiles = new Map<string, ITile>();

@@ -1,6 +1,6 @@
 import { Widget } from '@lumino/widgets';
 
-import { shownName } from '../model/names';
+import { listName } from '../model/names';
 import { IParticipantInfo } from '../protocol';
 import { AudioMixer } from '../rtc/mixer';
 import { IClassroom, IPeers, IRoomConnection } from '../tokens';
@@ -151,8 +151,16 @@ export class ParticipantList extends Widget {
     row.li.dataset.room = p.room ?? '';
     row.dot.style.background = p.color;
     setText(row.dot, p.initials);
-    setText(row.name, mine ? trans.__('%1 (you)', p.name) : shownName(p, trans));
-    setText(row.where, this._describe(p));
+    const name = listName(p, mine, trans);
+    const where = this._describe(p);
+    setText(row.name, name.text);
+    setText(row.where, where);
+    // Shown as "Kore", read out as "Anonymous Kore", with the rest of the entry.
+    if (name.full !== name.text) {
+      row.button.setAttribute('aria-label', trans.__('%1, %2', name.full, where));
+    } else {
+      row.button.removeAttribute('aria-label');
+    }
     this._place(p.id);
     this._showActions(p, row);
   }

@@ -10,6 +10,7 @@ import { BreakoutPlanner, breakoutNews, Countdown } from './breakouts';
 import { button, IControlsOptions, row, Trans } from './controls';
 import { ClassActions, LockToggles } from './everyone';
 import { HandsList } from './hands';
+import { inviteButton } from './invitedialog';
 import { PersonActions } from './person';
 import { RoomPicker } from './rooms';
 
@@ -44,7 +45,10 @@ export class TeachingTools extends Widget {
     this._live = el('div', 'jp-Classroom-teachingLive');
     this._live.setAttribute('role', 'status');
     this._live.setAttribute('aria-live', 'polite');
-    this.node.append(this._countdown.node, this._locksLine, this._followLine, this._live);
+    // The class's state, for everyone: the panel shows it under the map.
+    this.status = el('div', 'jp-Classroom-classStatus');
+    this.status.append(this._countdown.node, this._locksLine, this._followLine, this._live);
+    this.node.append(this.status);
 
     // For instructors.
     this._hands = new HandsList(options);
@@ -79,6 +83,7 @@ export class TeachingTools extends Widget {
       this._group(trans.__('Breakouts'), false, this._planner.node),
       this._group(trans.__('Announcement'), false, this._announcer.node)
     );
+    this._tools.append(inviteButton(model));
     this.node.append(this._tools);
 
     this.classState.changed.connect(this._onState, this);
@@ -97,6 +102,8 @@ export class TeachingTools extends Widget {
 
   readonly classState: ClassStateTracker;
   readonly follower: Follower;
+  /** The breakout's countdown, the locks and whom we follow (a host may place it elsewhere). */
+  readonly status: HTMLElement;
 
   handleEvent(event: Event): void {
     // Escape anywhere in the classroom panel stops following.
