@@ -47,6 +47,12 @@ def spot(index: int) -> tuple[float, float]:
     return x0 + 30 + (index * 37) % (x1 - x0 - 60), y0 + 30 + (index * 23) % (y1 - y0 - 60)
 
 
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 min): the figures are a shared
+    machine's as much as the server's."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -75,11 +81,22 @@ class RssWatch:
         self._thread.join()
 
 
-def objects(server: JupyterProcess, everything: bool = False) -> dict[str, int]:
-    url = f"{server.url}room-churn/objects?token={server.token}" + ("&all=1" if everything else "")
+def get_json(server: JupyterProcess, what: str, query: str = "") -> Any:
+    """One of the probe's answers (``room_churn_probe``)."""
+    url = f"{server.url}room-churn/{what}?token={server.token}{query}"
     with urllib.request.urlopen(url, timeout=120) as r:
-        counts: dict[str, int] = json.loads(r.read())
+        return json.loads(r.read())
+
+
+def objects(server: JupyterProcess, everything: bool = False) -> dict[str, int]:
+    counts: dict[str, int] = get_json(server, "objects", "&all=1" if everything else "")
     return counts
+
+
+def slow(server: JupyterProcess, start: bool = False) -> dict[str, Any]:
+    """The server's longest callbacks and collections (``start``: from now on)."""
+    answer: dict[str, Any] = get_json(server, "slow", "&start=1" if start else "")
+    return answer
 
 
 def describe(counts: dict[str, int], top: int = 6) -> str:
@@ -190,6 +207,18 @@ def main() -> None:
         action="store_true",
         help="also print the object types (of any module) whose count grew most",
     )
+    parser.add_argument(
+        "--callbacks",
+        action="store_true",
+        help="also time every callback on the server's event loop (wall and CPU time) and "
+        "print the longest, and the longest garbage collections",
+    )
+    parser.add_argument(
+        "--garbage",
+        action="store_true",
+        help="when the load stops, run a full collection and print the cyclic garbage it "
+        "found, by type (what only a full collection frees)",
+    )
     args = parser.parse_args()
 
     server = probed_server(
@@ -204,6 +233,7 @@ def main() -> None:
     pid = server.proc.pid
     try:
         time.sleep(2)  # past start-up's own allocations
+        load_start = loadavg()
         rss_start = rss_mb(pid)
         objects_start = objects(server)
         all_start = objects(server, everything=True) if args.types else {}
@@ -211,6 +241,8 @@ def main() -> None:
         probe = Probe(f"{server.url}api/status?token={server.token}")
         watch.start()
         probe.start()
+        if args.callbacks:
+            slow(server, start=True)
         began = time.perf_counter()
         cycles, failed = asyncio.run(
             load(server.ws_url + f"?token={server.token}", args.clients, args.duration)
@@ -218,13 +250,16 @@ def main() -> None:
         ended = time.perf_counter()
         worst = max((d for t, d in probe.samples if began <= t <= ended), default=float("nan"))
         probe.stop()
+        slowest = slow(server) if args.callbacks else {}
         rss_end = rss_mb(pid)
+        garbage = get_json(server, "garbage") if args.garbage else {}
         time.sleep(1.0)  # the last connections' close() finishes
         objects_end = objects(server)
         time.sleep(args.settle)
         watch.stop()
         rss_after = rss_mb(pid)
         objects_after = objects(server)
+        load_end = loadavg()
         all_after = objects(server, everything=True) if args.types else {}
     finally:
         server.stop()
@@ -240,6 +275,27 @@ def main() -> None:
     print(f"live aiortc/aioice objects 1 s after the load: {describe(objects_end)}")
     print(f"live aiortc/aioice objects {args.settle:.0f} s after: {describe(objects_after)}")
     print(f"event loop's worst block during the load: {worst * 1000:.0f} ms")
+    print(f"load average (1/5/15 min): at the start {load_start}, at the end {load_end}")
+    if args.callbacks:
+        print("longest callbacks on the server's event loop during the load (wall / CPU):")
+        for took, cpu, what in slowest["callbacks"][:8]:
+            print(f"  {took * 1000:6.0f} / {cpu * 1000:4.0f} ms  {what}")
+        print("the callbacks that took the most CPU time (wall / CPU):")
+        for took, cpu, what in slowest["busiest"][:5]:
+            print(f"  {took * 1000:6.0f} / {cpu * 1000:4.0f} ms  {what}")
+        longest = ", ".join(
+            f"generation {g} {t * 1000:.0f} / {cpu * 1000:.0f} ms"
+            for g, (t, cpu) in sorted(slowest["collections"].items())
+        )
+        print(f"longest garbage collections (wall / CPU): {longest or 'none'}")
+    if args.garbage:
+        print(
+            f"a full collection when the load stopped: {garbage['seconds'] * 1000:.0f} ms, "
+            f"objects in generations 0/1/2: {'/'.join(map(str, garbage['generations']))}, "
+            f"cyclic garbage found: {garbage['found']}, by type:"
+        )
+        for k, n in sorted(garbage["types"].items(), key=lambda kv: -kv[1])[:15]:
+            print(f"  {n:8d} {k}")
     if args.types:
         grown = {k: v - all_start.get(k, 0) for k, v in all_after.items()}
         top = sorted(((n, k) for k, n in grown.items() if n > 0), reverse=True)[:12]
