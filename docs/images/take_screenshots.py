@@ -19,7 +19,6 @@ are, and look at the images before committing them.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 from collections.abc import Callable
@@ -35,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 # The tests' own server, browser and waiting: the pictures are taken as the
 # browser tests run.
-from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS, write_voice  # noqa: E402
+from tests.harness.pages import CHROMIUM, CHROMIUM_ARGS, walk_to, write_voice  # noqa: E402
 from tests.harness.servers import JupyterProcess  # noqa: E402
 from tests.harness.waiting import wait_until as _wait_until  # noqa: E402
 
@@ -62,21 +61,6 @@ def start_lab(root: Path) -> JupyterProcess:
     )
     lab.start()
     return lab
-
-
-def position(page: Any) -> tuple[float, float]:
-    node = page.locator(MAP)
-    return float(node.get_attribute("data-x") or "nan"), float(
-        node.get_attribute("data-y") or "nan"
-    )
-
-
-def walk_to(page: Any, x: float, y: float) -> None:
-    """Click a map point (the whole 1600 x 960 map is shown) and wait to arrive."""
-    canvas = page.locator(f"{MAP} canvas")
-    box = canvas.bounding_box()
-    canvas.click(position={"x": box["width"] * x / 1600, "y": box["height"] * y / 960})
-    wait_until(lambda: math.dist(position(page), (x, y)) < 12, f"walking to {x},{y}")
 
 
 def playing_videos(page: Any) -> int:
@@ -152,9 +136,10 @@ def main() -> None:
                 ada, ben, cleo, dan = (person(u) for u in ("ada", "ben", "cleo", "dan"))
                 # Ben, Cleo and Dan at Table 2 with their cameras; Ada on the stage.
                 for page, spot in ((ben, (720, 400)), (cleo, (880, 400)), (dan, (800, 530))):
-                    walk_to(page, *spot)
+                    # On a table the server seats them: the seat nearest the click.
+                    walk_to(page, *spot, timeout=60)
                     page.get_by_role("button", name="Start camera").click()
-                walk_to(ada, 800, 150)
+                walk_to(ada, 800, 150, timeout=60)
                 dan.get_by_role("button", name="Raise hand").click()
                 for page in (ben, cleo):
                     wait_until(cameras(page, 3), "the table's cameras")
