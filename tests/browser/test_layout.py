@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, Request, Response
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, joined, my_id, my_name
+from ..harness.pages import PANEL, joined, my_id, my_name, page_pause
 from ..harness.servers import JupyterProcess
 
 OURS = {
@@ -90,6 +90,10 @@ class Workspace:
             # (four browsers in a test beside) takes its time.
             timeout=60,
             what=f"the workspace saved with the classroom in {placement}",
+            # The page's request events (a save finished) are delivered only
+            # inside a Playwright call: pause with one, or a save still on its
+            # way when the wait starts would look pending for ever.
+            pause=page_pause(self.page),
         )
 
 

@@ -158,8 +158,7 @@ def login_as(
     context.add_init_script(SCREEN_STUB)
     page = context.new_page()
     page.on("console", lambda m: print(f"{user}:", m.text) if m.type == "error" else None)
-    page.goto(lab_url(lab, workspace, user=user))
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    open_lab(page, lab, workspace, user=user)
     open_classroom(page)
     return context, page
 
