@@ -408,12 +408,13 @@ MAP_WORDS = """
   for (const room of rooms) {
     for (const o of over) if (cover(room, o)) problems.push(`"${room.text}" is under "${o.text}"`);
   }
-  // A word over someone hides who it is: no room's name over anyone, and no
-  // one's name over someone else (ours may, where nothing else is free).
+  // A word over someone hides who it is: no room's name over anyone (one that
+  // could go nowhere else lies beneath the avatars), and no one's name over
+  // someone else (ours may, where nothing else is free).
   const onDisc = (b, a) => Math.hypot(Math.max(b.x - a.x, 0, a.x - b.x - b.width),
     Math.max(b.y - a.y, 0, a.y - b.y - b.height)) < a.r - 0.5;
   for (const a of avatars) {
-    for (const b of [...rooms, ...people.filter(p => p.id !== a.id && p.id !== me)]) {
+    for (const b of [...rooms.filter(r => !r.under), ...people.filter(p => p.id !== a.id && p.id !== me)]) {
       if (onDisc(b, a)) problems.push(`"${b.text}" covers avatar ${a.id}`);
     }
   }
@@ -424,7 +425,8 @@ MAP_WORDS = """
       if (Math.hypot(a.x - b.x, a.y - b.y) < a.r + b.r - 0.5) problems.push(`avatars ${a.id} and ${b.id} overlap`);
     }
   }
-  return { drawn, problems, labels: people.map(b => b.id), rooms: rooms.length, avatars: avatars.length };
+  return { drawn, problems, labels: people.map(b => b.id), rooms: rooms.length, avatars: avatars.length,
+           under: rooms.filter(r => r.under).length };
 }
 """
 
@@ -467,19 +469,21 @@ def test_names_on_the_map_cover_no_word_control_or_avatar(login, lab) -> None:
         walk_to(teacher, 470, 80, timeout=60)
         joined(teacher, 4)
         problems: list[str] = []
-        sizes = ((1280, 800), (360, 900), (600, 1200))
+        # Every size the controls are checked at, in the sidebar and in the main area.
+        every = [(width, height) for height in HEIGHTS for width in WIDTHS]
         for page, who in ((ann, "student"), (teacher, "instructor")):
             me = my_id(page)
-            for width, height in sizes:
+            for width, height in every:
                 page.set_viewport_size({"width": width, "height": height})
                 problems += map_words(page, me, 4, f"{who}-sidebar-{width}x{height}")
             page.set_viewport_size({"width": 1280, "height": 800})
             page.get_by_role("button", name="Open the classroom in the main area").click()
             page.wait_for_selector(f'#jp-main-dock-panel {PANEL}[data-placement="main"]')
-            for width, height in ((1280, 800), (1600, 1200), (900, 600)):
+            for width, height in every:
                 page.set_viewport_size({"width": width, "height": height})
                 problems += map_words(page, me, 4, f"{who}-main-{width}x{height}")
-            # Zoomed in on the table (following us), the words are larger and closer.
+            # Zoomed in on the table (following us), the words are larger and
+            # closer, and laid out in the part of the map in view.
             page.get_by_role("button", name="Zoom in (+)").click()
             wait_until(
                 lambda p=page: (
@@ -487,7 +491,9 @@ def test_names_on_the_map_cover_no_word_control_or_avatar(login, lab) -> None:
                 ),
                 what="the map zoomed in",
             )
-            problems += map_words(page, me, 4, f"{who}-main-zoomed")
+            for width, height in ((1280, 800), (600, 1200), (1600, 600)):
+                page.set_viewport_size({"width": width, "height": height})
+                problems += map_words(page, me, 4, f"{who}-main-zoomed-{width}x{height}")
         assert problems == [], "\n".join(problems)
     finally:
         crowd.close()

@@ -137,7 +137,7 @@ test("the stage's name moves away from the map's buttons", () => {
   assert.ok(stage.x + stage.width <= ROOMS[0].box.x && stage.y >= ROOMS[0].box.y);
 });
 
-test("a room's name moves off someone standing where it would go, and takes that place when no other fits", () => {
+test("a room's name moves off someone standing where it would go, and lies under them when no other place fits", () => {
   const { room } = sizes(0.3);
   const request = {
     id: 'stage',
@@ -150,9 +150,30 @@ test("a room's name moves off someone standing where it would go, and takes that
   const avatar = { x: first.x + 4, y: first.y + 4, width: 60, height: 60 };
   const moved = placeRoomLabels([request], room * 0.15, MAP, [], [avatar])[0];
   assert.ok(moved && !overlaps(moved, avatar));
-  // Everyone everywhere: still shown (a name over someone beats no name at all).
+  assert.equal(moved.under, false);
+  assert.equal(first.under, false);
+  // Everyone everywhere: still shown, in its first place, but beneath the
+  // avatars (a name on the floor beats no name at all, and hides nobody).
   const crowd = placeRoomLabels([request], room * 0.15, MAP, [], [MAP])[0];
-  assert.deepEqual(crowd, first);
+  assert.deepEqual(crowd, { ...first, under: true });
+});
+
+test('names are laid out in the part of the map in view', () => {
+  const { room } = sizes(1);
+  const request = {
+    id: 'stage',
+    room: ROOMS[0].box,
+    widths: [measure('Stage', room) + room * 0.4],
+    height: room * 1.25
+  };
+  const whole = placeRoomLabels([request], room * 0.15, MAP)[0];
+  // Zoomed in on the room's lower part: its usual place (a tab above it) is
+  // out of view; it takes one in view.
+  const box = ROOMS[0].box;
+  const shown = { x: box.x, y: whole.y + whole.height + 1, width: MAP.width - box.x, height: MAP.height };
+  const inView = placeRoomLabels([request], room * 0.15, shown)[0];
+  assert.ok(inView, 'placed');
+  assert.ok(inView.y >= shown.y && inView.x >= shown.x, JSON.stringify(inView));
 });
 
 test('three at a table: all three names shown, shortened if need be, and ours always', () => {

@@ -4,8 +4,10 @@
  * Rooms' names go first (`placeRoomLabels`): each takes the first place that
  * fits of a few around its room's top edge (a tab just above it, then inside
  * its corners), with the shortest form of its name that must ("Table 5",
- * then "5"); one that fits nowhere is not drawn. Those boxes, and anything
- * laid over the map (its buttons), are then obstacles no name may cover.
+ * then "5"); one that fits nowhere is not drawn. One that fits only over
+ * someone is drawn beneath the avatars (`under`), like a word on the floor:
+ * people walk over it, it never hides them. Those boxes, and anything laid
+ * over the map (its buttons), are then obstacles no name may cover.
  *
  * People's names (`placeLabels`) try places around their avatar (below,
  * above, right, left, the corners, then one line farther below or above: a
@@ -169,6 +171,8 @@ export interface IRoomLabelRequest {
 export interface IPlacedRoomLabel extends IBox {
   id: string;
   variant: number;
+  /** It lies under an avatar: drawn beneath the avatars, not over them. */
+  under: boolean;
 }
 
 /**
@@ -196,7 +200,9 @@ function roomSpots(room: IBox, w: number, h: number, gap: number): IBox[] {
  * Place rooms' names: each no wider than its room, inside `bounds`, over no
  * other room's name and no obstacle (the map's buttons); shorter forms
  * before none at all. Clear of the avatars (`avoid`) where any form fits
- * somewhere: a name over someone hides who it is.
+ * somewhere; where none does, in its first place that fits otherwise,
+ * marked `under` (drawn beneath the avatars: a name over someone would hide
+ * who it is).
  */
 export function placeRoomLabels(
   requests: readonly IRoomLabelRequest[],
@@ -215,7 +221,7 @@ export function placeRoomLabels(
         }
         for (const box of roomSpots(r.room, w, r.height, gap)) {
           if (inside(box, bounds) && ![...placed, ...obstacles, ...clear].some(o => overlaps(o, box))) {
-            placed.push({ id: r.id, variant, ...box });
+            placed.push({ id: r.id, variant, ...box, under: avoid.some(o => overlaps(o, box)) });
             break search;
           }
         }

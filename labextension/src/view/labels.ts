@@ -3,6 +3,7 @@ import {
   IBox,
   ILabelRequest,
   IPlacedLabel,
+  IPlacedRoomLabel,
   IRoomLabelRequest,
   placeLabels,
   placeRoomLabels,
@@ -24,9 +25,10 @@ export interface ILabelBox {
   y: number;
   width: number;
   height: number;
-  /** Rooms: whether it is drawn locked, or full. */
+  /** Rooms: whether it is drawn locked, or full, and beneath the avatars. */
   locked?: boolean;
   full?: boolean;
+  under?: boolean;
 }
 
 /** How a room is marked on the map: locked for us, or full. */
@@ -103,60 +105,72 @@ export class MapLabels {
   }
 
   /**
-   * Place and write the rooms' names (with a lock for a locked room, "full"
-   * for a full one), clear of `obstacles` and, where they can be, of the
-   * `avatars` (map units); their boxes are then obstacles for people's names.
+   * Place the rooms' names (with a lock for a locked room, "full" for a full
+   * one) in `shown` (the part of the map in view), clear of `obstacles` and,
+   * where they can be, of the `avatars` (map units); their boxes are then
+   * obstacles for people's names. `writeRooms` writes them.
    */
-  rooms(
+  placeRooms(
     ctx: CanvasRenderingContext2D,
     map: IMapInfo,
     scale: number,
-    colours: IPalette,
-    overTiles: boolean,
     marks: (room: IRoomInfo) => IRoomMarks,
+    shown: IBox,
     obstacles: IBox[],
-    avatars: IBox[]
+    avatars: IBox[],
+    font: string
   ): void {
     const size = Math.max(22, 11 / scale);
-    ctx.font = `bold ${size}px ${colours.font}`;
+    ctx.font = `bold ${size}px ${font}`;
     const trans = this.model.trans;
-    const texts = new Map<string, string[]>();
-    const requests: IRoomLabelRequest[] = map.rooms.map(room => {
+    const requests: IRoomLabelRequest[] = [];
+    this._rooms = new Map();
+    for (const room of map.rooms) {
       const { locked, full } = marks(room);
       const forms = roomNameForms(room.name).map(f => (full ? trans.__('%1 · full', f) : f));
-      texts.set(room.id, forms);
+      this._rooms.set(room.id, { forms, locked, full });
       const icon = locked ? size : 0;
       const pad = size * 0.2;
-      return {
+      requests.push({
         id: room.id,
         room: boxOf(room.polygon),
         widths: forms.map(f => ctx.measureText(f).width + icon + 2 * pad),
         height: size * 1.25
-      };
-    });
-    const placed = placeRoomLabels(
-      requests,
-      size * 0.15,
-      { x: 0, y: 0, width: map.width, height: map.height },
-      obstacles,
-      avatars
-    );
-    this._roomBoxes = placed;
-    const boxes: ILabelBox[] = [];
-    for (const box of placed) {
-      const room = map.rooms.find(r => r.id === box.id)!;
-      const text = texts.get(box.id)![box.variant];
-      const { locked, full } = marks(room);
-      drawRoomLabel(ctx, box, text, locked, size, colours, overTiles);
-      boxes.push({ ...this._css(box, scale), id: box.id, text, locked, full });
+      });
     }
+    this._roomSize = size;
+    this._roomBoxes = placeRoomLabels(requests, size * 0.15, shown, obstacles, avatars);
+    const boxes: ILabelBox[] = this._roomBoxes.map(box => {
+      const { forms, locked, full } = this._rooms.get(box.id)!;
+      return { ...this._css(box, scale), id: box.id, text: forms[box.variant], locked, full, under: box.under };
+    });
     Object.assign(this._node, { classroomRoomLabels: boxes });
-    this._node.dataset.roomLabelsHidden = String(map.rooms.length - placed.length);
+    this._node.dataset.roomLabelsHidden = String(map.rooms.length - this._roomBoxes.length);
   }
 
-  draw(ctx: CanvasRenderingContext2D, radius: number, scale: number, colours: IPalette, obstacles: IBox[]): void {
-    const map = this.model.map;
-    if (!map) {
+  /**
+   * Write the rooms' names placed: those that lie `under` someone before the
+   * avatars are drawn, the others after them.
+   */
+  writeRooms(ctx: CanvasRenderingContext2D, under: boolean, colours: IPalette, overTiles: boolean): void {
+    for (const box of this._roomBoxes) {
+      if (box.under === under) {
+        const { forms, locked } = this._rooms.get(box.id)!;
+        drawRoomLabel(ctx, box, forms[box.variant], locked, this._roomSize, colours, overTiles);
+      }
+    }
+  }
+
+  /** Place and write people's names in `shown` (the part of the map in view), clear of `obstacles`. */
+  draw(
+    ctx: CanvasRenderingContext2D,
+    radius: number,
+    scale: number,
+    colours: IPalette,
+    shown: IBox,
+    obstacles: IBox[]
+  ): void {
+    if (!this.model.map) {
       return;
     }
     ctx.font = this._font;
@@ -183,7 +197,7 @@ export class MapLabels {
       this._requests,
       radius,
       this._size * 0.15,
-      { x: 0, y: 0, width: map.width, height: map.height },
+      shown,
       this._slots,
       [...this._roomBoxes, ...obstacles]
     );
@@ -221,7 +235,9 @@ export class MapLabels {
 
   private _requests: ILabelRequest[] = [];
   private _forms = new Map<string, string[]>();
-  private _roomBoxes: IBox[] = [];
+  private _roomBoxes: IPlacedRoomLabel[] = [];
+  private _rooms = new Map<string, { forms: string[]; locked: boolean; full: boolean }>();
+  private _roomSize = 22;
   private _slots: ReadonlyMap<string, number> = new Map();
   private _pointer: [number, number] | null = null;
   private _pointed: string | null = null;

@@ -344,7 +344,6 @@ export class ClassroomMap extends Widget implements IMapInputHost {
     if (mine) {
       drawReach(ctx, mine, config.proximity_radius, colours);
     }
-    ctx.textAlign = 'center';
     this._labels.begin(ctx, label, colours.font, r);
     const people: { p: IParticipantInfo; camera: HTMLVideoElement | null }[] = [];
     const discs: IDisc[] = [];
@@ -360,6 +359,18 @@ export class ClassroomMap extends Widget implements IMapInputHost {
     }
     // Neighbours at a table are drawn side by side, not one over the other.
     const spots = spreadDiscs(discs, r * 0.2);
+    const bubbles = discs.map(d => {
+      const [x, y] = spots.get(d.id)!;
+      return { x: x - d.r, y: y - d.r, width: 2 * d.r, height: 2 * d.r };
+    });
+    // Words go in the part of the map in view, clear of what lies over it.
+    const shown = { x: view.originX, y: view.originY, width: view.width / scale, height: view.height / scale };
+    const overlays = this._overlays(view);
+    this._labels.origin = [view.originX, view.originY];
+    this._labels.placeRooms(ctx, map, scale, marks, shown, overlays, bubbles, colours.font);
+    // A room's name that could only go over someone lies beneath them.
+    this._labels.writeRooms(ctx, true, colours, !!tiles);
+    ctx.textAlign = 'center';
     for (const { p, camera } of people) {
       const at = spots.get(p.id)!;
       const level = this.decorations?.level(p.id) ?? 0;
@@ -374,8 +385,7 @@ export class ClassroomMap extends Widget implements IMapInputHost {
       ctx.drawImage(tiles.above, 0, 0, map.width, map.height);
       ctx.imageSmoothingEnabled = true;
     }
-    const overlays = this._overlays(view);
-    this._labels.origin = [view.originX, view.originY];
+    this._labels.writeRooms(ctx, false, colours, !!tiles);
     // For the tests: the avatars as drawn, in CSS pixels over the canvas.
     const css = (v: number, o: number) => (v - o) * scale;
     const avatars = discs.map(d => {
@@ -383,12 +393,7 @@ export class ClassroomMap extends Widget implements IMapInputHost {
       return { id: d.id, x: css(x, view.originX), y: css(y, view.originY), r: d.r * scale };
     });
     Object.assign(this.node, { classroomAvatars: avatars });
-    const bubbles = discs.map(d => {
-      const [x, y] = spots.get(d.id)!;
-      return { x: x - d.r, y: y - d.r, width: 2 * d.r, height: 2 * d.r };
-    });
-    this._labels.rooms(ctx, map, scale, colours, !!tiles, marks, overlays, bubbles);
-    this._labels.draw(ctx, r, scale, colours, overlays);
+    this._labels.draw(ctx, r, scale, colours, shown, overlays);
     this._refusal.update({ at: mine, room: me?.room ?? null, locked, full, reach: 4 * config.avatar_radius });
     // For the tests and the console: the map point at the canvas's corner, and the scale.
     this.node.dataset.view = `${view.originX.toFixed(1)},${view.originY.toFixed(1)},${view.scale.toFixed(4)}`;
