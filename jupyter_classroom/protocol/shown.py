@@ -14,7 +14,7 @@ from typing import ClassVar
 from .messages import ClientMessage, ServerMessage
 from .records import MAX_TILES, ShownTile, TrackSource, limit
 
-__all__ = ["MediaLayers", "SfuSending", "Shown"]
+__all__ = ["MediaLayers", "SfuHeld", "SfuSending", "Shown"]
 
 
 @dataclass
@@ -34,6 +34,19 @@ class SfuSending(ServerMessage):
     connection: int
     source: TrackSource
     active: bool
+
+
+@dataclass
+class SfuHeld(ServerMessage):
+    """The transceivers of room connection ``connection`` (by mid, as
+    ``sfu_tracks`` names them) whose video the server holds back from this
+    client for now, because its link does not carry them (all of them; none:
+    every video is sent). Voices are never held back; a video sent again
+    starts at a key frame."""
+
+    type: ClassVar[str] = "sfu_held"
+    connection: int
+    mids: list[str]
 
 
 @dataclass

@@ -232,12 +232,18 @@ class CongestionControl:
     """
 
     def __init__(
-        self, participant: str, slots: Sequence[Slot], clock: Callable[[], float]
+        self,
+        participant: str,
+        slots: Sequence[Slot],
+        clock: Callable[[], float],
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.participant = participant
         #: The connection's own list of slots, as it grows.
         self.slots = slots
         self.clock = clock
+        #: Called after a video was paused or started again (to tell the viewer).
+        self.on_change = on_change
         self.link: ViewerLink[Slot] = ViewerLink()
         #: Ends a hold that no report ends (see ViewerLink.due).
         self._timer: asyncio.TimerHandle | None = None
@@ -276,6 +282,8 @@ class CongestionControl:
                 )
             else:
                 log.info("sfu: %s's link recovered: %s sent again", self.participant, what)
+        if changes and self.on_change is not None:
+            self.on_change()
         if any(change.paused for change in changes):
             self._time_hold()
 

@@ -111,7 +111,9 @@ class SfuConnection:
             )
         self.slots: list[Slot] = []
         #: What the participant's reports say of their link, and what it pauses.
-        self.congestion = congestion.CongestionControl(participant, self.slots, clock)
+        self.congestion = congestion.CongestionControl(
+            participant, self.slots, clock, on_change=self._send_held
+        )
         self.retransmits = RetransmitBudget(retransmits or RetransmitLimits(), clock)
         self._slot_transceivers: dict[Slot, RTCRtpTransceiver] = {}
         self.consumers: dict[TrackKey, Consumer] = {}
@@ -124,6 +126,8 @@ class SfuConnection:
         self._again = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._sent_tracks: list[protocol.SfuTrack] | None = None
+        #: The mids last told held back for the link's sake (see _send_held).
+        self._sent_held: list[str] = []
         self._closing: asyncio.Future[None] | None = None
         #: The published sources the client was told not to encode.
         self.unsent: set[protocol.TrackSource] = set()
@@ -197,6 +201,20 @@ class SfuConnection:
         if tracks != self._sent_tracks:
             self._sent_tracks = tracks
             self.owner.send(self.participant, protocol.SfuTracks(self.number, tracks))
+
+    def held(self) -> list[str]:
+        """The sending transceivers (by mid) paused for the link's sake."""
+        mids = (self._slot_transceivers[slot].mid for slot in self.slots if slot.congested)
+        return sorted(mid for mid in mids if mid is not None)
+
+    def _send_held(self) -> None:
+        """Tell the client which videos its link has paused (when that
+        changes), so its page can say why a picture stopped."""
+        held = self.held()
+        if self.closed or held == self._sent_held:
+            return
+        self._sent_held = held
+        self.owner.send(self.participant, protocol.SfuHeld(self.number, held))
 
     def set_sending(self, source: protocol.TrackSource, active: bool) -> None:
         """Tell the client whether to encode ``source`` (only when that

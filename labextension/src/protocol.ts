@@ -721,6 +721,13 @@ export interface ISfuSending {
   active: boolean;
 }
 
+/** The transceivers of room connection ``connection`` (by mid, as ``sfu_tracks`` names them) whose video the server holds back from this client for now, because its link does not carry them (all of them; none: every video is sent). Voices are never held back; a video sent again starts at a key frame. */
+export interface ISfuHeld {
+  type: 'sfu_held';
+  connection: number;
+  mids: string[];
+}
+
 /** Which layers (``FRAME_LAYER_*``) of a video of this kind (``FRAME_KIND_*``) to encode for the media socket: those someone watches (none: nobody watches it). Until told, a page encodes them all; a layer started again starts at a key frame. */
 export interface IMediaLayers {
   type: 'media_layers';
@@ -798,5 +805,6 @@ export type ServerMessage =
   | IInvitationReply
   | IInvitationList
   | ISfuSending
+  | ISfuHeld
   | IMediaLayers
 ;

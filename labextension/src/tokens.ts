@@ -148,6 +148,11 @@ export interface IRoomConnection extends IDisposable {
   stats(pid: string): Promise<IMediaStats>;
   /** The room's videos we show now, with their sizes: the server sends us no others. */
   setShown(tiles: IShownTile[]): void;
+  /**
+   * The room's videos (`participant:source`, e.g. `ab12:camera`) the server
+   * holds back for now because our link does not carry them (their voices go on).
+   */
+  readonly held: ReadonlySet<string>;
 }
 
 /**

@@ -1,6 +1,7 @@
 """Congestion with real aiortc peers through the SFU: a viewer whose link
 loses video packets stops being sent the video, keeps hearing the voice,
-and gets the picture back, from a key frame, once its link is good again.
+and gets the picture back, from a key frame, once its link is good again;
+its page is told which video is held back, and when none is.
 
 The loss is made at the viewer's end, where its ICE connection takes
 datagrams in, so its own aiortc receiver counts the gaps and reports them
@@ -119,6 +120,11 @@ class Arrivals:
         self.events.append((what, frames))
 
 
+def held_told(room: Room, pid: str) -> list[dict[str, Any]]:
+    """The ``sfu_held`` messages sent to ``pid``, in order."""
+    return [m for m in room.sent.get(pid, []) if m["type"] == "sfu_held"]
+
+
 async def test_a_lossy_viewer_loses_its_video_first_and_gets_it_back_from_a_key_frame(
     room: Room,
 ) -> None:
@@ -167,6 +173,10 @@ async def test_a_lossy_viewer_loses_its_video_first_and_gets_it_back_from_a_key_
         timeout=30,
         what="bob's video paused while a second of voice reaches him",
     )
+    # Bob's page was told which video is held back, to say why it stopped.
+    mid = next(m for m, track in bob.carries.items() if track == ("alice", "camera"))
+    number = room.sfu.connections["bob"].number
+    assert held_told(room, "bob")[-1] == {"type": "sfu_held", "connection": number, "mids": [mid]}
     # The link is good again (while the video is paused, so that what comes
     # next starts after it).
     lossy.stop()
@@ -200,7 +210,11 @@ async def test_a_lossy_viewer_loses_its_video_first_and_gets_it_back_from_a_key_
     ]
     assert all(0 < s < 128 for s in steps)
     assert lossy.lost > 0 and arrivals.audio > arrivals.audio_while_paused > 0
-    # Carol's link was good all along: her picture was never stopped.
+    # And told when every video flows again.
+    assert held_told(room, "bob")[-1]["mids"] == []
+    # Carol's link was good all along: her picture was never stopped, and
+    # her page was never told of a held video.
     assert room.sfu.connections["carol"].congestion.link.pauses == 0
+    assert held_told(room, "carol") == []
     assert len(healthy.levels) > carol_decoded
     assert control.link.pauses >= 1 and control.link.resumes >= 1

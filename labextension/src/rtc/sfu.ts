@@ -32,7 +32,9 @@ const MAX_BITRATE: Partial<Record<TrackSource, number>> = {
  * We tell the server which of the room's videos we show (`shown`), whichever
  * way they come: it sends no others (over the media socket, a small tile
  * gets a camera's small layer). It tells us when nobody watches one of ours
- * (`sfu_sending`): we stop encoding it until someone does.
+ * (`sfu_sending`): we stop encoding it until someone does; and which videos
+ * it holds back from us because our link does not carry them (`sfu_held`),
+ * for the tiles to say so.
  */
 export class RoomConnection implements IRoomConnection {
   constructor(
@@ -55,6 +57,12 @@ export class RoomConnection implements IRoomConnection {
       model.connection.on('sfu_closed', m => {
         if (m.connection === this._number) {
           this._close();
+        }
+      }),
+      model.connection.on('sfu_held', m => {
+        if (m.connection === this._number) {
+          this._heldMids = new Set(m.mids);
+          this._changed.emit();
         }
       }),
       model.connection.on('sfu_sending', m => {
@@ -114,6 +122,20 @@ export class RoomConnection implements IRoomConnection {
       return new Map(members);
     }
     return this._remote;
+  }
+
+  /** The room's videos (`participant:source`) the server holds back because our link does not carry them. */
+  get held(): ReadonlySet<string> {
+    const held = new Set<string>();
+    if (this.socket.transport !== 'websocket') {
+      for (const mid of this._heldMids) {
+        const carries = this._tracks.get(mid);
+        if (carries) {
+          held.add(`${carries.participant}:${carries.source}`);
+        }
+      }
+    }
+    return held;
   }
 
   /** How far ICE got with the server (for the automatic choice of transport). */
@@ -276,6 +298,7 @@ export class RoomConnection implements IRoomConnection {
     this._number = null;
     this._sentShown = null;
     this._unsent.clear();
+    this._heldMids.clear();
     this._publications = [];
     this._tracks.clear();
     this._received.clear();
@@ -388,6 +411,7 @@ export class RoomConnection implements IRoomConnection {
   private _sentShown: IShownTile[] | null = null;
   private _socketOpen = false;
   private _unsent = new Set<TrackSource>();
+  private _heldMids = new Set<string>();
   private _tracks = new Map<string, ISfuTrack>();
   private _received = new Map<string, MediaStreamTrack>();
   private _streams = new Map<string, MediaStream>();

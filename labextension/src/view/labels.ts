@@ -193,14 +193,10 @@ export class MapLabels {
         r.essential = true;
       }
     }
-    const placed = placeLabels(
-      this._requests,
-      radius,
-      this._size * 0.15,
-      shown,
-      this._slots,
-      [...this._roomBoxes, ...obstacles]
-    );
+    const placed = placeLabels(this._requests, radius, this._size * 0.15, shown, this._slots, [
+      ...this._roomBoxes,
+      ...obstacles
+    ]);
     this._slots = new Map(placed.map(p => [p.id, p.slot]));
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';

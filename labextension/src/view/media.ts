@@ -274,6 +274,10 @@ function video(stream: MediaStream): HTMLVideoElement {
  * the server a moment after it changes (and only then). "Hide videos" folds
  * the tiles away and empties the bubbles, and so stops every camera. Shared
  * screens are always received: their tab may show them.
+ *
+ * A video the server holds back because our link does not carry it keeps
+ * its last picture, dimmed, with the reason over it; the strip's live
+ * region says it once (and once more when the videos are back).
  */
 export class MediaStrip extends Widget {
   constructor(
@@ -291,7 +295,10 @@ export class MediaStrip extends Widget {
     this._fold.classList.add('jp-Classroom-fold');
     this._list = document.createElement('div');
     this._list.className = 'jp-Classroom-tiles';
-    this.node.append(this._fold, this._list);
+    this._live = document.createElement('div');
+    this._live.className = 'jp-Classroom-visuallyHidden';
+    this._live.setAttribute('aria-live', 'polite');
+    this.node.append(this._fold, this._list, this._live);
     this._observer = new IntersectionObserver(this._onIntersect);
     peers.changed.connect(this._render, this);
     room.changed.connect(this._render, this);
@@ -462,8 +469,14 @@ export class MediaStrip extends Widget {
       }
     }
     const tiles = [...screens, ...cameras];
+    const held = this.room.held;
+    let holding = false;
     for (const tile of tiles) {
       const pid = tile.dataset.peer!;
+      const source = tile.dataset.kind === 'screen' ? 'screen_share' : 'camera';
+      const isHeld = held.has(`${pid}:${source}`) && this.room.remote.has(pid);
+      holding ||= isHeld;
+      this._markHeld(tile, isHeld);
       const speaking = speakers.includes(pid) && tile.dataset.kind === 'camera';
       tile.classList.toggle('jp-mod-speaking', speaking);
       if (pid !== featured || tile.dataset.kind !== 'camera') {
@@ -487,6 +500,13 @@ export class MediaStrip extends Widget {
         this._observer.observe(tile.figure);
       }
     }
+    if (holding !== this._holding) {
+      this._holding = holding;
+      const trans = this.model.trans;
+      this._live.textContent = holding
+        ? trans.__('Some videos are paused: your connection is slow. Voices go on.')
+        : trans.__('The paused videos are back.');
+    }
     [this._tiles, this._next] = [this._next, this._tiles];
     this._list.replaceChildren(...tiles);
     this._setFolded(this._folded);
@@ -494,8 +514,24 @@ export class MediaStrip extends Widget {
     this._scheduleReport();
   }
 
+  /** Dim a tile whose video the server holds back, and say why over it. */
+  private _markHeld(tile: HTMLElement, held: boolean): void {
+    tile.classList.toggle('jp-mod-held', held);
+    const note = tile.querySelector('.jp-Classroom-tileNote');
+    if (held && !note) {
+      const p = document.createElement('p');
+      p.className = 'jp-Classroom-tileNote';
+      p.textContent = this.model.trans.__('Paused: your connection is slow');
+      tile.prepend(p);
+    } else if (!held && note) {
+      note.remove();
+    }
+  }
+
   private _fold: HTMLButtonElement;
   private _list: HTMLDivElement;
+  private _live: HTMLDivElement;
+  private _holding = false;
   private _folded = false;
   private _observer: IntersectionObserver;
   /** The tiles on screen now, with their size. */
