@@ -306,9 +306,12 @@ class CongestionControl:
         self._time_hold()
 
     def close(self) -> None:
-        """The connection closed: no more decisions, and no timer that keeps
-        this (and the slots) alive until it fires. Idempotent."""
+        """The connection closed: no more decisions, no timer that keeps
+        this (and the slots) alive until it fires, and no callback into the
+        connection (a cycle that only a garbage collection would free).
+        Idempotent."""
         self.closed = True
+        self.on_change = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
