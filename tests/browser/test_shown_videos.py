@@ -69,14 +69,23 @@ def test_over_the_media_socket_a_hidden_video_is_not_sent(person) -> None:
     # One socket carries B's voice and camera to A, in order: once much of
     # B's voice came after the last picture, no picture is on its way.
     last = {"frames": -1.0, "audio": 0.0}
+    seen: dict[str, object] = {}
 
     def pictures_stopped() -> bool:
         got = a.evaluate(f"(pid) => {ROOM}.stats(pid)", idb)
+        seen.update(stats=got, layers=camera_layers(b))
         if got["videoFrames"] != last["frames"]:
             last.update(frames=got["videoFrames"], audio=got["audioBytes"])
         return got["audioBytes"] > last["audio"] + 16_000  # about 4 s of voice
 
-    wait_until(pictures_stopped, timeout=40, what="B's voice going on without pictures")
+    try:
+        wait_until(pictures_stopped, timeout=40, what="B's voice going on without pictures")
+    except AssertionError as e:
+        # Which of the two did not happen: the pictures going on, or the voice stopping.
+        raise AssertionError(
+            f"{e}: A's last figures of B {seen.get('stats')}, since the last picture"
+            f" {last}; B's camera layers {seen.get('layers')}"
+        ) from None
     assert a.evaluate(f"{SOCKET}.transport") == "websocket"
     # Nobody watches B's camera: B's page stops encoding both of its layers.
     wait_until(
