@@ -221,7 +221,7 @@ class ClassroomService:
         people = classroom.participants.values()
         numbers = {p.id: p.seq for p in people}
         relayed = classroom.relayed_media(rooms)
-        self.relay.update(relayed, numbers)
+        self.relay.update(relayed, numbers, {p.id: p.room for p in people})
         if self.mixed is not None:
             transports = {p.id: p.transport for p in people}
             self.mixed.update(transports, numbers, rooms, relayed)

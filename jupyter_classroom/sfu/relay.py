@@ -199,9 +199,16 @@ class MediaRelay:
             for key in [k for k in self._layers if k[0] == pid]:
                 del self._layers[key]
 
-    def update(self, plan: dict[str, frozenset[TrackKey]], numbers: dict[str, int]) -> None:
+    def update(
+        self,
+        plan: dict[str, frozenset[TrackKey]],
+        numbers: dict[str, int],
+        rooms: Mapping[str, str | None],
+    ) -> None:
         """Follow the core's plan (:func:`media_plan.relayed`); ``numbers``:
-        each participant's number, written into the frames they send."""
+        each participant's number, written into the frames they send;
+        ``rooms``: the room each is in (None: the open floor), as the pages
+        know it."""
         self.plan = plan
         self._numbers = numbers
         viewers: dict[TrackKey, list[str]] = {}
@@ -213,13 +220,19 @@ class MediaRelay:
         self._forget_views(
             lambda viewer, sender: not any(t[0] == sender for t in plan.get(viewer, ()))
         )
-        # Its page drops the tiles of what it no longer receives, and makes
-        # new ones if it comes again: a report does not cover those.
+        # A page keeps its tiles of someone while they are in its room (a
+        # camera turned off and on again comes back to the same tile), and
+        # drops them when either leaves: it makes new ones if they come
+        # again, which a report does not cover.
         for viewer, delivered in self._delivered.items():
-            delivered &= plan.get(viewer, frozenset())
+            room = rooms.get(viewer)
+            gone = {t for t in delivered if room is None or rooms.get(t[0]) != room}
+            if not gone:
+                continue
+            delivered -= gone
             shown = self._shown.get(viewer)
             if shown is not None:
-                self._shown[viewer] = (shown[0] & delivered, shown[1])
+                self._shown[viewer] = (shown[0] - gone, shown[1])
 
     def set_shown(
         self, viewer: str, room: frozenset[TrackKey], sizes: Mapping[TrackKey, tuple[int, int]]

@@ -146,8 +146,12 @@ export interface IRoomConnection extends IDisposable {
   /** What each member of our room sends us. */
   readonly remote: ReadonlyMap<string, IRemoteMedia>;
   stats(pid: string): Promise<IMediaStats>;
-  /** The room's videos we show now, with their sizes: the server sends us no others. */
-  setShown(tiles: IShownTile[]): void;
+  /**
+   * The room's videos we show now, with their sizes: the server sends us no
+   * others. `renew`: say it again even if it is the same (the page has tiles
+   * it had not when it last said it, which the server counts in).
+   */
+  setShown(tiles: IShownTile[], renew?: boolean): void;
   /**
    * The room's videos (`participant:source`, e.g. `ab12:camera`) the server
    * holds back for now because our link does not carry them (their voices go on).

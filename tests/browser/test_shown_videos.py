@@ -5,7 +5,16 @@ encodes again and the picture comes back."""
 from __future__ import annotations
 
 from ..harness import wait_until
-from ..harness.pages import PANEL, ROOM, SOCKET, joined, my_id, remote_media, walk_to
+from ..harness.pages import (
+    PANEL,
+    ROOM,
+    SOCKET,
+    entry_of,
+    joined,
+    my_id,
+    remote_media,
+    walk_to,
+)
 
 
 def encoding(page) -> bool | None:
@@ -66,26 +75,7 @@ def test_over_the_media_socket_a_hidden_video_is_not_sent(person) -> None:
     wait_until(lambda: frames_of(a, idb) > 5, timeout=20, what="B's picture at A")
 
     a.get_by_role("button", name="Hide the videos (and stop receiving cameras)").click()
-    # One socket carries B's voice and camera to A, in order: once much of
-    # B's voice came after the last picture, no picture is on its way.
-    last = {"frames": -1.0, "audio": 0.0}
-    seen: dict[str, object] = {}
-
-    def pictures_stopped() -> bool:
-        got = a.evaluate(f"(pid) => {ROOM}.stats(pid)", idb)
-        seen.update(stats=got, layers=camera_layers(b))
-        if got["videoFrames"] != last["frames"]:
-            last.update(frames=got["videoFrames"], audio=got["audioBytes"])
-        return got["audioBytes"] > last["audio"] + 16_000  # about 4 s of voice
-
-    try:
-        wait_until(pictures_stopped, timeout=40, what="B's voice going on without pictures")
-    except AssertionError as e:
-        # Which of the two did not happen: the pictures going on, or the voice stopping.
-        raise AssertionError(
-            f"{e}: A's last figures of B {seen.get('stats')}, since the last picture"
-            f" {last}; B's camera layers {seen.get('layers')}"
-        ) from None
+    pictures_stop(a, b, idb)
     assert a.evaluate(f"{SOCKET}.transport") == "websocket"
     # Nobody watches B's camera: B's page stops encoding both of its layers.
     wait_until(
@@ -93,12 +83,63 @@ def test_over_the_media_socket_a_hidden_video_is_not_sent(person) -> None:
         timeout=15,
         what="B's camera to stop encoding",
     )
+
+    # B's camera off and on: the video leaves A's plan and comes back. A's
+    # page keeps B's tile meanwhile (B stays at the table), so its report
+    # still hides it: no picture comes, and B's page does not encode it.
+    b.get_by_role("button", name="Stop camera").click()
+    wait_until(lambda: "camera on" not in entry_of(a, idb).inner_text(), what="B's camera off")
+    b.get_by_role("button", name="Start camera").click()
+    wait_until(lambda: "camera on" in entry_of(a, idb).inner_text(), what="B's camera on")
+    pictures_stop(a, b, idb)
+    wait_until(
+        lambda: all(layer["idle"] > 4 for layer in camera_layers(b)),
+        timeout=15,
+        what="B's camera, back on, not encoded",
+    )
+    # B walks off the table and back: A's page drops B's tiles, and makes a
+    # new one (folded away) at B's first picture. It says again what it
+    # shows, the same, which now covers the new tile: the pictures stop.
+    walk_to(b, 880, 600)
+    wait_until(lambda: idb not in remote_media(a, SOCKET), what="B gone from A's table")
+    walk_to(b, 880, 730)
+    wait_until(lambda: frames_of(a, idb) > 0, timeout=20, what="B's picture, back at the table")
+    pictures_stop(a, b, idb)
+    wait_until(
+        lambda: all(layer["idle"] > 4 for layer in camera_layers(b)),
+        timeout=15,
+        what="B's camera, back at the table, not encoded",
+    )
     encoded = sum(layer["frames"] for layer in camera_layers(b))
 
     a.get_by_role("button", name="Videos hidden (cameras are not received): show them").click()
     stopped = frames_of(a, idb)
     wait_until(lambda: frames_of(a, idb) > stopped + 5, timeout=20, what="B's picture again")
     assert sum(layer["frames"] for layer in camera_layers(b)) > encoded
+
+
+def pictures_stop(a, b, idb: str) -> None:
+    """Wait until A gets B's voice without pictures. One socket carries B's
+    voice and camera to A, in order: once much of B's voice came after the
+    last picture, no picture is on its way."""
+    last = {"frames": -1.0, "audio": 0.0}
+    seen: dict[str, object] = {}
+
+    def stopped() -> bool:
+        got = a.evaluate(f"(pid) => {ROOM}.stats(pid)", idb)
+        seen.update(stats=got, layers=camera_layers(b))
+        if got["videoFrames"] != last["frames"]:
+            last.update(frames=got["videoFrames"], audio=got["audioBytes"])
+        return got["audioBytes"] > last["audio"] + 16_000  # about 4 s of voice
+
+    try:
+        wait_until(stopped, timeout=40, what="B's voice going on without pictures")
+    except AssertionError as e:
+        # Which of the two did not happen: the pictures going on, or the voice stopping.
+        raise AssertionError(
+            f"{e}: A's last figures of B {seen.get('stats')}, since the last picture"
+            f" {last}; B's camera layers {seen.get('layers')}"
+        ) from None
 
 
 def camera_layers(page) -> list[dict[str, float]]:

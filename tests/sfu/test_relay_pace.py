@@ -78,7 +78,7 @@ def relay_to(rate: float) -> tuple[MediaRelay, FakeClock, Link]:
     relay = MediaRelay(lambda sender, kind, layer: None, clock=clock)
     link = Link(clock, rate)
     relay.attach("v", link)
-    relay.update({"v": frozenset({("s", "microphone"), ("s", "camera")})}, {"s": 7, "v": 8})
+    relay.update({"v": frozenset({("s", "microphone"), ("s", "camera")})}, {"s": 7, "v": 8}, {})
     return relay, clock, link
 
 

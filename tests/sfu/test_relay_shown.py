@@ -38,6 +38,8 @@ class Sink:
 
 
 NUMBERS = {"a": 1, "b": 2, "c": 3, "v": 9}
+#: Where everyone is: a, b and the viewer at a table, c on the open floor.
+ROOMS: dict[str, str | None] = {"a": "t5", "b": "t5", "c": None, "v": "t5"}
 
 
 class Table:
@@ -54,7 +56,7 @@ class Table:
         self.relay.attach("v", self.sink)
         sources: tuple[TrackSource, ...] = ("microphone", "camera")
         tracks = {(s, source) for s in "abc" for source in sources}
-        self.relay.update({"v": frozenset(tracks)}, NUMBERS)
+        self.relay.update({"v": frozenset(tracks)}, NUMBERS, ROOMS)
         self.room = frozenset(t for t in tracks if t[0] in "ab")
         self.sequence = 0
 
@@ -106,10 +108,24 @@ def test_a_video_the_page_has_no_tile_for_yet_is_sent() -> None:
     assert len(t.sink.of(2, CAMERA)) == 2
     # b walks away and comes back: its page dropped the tile, and makes a new one.
     plan = t.relay.plan["v"]
-    t.relay.update({"v": frozenset(k for k in plan if k[0] != "b")}, NUMBERS)
-    t.relay.update({"v": plan}, NUMBERS)
+    t.relay.update({"v": frozenset(k for k in plan if k[0] != "b")}, NUMBERS, ROOMS | {"b": None})
+    t.relay.update({"v": plan}, NUMBERS, ROOMS)
     t.camera("b", key=True)
     assert len(t.sink.of(2, CAMERA)) == 3
+
+
+def test_a_camera_turned_off_and_on_in_the_room_stays_hidden() -> None:
+    """The page keeps its tile of someone in its room while their camera is
+    off: the report that hides it still stands when it comes back."""
+    t = Table()
+    t.tiles()
+    t.show()  # b's tile hidden
+    plan = t.relay.plan["v"]
+    t.relay.update({"v": plan - {("b", "camera")}}, NUMBERS, ROOMS)
+    t.relay.update({"v": plan}, NUMBERS, ROOMS)
+    t.camera("b", key=True)
+    assert t.sink.of(2, CAMERA) == []
+    assert t.relay.watched_layers(("b", "camera")) == set()
 
 
 def test_a_tile_shown_again_starts_at_a_key_frame() -> None:
@@ -147,7 +163,7 @@ def test_a_small_tile_gets_the_small_layer_and_a_large_one_the_large() -> None:
 def test_a_screen_in_a_small_tile_keeps_its_only_layer() -> None:
     t = Table()
     screen: TrackKey = ("a", "screen_share")
-    t.relay.update({"v": t.relay.plan["v"] | {screen}}, NUMBERS)
+    t.relay.update({"v": t.relay.plan["v"] | {screen}}, NUMBERS, ROOMS)
     t.send("a", protocol.FRAME_KIND_SCREEN, LARGE, key=True)
     t.relay.set_shown("v", t.room | {screen}, {screen: (0, 0)})
     t.send("a", protocol.FRAME_KIND_SCREEN, LARGE)

@@ -163,8 +163,11 @@ export class RoomConnection implements IRoomConnection {
   }
 
   /** The room's videos we show now (sent to the server when that changes). */
-  setShown(tiles: IShownTile[]): void {
+  setShown(tiles: IShownTile[], renew = false): void {
     this._shown = tiles;
+    if (renew) {
+      this._sentShown = null;
+    }
     this._sendShown();
   }
 

@@ -384,7 +384,11 @@ export class MediaStrip extends Widget {
         visible.push({ participant: pid, source: 'camera', width, height });
       }
     }
-    this.room.setShown(shownReport(visible));
+    // Over the media socket a report covers the videos we had tiles for
+    // when we sent it: a tile made since (a video that came back) is
+    // covered by saying it again, even if what is on screen is the same.
+    this.room.setShown(shownReport(visible), this._newTiles);
+    this._newTiles = false;
   }
 
   /** A tile for a stream: the one shown already if nothing changed (its video keeps playing). */
@@ -498,6 +502,7 @@ export class MediaStrip extends Widget {
     for (const [key, tile] of this._next) {
       if (this._tiles.get(key)?.figure !== tile.figure) {
         this._observer.observe(tile.figure);
+        this._newTiles = true;
       }
     }
     if (holding !== this._holding) {
@@ -539,6 +544,8 @@ export class MediaStrip extends Widget {
   private _reportTimer = 0;
   private _elsewhere: Element | null = null;
   private _elsewhereShown = false;
+  /** Whether tiles were made since the last report. */
+  private _newTiles = false;
   private _cameras = new Map<string, HTMLVideoElement>();
   private _stageSpeaker: string | null = null;
   private _tiles = new Map<string, ITile>();
