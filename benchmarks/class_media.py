@@ -130,11 +130,15 @@ class Ledger:
         return {"sent": sent, "got": got, "latency": latency, "bytes": received_bytes}
 
     def forget(self, before: float) -> None:
-        for key, times in self.sent.items():
-            self.sent[key] = array("d", (t for t in times if t >= before))
-        for receiver, log in self.received.items():
-            self.received[receiver] = [r for r in log if r[4] >= before]
-        self.bytes = defaultdict(int, {k: v for k, v in self.bytes.items() if k / 10 >= before})
+        """Drop what came before ``before``, in place: the hooks on connections
+        that go on hold these very lists and counts (a new list would leave
+        them writing where no window looks)."""
+        for times in self.sent.values():
+            times[:] = array("d", (t for t in times if t >= before))
+        for log in self.received.values():
+            log[:] = [r for r in log if r[4] >= before]
+        for tenth in [k for k in self.bytes if k / 10 < before]:
+            del self.bytes[tenth]
 
 
 def stamp_outgoing(pc: RTCPeerConnection, index: int, ledger: Ledger) -> None:
@@ -187,17 +191,41 @@ def record_incoming(pc: RTCPeerConnection, index: int, ledger: Ledger) -> None:
     connection.data_received = record  # type: ignore[method-assign]
 
 
-def speaking() -> None:
+def opus_silence(seconds: int = 2) -> list[bytes]:
+    """Silence as a browser's Opus encoder sends it with the microphone on
+    (variable bit rate, no DTX): a few bytes every 20 ms."""
+    import numpy as np
+
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate = 48000
+    codec.layout = "mono"
+    codec.format = "s16"
+    codec.bit_rate = 32000
+    packets: list[bytes] = []
+    for i in range((seconds + 1) * 50):
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 960), dtype=np.int16), format="s16", layout="mono"
+        )
+        frame.sample_rate = 48000
+        frame.pts = i * 960
+        frame.time_base = fractions.Fraction(1, 48000)
+        packets.extend(bytes(p) for p in codec.encode(frame))
+    return packets[50 : 50 * (seconds + 1)]
+
+
+def speaking(silence: list[bytes]) -> None:
     """Give pre-encoded voice packets the audio level (RFC 6464) a browser
-    would put on speech, -20 dBov, as the SFU reads levels to pick voices."""
+    would put on them, as the SFU reads levels to pick the voices it
+    forwards: -20 dBov on speech, -127 on the packets of ``silence``."""
     from aiortc.rtcrtpsender import RTCRtpSender
 
     plain = RTCRtpSender._next_encoded_frame
+    quiet = set(silence)
 
     async def with_level(self: RTCRtpSender, codec: Any) -> Any:
         frame = await plain(self, codec)
         if frame is not None and frame.audio_level is None and self.kind == "audio":
-            frame.audio_level = -20
+            frame.audio_level = -127 if frame.payloads and frame.payloads[0] in quiet else -20
         return frame
 
     RTCRtpSender._next_encoded_frame = with_level  # type: ignore[method-assign]

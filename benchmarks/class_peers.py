@@ -28,7 +28,14 @@ from aiortc.contrib.media import MediaRelay  # noqa: E402
 from aiortc.rtcconfiguration import RTCBundlePolicy  # noqa: E402
 
 from benchmarks.class_janus import JanusSession  # noqa: E402
-from benchmarks.class_media import Ledger, Looped, hook, speaking, vp8_clip  # noqa: E402
+from benchmarks.class_media import (  # noqa: E402
+    Ledger,
+    Looped,
+    hook,
+    opus_silence,
+    speaking,
+    vp8_clip,
+)
 from benchmarks.room_churn import connect  # noqa: E402
 from benchmarks.ws_media import encode_voice  # noqa: E402
 from jupyter_classroom.sfu import announce_host_addresses  # noqa: E402
@@ -64,14 +71,18 @@ def route(start: tuple[float, float], end: tuple[float, float]) -> list[tuple[fl
 
 
 class Media:
-    """A participant's camera and microphone, pre-encoded, off until a phase turns them on."""
+    """A participant's camera and microphone, pre-encoded, off until a phase
+    turns them on; the microphone sends speech or silence."""
 
-    def __init__(self, clip: list[bytes], tone: list[bytes], fps: int) -> None:
+    def __init__(self, clip: list[bytes], voice: list[bytes], silence: list[bytes], fps: int):
         self.video = Looped("video", clip, 90000, fps)
-        self.audio = Looped("audio", tone, 48000, 50)
+        self.audio = Looped("audio", silence, 48000, 50)
+        self.voice = voice
+        self.silence = silence
 
-    def switch(self, camera: bool, mic: bool) -> None:
+    def switch(self, camera: bool, mic: bool, talk: bool = False) -> None:
         self.video.switch(camera)
+        self.audio.packets = self.voice if talk else self.silence
         self.audio.switch(mic)
 
 
@@ -125,7 +136,7 @@ class Ours:
         await self.client.send(type="presence", camera=step["camera"], mic=step["mic"])
         for x, y in route(self.client.position, step["to"]):
             await self.client.walk_to(x, y, step=30.0, pause=0.012)
-        self.media.switch(step["camera"], step["mic"])
+        self.media.switch(step["camera"], step["mic"], step["talk"])
         # The server answers a ping after everything before it: any refusal has come.
         pong = asyncio.Event()
         self.client.next_id += 1
@@ -204,7 +215,7 @@ class AtJanus:
         self.publisher = self.subscriber = None
 
     async def publish(self, step: Step) -> None:
-        self.media.switch(step["camera"], step["mic"])
+        self.media.switch(step["camera"], step["mic"], step["talk"])
         if not (step["camera"] or step["mic"]):
             return
         handle = await self.session.attach()
@@ -284,17 +295,18 @@ async def serve(
 ) -> None:
     loop = asyncio.get_running_loop()
     clip = vp8_clip(media["width"], media["height"], media["fps"], media["kbps"])
-    tone = encode_voice()
-    speaking()
+    voice = encode_voice()
+    silence = opus_silence()
+    speaking(silence)
     ledger = Ledger()
     session: JanusSession | None = None
     people: list[Ours | AtJanus] = []
     if target == "janus":
         session = JanusSession(url)
         await session.start()
-        people = [AtJanus(i, session, Media(clip, tone, media["fps"])) for i in indices]
+        people = [AtJanus(i, session, Media(clip, voice, silence, media["fps"])) for i in indices]
     else:
-        people = [Ours(i, url, Media(clip, tone, media["fps"])) for i in indices]
+        people = [Ours(i, url, Media(clip, voice, silence, media["fps"])) for i in indices]
 
     async def hooking() -> None:
         while True:

@@ -4,8 +4,8 @@ Sixty simulated participants (``--participants``) go through three phases:
 
 1. **lecture**: everyone on the stage; one speaker with camera and
    microphone on, everyone else listening (camera and microphone off);
-2. **tables**: 6 tables of 8 talking with cameras on, and the rest (12) on
-   the open floor in two crowds of 6, cameras and microphones on;
+2. **tables**: 6 tables of 8 with cameras and microphones on, two talking
+   at each, and the rest (12) on the open floor in two crowds of 6, likewise;
 3. **back**: everyone back on the stage, listening to the speaker again.
 
 Against ``--target ours``, ``jupyter server`` with the classroom on
@@ -22,13 +22,18 @@ what is on and subscribes to everyone else there, as a plain SFU does.
 ``both`` runs ours, then Janus, and prints the ratio of ours to Janus's.
 
 Senders loop a pre-encoded VP8 clip (``--video``) and an Opus tone (20 ms
-packets) without encoding; each packet carries a stamp (sender, counter,
+packets, at -20 dBov in the RFC 6464 level a browser puts on each) without
+encoding; a microphone that is on but not talking sends Opus silence (3
+bytes a packet, level -127), as a browser does. The loss and latency of
+voices are those of the talkers: a silent voice need not be forwarded (ours
+forwards the loudest three of a room, Janus all of them; the bytes sent
+count what each does); each packet carries a stamp (sender, counter,
 send time) after its payload, which an SFU forwards untouched. Receivers
 unprotect each datagram off their socket, read the stamp and drop it: no
 decoding. Per phase, over ``--phase-seconds`` once everyone hears whom they
 should, it prints the server's CPU (user + system of the server process and
 its children, % of one core), bytes the server sent (everything that
-reached the participants' connections to it: RTP, RTCP, STUN), and per
+reached the participants' connections to it past ICE: RTP, RTCP, DTLS), and per
 media kind the packet loss (of the packets the senders sent in the window,
 those the expected receivers never got; the receivers send no NACKs) and
 the latency p50/p95 (receive time minus send time of the same packet, one
@@ -63,6 +68,9 @@ TABLES = [(140, 360), (650, 360), (1160, 360), (140, 680), (650, 680), (1160, 68
 CROWDS = [(70.0, 106.0), (1494.0, 1530.0)]
 SPEAKER = (800.0, 75.0)
 STAGE_ROOM, TABLE_ROOM, CROWD_ROOM = 1, 11, 21
+#: At each table and in each crowd, two talk (the first two seats); the
+#: others' microphones are on and send silence.
+TALKERS = 2
 
 
 def stage_spot(i: int) -> tuple[float, float]:
@@ -97,17 +105,18 @@ class Scenario:
             for i in range(self.n):
                 on = i == 0
                 to = SPEAKER if on else stage_spot(i - 1)
-                plan[i] = {"to": to, "camera": on, "mic": on, "room": STAGE_ROOM, "open": False}
+                plan[i] = {"to": to, "camera": on, "mic": on, "talk": on, "room": STAGE_ROOM}
+                plan[i]["open"] = False
             return plan
         for i in range(self.seated):
             to = table_spot(i // 8, i % 8)
             plan[i] = {"to": to, "camera": True, "mic": True, "room": TABLE_ROOM + i // 8}
-            plan[i]["open"] = False
+            plan[i].update(talk=i % 8 < TALKERS, open=False)
         for k, crowd in enumerate(self.crowds):
             for place, i in enumerate(crowd):
                 to = crowd_spot(k, place)
                 plan[i] = {"to": to, "camera": True, "mic": True, "room": CROWD_ROOM + k}
-                plan[i]["open"] = True
+                plan[i].update(talk=place < TALKERS, open=True)
         return plan
 
 
@@ -124,8 +133,10 @@ def with_feeds(plan: dict[int, dict[str, Any]]) -> None:
 def expected(
     plan: dict[int, dict[str, Any]], open_floor: bool
 ) -> dict[int, list[tuple[int, int]]]:
-    """Receiver -> (sender, kind) streams it should get: everyone sending in
-    its room (on the open floor only if the target carries it)."""
+    """Receiver -> (sender, kind) streams it should get: everyone's camera
+    in its room, and the voices of those talking there (a silent microphone's
+    packets need not come: see the module's docstring); on the open floor
+    only if the target carries it."""
     out: dict[int, list[tuple[int, int]]] = {}
     for r, mine in plan.items():
         if mine["open"] and not open_floor:
@@ -134,7 +145,7 @@ def expected(
             (s, kind)
             for s, theirs in plan.items()
             if s != r and theirs["room"] == mine["room"]
-            for kind, on in ((AUDIO, theirs["mic"]), (VIDEO, theirs["camera"]))
+            for kind, on in ((AUDIO, theirs["talk"]), (VIDEO, theirs["camera"]))
             if on
         ]
     return out
@@ -231,6 +242,12 @@ def run_phase(
         f"{target} {name}: moved in {moved - started:.1f} s, everyone heard in "
         f"{ready - moved:.1f} s ({missing} streams still missing)"
     )
+    if missing and args.dump and STATE_URL:
+        import urllib.request
+
+        with urllib.request.urlopen(STATE_URL[0]) as answer:
+            Path(f"{args.dump}-{name}.json").write_bytes(answer.read())
+        progress(f"the SFU's state written to {args.dump}-{name}.json")
     time.sleep(args.warmup)
     cpu0, t0 = cpu_seconds(pid), time.time()
     time.sleep(args.phase_seconds)
@@ -313,6 +330,7 @@ def server(target: str, n: int) -> Iterator[tuple[str, int]]:
     ours.start()
     try:
         assert ours.proc is not None
+        STATE_URL[:] = [f"{ours.url}room-churn/sfu?token={ours.token}"]
         yield f"{ours.ws_url}?token={ours.token}", ours.proc.pid
     finally:
         ours.stop()
@@ -332,6 +350,8 @@ def run_target(target: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 PHASES = ("lecture", "tables", "back")
+#: Where our server says what its SFU holds (the benchmark-only probe).
+STATE_URL: list[str] = []
 
 #: Our server's settings: walks as fast as the moves come, and room for a
 #: table's answers (aiortc's repeat the candidate in every m-line and every
@@ -374,6 +394,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each window")
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="seconds to wait for everyone to hear"
+    )
+    parser.add_argument(
+        "--dump",
+        metavar="PREFIX",
+        help="when a phase leaves streams missing, write our SFU's state to PREFIX-PHASE.json",
     )
     args = parser.parse_args(argv)
     if args.quick:

@@ -10,6 +10,9 @@
   finds (``gc.DEBUG_SAVEALL``) and says how many objects each generation
   held, how long it took, and the cyclic garbage it found by type: what
   waits for the full collection instead of going with its last reference.
+- ``GET /room-churn/sfu``: the SFU's plan, each room connection's
+  publications (packets received) and copies (sent or why not), and each
+  room's loudest voices (benchmarks/class_scenario.py ``--dump``).
 - ``GET /room-churn/slow``: the event loop's longest callbacks, with their
   CPU time, and the longest garbage collections, since ``?start=1`` (which
   starts timing every callback: benchmarks/room_churn.py ``--callbacks``).
@@ -177,6 +180,75 @@ class RelayHandler(APIHandler):
         self.finish(json.dumps(app.service.relay.stats()))
 
 
+def sfu_state(sfu: Any) -> dict[str, Any]:
+    """What the SFU holds: each room connection's publications and copies,
+    and whether each copy is sent (and if not, why)."""
+    out: dict[str, Any] = {"plan": {}, "connections": {}, "loudest": {}}
+    for pid, media in sfu.plan.items():
+        out["plan"][pid] = {
+            "room": media.room,
+            "generation": media.generation,
+            "tracks": sorted(f"{p}:{s}" for p, s in media.tracks),
+        }
+    for room, router in sfu.routers.items():
+        out["loudest"][room] = sorted(router.loudest.selected)
+    for pid, c in sfu.connections.items():
+        out["connections"][pid] = {
+            "number": c.number,
+            "generation": c.generation,
+            "established": c.established,
+            "closed": c.closed,
+            "state": c.pc.connectionState,
+            "unsent": sorted(c.unsent),
+            "producers": {
+                source: {"packets": p.packets, "ssrc": p.ssrc, "consumers": len(p.consumers)}
+                for source, p in c.producers.items()
+            },
+            "consumers": {
+                f"{key[0]}:{key[1]}": {
+                    "paused": k.paused,
+                    "congested": k.congested,
+                    "ready": k.slot.ready,
+                    "waiting": getattr(k, "_waiting", None),
+                    "current": k.slot.consumer is k,
+                    "written": k.slot.packets,
+                }
+                for key, k in c.consumers.items()
+            },
+            "slots": len(c.slots),
+            "pair": _pair(c.pc),
+        }
+    return out
+
+
+def _pair(pc: Any) -> Any:
+    """The ICE pair a connection sends on, and the bytes sent there."""
+    transceivers = pc.getTransceivers()
+    if not transceivers:
+        return None
+    dtls = transceivers[0].sender.transport
+    pair = dtls.transport._connection._nominated.get(1)
+    return {
+        "dtls": str(dtls._state),
+        "local": list(
+            pair.local_candidate.host and (pair.local_candidate.host, pair.local_candidate.port)
+        )
+        if pair
+        else None,
+        "remote": list(pair.remote_addr) if pair else None,
+        "tx_bytes": dtls._RTCDtlsTransport__tx_bytes,
+        "rx_bytes": dtls._RTCDtlsTransport__rx_bytes,
+    }
+
+
+class SfuHandler(APIHandler):
+    @web.authenticated
+    def get(self) -> None:
+        apps = self.settings["serverapp"].extension_manager.extension_apps["jupyter_classroom"]
+        (app,) = apps
+        self.finish(json.dumps(sfu_state(app.service.sfu)))
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "room_churn_probe"}]
 
@@ -188,6 +260,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         [
             (url_path_join(base, "/room-churn/objects"), ObjectsHandler),
             (url_path_join(base, "/room-churn/relay"), RelayHandler),
+            (url_path_join(base, "/room-churn/sfu"), SfuHandler),
             (url_path_join(base, "/room-churn/slow"), SlowHandler),
             (url_path_join(base, "/room-churn/garbage"), GarbageHandler),
         ],
