@@ -160,7 +160,7 @@ async def test_two_on_the_open_floor_talk_through_the_server_when_one_has_no_udp
         await a.read(timeout=1.0)
 
 
-async def test_a_slow_viewer_keeps_audio_while_its_video_waits_for_a_key_frame(
+async def test_a_slow_viewer_keeps_audio_while_its_video_waits_for_a_key_frame_and_is_told(
     person, jp_serverapp
 ) -> None:
     a = await person("ana", TABLE[0])
@@ -175,6 +175,9 @@ async def test_a_slow_viewer_keeps_audio_while_its_video_waits_for_a_key_frame(
     ((header, body),) = await received(b, 1)
     assert header.kind == protocol.FRAME_KIND_AUDIO and body == b"a1"
     assert relay.counters.video_dropped == 1
+    # Its page is told why the picture stopped.
+    held = await b.client.expect("media_held")
+    assert held["videos"] == [{"participant": a.client.id, "source": "camera"}]
     # Caught up: a delta frame is not forwarded, the sender is asked for a key frame.
     lag["bytes"] = 0
     await a.media.write_message(frame(protocol.FRAME_KIND_CAMERA, 1, False, 1), binary=True)

@@ -257,6 +257,14 @@ class ShownTile(Record):
 
 
 @dataclass
+class VideoKey(Record):
+    """One participant's video of a source."""
+
+    participant: str = field(metadata=limit(max_length=64))
+    source: VideoSource
+
+
+@dataclass
 class Locks(Record):
     """What students may not do while an instructor keeps it locked."""
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .messages import ClientMessage, ServerMessage
-from .records import MAX_TILES, ShownTile, TrackSource, limit
+from .records import MAX_TILES, ShownTile, TrackSource, VideoKey, limit
 
-__all__ = ["MediaLayers", "SfuHeld", "SfuSending", "Shown"]
+__all__ = ["MediaHeld", "MediaLayers", "SfuHeld", "SfuSending", "Shown"]
 
 
 @dataclass
@@ -47,6 +47,18 @@ class SfuHeld(ServerMessage):
     type: ClassVar[str] = "sfu_held"
     connection: int
     mids: list[str]
+
+
+@dataclass
+class MediaHeld(ServerMessage):
+    """The videos the media socket's relay holds back from this client for
+    now, because its socket does not take them fast enough (all of them;
+    none: every video is sent): what ``sfu_held`` says of a room
+    connection. Voices are never held back; a video sent again starts at a
+    key frame."""
+
+    type: ClassVar[str] = "media_held"
+    videos: list[VideoKey] = field(metadata=limit(max_items=MAX_TILES))
 
 
 @dataclass

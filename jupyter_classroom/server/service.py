@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import protocol
-from ..classroom import Classroom, Effects, Identity, Outgoing, RoomMedia
+from ..classroom import Classroom, Effects, Identity, Outgoing, RoomMedia, TrackKey
 from ..protocol import ErrorCode, ProtocolError
 from ..sfu import Sfu, SfuSettings
 from ..sfu.mixed import MixedRooms
@@ -81,6 +81,7 @@ class ClassroomService:
         )
         if self.mixed is not None:
             self.relay.on_publish = self.mixed.publish
+        self.relay.on_held = self._relay_held
         #: The rooms' media plan as the last change left it (None: not made yet).
         self._rooms: dict[str, RoomMedia] | None = None
         #: The layers of each video each page was told to encode (not there: all).
@@ -226,6 +227,14 @@ class ClassroomService:
             transports = {p.id: p.transport for p in people}
             self.mixed.update(transports, numbers, rooms, relayed)
         self._update_layers()
+
+    def _relay_held(self, pid: str, held: frozenset[TrackKey]) -> None:
+        """Tell a page which videos the relay holds back for its socket's
+        sake, so it can say why a picture stopped."""
+        videos = [
+            protocol.VideoKey(p, source) for p, source in sorted(held) if source != "microphone"
+        ]
+        self._send_to(pid, protocol.MediaHeld(videos))
 
     def _update_layers(self) -> None:
         """Tell each page that sends frames which layers of its videos

@@ -82,6 +82,9 @@ class RelaySettings:
     #: gets a camera's small layer (320 x 180, see the page's encoder): the
     #: large one would be scaled down in it.
     small_tile: tuple[int, int] = (320, 192)
+    #: Seconds a held video must flow again before its viewer is told it is
+    #: back (a socket that lags on and off is not told every key frame).
+    held_release: float = 2.0
 
 
 @dataclass
@@ -97,6 +100,10 @@ class _View:
     congested_at: float = field(default=-1.0e9)
     frames: int = 0
     dropped: int = 0
+    #: Held back for the viewer's socket's sake (too much waits), until its
+    #: frames have passed again for ``held_release`` (since when: ``flowing``).
+    held: bool = False
+    flowing: float | None = None
 
 
 class _Pace:
@@ -166,6 +173,9 @@ class MediaRelay:
         self.sinks: dict[str, FrameSink] = {}
         #: Called with every frame a page sends (the bridge of mixed rooms).
         self.on_publish: Publisher | None = None
+        #: Called with a viewer and the videos held back from it for its
+        #: socket's sake (:meth:`held`) whenever that changes.
+        self.on_held: Callable[[str, frozenset[TrackKey]], None] | None = None
         self.counters = RelayCounters()
         #: Who receives what (the core's plan), and the other way round.
         self.plan: dict[str, frozenset[TrackKey]] = {}
@@ -246,10 +256,13 @@ class MediaRelay:
         report: the report stands for what the page last said it shows."""
         covered = room & self._delivered.get(viewer, set())
         self._shown[viewer] = (frozenset(covered), dict(sizes))
-        # A video shown again starts at a key frame.
+        # A video shown again starts at a key frame (a hidden one is not held).
+        held = False
         for key in [k for k in self._views if k[0] == viewer]:
             if self._hidden(viewer, (key[1], SOURCE_OF_KIND[key[2]])):
-                del self._views[key]
+                held |= self._views.pop(key).held
+        if held:
+            self._held_changed(viewer)
 
     def _hidden(self, viewer: str, track: TrackKey) -> bool:
         shown = self._shown.get(viewer)
@@ -278,8 +291,38 @@ class MediaRelay:
         return size is not None and size[0] <= width and size[1] <= height
 
     def _forget_views(self, which: Callable[[str, str], bool]) -> None:
+        held = set()
         for key in [k for k in self._views if which(k[0], k[1])]:
-            del self._views[key]
+            if self._views.pop(key).held:
+                held.add(key[0])
+        for viewer in held:
+            self._held_changed(viewer)
+
+    def held(self, viewer: str) -> frozenset[TrackKey]:
+        """The videos held back from ``viewer`` now because its socket does
+        not take them fast enough (what it is sent again starts at a key frame)."""
+        return frozenset(
+            (key[1], SOURCE_OF_KIND[key[2]])
+            for key, view in self._views.items()
+            if key[0] == viewer and view.held
+        )
+
+    def _hold(self, viewer: str, view: _View, held: bool, now: float) -> None:
+        if held:
+            view.flowing = None
+            if not view.held:
+                view.held = True
+                self._held_changed(viewer)
+        elif view.held:
+            if view.flowing is None:
+                view.flowing = now
+            elif now - view.flowing >= self.settings.held_release:
+                view.held, view.flowing = False, None
+                self._held_changed(viewer)
+
+    def _held_changed(self, viewer: str) -> None:
+        if self.on_held is not None and viewer in self.sinks:
+            self.on_held(viewer, self.held(viewer))
 
     def wanted(self, sender: str) -> bool:
         """Whether anyone receives anything ``sender`` sends over the socket."""
@@ -391,6 +434,7 @@ class MediaRelay:
             view.waiting = True
             view.dropped += 1
             self.counters.video_dropped += 1
+            self._hold(viewer, view, True, now)
             return False
         if view.waiting or view.layer != view.wanted:
             if header.layer == view.wanted and header.key:
@@ -399,6 +443,7 @@ class MediaRelay:
                 self._ask(sender, header.kind, view.wanted, now)
                 if header.layer == view.layer and not view.waiting:
                     view.frames += 1
+                    self._hold(viewer, view, False, now)
                     return True  # the old layer until the new one's key frame
                 view.dropped += 1
                 self.counters.video_dropped += 1
@@ -406,6 +451,7 @@ class MediaRelay:
         if header.layer != view.layer:
             return False
         view.frames += 1
+        self._hold(viewer, view, False, now)
         return True
 
     def _ask(self, sender: str, kind: int, layer: int, now: float) -> None:

@@ -223,6 +223,13 @@ export interface IShownTile {
   height: number;
 }
 
+/** One participant's video of a source. */
+export interface IVideoKey {
+  /** At most 64 characters. */
+  participant: string;
+  source: VideoSource;
+}
+
 /** What students may not do while an instructor keeps it locked. */
 export interface ILocks {
   mic?: boolean;
@@ -728,6 +735,13 @@ export interface ISfuHeld {
   mids: string[];
 }
 
+/** The videos the media socket's relay holds back from this client for now, because its socket does not take them fast enough (all of them; none: every video is sent): what ``sfu_held`` says of a room connection. Voices are never held back; a video sent again starts at a key frame. */
+export interface IMediaHeld {
+  type: 'media_held';
+  /** At most 60 items. */
+  videos: IVideoKey[];
+}
+
 /** Which layers (``FRAME_LAYER_*``) of a video of this kind (``FRAME_KIND_*``) to encode for the media socket: those someone watches (none: nobody watches it). Until told, a page encodes them all; a layer started again starts at a key frame. */
 export interface IMediaLayers {
   type: 'media_layers';
@@ -806,5 +820,6 @@ export type ServerMessage =
   | IInvitationList
   | ISfuSending
   | ISfuHeld
+  | IMediaHeld
   | IMediaLayers
 ;

@@ -104,3 +104,22 @@ def test_a_fast_viewer_gets_the_large_layer_and_is_never_measured() -> None:
     assert relay._paces["v"].rate is None
     assert relay.thresholds("v") == (relay.settings.small_above, relay.settings.drop_video_above)
     assert set(link.video[10:]) == {1}
+
+
+def test_a_viewer_is_told_which_videos_wait_for_its_socket_and_when_they_flow_again() -> None:
+    # 80 kbit/s: the voice passes, the camera does not even at its small layer.
+    relay, clock, link = relay_to(10_000)
+    told: list[tuple[str, frozenset[tuple[str, str]]]] = []
+    relay.on_held = lambda viewer, held: told.append((viewer, held))
+    run(relay, clock, link, 10)
+    assert link.audio == 500
+    assert told[0] == ("v", frozenset({("s", "camera")}))
+    assert relay.held("v") == frozenset({("s", "camera")})
+    # Told once, not at every key frame that squeezes through.
+    assert len(told) == 1, told
+    # The link is fast again: the camera flows from its next key frame, and
+    # once it has for held_release the viewer is told it is back.
+    link.rate = 10_000_000
+    run(relay, clock, link, 2 + relay.settings.held_release + 0.5)
+    assert told[1:] == [("v", frozenset())]
+    assert relay.held("v") == frozenset()

@@ -65,6 +65,10 @@ export class RoomConnection implements IRoomConnection {
           this._changed.emit();
         }
       }),
+      model.connection.on('media_held', m => {
+        this._socketHeld = new Set(m.videos.map(v => `${v.participant}:${v.source}`));
+        this._changed.emit();
+      }),
       model.connection.on('sfu_sending', m => {
         if (m.connection === this._number) {
           if (m.active) {
@@ -77,7 +81,11 @@ export class RoomConnection implements IRoomConnection {
       })
     ];
     // A new session (after a reconnect) starts a new connection.
-    model.joined.connect(() => this._close(), this);
+    model.joined.connect(() => {
+      // A new session's relay holds nothing back yet.
+      this._socketHeld = new Set<string>();
+      this._close();
+    }, this);
     media.changed.connect(() => this._enqueue(() => this._publish()), this);
   }
 
@@ -124,15 +132,20 @@ export class RoomConnection implements IRoomConnection {
     return this._remote;
   }
 
-  /** The room's videos (`participant:source`) the server holds back because our link does not carry them. */
+  /**
+   * The room's videos (`participant:source`) the server holds back because
+   * our link does not carry them: the room connection's (`sfu_held`), or
+   * over the media socket the relay's (`media_held`).
+   */
   get held(): ReadonlySet<string> {
+    if (this.socket.transport === 'websocket') {
+      return this._socketHeld;
+    }
     const held = new Set<string>();
-    if (this.socket.transport !== 'websocket') {
-      for (const mid of this._heldMids) {
-        const carries = this._tracks.get(mid);
-        if (carries) {
-          held.add(`${carries.participant}:${carries.source}`);
-        }
+    for (const mid of this._heldMids) {
+      const carries = this._tracks.get(mid);
+      if (carries) {
+        held.add(`${carries.participant}:${carries.source}`);
       }
     }
     return held;
@@ -415,6 +428,8 @@ export class RoomConnection implements IRoomConnection {
   private _socketOpen = false;
   private _unsent = new Set<TrackSource>();
   private _heldMids = new Set<string>();
+  /** The same over the media socket (`media_held`), as `participant:source`. */
+  private _socketHeld: ReadonlySet<string> = new Set<string>();
   private _tracks = new Map<string, ISfuTrack>();
   private _received = new Map<string, MediaStreamTrack>();
   private _streams = new Map<string, MediaStream>();
