@@ -103,12 +103,12 @@ class Looped(MediaStreamTrack):
 class Ledger:
     """One process's packets: what each of its participants sent (counter,
     send time) and received (sender, kind, counter, send and receive time),
-    and the bytes that reached them from the server, per tenth of a second."""
+    and the bytes that reached each from the server, per tenth of a second."""
 
     def __init__(self) -> None:
         self.sent: dict[tuple[int, int], array[float]] = defaultdict(lambda: array("d"))
         self.received: dict[int, list[tuple[int, int, int, float, float]]] = defaultdict(list)
-        self.bytes: dict[int, int] = defaultdict(int)
+        self.bytes: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.hooked: weakref.WeakSet[RTCPeerConnection] = weakref.WeakSet()
 
     def summary(self, t0: float, t1: float) -> dict[str, Any]:
@@ -126,7 +126,10 @@ class Ledger:
                     counters[(sender, kind)].add(counter)
                     latency[kind].append((at - sent_at) * 1000)
             got[receiver] = {key: len(c) for key, c in counters.items()}
-        received_bytes = sum(n for tenth, n in self.bytes.items() if t0 <= tenth / 10 < t1)
+        received_bytes = {
+            receiver: sum(n for tenth, n in tally.items() if t0 <= tenth / 10 < t1)
+            for receiver, tally in self.bytes.items()
+        }
         return {"sent": sent, "got": got, "latency": latency, "bytes": received_bytes}
 
     def forget(self, before: float) -> None:
@@ -137,8 +140,9 @@ class Ledger:
             times[:] = array("d", (t for t in times if t >= before))
         for log in self.received.values():
             log[:] = [r for r in log if r[4] >= before]
-        for tenth in [k for k in self.bytes if k / 10 < before]:
-            del self.bytes[tenth]
+        for tally in self.bytes.values():
+            for tenth in [k for k in tally if k / 10 < before]:
+                del tally[tenth]
 
 
 def stamp_outgoing(pc: RTCPeerConnection, index: int, ledger: Ledger) -> None:
@@ -169,7 +173,7 @@ def record_incoming(pc: RTCPeerConnection, index: int, ledger: Ledger) -> None:
     connection = dtls.transport._connection
     data_received = connection.data_received
     log = ledger.received[index]
-    tally = ledger.bytes
+    tally = ledger.bytes[index]
 
     def record(data: bytes, component: int) -> None:
         now = time.time()
