@@ -198,7 +198,12 @@ def hook_sender(sender: RTCRtpSender, hooks: ForwardingHooks) -> None:
             if isinstance(packet, RtcpSrPacket):
                 info = hooks.sender_info()
                 if info is None:
-                    continue
+                    # Nothing sent to report on (a slot free for the next
+                    # track, or not started): no compound packet at all, as
+                    # one must begin with a report (RFC 3550 6.1). A
+                    # connection keeps a slot for every track of the rooms
+                    # it was in, and each would send its SDES every second.
+                    return
                 packet.sender_info = info
                 # Round-trip times are measured against the report's NTP time.
                 sender._RTCRtpSender__lsr = (info.ntp_timestamp >> 16) & 0xFFFFFFFF  # type: ignore[attr-defined]

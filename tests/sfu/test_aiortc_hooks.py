@@ -30,6 +30,8 @@ from aiortc.rtp import (
     RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSenderInfo,
+    RtcpSdesPacket,
+    RtcpSourceInfo,
     RtcpSrPacket,
     pack_remb_fci,
 )
@@ -191,9 +193,11 @@ async def test_sender_rtcp_goes_to_the_hooks() -> None:
         assert info.rtp_timestamp == 42 and info.ntp_timestamp == 5 << 32
         lsr = sender._RTCRtpSender__lsr  # type: ignore[attr-defined]
         assert lsr == ((5 << 32) >> 16) & 0xFFFFFFFF
-        # No report while the hooks have nothing to say.
+        # No report while the hooks have nothing to say, nor the SDES that
+        # aiortc sends with it (a compound packet begins with a report).
         hooks.info = None
-        await sender._send_rtcp([sr])
+        sdes = RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=sender._ssrc, items=[(1, b"cname")])])
+        await sender._send_rtcp([sr, sdes])
         assert len(sent) == 1
     finally:
         await pc.close()
