@@ -358,13 +358,13 @@ async def serve(
 def worker(
     pipe: Connection, target: str, url: str, indices: list[int], media: dict[str, int]
 ) -> None:
-    import aioice.ice
+    from jupyter_classroom.sfu import aiortc_hooks
 
-    # aioice ends a connection after six consent checks in a row each got no
-    # answer within 0.5 s; a browser waits 30 s for any answer. On a machine
-    # this loaded the participants' own processes are late to read the
-    # answers, which would end their calls: these participants keep them.
-    aioice.ice.CONSENT_FAILURES = 1 << 30
+    # Consent expires as a browser has it (30 s without an answer: the
+    # classroom's own ICE does so too). On a machine this loaded the
+    # participants' own processes may not read the answers for longer, which
+    # would end their calls: these participants keep them.
+    aiortc_hooks.CONSENT_TIMEOUT = float("inf")
     # aioice leaves 127.0.0.1 out of the host candidates; everything here is on loopback.
     announce_host_addresses(["127.0.0.1"])
     asyncio.run(serve(pipe, target, url, indices, media))

@@ -21,11 +21,14 @@ Those lines, and only those, carry ``type: ignore[attr-defined]`` or
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
 import aiortc
+from aioice import stun
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State as DtlsState
@@ -308,3 +311,51 @@ def announce_host_addresses(addresses: list[str] | None) -> None:
 
 
 _aioice_host_addresses = aioice.ice.get_host_addresses
+
+
+#: Consent to send expires after this long without an answered check (RFC
+#: 7675 section 5.1: 30 s, as browsers do).
+CONSENT_TIMEOUT = 30.0
+#: Each consent check is sent again this many times when unanswered (after
+#: 0.5 s, then 1 s more), so one lost datagram does not fail it.
+CONSENT_RETRANSMISSIONS = 2
+
+log = logging.getLogger(__name__)
+
+
+async def _query_consent(self: aioice.ice.Connection) -> None:
+    """aioice's consent freshness (RFC 7675) as the RFC and browsers have it.
+
+    aioice sends each check once, gives it 0.5 s, and ends the connection
+    after six checks in a row failed: a link that loses a third of its
+    datagrams loses that many in a row every few minutes, and a server busy
+    for half a second six times over half a minute ends its calls. Here a
+    check is sent again when unanswered, and consent expires only when no
+    check has been answered for :data:`CONSENT_TIMEOUT`.
+    """
+    assert self.remote_password is not None
+    loop = asyncio.get_running_loop()
+    answered = loop.time()
+    while True:
+        # As aioice: every CONSENT_INTERVAL, randomized by +-20 %.
+        await asyncio.sleep(aioice.ice.CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
+        for pair in list(self._nominated.values()):
+            request = self.build_request(pair, nominate=False)
+            try:
+                await pair.protocol.request(
+                    request,
+                    pair.remote_addr,
+                    integrity_key=self.remote_password.encode("utf8"),
+                    retransmissions=CONSENT_RETRANSMISSIONS,
+                )
+                answered = loop.time()
+            except stun.TransactionError:
+                pass
+        if loop.time() - answered >= CONSENT_TIMEOUT:
+            log.info("%s: consent to send expired (no answer for %.0f s)", self, CONSENT_TIMEOUT)
+            self._query_consent_task = None
+            await self.close()
+            return
+
+
+aioice.ice.Connection.query_consent = _query_consent  # type: ignore[method-assign]
