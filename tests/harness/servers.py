@@ -70,6 +70,14 @@ class JupyterProcess:
     def start(self) -> None:
         work = self.root / "notebooks"
         work.mkdir(exist_ok=True)
+        # JupyterLab asks once whether to fetch Jupyter's news, in a toast over
+        # the classroom's corner: answered no (nothing is fetched either way).
+        notification = (
+            self.root / "config/lab/user-settings/@jupyterlab/apputils-extension"
+        ) / "notification.jupyterlab-settings"
+        if not notification.exists():
+            notification.parent.mkdir(parents=True, exist_ok=True)
+            notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
         env = dict(os.environ)
         env.update(
             JUPYTER_CONFIG_DIR=str(self.root / "config"),
