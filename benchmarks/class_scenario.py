@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.breakouts import percentile  # noqa: E402
 from benchmarks.class_media import AUDIO, KINDS, VIDEO  # noqa: E402
 from benchmarks.class_peers import worker  # noqa: E402
+from benchmarks.processes import progress  # noqa: E402
 
 TABLES = [(140, 360), (650, 360), (1160, 360), (140, 680), (650, 680), (1160, 680)]
 #: Open-floor crowds, each between a wall and a row of tables, out of the walkways.
@@ -172,10 +173,6 @@ def cpu_seconds(pid: int) -> float:
         total += times.get(p, 0.0)
         stack += [c for c, parent in parents.items() if parent == p]
     return total
-
-
-def progress(text: str) -> None:
-    print(f"  {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 class Workers:

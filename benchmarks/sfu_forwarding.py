@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
-import multiprocessing
 import os
 import statistics
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.processes import Workers, cpu_seconds, progress  # noqa: E402
 
 #: Seconds of each window in which the frame rate is counted.
 WINDOW = 10.0
@@ -281,19 +281,7 @@ async def subscribers_main(
         await client.close()
 
 
-def run_in_process(main, *args) -> None:
-    from jupyter_classroom.sfu import announce_host_addresses
-
-    # aioice leaves 127.0.0.1 out of the host candidates; everything here is on loopback.
-    announce_host_addresses(["127.0.0.1"])
-    asyncio.run(main(*args))
-
-
 # -- one measurement --------------------------------------------------------------------
-
-
-def progress(text: str) -> None:
-    print(f"  {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 def worst_window(log: list, t0: float, windows: int) -> float:
@@ -314,11 +302,8 @@ def worst_window(log: list, t0: float, windows: int) -> float:
 def measure(
     n: int, duration: float, warmup: float, per_process: int, at_socket: bool
 ) -> dict[str, Any]:
-    import psutil
-
     from tests.harness.servers import JupyterProcess
 
-    ctx = multiprocessing.get_context("spawn")
     server = JupyterProcess(
         Path(tempfile.mkdtemp()),
         app="jupyter_server",
@@ -333,35 +318,23 @@ def measure(
     server.start()
     progress(f"server on port {server.port}; starting the publisher")
     url = server.ws_url + f"?token={server.token}"
-    processes = []
+    workers = Workers()
     try:
-        pub_pipe, child = ctx.Pipe()
-        publisher = ctx.Process(target=run_in_process, args=(publisher_main, url, child))
-        publisher.start()
-        processes.append(publisher)
-        _, publisher_id = pub_pipe.recv()
+        pub_pipe = workers.start(publisher_main, url)
+        ((_, publisher_id),) = workers.ready([pub_pipe], "the publisher did not start")
         progress(f"publisher {publisher_id} on the stage; starting {n} subscribers")
-        pipes = []
-        for first in range(1, n + 1, per_process):
-            mine, child = ctx.Pipe()
-            count = min(per_process, n + 1 - first)
-            p = ctx.Process(
-                target=run_in_process, args=(subscribers_main, url, first, count, at_socket, child)
-            )
-            p.start()
-            processes.append(p)
-            pipes.append(mine)
-        for pipe in pipes:
-            if not pipe.poll(300):
-                raise RuntimeError("subscribers did not start receiving in time")
-            pipe.recv()
+        pipes = [
+            workers.start(subscribers_main, url, first, min(per_process, n + 1 - first), at_socket)
+            for first in range(1, n + 1, per_process)
+        ]
+        workers.ready(pipes, "subscribers did not start receiving")
         progress(f"{n} subscribers receiving; measuring for {duration:.0f} s")
         time.sleep(warmup)
         assert server.proc is not None
-        proc = psutil.Process(server.proc.pid)
-        cpu0, t0 = sum(proc.cpu_times()[:2]), time.time()
+        pid = server.proc.pid
+        cpu0, t0 = cpu_seconds(pid), time.time()
         time.sleep(duration)
-        cpu1, t1 = sum(proc.cpu_times()[:2]), time.time()
+        cpu1, t1 = cpu_seconds(pid), time.time()
         time.sleep(1.0)  # let the last packets of the window arrive
         window = (t0, t1)
         pub_pipe.send(window)
@@ -373,10 +346,7 @@ def measure(
         for pipe in [pub_pipe, *pipes]:
             pipe.send("stop")
     finally:
-        for p in processes:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        workers.stop()
         server.stop()
 
     if os.environ.get("SFU_BENCHMARK_DUMP"):

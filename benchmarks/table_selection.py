@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -35,7 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.sfu_forwarding import encode_clip, prerecorded_tracks, progress, run_in_process
+from benchmarks.processes import Workers, cpu_seconds, progress
+from benchmarks.sfu_forwarding import encode_clip, prerecorded_tracks
 
 PEOPLE = 8
 #: Where each stands at Table 5 (x 650..950, y 680..870, above the spawn area).
@@ -150,11 +150,8 @@ async def people_main(url: str, first: int, count: int, shown: int, pipe: Connec
 
 
 def measure(loudest: int, shown: int, duration: float, per_process: int) -> dict[str, Any]:
-    import psutil
-
     from tests.harness.servers import JupyterProcess
 
-    ctx = multiprocessing.get_context("spawn")
     server = JupyterProcess(
         Path(tempfile.mkdtemp()),
         app="jupyter_server",
@@ -167,36 +164,25 @@ def measure(loudest: int, shown: int, duration: float, per_process: int) -> dict
     )
     server.start()
     url = server.ws_url + f"?token={server.token}"
-    processes, pipes = [], []
+    workers = Workers()
     try:
-        for first in range(0, PEOPLE, per_process):
-            mine, child = ctx.Pipe()
-            count = min(per_process, PEOPLE - first)
-            p = ctx.Process(
-                target=run_in_process, args=(people_main, url, first, count, shown, child)
-            )
-            p.start()
-            processes.append(p)
-            pipes.append(mine)
-        for pipe in pipes:
-            if not pipe.poll(300):
-                raise RuntimeError("the participants did not reach the table in time")
-            pipe.recv()
+        pipes = [
+            workers.start(people_main, url, first, min(per_process, PEOPLE - first), shown)
+            for first in range(0, PEOPLE, per_process)
+        ]
+        workers.ready(pipes, "the participants did not reach the table")
         for pipe in pipes:
             pipe.send("go")
-        for pipe in pipes:
-            if not pipe.poll(300):
-                raise RuntimeError("the participants did not get everyone's media in time")
-            pipe.recv()
+        workers.ready(pipes, "the participants did not get everyone's media")
         progress(f"loudest {loudest}, {shown or 'all'} shown: measuring for {duration:.0f} s")
         time.sleep(3.0)  # the choice of voices settles
         assert server.proc is not None
-        proc = psutil.Process(server.proc.pid)
+        pid = server.proc.pid
         for pipe in pipes:
             pipe.send("start")
-        cpu0, t0 = sum(proc.cpu_times()[:2]), time.time()
+        cpu0, t0 = cpu_seconds(pid), time.time()
         time.sleep(duration)
-        cpu1, t1 = sum(proc.cpu_times()[:2]), time.time()
+        cpu1, t1 = cpu_seconds(pid), time.time()
         totals: dict[str, int] = {}
         for pipe in pipes:
             pipe.send("end")
@@ -205,10 +191,7 @@ def measure(loudest: int, shown: int, duration: float, per_process: int) -> dict
         for pipe in pipes:
             pipe.send("stop")
     finally:
-        for p in processes:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        workers.stop()
         server.stop()
     seconds = t1 - t0
     return {

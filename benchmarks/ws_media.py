@@ -69,7 +69,6 @@ import argparse
 import asyncio
 import fractions
 import json
-import multiprocessing
 import socket
 import statistics
 import struct
@@ -87,6 +86,7 @@ import tornado.websocket
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.processes import Workers, cpu_seconds, progress  # noqa: E402
 from benchmarks.room_churn import probed_server  # noqa: E402
 from benchmarks.sfu_forwarding import stage_spot  # noqa: E402
 from jupyter_classroom import protocol  # noqa: E402
@@ -503,15 +503,7 @@ async def viewers_main(
         client.ws.close()
 
 
-def run_in_process(main: Any, *args: Any) -> None:
-    asyncio.run(main(*args))
-
-
 # -- one measurement --------------------------------------------------------------------
-
-
-def progress(text: str) -> None:
-    print(f"  {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 def relay_stats(server: JupyterProcess) -> dict[str, int]:
@@ -552,9 +544,6 @@ def measure(
     near_wrap: float | None,
     idle: float,
 ) -> dict[str, Any]:
-    import psutil
-
-    ctx = multiprocessing.get_context("spawn")
     origins = Origins.near_wrap(near_wrap)
     server = probed_server(
         "classroom-wsmedia-",
@@ -568,55 +557,36 @@ def measure(
     server.start()
     assert server.proc is not None
     progress(f"server on port {server.port}; starting the publisher")
-    processes = []
+    workers = Workers()
     try:
-        pub_pipe, child = ctx.Pipe()
-        publisher = ctx.Process(
-            target=run_in_process,
-            args=(publisher_main, server.url, server.token, origins, child),
-        )
-        publisher.start()
-        processes.append(publisher)
-        if not pub_pipe.poll(300):
-            raise RuntimeError("the publisher did not start in time")
-        _, publisher_id = pub_pipe.recv()
+        pub_pipe = workers.start(publisher_main, server.url, server.token, origins)
+        ((_, publisher_id),) = workers.ready([pub_pipe], "the publisher did not start")
         began = time.monotonic()
         progress(f"publisher {publisher_id} sending; starting {n} viewers")
         # The slow ones are the last, in processes of their own where possible.
         slow = [i >= n - slow_viewers for i in range(n)]
-        pipes = []
-        for first in range(0, n, per_process):
-            count = min(per_process, n - first)
-            mine, child = ctx.Pipe()
-            p = ctx.Process(
-                target=run_in_process,
-                args=(
-                    viewers_main,
-                    server.url,
-                    server.token,
-                    first + 1,
-                    count,
-                    slow[first : first + count],
-                    slowness,
-                    origins,
-                    child,
-                ),
+        pipes = [
+            workers.start(
+                viewers_main,
+                server.url,
+                server.token,
+                first + 1,
+                min(per_process, n - first),
+                slow[first : first + per_process],
+                slowness,
+                origins,
             )
-            p.start()
-            processes.append(p)
-            pipes.append(mine)
-        for pipe in pipes:
-            if not pipe.poll(300):
-                raise RuntimeError("viewers did not start receiving in time")
-            pipe.recv()
+            for first in range(0, n, per_process)
+        ]
+        workers.ready(pipes, "viewers did not start receiving")
         progress(f"{n} viewers receiving; measuring for {duration:.0f} s after {warmup:.0f} s")
         time.sleep(warmup)
-        proc = psutil.Process(server.proc.pid)
+        pid = server.proc.pid
         relay0 = relay_stats(server)
         offers0 = unanswered_offers(server)
-        cpu0, t0 = sum(proc.cpu_times()[:2]), time.monotonic()
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(duration)
-        cpu1, t1 = sum(proc.cpu_times()[:2]), time.monotonic()
+        cpu1, t1 = cpu_seconds(pid), time.monotonic()
         relay1 = relay_stats(server)
         offers = unanswered_offers(server) - offers0
         time.sleep(1.0)  # let the last frames of the window arrive
@@ -625,9 +595,9 @@ def measure(
         # The same classroom with nothing to forward: what the server spends
         # on everything else (ticks, pings, the room connections it offers).
         time.sleep(1.0)
-        idle0, i0 = sum(proc.cpu_times()[:2]), time.monotonic()
+        idle0, i0 = cpu_seconds(pid), time.monotonic()
         time.sleep(idle)
-        idle1, i1 = sum(proc.cpu_times()[:2]), time.monotonic()
+        idle1, i1 = cpu_seconds(pid), time.monotonic()
         audio = sent_in(published["audio_sent"], t0, t1 - 0.5)
         video = sent_in(published["video_sent"], t0, t1 - 0.5)
         viewers: list[dict[str, Any]] = []
@@ -637,10 +607,7 @@ def measure(
         for pipe in [pub_pipe, *pipes]:
             pipe.send("stop")
     finally:
-        for p in processes:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        workers.stop()
         server.stop()
 
     span = t1 - t0
